@@ -1,0 +1,59 @@
+"""``mlharness``: the command line. Every sub-command calls the same library as the suites.
+
+Exit codes: 0 passed, 1 a check or gate failed, 2 usage or config error,
+3 infrastructure could not be provisioned, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from harness import __version__, procs
+from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, HarnessError
+
+# sub-command modules under harness.commands, in the order --help lists them
+COMMANDS = ("run", "serve", "compile")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlharness",
+        description="Validate an ML deployment on Kubeflow: pipeline, deployment, predictions, load.",
+        epilog="Exit codes: 0 passed, 1 a check or gate failed, 2 usage or config error, "
+        "3 infrastructure error, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"mlharness {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        module = importlib.import_module(f"harness.commands.{name}")
+        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.register(command)
+        command.set_defaults(_main=module.main)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        with procs.interrupts_as_keyboard_interrupt():
+            code: int = args._main(args)
+            return code
+    except ConfigError as exc:
+        print(f"mlharness: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except HarnessError as exc:
+        print(f"mlharness: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("mlharness: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        procs.reap_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""``mlharness run``: the main job, a full validation on the selected target."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.table import Table
+
+from harness.commands.common import add_settings, config_from_args, console
+from harness.models import CheckResult, CheckStatus
+from harness.runner import run_validation
+
+NAME = "run"
+HELP = "Validate end to end: pipeline, deployment, predictions, robustness, load and SLO gates."
+STYLES = {
+    CheckStatus.PASSED: "green",
+    CheckStatus.FAILED: "bold red",
+    CheckStatus.ERROR: "bold red",
+    CheckStatus.WARNED: "yellow",
+    CheckStatus.SKIPPED: "dim",
+}
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    add_settings(parser, ("core", "load", "slo", "robustness", "endpoint", "cluster"))
+
+
+def main(args: argparse.Namespace) -> int:
+    cfg = config_from_args(args)
+    console.print(f"[bold]mlharness run[/] target=[cyan]{cfg.target}[/]")
+
+    def on_check(result: CheckResult) -> None:
+        style = STYLES[result.status]
+        console.print(f"  [{style}]{result.status.value:>7}[/] {result.name:<22} {result.message}", soft_wrap=True)
+
+    with console.status("starting", spinner="dots") as status:
+
+        def progress(message: str) -> None:
+            status.update(message)
+
+        outcome = run_validation(cfg, progress=progress, on_check=on_check)
+    report = outcome.report
+    table = Table(title=f"mlharness {report['status'].upper()} on {report['target']}", show_lines=False)
+    table.add_column("check")
+    table.add_column("status")
+    table.add_column("s", justify="right")
+    table.add_column("message", overflow="fold")
+    for check in report["checks"]:
+        style = STYLES[CheckStatus(check["status"])]
+        table.add_row(check["name"], f"[{style}]{check['status']}[/]", f"{check['duration_s']:.2f}", check["message"])
+    console.print(table)
+    phases = ", ".join(f"{k} {v:.1f}s" for k, v in report["phases"].items())
+    console.print(f"time: {report['duration_s']:.1f}s ({phases})")
+    if report.get("error"):
+        console.print(f"[bold red]error:[/] {report['error']}")
+    console.print(f"report: {outcome.report_dir / 'report.json'}")
+    return outcome.exit_code

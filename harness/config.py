@@ -1,0 +1,421 @@
+"""Configuration: one table of settings, read from file, environment and flags.
+
+Every setting is a field of :class:`HarnessConfig`. Its metadata names the CLI flag
+(``--duration``), the pytest option (``--harness-duration``), the environment variable
+(``HARNESS_DURATION``) and the config-file key (``duration``); precedence is
+CLI > environment > file > default. Values are parsed by ``parse_*`` functions that
+raise :class:`~harness.errors.ConfigError` naming the key.
+
+Example:
+    >>> cfg = load_config(cli={"users": 4}, env={}, file=None)
+    >>> cfg.users
+    4
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+
+TARGETS = ("local", "endpoint", "kind", "minikube", "kubeconfig")
+CLUSTER_TARGETS = ("kind", "minikube", "kubeconfig")
+ENV_PREFIX = "HARNESS_"
+CONFIG_FILE = "harness.toml"
+PYPROJECT_TABLE = ("tool", "mlharness")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+# --- value parsers -------------------------------------------------------------------------
+def parse_duration(value: Any) -> float:
+    """Seconds from ``30``, ``30s``, ``500ms``, ``2m`` or ``1h``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"expected a duration like 30s, 500ms or 2m, got {value!r}")
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds < 0:
+        raise ValueError(f"a duration cannot be negative, got {value!r}")
+    return seconds
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def parse_percent(value: Any) -> float:
+    """A fraction from ``20%``, ``0.2`` or ``20`` (values above 1 are read as percent)."""
+    text = str(value).strip()
+    number = float(text.rstrip("%"))
+    if text.endswith("%") or number > 1:
+        number /= 100
+    if number < 0:
+        raise ValueError(f"expected a non-negative percentage, got {value!r}")
+    return number
+
+
+def parse_headers(value: Any) -> tuple[tuple[str, str], ...]:
+    """``K:V`` pairs from a list, a mapping or a comma-separated string."""
+    if isinstance(value, Mapping):
+        items = [f"{k}:{v}" for k, v in value.items()]
+    elif isinstance(value, str):
+        items = [v for v in value.split(",") if v.strip()]
+    else:
+        items = list(value)
+    pairs = []
+    for item in items:
+        name, sep, val = str(item).partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"expected a header as NAME:VALUE, got {item!r}")
+        pairs.append((name.strip(), val.strip()))
+    return tuple(pairs)
+
+
+def parse_mapping(value: Any) -> tuple[tuple[str, str], ...]:
+    """``name=value`` pairs from a mapping or a comma-separated string."""
+    if isinstance(value, Mapping):
+        return tuple((str(k), str(v)) for k, v in value.items())
+    pairs = []
+    for item in str(value).split(","):
+        if not item.strip():
+            continue
+        name, sep, val = item.partition("=")
+        if not sep:
+            raise ValueError(f"expected NAME=VALUE, got {item!r}")
+        pairs.append((name.strip(), val.strip()))
+    return tuple(pairs)
+
+
+def _positive(kind: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        number = kind(value)
+        if number <= 0:
+            raise ValueError(f"expected a positive number, got {value!r}")
+        return number
+
+    parse.__name__ = f"positive_{kind.__name__}"
+    return parse
+
+
+def _non_negative(kind: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        number = kind(value)
+        if number < 0:
+            raise ValueError(f"expected zero or more, got {value!r}")
+        return number
+
+    parse.__name__ = f"non_negative_{kind.__name__}"
+    return parse
+
+
+def _fraction(value: Any) -> float:
+    number = float(value)
+    if not 0 <= number <= 1:
+        raise ValueError(f"expected a fraction between 0 and 1, got {value!r}")
+    return number
+
+
+def _setting(
+    default: Any,
+    help: str,
+    parse: Callable[[Any], Any] = str,
+    *,
+    group: str = "core",
+    choices: Sequence[str] | None = None,
+    secret: bool = False,
+    flag: str | None = None,
+) -> Any:
+    """A dataclass field carrying the metadata of one setting."""
+    meta = {"help": help, "parse": parse, "group": group, "choices": choices, "secret": secret, "flag": flag}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclasses.dataclass(frozen=True)
+class HarnessConfig:
+    """Every setting of a validation run. Build it with :func:`load_config`."""
+
+    # core -----------------------------------------------------------------------------------
+    target: str = _setting("local", "Where the system under test runs.", choices=TARGETS)
+    report_dir: str | None = _setting(None, "Report directory. Default: reports/<timestamp>.")
+    pipeline: str | None = _setting(
+        None, "Pipeline to validate: FILE.py:FUNC or a compiled YAML. Default: the built-in iris pipeline."
+    )
+    model_name: str = _setting("sklearn-iris", "Name the model is served under.")
+    golden_file: str | None = _setting(None, "JSON file of extra golden cases [{instances, predictions}].")
+    min_accuracy: float = _setting(0.9, "Accuracy the trained and the served model must reach.", _fraction)
+    ready_timeout: float = _setting(60.0, "How long to wait for the endpoint to get ready.", parse_duration)
+    pipeline_timeout: float = _setting(900.0, "How long a pipeline run may take.", parse_duration)
+    request_timeout: float = _setting(10.0, "Timeout of one inference request.", parse_duration)
+    port: int = _setting(0, "Port of the local model server (0: a free one).", _non_negative(int))
+    server_workers: int = _setting(1, "Worker processes of the local model server.", _positive(int))
+    server_log_requests: bool = _setting(
+        False, "Let the local model server log every request (costs ~25% of its CPU).", parse_bool
+    )
+    pipeline_isolation: str = _setting(
+        "check",
+        "How the local target satisfies packages_to_install: 'check' that the harness's "
+        "environment already satisfies them, or 'venv' (kfp.local's fresh venv per task, slow).",
+        choices=("check", "venv"),
+    )
+    keep: bool = _setting(False, "Leave the deployment up after the run.", parse_bool)
+    # load -----------------------------------------------------------------------------------
+    load: bool = _setting(True, "Drive load with locust after verification.", parse_bool, group="load")
+    users: int = _setting(8, "Concurrent locust users.", _positive(int), group="load")
+    spawn_rate: float = _setting(50.0, "Users started per second.", _positive(float), group="load")
+    duration: float = _setting(30.0, "Load window, warm-up included.", _positive(parse_duration), group="load")
+    rate: float | None = _setting(
+        None, "Target request rate (req/s, constant arrival). Default: as fast as users go.", _positive(float), group="load"
+    )
+    warmup: float = _setting(2.0, "Seconds at the start excluded from the figures.", parse_duration, group="load")
+    load_processes: int = _setting(
+        0, "locust worker processes (0: one per core).", _non_negative(int), group="load"
+    )
+    batch_size: int = _setting(1, "Rows per inference request under load.", _positive(int), group="load")
+    load_protocol: str = _setting("mixed", "Request kinds under load.", choices=("v1", "v2", "mixed"), group="load")
+    slo_p50_ms: float | None = _setting(None, "SLO: p50 latency (ms).", _positive(float), group="slo")
+    slo_p95_ms: float | None = _setting(100.0, "SLO: p95 latency (ms).", _positive(float), group="slo")
+    slo_p99_ms: float | None = _setting(250.0, "SLO: p99 latency (ms).", _positive(float), group="slo")
+    slo_error_rate: float | None = _setting(0.001, "SLO: highest error rate (fraction).", _fraction, group="slo")
+    slo_min_rps: float | None = _setting(None, "SLO: lowest throughput (req/s).", _positive(float), group="slo")
+    baseline: str | None = _setting(None, "report.json of an earlier run to compare with.", group="slo")
+    baseline_tolerance: float = _setting(
+        0.2, "Allowed regression against the baseline (20%).", parse_percent, group="slo"
+    )
+    # robustness -----------------------------------------------------------------------------
+    robustness: bool = _setting(True, "Run the property-based robustness checks.", parse_bool, group="robustness")
+    robustness_profile: str = _setting(
+        "ci", "Example counts and deadlines.", choices=("ci", "nightly"), group="robustness"
+    )
+    robustness_severity: str = _setting(
+        "fail", "Whether robustness findings fail the run or only warn.", choices=("fail", "warn"), group="robustness"
+    )
+    # endpoint -------------------------------------------------------------------------------
+    url: str | None = _setting(None, "Base URL of an already deployed endpoint.", group="endpoint")
+    host_header: str | None = _setting(None, "Host header (KServe behind an ingress).", group="endpoint")
+    header: tuple[tuple[str, str], ...] = _setting(
+        (), "Extra request header NAME:VALUE (repeatable).", parse_headers, group="endpoint", secret=True
+    )
+    cookie: str | None = _setting(None, "Cookie for the endpoint (e.g. authservice_session=...).", group="endpoint", secret=True)
+    token: str | None = _setting(None, "Bearer token for the endpoint and the KFP API.", group="endpoint", secret=True)
+    token_file: str | None = _setting(None, "File holding the bearer token.", group="endpoint")
+    model_artifact: str | None = _setting(
+        None, "Model directory or model.joblib to check parity against.", group="endpoint"
+    )
+    # cluster --------------------------------------------------------------------------------
+    cluster_name: str = _setting("mlharness", "Name of the kind/minikube cluster.", group="cluster")
+    kubeconfig: str | None = _setting(
+        None, "Kubeconfig file (kubeconfig target; kind/minikube write their own).", group="cluster"
+    )
+    keep_cluster: bool = _setting(False, "Do not delete a cluster this run created.", parse_bool, group="cluster")
+    namespace: str | None = _setting(None, "Namespace for the run (default: one per run).", group="cluster")
+    kfp_url: str | None = _setting(None, "KFP API URL (default: port-forward svc/ml-pipeline).", group="cluster")
+    ingress_url: str | None = _setting(
+        None, "Ingress URL for inference (default: port-forward the predictor).", group="cluster"
+    )
+    versions: tuple[tuple[str, str], ...] = _setting(
+        (), "Override pinned versions, NAME=VERSION (kind_node, cert_manager, kserve, kfp, ...).", parse_mapping, group="cluster"
+    )
+    load_in_cluster: bool = _setting(
+        False, "Run locust master and workers as a Job in the cluster.", parse_bool, group="cluster"
+    )
+
+    def replace(self, **changes: Any) -> HarnessConfig:
+        """A copy with ``changes`` applied (parsed and validated like any source)."""
+        return load_config(cli={**_explicit(self), **changes}, env={}, file=None)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings, secrets masked: safe to write into a report."""
+        data: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.metadata["secret"] and value:
+                value = [(k, "***") for k, _ in value] if f.name == "header" else "***"
+            elif isinstance(value, tuple):
+                value = [list(v) if isinstance(v, tuple) else v for v in value]
+            data[f.name] = value
+        return data
+
+    @property
+    def token_value(self) -> str | None:
+        """The bearer token from ``token`` or ``token_file``."""
+        if self.token:
+            return self.token
+        if self.token_file:
+            try:
+                return Path(self.token_file).read_text().strip()
+            except OSError as exc:
+                raise ConfigError(f"cannot read the token file: {exc}", "token_file") from exc
+        return None
+
+
+SETTINGS: tuple[dataclasses.Field[Any], ...] = tuple(dataclasses.fields(HarnessConfig))
+SETTING_NAMES = tuple(f.name for f in SETTINGS)
+
+
+def _explicit(cfg: HarnessConfig) -> dict[str, Any]:
+    return {f.name: getattr(cfg, f.name) for f in SETTINGS if getattr(cfg, f.name) != f.default}
+
+
+def env_var(name: str) -> str:
+    """The environment variable of setting ``name``: ``HARNESS_<NAME>``."""
+    return ENV_PREFIX + name.upper()
+
+
+def cli_flag(name: str) -> str:
+    """The CLI flag of setting ``name``: ``--name-with-dashes``."""
+    return "--" + name.replace("_", "-")
+
+
+def pytest_flag(name: str) -> str:
+    """The pytest option of setting ``name``: ``--harness-name-with-dashes``."""
+    return "--harness-" + name.replace("_", "-")
+
+
+def _parse(field: dataclasses.Field[Any], raw: Any, source: str) -> Any:
+    if raw is None:
+        return None
+    parse = field.metadata["parse"]
+    choices = field.metadata["choices"]
+    try:
+        value = parse(raw)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{exc} (from {source})", field.name) from None
+    if choices and value not in choices:
+        raise ConfigError(
+            f"{value!r} is not one of {', '.join(choices)} (from {source})", field.name
+        )
+    return value
+
+
+def _unknown(key: str, source: str) -> ConfigError:
+    close = difflib.get_close_matches(key, SETTING_NAMES, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return ConfigError(f"unknown setting (from {source}){hint}", key)
+
+
+def read_config_file(path: str | Path | None = None, cwd: str | Path = ".") -> tuple[dict[str, Any], str]:
+    """The settings table of a config file, and where it came from.
+
+    With no ``path``: ``harness.toml`` in ``cwd``, else ``[tool.mlharness]`` of its
+    ``pyproject.toml``, else nothing. Tables in the file (``[slo]``) are flattened
+    with an underscore (``slo.p95_ms`` -> ``slo_p95_ms``).
+    """
+    base = Path(cwd)
+    if path is None:
+        for candidate in (base / CONFIG_FILE, base / "pyproject.toml"):
+            if candidate.is_file():
+                data, source = _load_toml(candidate)
+                if candidate.name == "pyproject.toml":
+                    data = data.get(PYPROJECT_TABLE[0], {}).get(PYPROJECT_TABLE[1], {})
+                    if not data:
+                        continue
+                return _flatten(data), source
+        return {}, ""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"config file {str(file)!r} does not exist", "config")
+    data, source = _load_toml(file)
+    if file.name == "pyproject.toml":
+        data = data.get(PYPROJECT_TABLE[0], {}).get(PYPROJECT_TABLE[1], {})
+    return _flatten(data), source
+
+
+def _load_toml(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        return tomllib.loads(path.read_text()), str(path)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", "config") from None
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}".replace("-", "_")
+        if isinstance(value, Mapping) and name not in ("header", "versions"):
+            flat.update(_flatten(value, name + "_"))
+        else:
+            flat[name] = value
+    return flat
+
+
+def load_config(
+    cli: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    file: Mapping[str, Any] | None = None,
+    file_source: str = "config file",
+) -> HarnessConfig:
+    """Merge the sources (CLI > environment > file > default) into a validated config.
+
+    Args:
+        cli: settings given as flags; ``None`` values count as not given.
+        env: the environment (default ``os.environ``); only ``HARNESS_*`` keys are read.
+        file: the flattened settings of a config file (see :func:`read_config_file`).
+        file_source: the file's name, for error messages.
+
+    Raises:
+        ConfigError: a key is unknown or a value does not parse; the message names it.
+    """
+    env = os.environ if env is None else env
+    fields = {f.name: f for f in SETTINGS}
+    values: dict[str, Any] = {}
+    for key, raw in (file or {}).items():
+        if key not in fields:
+            raise _unknown(key, file_source)
+        values[key] = _parse(fields[key], raw, file_source)
+    for name, field in fields.items():
+        var = env_var(name)
+        if var in env and env[var] != "":
+            values[name] = _parse(field, env[var], f"environment variable {var}")
+    for key, raw in (cli or {}).items():
+        if raw is None:
+            continue
+        if key not in fields:
+            raise _unknown(key, "command line")
+        values[key] = _parse(fields[key], raw, f"flag {cli_flag(key)}")
+    cfg = HarnessConfig(**values)
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: HarnessConfig) -> None:
+    """Cross-field rules; raise ConfigError naming the key at fault."""
+    if cfg.target == "endpoint" and not cfg.url:
+        raise ConfigError("the endpoint target needs --url (HARNESS_URL, or url in the config file)", "url")
+    if cfg.url and not re.match(r"^https?://[^/\s]+", cfg.url):
+        raise ConfigError(f"expected an http(s) URL, got {cfg.url!r}", "url")
+    if cfg.token and cfg.token_file:
+        raise ConfigError("give either token or token_file, not both", "token_file")
+    if cfg.load and cfg.warmup >= cfg.duration:
+        raise ConfigError(
+            f"warm-up ({cfg.warmup:g}s) must be shorter than the load duration ({cfg.duration:g}s)",
+            "warmup",
+        )
+    if cfg.golden_file and not Path(cfg.golden_file).is_file():
+        raise ConfigError(f"file {cfg.golden_file!r} does not exist", "golden_file")
+    if cfg.baseline and not Path(cfg.baseline).is_file():
+        raise ConfigError(f"file {cfg.baseline!r} does not exist", "baseline")
+    if not re.match(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", cfg.model_name):
+        raise ConfigError(
+            f"{cfg.model_name!r} is not a valid model name (lower-case letters, digits and '-')",
+            "model_name",
+        )

@@ -1,0 +1,140 @@
+"""Results that flow along a validation run: frozen dataclasses with ``as_dict()``.
+
+They are the contract between targets, checks, the load runner and the reports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+
+class CheckStatus(str, enum.Enum):
+    """Outcome of one named check."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    WARNED = "warned"  # a finding recorded with severity "warn": does not fail the run
+    SKIPPED = "skipped"
+    ERROR = "error"  # the check itself could not run (infrastructure, timeout)
+
+
+class RunStatus(str, enum.Enum):
+    """Outcome of a whole run, as written to ``report.json``."""
+
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    INTERRUPTED = "interrupted"
+
+
+class TaskState(str, enum.Enum):
+    """State of one pipeline task."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    UNKNOWN = "unknown"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+class _AsDict:
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (enums as their values, tuples as lists)."""
+        result = _plain(self)
+        assert isinstance(result, dict)
+        return result
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskRun(_AsDict):
+    """One task of a pipeline run."""
+
+    name: str
+    state: TaskState
+    artifacts: Mapping[str, str] = dataclasses.field(default_factory=dict)  # output name -> URI
+    metrics: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    duration_s: float | None = None
+    log_path: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineRun(_AsDict):
+    """A finished pipeline run on some target."""
+
+    pipeline_name: str
+    run_id: str
+    succeeded: bool
+    tasks: tuple[TaskRun, ...]
+    model_uri: str | None  # where the trained model directory lives (path or URI)
+    metrics: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    duration_s: float = 0.0
+    message: str = ""
+
+    def task(self, name: str) -> TaskRun:
+        """The task called ``name``; KeyError names the tasks there are."""
+        for task in self.tasks:
+            if task.name == name:
+                return task
+        raise KeyError(f"no task {name!r} in run; tasks: {[t.name for t in self.tasks]}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoint(_AsDict):
+    """Where a deployed model answers.
+
+    ``headers`` may carry secrets (cookie, token); ``as_dict`` redacts them.
+    """
+
+    base_url: str
+    model_name: str
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    protocols: tuple[str, ...] = ("v1", "v2")
+    description: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        from harness.redact import redact_headers
+
+        data = super().as_dict()
+        data["headers"] = redact_headers(dict(self.headers))
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
+class Prediction(_AsDict):
+    """One inference call and its answer."""
+
+    protocol: str
+    inputs: tuple[tuple[float, ...], ...]
+    outputs: tuple[Any, ...]
+    status: int
+    latency_ms: float
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckResult(_AsDict):
+    """The outcome of one named check (``pipeline.lint``, ``predict.golden``, ``slo.p95``...)."""
+
+    name: str
+    status: CheckStatus
+    message: str = ""
+    duration_s: float = 0.0
+    details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return self.status in (CheckStatus.FAILED, CheckStatus.ERROR)

@@ -1,0 +1,1 @@
+"""Pipelines: the built-in iris pipeline, compiling, linting and running them."""

@@ -1,0 +1,141 @@
+"""Child processes and ports: started tracked, always reaped.
+
+Every child the harness starts goes through :func:`spawn`, which puts it in its own
+process group and in a registry; :func:`reap_all` (run at exit, on teardown and by the
+CLI's signal handling) terminates each group, then kills what is left.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+_lock = threading.Lock()
+_children: list[subprocess.Popen[bytes]] = []
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free on ``host`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
+    """Whether something accepts TCP connections on ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def spawn(
+    argv: Sequence[str],
+    *,
+    log_path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start ``argv`` as a tracked child in its own process group.
+
+    Output (stdout and stderr) goes to ``log_path`` when given, else is discarded.
+    """
+    log: IO[bytes] | int
+    if log_path is not None:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        log = open(log_path, "ab")
+    else:
+        log = subprocess.DEVNULL
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=None if env is None else {**os.environ, **env},
+            cwd=cwd,
+            start_new_session=True,
+        )
+    finally:
+        if not isinstance(log, int):
+            log.close()
+    with _lock:
+        _children.append(proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes], grace: float = 5.0) -> int | None:
+    """SIGTERM the child's process group, SIGKILL it after ``grace`` seconds."""
+    if proc.poll() is None:
+        _signal_group(proc, signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            _signal_group(proc, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=grace)
+    # the group may still hold grandchildren (uvicorn workers): make sure they go too
+    _signal_group(proc, signal.SIGKILL)
+    with _lock:
+        if proc in _children:
+            _children.remove(proc)
+    return proc.returncode
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
+
+
+def reap_all(grace: float = 5.0) -> None:
+    """Stop every tracked child that is still running."""
+    with _lock:
+        children = list(_children)
+    for proc in reversed(children):
+        stop(proc, grace)
+
+
+def running() -> list[subprocess.Popen[bytes]]:
+    """The tracked children that are still alive (for tests and diagnostics)."""
+    with _lock:
+        return [p for p in _children if p.poll() is None]
+
+
+@contextlib.contextmanager
+def interrupts_as_keyboard_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt for the duration, so cleanup paths run."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int | None:
+    """The child's exit code if it exits within ``timeout`` seconds, else ``None``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return proc.returncode
+        time.sleep(0.05)
+    return None
+
+
+atexit.register(reap_all)

@@ -1,0 +1,288 @@
+"""One validation run, one straight line: the code path the CLI and the pytest suites share.
+
+config -> provision -> compile + lint -> run pipeline -> deploy -> verify -> robustness
+-> load -> SLO gates -> report. Teardown always runs (unless asked to keep), and the
+report is written after every step, so a broken or interrupted run still leaves one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from harness.client import InferenceClient
+from harness.config import HarnessConfig
+from harness.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_PASSED,
+    ConfigError,
+    HarnessError,
+    InfrastructureError,
+    WaitTimeout,
+)
+from harness.models import CheckResult, CheckStatus, Endpoint, PipelineRun, RunStatus
+from harness.redact import redact
+from harness.reports.writer import ReportWriter
+from harness.targets import Target, TargetContext, make_target
+
+OnCheck = Callable[[CheckResult], None]
+
+
+def default_report_dir(base: str | Path = "reports") -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(base) / stamp
+    n = 1
+    while path.exists():
+        n += 1
+        path = Path(base) / f"{stamp}-{n}"
+    return path
+
+
+@dataclasses.dataclass
+class RunOutcome:
+    """What a run ended with: the final report and the process exit code."""
+
+    report: dict[str, Any]
+    exit_code: int
+    report_dir: Path
+
+
+class ValidationRun:
+    """Drives one run. Use :func:`run_validation` unless you need the pieces (fixtures do).
+
+    Args:
+        cfg: the run's settings.
+        report_dir: where everything is written (default ``reports/<timestamp>``).
+        progress: called with a short line as long work moves on.
+        on_check: called with each check result as it lands.
+    """
+
+    def __init__(
+        self,
+        cfg: HarnessConfig,
+        report_dir: Path | None = None,
+        progress: Callable[[str], None] | None = None,
+        on_check: OnCheck | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.report_dir = report_dir or (Path(cfg.report_dir) if cfg.report_dir else default_report_dir())
+        self.progress = progress or (lambda _msg: None)
+        self.on_check = on_check or (lambda _c: None)
+        self.report = ReportWriter(self.report_dir, cfg.target, cfg.as_dict())
+        self.target: Target = make_target(TargetContext(cfg, self.report_dir, self.progress))
+        self.pipeline_run: PipelineRun | None = None
+        self.endpoint: Endpoint | None = None
+
+    # --- bookkeeping -------------------------------------------------------------------------
+    def record(self, result: CheckResult) -> CheckResult:
+        self.report.add_check(result)
+        self.on_check(result)
+        return result
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.report.phase(name, time.perf_counter() - started)
+
+    def skip(self, names: list[str], reason: str) -> None:
+        for name in names:
+            self.record(CheckResult(name, CheckStatus.SKIPPED, reason))
+
+    # --- steps -------------------------------------------------------------------------------
+    def provision(self) -> None:
+        with self.phase("provision"):
+            self.progress(f"provisioning the {self.cfg.target} target")
+            self.target.provision()
+
+    def build_pipeline(self) -> Path | None:
+        """``pipeline.compile`` and ``pipeline.lint``; the compiled package, or None."""
+        from importlib import metadata
+
+        from harness.pipelines.compile import PipelineCompileError, compile_pipeline
+        from harness.pipelines.lint import has_errors, lint_spec
+
+        with self.phase("compile"):
+            self.progress("compiling the pipeline")
+            started = time.perf_counter()
+            try:
+                compiled = compile_pipeline(self.cfg.pipeline, self.report_dir)
+            except PipelineCompileError as exc:
+                findings = [f.as_dict() for f in exc.findings]
+                self.report.set("lint", findings)
+                self.record(CheckResult("pipeline.compile", CheckStatus.FAILED, str(exc), round(time.perf_counter() - started, 3), {"findings": findings}))
+                self.record(CheckResult("pipeline.lint", CheckStatus.FAILED if findings else CheckStatus.SKIPPED, f"{len(findings)} finding(s) in the source" if findings else "nothing compiled to lint", 0.0, {"findings": findings}))
+                return None
+            self.record(CheckResult("pipeline.compile", CheckStatus.PASSED, f"compiled {compiled.source} to {compiled.path.name}", round(time.perf_counter() - started, 3), {"package": str(compiled.path), "pipeline": compiled.name}))
+        with self.phase("lint"):
+            findings = list(compiled.findings) + lint_spec(compiled.spec, metadata.version("kfp"))
+            data = [f.as_dict() for f in findings]
+            self.report.set("lint", data)
+            counts = {s: sum(1 for f in data if f["severity"] == s) for s in ("error", "warning", "info")}
+            summary = ", ".join(f"{n} {s}(s)" for s, n in counts.items() if n) or "no findings"
+            status = CheckStatus.FAILED if has_errors(findings) else CheckStatus.PASSED
+            first_error = next((str(f) for f in findings if f.severity.value == "error"), "")
+            self.record(CheckResult("pipeline.lint", status, summary + (f"; first: {first_error}" if first_error else ""), 0.0, {"findings": data, "counts": counts}))
+        return compiled.path
+
+    def run_pipeline(self, package: Path) -> PipelineRun | None:
+        with self.phase("pipeline"):
+            started = time.perf_counter()
+            try:
+                run = self.target.run_pipeline(package)
+            except WaitTimeout as exc:
+                self.record(CheckResult("pipeline.run", CheckStatus.FAILED, str(exc), round(time.perf_counter() - started, 3)))
+                return None
+            self.pipeline_run = run
+            self.report.set("pipeline", run.as_dict())
+            tasks = ", ".join(f"{t.name}={t.state.value}" for t in run.tasks)
+            if run.succeeded:
+                acc = run.metrics.get("accuracy")
+                extra = f", held-out accuracy {acc:.4f}" if acc is not None else ""
+                self.record(CheckResult("pipeline.run", CheckStatus.PASSED, f"{len(run.tasks)} tasks succeeded in {run.duration_s:.1f}s{extra}", run.duration_s, {"tasks": tasks, "run_id": run.run_id}))
+                return run
+            self.record(CheckResult("pipeline.run", CheckStatus.FAILED, f"{run.message or 'run failed'} ({tasks})", run.duration_s, {"tasks": tasks, "run_id": run.run_id}))
+            return None
+
+    def deploy(self, run: PipelineRun | None) -> Endpoint | None:
+        with self.phase("deploy"):
+            started = time.perf_counter()
+            try:
+                endpoint = self.target.deploy(run)
+            except (WaitTimeout, InfrastructureError) as exc:
+                if not isinstance(exc, WaitTimeout) and self.cfg.target in ("kind", "minikube", "kubeconfig"):
+                    raise
+                self.record(CheckResult("deploy.ready", CheckStatus.FAILED, str(exc), round(time.perf_counter() - started, 3)))
+                return None
+            self.endpoint = endpoint
+            self.report.set("endpoint", endpoint.as_dict())
+            self.record(CheckResult("deploy.ready", CheckStatus.PASSED, f"{endpoint.model_name} ready at {endpoint.base_url}", round(time.perf_counter() - started, 3)))
+            return endpoint
+
+    def verify(self, endpoint: Endpoint) -> None:
+        from harness import verify
+
+        with self.phase("verify"), InferenceClient(endpoint, self.cfg.request_timeout) as client:
+            self.progress("verifying predictions")
+            cases = [verify.SEED_CASE]
+            if self.cfg.golden_file:
+                cases += verify.load_golden_file(self.cfg.golden_file)
+            self.record(verify.check_golden(client, cases))
+            self.record(verify.check_accuracy(client, self.cfg.min_accuracy))
+            self.record(verify.check_parity(client, self.model_artifact()))
+            self.record(verify.check_protocols(client))
+
+    def model_artifact(self) -> Path | None:
+        if self.cfg.model_artifact:
+            return Path(self.cfg.model_artifact)
+        return self.target.model_artifact()
+
+    def robustness(self, endpoint: Endpoint) -> None:
+        from harness.robustness import run_robustness
+
+        with self.phase("robustness"), InferenceClient(endpoint, self.cfg.request_timeout) as client:
+            self.progress("robustness: property-based inputs")
+            for result in run_robustness(client, self.cfg, self.model_artifact(), self.report_dir):
+                self.record(result)
+
+    def load(self, endpoint: Endpoint) -> None:
+        from harness.load import run_load
+        from harness.slo import compare_baseline, evaluate_slos
+
+        with self.phase("load"):
+            result = run_load(endpoint, self.cfg, self.report_dir, progress=self.progress)
+            self.report.set("load", result.as_dict())
+        for check in evaluate_slos(result, self.cfg):
+            self.record(check)
+        self.report.set("slo", [c.as_dict() for c in self.report.checks() if c.name.startswith("slo.")])
+        if self.cfg.baseline:
+            from harness.reports.writer import load_report
+
+            baseline = load_report(self.cfg.baseline)
+            comparison, checks = compare_baseline(self.report.data, baseline, self.cfg.baseline_tolerance)
+            self.report.set("baseline", comparison)
+            for check in checks:
+                self.record(check)
+
+    # --- the whole line ----------------------------------------------------------------------
+    def execute(self) -> RunOutcome:
+        """Run every step; always tear down and finish the report."""
+        status, code, error = RunStatus.PASSED, EXIT_PASSED, None
+        try:
+            self.provision()
+            run: PipelineRun | None = None
+            if self.target.runs_pipelines:
+                package = self.build_pipeline()
+                run = self.run_pipeline(package) if package else None
+                if run is None:
+                    self.skip(["pipeline.run"] if package is None else [], "the pipeline did not compile")
+            ok_to_deploy = run is not None or not self.target.runs_pipelines
+            endpoint = self.deploy(run) if ok_to_deploy else None
+            if endpoint is None:
+                names = ([] if ok_to_deploy else ["deploy.ready"]) + ["predict.golden", "predict.accuracy", "predict.parity", "predict.protocols"]
+                self.skip(names, "no endpoint to verify")
+            else:
+                self.verify(endpoint)
+                if self.cfg.robustness:
+                    self.robustness(endpoint)
+                if self.cfg.load:
+                    self.load(endpoint)
+            if any(c.failed for c in self.report.checks()):
+                status, code = RunStatus.FAILED, EXIT_FAILED
+        except KeyboardInterrupt:
+            status, code, error = RunStatus.INTERRUPTED, EXIT_INTERRUPTED, "interrupted"
+        except HarnessError as exc:
+            status = RunStatus.ERROR
+            code = exc.exit_code if isinstance(exc, ConfigError | InfrastructureError) else EXIT_FAILED
+            error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - a bug still leaves a report and a traceback file
+            status, code, error = RunStatus.ERROR, EXIT_FAILED, f"{type(exc).__name__}: {exc}"
+            (self.report_dir / "error.log").write_text(redact(traceback.format_exc()))
+        finally:
+            self._close(status)
+        self.report.finish(status, code, redact(error) if error else None)
+        self._render()
+        return RunOutcome(self.report.data, code, self.report_dir)
+
+    def _close(self, status: RunStatus) -> None:
+        try:
+            if status is not RunStatus.PASSED:
+                files = self.target.diagnostics(self.report_dir / "diagnostics")
+                self.report.set("artifacts", {**self.report.data["artifacts"], "diagnostics": [str(f) for f in files]})
+        except Exception as exc:  # noqa: BLE001 - diagnostics must never mask the real failure
+            self.progress(f"collecting diagnostics failed: {exc}")
+        finally:
+            if not (self.cfg.keep and status is RunStatus.PASSED):
+                with self.phase("teardown"):
+                    self.target.teardown()
+
+    def _render(self) -> None:
+        try:
+            from harness.reports.render import render_all
+        except ImportError:
+            return
+        try:
+            files = render_all(self.report_dir)
+        except Exception as exc:  # noqa: BLE001 - a broken template must not lose the JSON truth
+            self.progress(f"rendering the reports failed: {exc}")
+            return
+        self.report.set("artifacts", {**self.report.data["artifacts"], **{p.suffix.lstrip('.') or p.name: str(p) for p in files}})
+
+
+def run_validation(
+    cfg: HarnessConfig,
+    report_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    on_check: OnCheck | None = None,
+) -> RunOutcome:
+    """Run a whole validation and return its outcome (never raises for a failed check)."""
+    return ValidationRun(cfg, report_dir, progress, on_check).execute()

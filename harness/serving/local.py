@@ -1,0 +1,107 @@
+"""Start the sklearn runtime (:mod:`harness.serving.runtime`) as a child on 127.0.0.1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from harness import procs
+from harness.client import InferenceClient
+from harness.errors import InfrastructureError, WaitTimeout
+from harness.models import Endpoint
+from harness.waiting import wait_until
+
+HOST = "127.0.0.1"
+
+
+class LocalModelServer:
+    """KServe's model server with the harness's sklearn runtime, as a tracked child process.
+
+    Args:
+        model_dir: directory holding ``model.joblib``.
+        model_name: the name in ``/v1/models/NAME``.
+        log_path: where the server's output goes.
+        port: TCP port on 127.0.0.1; 0 picks a free one.
+        workers: uvicorn worker processes.
+        log_requests: log a line per request (off: it costs ~25% of the server's CPU).
+    """
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        model_name: str,
+        log_path: Path,
+        *,
+        port: int = 0,
+        workers: int = 1,
+        log_requests: bool = False,
+    ) -> None:
+        self.model_dir = Path(model_dir)
+        self.model_name = model_name
+        self.log_path = log_path
+        self.port = port or procs.free_port(HOST)
+        self.workers = workers
+        self.log_requests = log_requests
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(self.url, self.model_name, description=f"local KServe model server (pid {self.proc.pid if self.proc else '-'})")
+
+    def argv(self) -> list[str]:
+        return [
+            sys.executable, "-m", "harness.serving.runtime",
+            "--model_name", self.model_name,
+            "--model_dir", str(self.model_dir),
+            "--http_port", str(self.port),
+            "--workers", str(self.workers),
+            "--log_requests", "true" if self.log_requests else "false",
+        ]
+
+    def start(self, ready_timeout: float = 60.0) -> Endpoint:
+        """Start the server and wait until the model answers ready.
+
+        Raises:
+            InfrastructureError: the port is taken, or the server died while starting.
+            WaitTimeout: not ready within ``ready_timeout`` (the server is stopped).
+        """
+        if procs.port_open(HOST, self.port):
+            raise InfrastructureError(f"port {self.port} on {HOST} is already in use; pick another with --port")
+        self.proc = procs.spawn(self.argv(), log_path=self.log_path, env={"PYTHONUNBUFFERED": "1"})
+        try:
+            with InferenceClient(self.endpoint, timeout=2.0) as client:
+                wait_until(
+                    client.ready,
+                    what=f"the model server on {self.url} to get ready",
+                    timeout=ready_timeout,
+                    interval=0.1,
+                    abort=self._died,
+                    describe=self._log_tail,
+                )
+        except WaitTimeout:
+            self.stop()
+            raise
+        return self.endpoint
+
+    def _died(self) -> str | None:
+        if self.proc is not None and self.proc.poll() is not None:
+            return f"the server exited with code {self.proc.returncode}: {self._log_tail()}"
+        return None
+
+    def _log_tail(self) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return " | ".join(lines[-5:])
+
+    def stop(self) -> None:
+        """Stop the server and its workers (safe to call twice)."""
+        if self.proc is not None:
+            procs.stop(self.proc)
+            self.proc = None

@@ -1,0 +1,33 @@
+"""Targets, and the one place their names map to implementations."""
+
+from __future__ import annotations
+
+import importlib
+
+from harness.config import TARGETS
+from harness.errors import ConfigError
+from harness.targets.base import Target, TargetContext
+
+# target name -> "module:Class"; imported lazily so the local target never imports kubernetes
+TARGET_CLASSES: dict[str, str] = {
+    "local": "harness.targets.local:LocalTarget",
+    "endpoint": "harness.targets.endpoint:EndpointTarget",
+    "kind": "harness.targets.cluster:KindTarget",
+    "minikube": "harness.targets.cluster:MinikubeTarget",
+    "kubeconfig": "harness.targets.cluster:KubeconfigTarget",
+}
+assert set(TARGET_CLASSES) == set(TARGETS), "every configurable target needs an implementation"
+
+
+def make_target(ctx: TargetContext) -> Target:
+    """The target named by ``ctx.config.target``."""
+    name = ctx.config.target
+    if name not in TARGET_CLASSES:
+        raise ConfigError(f"unknown target {name!r}; choose one of {', '.join(TARGET_CLASSES)}", "target")
+    module_name, _, class_name = TARGET_CLASSES[name].partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    target: Target = cls(ctx)
+    return target
+
+
+__all__ = ["TARGET_CLASSES", "Target", "TargetContext", "make_target"]

@@ -1,0 +1,85 @@
+"""The embedded default target: everything on this machine, no cluster.
+
+Pipeline: ``kfp.local`` SubprocessRunner (:mod:`harness.pipelines.local_run`).
+Serving: KServe's Python model server with the harness's sklearn runtime, as a child
+process on 127.0.0.1 (:mod:`harness.serving.local`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from harness.errors import InfrastructureError
+from harness.models import Endpoint, PipelineRun
+from harness.pipelines.local_run import run_local
+from harness.serving.local import LocalModelServer
+from harness.targets.base import TargetContext
+
+
+class LocalTarget:
+    """Runs the pipeline with kfp.local and serves the model on 127.0.0.1."""
+
+    name = "local"
+    runs_pipelines = True
+    deploys = True
+
+    def __init__(self, ctx: TargetContext) -> None:
+        self.ctx = ctx
+        self.server: LocalModelServer | None = None
+        self._model_dir: Path | None = None
+
+    def provision(self) -> None:
+        """Nothing to bring up locally."""
+
+    def run_pipeline(self, package: Path) -> PipelineRun:
+        cfg = self.ctx.config
+        self.ctx.progress("running the pipeline with kfp.local")
+        run = run_local(
+            package,
+            self.ctx.work_dir,
+            arguments=_pipeline_arguments(package, cfg.min_accuracy),
+            timeout=cfg.pipeline_timeout,
+            isolation=cfg.pipeline_isolation,
+        )
+        if run.model_uri:
+            self._model_dir = Path(run.model_uri)
+        return run
+
+    def deploy(self, run: PipelineRun | None) -> Endpoint:
+        cfg = self.ctx.config
+        model_dir = self._model_dir or (Path(run.model_uri) if run and run.model_uri else None)
+        if model_dir is None or not model_dir.exists():
+            raise InfrastructureError("the pipeline produced no model to deploy (no 'model' output of a succeeded task)")
+        self.server = LocalModelServer(
+            model_dir,
+            cfg.model_name,
+            self.ctx.work_dir / "server.log",
+            port=cfg.port,
+            workers=cfg.server_workers,
+            log_requests=cfg.server_log_requests,
+        )
+        self.ctx.progress(f"starting the KServe model server on {self.server.url}")
+        return self.server.start(cfg.ready_timeout)
+
+    def model_artifact(self) -> Path | None:
+        return self._model_dir
+
+    def diagnostics(self, out_dir: Path) -> list[Path]:
+        """The server and pipeline logs are already in the report directory."""
+        return [p for p in (self.ctx.work_dir / "server.log", self.ctx.work_dir / "pipeline.log") if p.exists()]
+
+    def teardown(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        shutil.rmtree(self.ctx.work_dir / "pipeline-root" / ".workspace", ignore_errors=True)
+
+
+def _pipeline_arguments(package: Path, min_accuracy: float) -> dict[str, float]:
+    """Pass ``min_accuracy`` only to pipelines that declare it."""
+    import yaml
+
+    spec = yaml.safe_load(package.read_text())
+    params = spec.get("root", {}).get("inputDefinitions", {}).get("parameters", {})
+    return {"min_accuracy": min_accuracy} if "min_accuracy" in params else {}

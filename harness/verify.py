@@ -1,0 +1,182 @@
+"""Verification checks against a served model, cheapest first.
+
+Each function returns a :class:`~harness.models.CheckResult` named after the check
+(``predict.golden``...). A failure message reads like a diff: what was expected, what came.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from harness.client import InferenceClient
+from harness.errors import ConfigError, InferenceError
+from harness.models import CheckResult, CheckStatus
+
+# The seed's curl request and its answer: the reference case.
+SEED_INSTANCES = ((6.8, 2.8, 4.8, 1.4), (6.0, 3.4, 4.5, 1.6))
+SEED_PREDICTIONS = (1, 1)
+MAX_BATCH = 64  # rows per request when sending the whole data set
+
+
+@dataclasses.dataclass(frozen=True)
+class GoldenCase:
+    """Inputs and the exact outputs they must get."""
+
+    instances: tuple[tuple[float, ...], ...]
+    predictions: tuple[Any, ...]
+    source: str = "seed"
+
+
+SEED_CASE = GoldenCase(SEED_INSTANCES, SEED_PREDICTIONS, "seed")
+
+
+def load_golden_file(path: str | Path) -> list[GoldenCase]:
+    """Golden cases from JSON: ``[{"instances": [[...]], "predictions": [...]}, ...]``.
+
+    A single object, or ``{"cases": [...]}``, is accepted too.
+    """
+    file = Path(path)
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read golden cases from {file}: {exc}", "golden_file") from None
+    if isinstance(data, dict):
+        data = data.get("cases", [data])
+    cases = []
+    for i, case in enumerate(data if isinstance(data, list) else []):
+        if not isinstance(case, dict) or not isinstance(case.get("instances"), list) or not isinstance(case.get("predictions"), list):
+            raise ConfigError(f"case {i} in {file} needs 'instances' and 'predictions' lists", "golden_file")
+        if len(case["instances"]) != len(case["predictions"]):
+            raise ConfigError(f"case {i} in {file}: {len(case['instances'])} instances but {len(case['predictions'])} predictions", "golden_file")
+        cases.append(GoldenCase(tuple(tuple(r) for r in case["instances"]), tuple(case["predictions"]), f"{file.name}#{i}"))
+    if not cases:
+        raise ConfigError(f"{file} holds no golden cases", "golden_file")
+    return cases
+
+
+@cache
+def iris_rows() -> tuple[tuple[tuple[float, ...], ...], tuple[int, ...]]:
+    """All 150 labelled iris rows (shipped with scikit-learn, no download)."""
+    from sklearn.datasets import load_iris
+
+    data = load_iris()
+    rows = tuple(tuple(float(v) for v in row) for row in data.data)
+    return rows, tuple(int(v) for v in data.target)
+
+
+def _timed(name: str, fn: Any) -> CheckResult:
+    started = time.perf_counter()
+    try:
+        status, message, details = fn()
+    except InferenceError as exc:
+        status, message, details = CheckStatus.FAILED, str(exc), {"http_status": exc.status}
+    return CheckResult(name, status, message, round(time.perf_counter() - started, 3), details)
+
+
+def _batches(rows: Sequence[Any], size: int = MAX_BATCH) -> list[Sequence[Any]]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def _diff(expected: Sequence[Any], got: Sequence[Any], limit: int = 5) -> str:
+    if len(expected) != len(got):
+        return f"expected {len(expected)} predictions, got {len(got)}: expected {list(expected)}, got {list(got)}"
+    rows = [f"row {i}: expected {e!r}, got {g!r}" for i, (e, g) in enumerate(zip(expected, got, strict=True)) if e != g]
+    more = f" (+{len(rows) - limit} more)" if len(rows) > limit else ""
+    return "; ".join(rows[:limit]) + more
+
+
+def check_golden(client: InferenceClient, cases: Sequence[GoldenCase]) -> CheckResult:
+    """``predict.golden``: every golden case gets exactly its predictions (V1)."""
+
+    def run() -> tuple[CheckStatus, str, dict[str, Any]]:
+        failures = []
+        for case in cases:
+            got = client.predict(case.instances).outputs
+            if list(got) != list(case.predictions):
+                failures.append({"case": case.source, "expected": list(case.predictions), "got": list(got), "diff": _diff(case.predictions, got)})
+        if failures:
+            first = failures[0]
+            return (
+                CheckStatus.FAILED,
+                f"{len(failures)} of {len(cases)} golden case(s) differ; {first['case']}: {first['diff']}",
+                {"failures": failures},
+            )
+        return CheckStatus.PASSED, f"{len(cases)} golden case(s) answer as expected (seed: {list(SEED_PREDICTIONS)})", {"cases": len(cases)}
+
+    return _timed("predict.golden", run)
+
+
+def check_accuracy(client: InferenceClient, threshold: float) -> CheckResult:
+    """``predict.accuracy``: the *served* model's accuracy on labelled iris rows."""
+
+    def run() -> tuple[CheckStatus, str, dict[str, Any]]:
+        rows, labels = iris_rows()
+        predictions: list[Any] = []
+        for batch in _batches(rows):
+            predictions.extend(client.predict(batch).outputs)
+        correct = sum(int(p == y) for p, y in zip(predictions, labels, strict=True))
+        accuracy = correct / len(labels)
+        details = {"accuracy": round(accuracy, 4), "threshold": threshold, "rows": len(labels)}
+        if accuracy < threshold:
+            return CheckStatus.FAILED, f"accuracy {accuracy:.4f} < threshold {threshold} on {len(labels)} labelled rows", details
+        return CheckStatus.PASSED, f"accuracy {accuracy:.4f} >= {threshold} on {len(labels)} labelled rows", details
+
+    return _timed("predict.accuracy", run)
+
+
+def load_model(path: str | Path) -> Any:
+    """The sklearn model in a model directory (``model.joblib``) or file."""
+    import joblib
+
+    from harness.serving.runtime import find_model_file
+
+    return joblib.load(find_model_file(str(path)))
+
+
+def check_parity(client: InferenceClient, model_path: Path | None) -> CheckResult:
+    """``predict.parity``: the served model answers what the trained artifact answers in-process."""
+    if model_path is None:
+        return CheckResult("predict.parity", CheckStatus.SKIPPED, "no model artifact to compare with (give --model-artifact)")
+
+    def run() -> tuple[CheckStatus, str, dict[str, Any]]:
+        import numpy as np
+
+        model = load_model(model_path)
+        rows, _ = iris_rows()
+        expected = [v.item() if hasattr(v, "item") else v for v in model.predict(np.asarray(rows))]
+        served: list[Any] = []
+        for batch in _batches(rows):
+            served.extend(client.predict(batch).outputs)
+        if served != expected:
+            return CheckStatus.FAILED, f"served model differs from the artifact at {model_path}: {_diff(expected, served)}", {"rows": len(rows)}
+        return CheckStatus.PASSED, f"served == in-process artifact on all {len(rows)} iris rows", {"rows": len(rows)}
+
+    return _timed("predict.parity", run)
+
+
+def check_protocols(client: InferenceClient) -> CheckResult:
+    """``predict.protocols``: V1 ``:predict`` and V2 ``/infer`` give the same answers."""
+    if "v2" not in client.endpoint.protocols:
+        return CheckResult("predict.protocols", CheckStatus.SKIPPED, "the endpoint does not speak V2")
+
+    def run() -> tuple[CheckStatus, str, dict[str, Any]]:
+        if not client.v2_ready():
+            return CheckStatus.SKIPPED, "the server does not answer V2 readiness (/v2/health/ready): V2 not spoken", {}
+        rows, _ = iris_rows()
+        mismatches = []
+        for batch in _batches(rows):
+            v1 = list(client.predict(batch).outputs)
+            v2 = list(client.infer(batch).outputs)
+            if v1 != v2:
+                mismatches.append(_diff(v1, v2))
+        if mismatches:
+            return CheckStatus.FAILED, f"V2 disagrees with V1 (expected = V1, got = V2): {mismatches[0]}", {"mismatched_batches": len(mismatches)}
+        return CheckStatus.PASSED, f"V1 and V2 agree on all {len(rows)} iris rows", {"rows": len(rows)}
+
+    return _timed("predict.protocols", run)
