@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 
-class CheckStatus(str, enum.Enum):
+class CheckStatus(enum.StrEnum):
     """Outcome of one named check."""
 
     PASSED = "passed"
@@ -21,7 +21,7 @@ class CheckStatus(str, enum.Enum):
     ERROR = "error"  # the check itself could not run (infrastructure, timeout)
 
 
-class RunStatus(str, enum.Enum):
+class RunStatus(enum.StrEnum):
     """Outcome of a whole run, as written to ``report.json``."""
 
     RUNNING = "running"
@@ -31,7 +31,7 @@ class RunStatus(str, enum.Enum):
     INTERRUPTED = "interrupted"
 
 
-class TaskState(str, enum.Enum):
+class TaskState(enum.StrEnum):
     """State of one pipeline task."""
 
     SUCCEEDED = "succeeded"
