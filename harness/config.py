@@ -249,7 +249,7 @@ class HarnessConfig:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.metadata["secret"] and value:
-                value = [(k, "***") for k, _ in value] if f.name == "header" else "***"
+                value = [[k, "***"] for k, _ in value] if f.name == "header" else "***"
             elif isinstance(value, tuple):
                 value = [list(v) if isinstance(v, tuple) else v for v in value]
             data[f.name] = value
@@ -347,12 +347,14 @@ def _load_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(f"{path} is not valid TOML: {exc}", "config") from None
 
 
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flatten(data: Mapping[str, Any], table: str = "") -> dict[str, Any]:
+    """Top-level keys as they are; ``[table] key`` as ``table_key`` if that is a setting, else ``key``."""
     flat: dict[str, Any] = {}
     for key, value in data.items():
-        name = f"{prefix}{key}".replace("-", "_")
+        key = key.replace("-", "_")
+        name = f"{table}_{key}" if table and f"{table}_{key}" in SETTING_NAMES else key
         if isinstance(value, Mapping) and name not in ("header", "versions"):
-            flat.update(_flatten(value, name + "_"))
+            flat.update(_flatten(value, name))
         else:
             flat[name] = value
     return flat

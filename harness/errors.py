@@ -51,12 +51,16 @@ class ToolMissingError(InfrastructureError):
 class WaitTimeout(InfrastructureError):
     """A wait ran out of time. Carries what was awaited and the last observation."""
 
-    def __init__(self, what: str, timeout: float, last: str = "") -> None:
+    def __init__(self, what: str, timeout: float, last: str = "", *, aborted: bool = False) -> None:
         self.what = what
         self.timeout = timeout
         self.last = last
-        detail = f" Last seen: {last}" if last else ""
-        super().__init__(f"timed out after {timeout:g}s waiting for {what}.{detail}")
+        self.aborted = aborted
+        if aborted:
+            super().__init__(f"gave up waiting for {what}: {last}")
+        else:
+            detail = f" Last seen: {last}" if last else ""
+            super().__init__(f"timed out after {timeout:g}s waiting for {what}.{detail}")
 
 
 class CommandError(InfrastructureError):

@@ -44,7 +44,7 @@ def wait_until(
         if abort is not None:
             reason = abort()
             if reason:
-                raise WaitTimeout(what, timeout, reason)
+                raise WaitTimeout(what, timeout, reason, aborted=True)
         if time.monotonic() >= deadline:
             raise WaitTimeout(what, timeout, describe() if describe else "")
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))

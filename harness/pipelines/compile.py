@@ -166,9 +166,9 @@ def _import_pipeline(file: Path, func_name: str | None) -> Callable[..., Any]:
         if func is None:
             raise ConfigError(f"{file} has no function {func_name!r}", "pipeline")
         return func  # type: ignore[no-any-return]
-    pipelines = [
-        v for v in vars(module).values() if callable(v) and hasattr(v, "pipeline_spec")
-    ]
+    from kfp.dsl.graph_component import GraphComponent
+
+    pipelines = [v for v in vars(module).values() if isinstance(v, GraphComponent)]
     if len(pipelines) != 1:
         raise ConfigError(
             f"{file} defines {len(pipelines)} @dsl.pipeline functions; name one as FILE.py:FUNC",

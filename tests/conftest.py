@@ -1,0 +1,55 @@
+"""Shared fixtures of the harness's own tests: a trained model and a served one."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness import procs
+from harness.models import Endpoint
+from harness.serving.local import LocalModelServer
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def train_model(out_dir: Path, *, flip: bool = False) -> Path:
+    """An SVC on iris saved as ``out_dir/model.joblib`` (``flip`` trains on wrong labels)."""
+    import joblib
+    from sklearn.datasets import load_iris
+    from sklearn.svm import SVC
+
+    data = load_iris()
+    labels = (data.target + 1) % 3 if flip else data.target
+    out_dir.mkdir(parents=True, exist_ok=True)
+    joblib.dump(SVC(random_state=0).fit(data.data, labels), out_dir / "model.joblib")
+    return out_dir
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_model(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="session")
+def served(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
+    """The harness's KServe runtime serving ``model_dir`` on 127.0.0.1, for the session."""
+    server = LocalModelServer(model_dir, "sklearn-iris", tmp_path_factory.mktemp("server") / "server.log")
+    endpoint = server.start(ready_timeout=60)
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture
+def no_leaked_children() -> Iterator[None]:
+    """Fails the test if it leaves a tracked child process running."""
+    before = set(p.pid for p in procs.running())
+    yield
+    leaked = [p.pid for p in procs.running() if p.pid not in before]
+    assert not leaked, f"child processes left running: {leaked}"
+
+
+PYTHON = sys.executable

@@ -1,0 +1,159 @@
+"""The run as a whole: exit codes, the report, teardown on every path."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.config import load_config
+from harness.errors import InfrastructureError, WaitTimeout
+from harness.models import Endpoint
+from harness.reports.writer import load_report
+from harness.runner import ValidationRun
+
+from .conftest import PYTHON, REPO
+
+
+class StubTarget:
+    """A target whose deploy behaves as told; it runs no pipeline."""
+
+    name = "stub"
+    runs_pipelines = False
+    deploys = True
+
+    def __init__(self, deploy: object) -> None:
+        self._deploy = deploy
+        self.torn_down = 0
+
+    def provision(self) -> None:
+        pass
+
+    def run_pipeline(self, package: Path) -> None:
+        raise AssertionError("not called")
+
+    def deploy(self, run: object) -> Endpoint:
+        if isinstance(self._deploy, Exception):
+            raise self._deploy
+        assert isinstance(self._deploy, Endpoint)
+        return self._deploy
+
+    def model_artifact(self) -> Path | None:
+        return None
+
+    def diagnostics(self, out_dir: Path) -> list[Path]:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        note = out_dir / "stub.txt"
+        note.write_text("diagnostics")
+        return [note]
+
+    def teardown(self) -> None:
+        self.torn_down += 1
+
+
+def _run(tmp_path: Path, target: StubTarget, **cfg: object) -> tuple[int, dict]:
+    config = load_config(cli={"load": False, "robustness": False, **cfg}, env={})
+    run = ValidationRun(config, tmp_path)
+    run.target = target  # type: ignore[assignment]
+    outcome = run.execute()
+    return outcome.exit_code, load_report(tmp_path)
+
+
+def test_never_ready_fails_deploy_ready_with_exit_1(tmp_path: Path) -> None:
+    target = StubTarget(WaitTimeout("the model to get ready", 2.0, "503"))
+    code, report = _run(tmp_path, target)
+    checks = {c["name"]: c for c in report["checks"]}
+    assert code == 1 and report["status"] == "failed"
+    assert checks["deploy.ready"]["status"] == "failed" and "timed out after 2s" in checks["deploy.ready"]["message"]
+    assert checks["predict.golden"]["status"] == "skipped"
+    assert target.torn_down == 1
+    assert report["artifacts"]["diagnostics"] == [str(tmp_path / "diagnostics" / "stub.txt")]
+
+
+def test_passing_run_against_a_served_model(tmp_path: Path, served: Endpoint) -> None:
+    code, report = _run(tmp_path, StubTarget(served))
+    assert code == 0, report["checks"]
+    assert report["status"] == "passed" and report["exit_code"] == 0 and report["finished_at"]
+    assert {c["name"] for c in report["checks"]} >= {"deploy.ready", "predict.golden", "predict.accuracy", "predict.protocols"}
+    assert report["phases"]["verify"] > 0
+
+
+def test_infrastructure_error_exits_3_and_still_reports(tmp_path: Path) -> None:
+    target = StubTarget(InfrastructureError("no cluster"))
+    target.provision = lambda: (_ for _ in ()).throw(InfrastructureError("kind is not installed"))  # type: ignore[method-assign]
+    code, report = _run(tmp_path, target)
+    assert code == 3 and report["status"] == "error" and "kind is not installed" in report["error"]
+    assert target.torn_down == 1
+
+
+def test_report_is_valid_json_while_running(tmp_path: Path) -> None:
+    config = load_config(cli={"load": False}, env={})
+    run = ValidationRun(config, tmp_path)
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["status"] == "running" and data["schema_version"] == 1 and data["finished_at"] is None
+    run.target.teardown()
+
+
+@pytest.mark.slow
+def test_cli_run_local_end_to_end(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [PYTHON, "-m", "harness", "run", "--no-load", "--no-robustness", "--report-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = load_report(tmp_path)
+    assert report["status"] == "passed"
+    names = [c["name"] for c in report["checks"]]
+    assert names[:8] == ["pipeline.compile", "pipeline.lint", "pipeline.run", "deploy.ready", "predict.golden", "predict.accuracy", "predict.parity", "predict.protocols"]
+    assert "mlharness PASSED on local" in proc.stdout
+
+
+@pytest.mark.slow
+def test_interrupted_run_leaves_a_valid_report_and_no_processes(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "harness", "run", "--no-load", "--no-robustness", "--report-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (tmp_path / "server.log").exists():
+        time.sleep(0.1)
+    assert (tmp_path / "server.log").exists(), "the run never reached deploy"
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out.decode()
+    report = load_report(tmp_path)
+    assert report["status"] == "interrupted" and report["exit_code"] == 130 and report["finished_at"]
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-f", f"harness.serving.runtime.*{tmp_path}"], capture_output=True, text=True)
+    assert left.stdout.strip() == "", f"model server still running: {left.stdout}"
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    proc = subprocess.run([PYTHON, "-m", "harness", "run", "--users", "0"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "users" in proc.stderr and "positive" in proc.stderr
+
+
+def test_harness_never_imports_pytest_or_locust() -> None:
+    code = (
+        "import sys, harness.cli, harness.runner, harness.verify, harness.targets.local, harness.commands.run;"
+        "bad = [m for m in ('pytest', '_pytest', 'locust', 'gevent') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert proc.returncode == 0, f"imported: {proc.stdout} {proc.stderr}"
+
+
+def test_no_module_in_harness_imports_pytest() -> None:
+    import ast
+
+    offenders = []
+    for path in (REPO / "harness").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(n.split(".")[0] in ("pytest", "_pytest") for n in names):
+                offenders.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert offenders == []
