@@ -27,7 +27,7 @@ def add_settings(parser: argparse.ArgumentParser, groups: Iterable[str]) -> None
             continue
         group = by_group.setdefault(meta["group"], parser.add_argument_group(f"{meta['group']} settings"))
         flag = cli_flag(field.name)
-        help_text = f"{meta['help']} [{env_var(field.name)}; default: {_show(field.default)}]"
+        help_text = f"{meta['help']} [{env_var(field.name)}; default: {_show(field.default)}]".replace("%", "%%")
         if meta["parse"].__name__ == "parse_bool":
             group.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         elif field.name == "header":

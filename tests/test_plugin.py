@@ -1,0 +1,79 @@
+"""The pytest plugin, tested with pytester: options, config errors, fixtures, markers."""
+
+import pytest
+
+from harness.config import SETTINGS, pytest_flag
+
+pytest_plugins = ["pytester"]
+
+
+def test_every_setting_has_a_harness_option(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    text = result.stdout.str()
+    missing = [pytest_flag(f.name) for f in SETTINGS if pytest_flag(f.name) not in text]
+    assert missing == []
+    assert "mlharness: validate ML deployments on Kubeflow" in text
+
+
+def test_bad_option_value_is_a_usage_error_naming_the_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest("--harness-users", "0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--harness-users*positive*"])
+
+
+def test_target_choices_are_checked(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--harness-target", "nowhere")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*invalid choice*nowhere*"])
+
+
+def test_env_and_config_file_reach_the_fixture(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makefile(".toml", harness="users = 3\n[slo]\np95_ms = 42\n")
+    monkeypatch.setenv("HARNESS_SPAWN_RATE", "7")
+    pytester.makepyfile(
+        """
+        def test_cfg(harness_config):
+            assert harness_config.users == 5  # the option beats the file
+            assert harness_config.slo_p95_ms == 42
+            assert harness_config.spawn_rate == 7
+        """
+    )
+    result = pytester.runpytest("--harness-users", "5")
+    result.assert_outcomes(passed=1)
+
+
+def test_cluster_tests_skip_with_a_reason_naming_the_flag(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.cluster
+        def test_needs_cluster():
+            raise AssertionError("must not run on the local target")
+        """
+    )
+    result = pytester.runpytest("-rs", "--strict-markers")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*--harness-target kind|minikube|kubeconfig*"])
+
+
+def test_fixtures_can_be_overridden_one_at_a_time(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+        from harness.models import Endpoint
+
+        @pytest.fixture(scope="session")
+        def endpoint():
+            return Endpoint("http://127.0.0.1:9", "sklearn-iris")
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_client(inference_client):
+            assert inference_client.endpoint.base_url == "http://127.0.0.1:9"
+            assert inference_client.ready() is False
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
