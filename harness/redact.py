@@ -38,6 +38,28 @@ def register_secrets(values: Iterable[str | None]) -> None:
         register_secret(value)
 
 
+def register_config_secrets(cfg: Any) -> None:
+    """Register every secret setting of a ``HarnessConfig`` (those marked ``secret``).
+
+    Header values, the cookie and each of its ``name=value`` values, and the token (also
+    when read from ``token_file``). Call it before anything about the run is written.
+    """
+    import dataclasses
+
+    for field in dataclasses.fields(cfg):
+        value = getattr(cfg, field.name)
+        if not field.metadata.get("secret") or not value:
+            continue
+        if field.name == "header":
+            register_secrets(v for _, v in value)
+        else:
+            register_secret(str(value))
+    if getattr(cfg, "cookie", None):
+        for part in str(cfg.cookie).split(";"):
+            register_secret(part.partition("=")[2].strip())
+    register_secret(cfg.token_value)
+
+
 def redact(text: str) -> str:
     """``text`` with every registered secret and secret-shaped value masked."""
     with _lock:
