@@ -28,7 +28,7 @@ from harness.errors import (
     WaitTimeout,
 )
 from harness.models import CheckResult, CheckStatus, Endpoint, PipelineRun, RunStatus
-from harness.redact import redact
+from harness.redact import redact, register_config_secrets
 from harness.reports.writer import ReportWriter
 from harness.targets import Target, TargetContext, make_target
 
@@ -71,6 +71,7 @@ class ValidationRun:
         progress: Callable[[str], None] | None = None,
         on_check: OnCheck | None = None,
     ) -> None:
+        register_config_secrets(cfg)  # before anything (report, argv, logs) is written
         self.cfg = cfg
         self.report_dir = report_dir or (Path(cfg.report_dir) if cfg.report_dir else default_report_dir())
         self.progress = progress or (lambda _msg: None)
