@@ -1,0 +1,52 @@
+"""`mlharness serve`: the seed's curl answers [1, 1]; Ctrl-C leaves nothing behind."""
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from harness import procs
+from harness.commands.serve import last_model
+
+from .conftest import PYTHON, train_model
+
+
+def test_serve_answers_the_seed_curl_and_ctrl_c_cleans_up(model_dir: Path, tmp_path: Path) -> None:
+    port = procs.free_port()
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "harness", "serve", "--port", str(port), "--model-dir", str(model_dir), "--report-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not procs.port_open("127.0.0.1", port):
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            time.sleep(0.1)
+        # the seed's request, with the Content-Type the seed's curl left out
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/v1/models/sklearn-iris:predict",
+            content='{"instances": [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]}',
+            headers={"Content-Type": "application/json"},
+            timeout=10,
+        )
+        assert answer.json() == {"predictions": [1, 1]}
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out
+    assert f"http://127.0.0.1:{port}" in out and "curl -H 'Content-Type: application/json'" in out
+    time.sleep(0.3)
+    assert not procs.port_open("127.0.0.1", port), "the model server still listens after Ctrl-C"
+    left = subprocess.run(["pgrep", "-f", f"harness.serving.runtime.*--http_port {port}"], capture_output=True, text=True)
+    assert left.stdout.strip() == "", f"processes left behind: {left.stdout}"
+
+
+def test_last_model_picks_the_newest(tmp_path: Path) -> None:
+    assert last_model(tmp_path) is None
+    old = train_model(tmp_path / "a" / "train" / "model")
+    new = train_model(tmp_path / "b" / "train" / "model")
+    os.utime(old / "model.joblib", (1, 1))
+    assert last_model(tmp_path) == new
