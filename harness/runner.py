@@ -118,10 +118,10 @@ class ValidationRun:
             try:
                 compiled = compile_pipeline(self.cfg.pipeline, self.report_dir)
             except PipelineCompileError as exc:
-                findings = [f.as_dict() for f in exc.findings]
-                self.report.set("lint", findings)
-                self.record(CheckResult("pipeline.compile", CheckStatus.FAILED, str(exc), round(time.perf_counter() - started, 3), {"findings": findings}))
-                self.record(CheckResult("pipeline.lint", CheckStatus.FAILED if findings else CheckStatus.SKIPPED, f"{len(findings)} finding(s) in the source" if findings else "nothing compiled to lint", 0.0, {"findings": findings}))
+                source_findings = [f.as_dict() for f in exc.findings]
+                self.report.set("lint", source_findings)
+                self.record(CheckResult("pipeline.compile", CheckStatus.FAILED, str(exc), round(time.perf_counter() - started, 3), {"findings": source_findings}))
+                self.record(CheckResult("pipeline.lint", CheckStatus.FAILED if source_findings else CheckStatus.SKIPPED, f"{len(source_findings)} finding(s) in the source" if source_findings else "nothing compiled to lint", 0.0, {"findings": source_findings}))
                 return None
             self.record(CheckResult("pipeline.compile", CheckStatus.PASSED, f"compiled {compiled.source} to {compiled.path.name}", round(time.perf_counter() - started, 3), {"package": str(compiled.path), "pipeline": compiled.name}))
         with self.phase("lint"):

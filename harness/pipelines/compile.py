@@ -165,7 +165,7 @@ def _import_pipeline(file: Path, func_name: str | None) -> Callable[..., Any]:
         func = getattr(module, func_name, None)
         if func is None:
             raise ConfigError(f"{file} has no function {func_name!r}", "pipeline")
-        return func  # type: ignore[no-any-return]
+        return func
     from kfp.dsl.graph_component import GraphComponent
 
     pipelines = [v for v in vars(module).values() if isinstance(v, GraphComponent)]
@@ -174,4 +174,4 @@ def _import_pipeline(file: Path, func_name: str | None) -> Callable[..., Any]:
             f"{file} defines {len(pipelines)} @dsl.pipeline functions; name one as FILE.py:FUNC",
             "pipeline",
         )
-    return pipelines[0]  # type: ignore[no-any-return]
+    return pipelines[0]

@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         raise_on_error=False,
     )
     handler = _StatusTee(sys.stdout)
-    sys.stdout = handler  # type: ignore[assignment]
+    sys.stdout = handler
     started = time.monotonic()
     status, message = "succeeded", ""
     try:

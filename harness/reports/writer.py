@@ -36,7 +36,7 @@ def now_iso() -> str:
 
 def environment() -> dict[str, Any]:
     """Where the run ran: versions, host, git commit."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in VERSIONED_PACKAGES:
         try:
             versions[name] = metadata.version(name)

@@ -62,6 +62,13 @@ def validate_rows(rows: Any, n_features: int, max_batch: int) -> list[list[float
     return clean
 
 
+def _holds_bool(data: Any) -> bool:
+    """Whether JSON tensor data holds a boolean (numpy would read ``true`` as 1.0)."""
+    if isinstance(data, bool):
+        return True
+    return isinstance(data, list) and any(_holds_bool(v) for v in data)
+
+
 def build_model(name: str, model_dir: str, max_batch: int) -> Any:
     """A ``kserve.Model`` serving the sklearn model in ``model_dir``."""
     import joblib
@@ -71,7 +78,7 @@ def build_model(name: str, model_dir: str, max_batch: int) -> Any:
     from kserve.protocol.infer_type import InferRequest
     from kserve.utils.utils import get_predict_response
 
-    class ValidatingSKLearnModel(Model):  # type: ignore[misc]
+    class ValidatingSKLearnModel(Model):
         def __init__(self) -> None:
             super().__init__(name)
             self.model_dir = model_dir
@@ -93,6 +100,8 @@ def build_model(name: str, model_dir: str, max_batch: int) -> Any:
                 tensor = payload.inputs[0]
                 if tensor.datatype not in ("FP32", "FP64", "INT32", "INT64", "INT16", "INT8"):
                     raise InvalidInput(f"expected a numeric tensor, got datatype {tensor.datatype}")
+                if _holds_bool(tensor.data):
+                    raise InvalidInput(f"expected numbers in a {tensor.datatype} tensor, got booleans")
                 if len(tensor.shape) != 2:
                     raise InvalidInput(f"expected shape [N, {self.n_features}], got {tensor.shape}")
                 try:
@@ -159,7 +168,7 @@ def main() -> None:
             original()
             _quiet_request_logs()
 
-        server.setup_event_loop = setup_event_loop  # type: ignore[method-assign]
+        server.setup_event_loop = setup_event_loop
     del model_server  # imported for its flag parsing, which reads sys.argv
     server.start([model])
 
