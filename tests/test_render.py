@@ -1,0 +1,356 @@
+"""report.html, summary.md and junit.xml rendered from report dicts (see test_render_samples)."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import cli
+from harness.reports import plots
+from harness.reports.junit import render_junit
+from harness.reports.render import md_escape, render_all, render_html, render_summary
+from harness.reports.writer import ReportWriter
+from tests.test_render_samples import (
+    TIMELINE_SECONDS,
+    failing_report,
+    interrupted_report,
+    passing_report,
+)
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "harness" / "reports" / "templates"
+
+
+class Page(HTMLParser):
+    """What the tests look at in the HTML: tags, attributes, charts and their series."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.charts: dict[str, dict[str, dict[str, Any]]] = {}
+        self.thresholds: dict[str, list[str]] = {}
+        self._chart: str | None = None
+        self._series: dict[str, Any] | None = None
+        self._in_threshold_label = False
+        self.text: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        self.tags.append((tag, a))
+        if tag == "figure" and "chart" in a.get("class", ""):
+            self._chart = a["id"]
+            self.charts[self._chart] = {}
+            self.thresholds[self._chart] = []
+        elif tag == "g" and a.get("class") == "series" and self._chart:
+            self._series = {"declared": int(a["data-points"]), "segments": [], "markers": 0}
+            self.charts[self._chart][a["data-series"]] = self._series
+        elif tag == "polyline" and self._series is not None:
+            self._series["segments"].append(len(a["points"].split()))
+        elif tag == "circle" and self._series is not None:
+            self._series["markers"] += 1
+        elif tag == "text" and a.get("class") == "threshold-label":
+            self._in_threshold_label = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "g":
+            self._series = None
+        elif tag == "figure":
+            self._chart = None
+        elif tag == "text":
+            self._in_threshold_label = False
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._in_threshold_label and self._chart:
+            self.thresholds[self._chart].append(data)
+
+    @property
+    def all_text(self) -> str:
+        return re.sub(r"\s+", " ", "".join(self.text))
+
+
+def points(series: dict[str, Any]) -> int:
+    return sum(series["segments"])
+
+
+def assert_self_contained(html: str) -> None:
+    page = Page(html)
+    tags = {t for t, _ in page.tags}
+    assert not tags & {"script", "link", "img", "iframe", "object", "embed"}, tags
+    for tag, attrs in page.tags:
+        for name, value in attrs.items():
+            assert not name.startswith("on"), f"event handler {name} on <{tag}>"
+            assert name != "src", f"<{tag} src={value!r}>"
+            assert not re.match(r"\s*(https?:|//|javascript:)", value), f"<{tag} {name}={value!r}>"
+    assert "url(" not in html and "@import" not in html
+    assert "<script src=" not in html
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+def test_passing_report_html() -> None:
+    report = passing_report()
+    html = render_html(report)
+    page = Page(html)
+    assert 'class="verdict verdict-passed"' in html
+    assert "PASSED" in page.all_text and f"All {len(report['checks'])} checks that ran passed." in page.all_text
+    for check in report["checks"]:
+        assert f"<code>{check['name']}</code>" in html
+        assert check["message"].replace(">", "&gt;") in html
+    assert page.charts == {}, "no load, so no plots"
+    assert "The load test did not run" in page.all_text
+    for version in ("2.17.3", "0.21.0", "1.9.1", "3.11.7", "36f91e0c0ffee"):
+        assert version in page.all_text
+    assert_self_contained(html)
+
+
+def test_failing_report_html_with_load_slo_and_baseline() -> None:
+    report = failing_report()
+    html = render_html(report)
+    page = Page(html)
+    text = page.all_text
+    assert 'class="verdict verdict-failed"' in html
+    assert "3 of 15 checks failed: predict.parity, slo.p95, baseline.p95." in text
+    for check in report["checks"]:
+        assert check["name"] in text
+    assert text.count("failed") >= 3
+    # SLO table: observed against threshold, ratios as percentages
+    assert re.search(r"slo\.p95\s*failed\s*110\.4 ms\s*100 ms", text), text
+    assert re.search(r"slo\.error_rate\s*passed\s*0\.050 %\s*0\.100 %", text)
+    # plots: series and their points, gaps where a value is missing
+    assert set(page.charts) == {"latency-over-time", "throughput-over-time", "latency-percentiles"}
+    latency = page.charts["latency-over-time"]
+    assert set(latency) == {"p50", "p95"}
+    for series in latency.values():
+        assert points(series) == series["declared"] == TIMELINE_SECONDS - 1
+        assert len(series["segments"]) == 2, "the None second splits the line"
+        assert series["markers"] == TIMELINE_SECONDS - 1
+    throughput = page.charts["throughput-over-time"]
+    assert set(throughput) == {"requests/s", "failures/s"}
+    assert all(points(s) == TIMELINE_SECONDS for s in throughput.values())
+    percentiles = page.charts["latency-percentiles"]
+    assert list(percentiles) == ["latency"] and points(percentiles["latency"]) == 6
+    assert page.thresholds["latency-over-time"] == ["p95 SLO 100 ms"]
+    assert sorted(page.thresholds["latency-percentiles"]) == ["p95 SLO 100 ms", "p99 SLO 250 ms"]
+    for label in ("time since start (s)", "latency (ms)", "requests per second", "percentile"):
+        assert label in text
+    # the rest of the document
+    assert "HTTP 503: upstream connect error" in text
+    assert re.search(r"p95_ms\s*80\s*110\.4\s*\+38\.0 %\s*±20 %\s*failed", text)
+    assert "unpinned-image" in text and "base image python:3.11 is not pinned by digest" in text
+    for task in ("load", "train", "evaluate"):
+        assert f"<code>{task}</code>" in html
+    assert re.search(r"load\s*32\.1 s\s*74\.7 %", text), "phase breakdown with its share"
+    assert_self_contained(html)
+
+
+def test_interrupted_early_report_html() -> None:
+    html = render_html(interrupted_report())
+    text = Page(html).all_text
+    assert 'class="verdict verdict-interrupted"' in html
+    assert "INTERRUPTED" in text and "the results below are partial" in text
+    assert "exit code 130" in text and "not finished" in text
+    assert "No pipeline ran" in text and "The load test did not run" in text
+    assert "No SLO gate was evaluated" in text and "no endpoint was deployed" in text
+    assert "unknown (not run from a git checkout)" in text
+    assert_self_contained(html)
+
+
+@pytest.mark.parametrize(
+    ("status", "label", "error"),
+    [("error", "ERROR", "InfrastructureError: kind is not installed"), ("running", "INCOMPLETE", None), ("bogus", "ERROR", None)],
+)
+def test_other_statuses_show_their_verdict_and_error(status: str, label: str, error: str | None) -> None:
+    report = interrupted_report()
+    report.update(status=status, error=error)
+    html = render_html(report)
+    assert f"verdict-{label.lower() if label != 'INCOMPLETE' else 'running'}" in html
+    assert f'<div class="verdict-label">{label}</div>' in html
+    if error:
+        assert f'<pre class="error-text">{error}</pre>' in html
+
+
+def test_markup_in_a_check_message_is_escaped() -> None:
+    html = render_html(failing_report())
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def _poison(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _poison(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_poison(v) for v in value]
+    if isinstance(value, str):
+        return value + '<i class="x">"&\'</i>'
+    return value
+
+
+def test_no_string_from_the_report_is_rendered_as_markup() -> None:
+    report = _poison(failing_report())
+    report["schema_version"] = 1
+    html = render_html(report)
+    assert "<i" not in html
+    assert html.count("&lt;i class=&#34;x&#34;&gt;") > 50
+    assert_self_contained(html)
+
+
+def test_templates_never_turn_escaping_off() -> None:
+    for template in TEMPLATES.iterdir():
+        source = template.read_text()
+        assert not re.search(r"\|\s*safe\b|autoescape\s+false|Markup", source), template.name
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda r: {"schema_version": 1},
+        lambda r: {**r, "checks": "oops", "phases": [], "environment": None, "slo": None, "lint": None},
+        lambda r: {**r, "load": {"latency_ms": {"p50": "fast"}, "timeline": [{"t": "x"}, {"t": 1, "p50_ms": None}]}},
+        lambda r: {**r, "load": {"timeline": [{"t": 0, "requests": 5}]}, "baseline": {"metrics": [None, {}]}},
+        lambda r: {**r, "pipeline": {"tasks": [None, {"metrics": {"a": "b"}}]}, "checks": [None, {"status": 3}]},
+    ],
+)
+def test_partial_or_odd_reports_still_render(mangle: Any) -> None:
+    report = mangle(failing_report())
+    html = render_html(report)
+    assert 'class="verdict-label"' in html
+    assert render_summary(report).startswith("## ")
+    ET.fromstring(render_junit(report))
+
+
+# --- plots --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("lo", "hi"), [(0, 430), (0, 400), (1, 30), (0, 0.003), (0, 1), (5, 5), (0, 123456)])
+def test_nice_ticks_cover_the_data(lo: float, hi: float) -> None:
+    ticks = plots.nice_ticks(lo, hi)
+    assert ticks[0] <= lo and ticks[-1] >= hi and len(ticks) >= 2
+    steps = {round(b - a, 9) for a, b in zip(ticks, ticks[1:], strict=False)}
+    assert len(steps) == 1 and len(ticks) <= 8
+
+
+def test_chart_points_stay_inside_the_plot_area() -> None:
+    chart = plots.line_chart("c", "t", "x", "y", [0, 1, 2, 3], [("a", [0.0, 7.0, None, 13.0])], thresholds=[(20.0, "limit")])
+    (series,) = chart.series
+    assert series.n_points == 3 and len(series.segments) == 2
+    for p in series.points:
+        assert chart.left <= p.x <= chart.right and chart.top <= p.y <= chart.bottom
+    assert chart.top <= chart.thresholds[0].y <= chart.bottom
+    assert chart.series[0].points[0].y == chart.bottom, "y axis starts at zero"
+
+
+# --- Markdown -----------------------------------------------------------------------------------
+def test_summary_of_a_failing_run() -> None:
+    md = render_summary(failing_report())
+    lines = md.splitlines()
+    assert lines[0] == "## ❌ mlharness FAILED on local"
+    assert "3 of 15 checks failed: predict.parity, slo.p95, baseline.p95." in md
+    attention = md.index("### Needs attention")
+    assert attention < md.index("### SLO gates") < md.index("### Load") < md.index("<details>")
+    first_rows = [ln for ln in lines[lines.index("### Needs attention") :] if ln.startswith("| ")][2:6]
+    assert [r.split("|")[1].strip() for r in first_rows] == ["predict.parity", "slo.p95", "baseline.p95", "robustness.malformed"]
+    assert "| slo.p95 | ❌ failed | 110.4 ms | 100 ms |" in md
+    assert "| slo.error\\_rate | ✅ passed | 0.050 % | 0.100 % |" in md
+    assert "12,050 requests, 6 failed (0.050 %), 401.7 req/s" in md
+    assert "p95 110.4 ms" in md and "p99 180.2 ms" in md
+    assert "| p95\\_ms | 80 | 110.4 | +38.0 % | ❌ failed |" in md
+    assert "<script>" not in md and "&lt;script&gt;" in md
+
+
+def test_summary_of_passing_and_interrupted_runs() -> None:
+    md = render_summary(passing_report())
+    assert md.startswith("## ✅ mlharness PASSED on local\n\nAll 6 checks that ran passed.")
+    assert "Needs attention" not in md and "### Load" not in md and "### SLO" not in md
+    md = render_summary(interrupted_report())
+    assert md.startswith("## ⚠️ mlharness INTERRUPTED on local")
+    assert "> **Error:** interrupted" in md
+
+
+def test_markdown_escape_keeps_tables_and_markup_intact() -> None:
+    assert md_escape("a|b\nc <b>[x](y)</b> *z*") == "a\\|b c &lt;b&gt;\\[x\\](y)&lt;/b&gt; \\*z\\*"
+
+
+# --- JUnit --------------------------------------------------------------------------------------
+def test_junit_one_testcase_per_check() -> None:
+    report = failing_report()
+    root = ET.fromstring(render_junit(report))
+    suite = root.find("testsuite")
+    assert suite is not None
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == [c["name"] for c in report["checks"]]
+    assert [c.get("classname") for c in cases][:2] == ["pipeline", "pipeline"]
+    failed = [c for c in cases if c.find("failure") is not None]
+    skipped = [c for c in cases if c.find("skipped") is not None]
+    assert [c.get("name") for c in failed] == ["predict.parity", "slo.p95", "baseline.p95"]
+    assert [c.get("name") for c in skipped] == ["robustness.oversized"]
+    for element in (root, suite):
+        assert (element.get("tests"), element.get("failures"), element.get("skipped")) == ("15", "3", "1")
+    failure = failed[0].find("failure")
+    assert failure is not None and failure.get("message") == report["checks"][6]["message"]
+    assert failure.get("type") == "failed" and '"rows"' in (failure.text or "")
+    error = failed[2].find("failure")
+    assert error is not None and error.get("type") == "error"
+    warned = next(c for c in cases if c.get("name") == "robustness.malformed")
+    assert warned.find("failure") is None and (warned.findtext("system-out") or "").startswith("warned: ")
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["status"] == "failed" and props["exit_code"] == "1"
+
+
+def test_junit_survives_control_characters_and_reports_the_run_error() -> None:
+    report = interrupted_report()
+    report["checks"][0]["message"] = "bad \x00\x1b[31m bytes"
+    root = ET.fromstring(render_junit(report))
+    assert root.get("tests") == "1" and root.get("failures") == "0"
+    assert "\x00" not in (root.find("testsuite/testcase/system-out").text or "")  # type: ignore[union-attr]
+    assert root.findtext("testsuite/system-err") == "run interrupted: interrupted"
+
+
+# --- files and the command ----------------------------------------------------------------------
+def _write(tmp_path: Path, report: dict[str, Any]) -> Path:
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    return tmp_path
+
+
+def test_render_all_writes_three_files_next_to_report_json(tmp_path: Path) -> None:
+    files = render_all(_write(tmp_path, failing_report()))
+    assert [f.name for f in files] == ["report.html", "summary.md", "junit.xml"]
+    assert all(f.parent == tmp_path and f.stat().st_size > 500 for f in files)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml", "report.html", "report.json", "summary.md"]
+
+
+def test_render_all_reads_what_the_writer_writes(tmp_path: Path) -> None:
+    writer = ReportWriter(tmp_path, "local", {"target": "local"})
+    writer.phase("provision", 0.5)
+    files = render_all(tmp_path)
+    assert "INCOMPLETE" in files[0].read_text()
+    assert "⏳ mlharness INCOMPLETE on local" in files[1].read_text()
+
+
+def test_report_command_rerenders_and_prints_the_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(tmp_path, failing_report())
+    assert cli.main(["report", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.split()
+    assert out == [str(tmp_path / n) for n in ("report.html", "summary.md", "junit.xml")]
+    assert cli.main(["report", str(tmp_path / "report.json")]) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no report.json in"),
+        ('{"status": ', "is not valid JSON"),
+        ('{"status": "passed"}', "not an mlharness report (no schema_version)"),
+        ('{"schema_version": 99}', "reads up to"),
+    ],
+)
+def test_report_command_rejects_a_missing_or_invalid_report(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str) -> None:
+    if content is not None:
+        (tmp_path / "report.json").write_text(content)
+    assert cli.main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mlharness report: error: ") and message in err
+    assert not (tmp_path / "report.html").exists()

@@ -1,0 +1,146 @@
+"""Report dicts for the rendering tests: a passing run, a failing run with load, an early stop.
+
+Shaped like ``report.json`` from ``harness.reports.writer`` (plus the ``load``/``slo``/
+``baseline`` sections of the load runner). No tests here; the render tests import these.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+TIMELINE_SECONDS = 30
+
+
+def _check(name: str, status: str, message: str, duration: float = 0.1, **details: Any) -> dict[str, Any]:
+    return {"name": name, "status": status, "message": message, "duration_s": duration, "details": details}
+
+
+def _base(status: str, exit_code: int | None, error: str | None = None) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "tool": "mlharness",
+        "status": status,
+        "exit_code": exit_code,
+        "target": "local",
+        "started_at": "2026-11-28T11:40:29.121Z",
+        "finished_at": "2026-11-28T11:41:21.500Z",
+        "duration_s": 52.379,
+        "error": error,
+        "config": {"target": "local", "users": 8, "duration": 30.0, "token": "***", "load": True},
+        "environment": {
+            "mlharness": "0.1.0",
+            "python": "3.11.7",
+            "platform": "Linux-6.1-x86_64-with-glibc2.36",
+            "host": "ci-runner-7",
+            "cpus": 2,
+            "packages": {"kfp": "2.17.3", "kserve": "0.21.0", "scikit-learn": "1.9.1", "locust": "2.46.6", "kubernetes": "30.1.0", "numpy": "2.4.6"},
+            "git_commit": "36f91e0c0ffee1234567890abcdef1234567890a",
+            "argv": ["mlharness", "run"],
+        },
+        "phases": {"provision": 0.0, "compile": 0.757, "lint": 0.027, "pipeline": 5.602, "deploy": 2.384, "verify": 1.396, "load": 32.1, "teardown": 0.717},
+        "pipeline": {
+            "pipeline_name": "iris",
+            "run_id": "iris-2026-11-28-11-40-30-673101",
+            "succeeded": True,
+            "tasks": [
+                {"name": "load", "state": "succeeded", "artifacts": {"data": "/tmp/r/pipeline-root/load/data"}, "metrics": {}, "duration_s": 1.2, "log_path": None},
+                {"name": "train", "state": "succeeded", "artifacts": {"model": "/tmp/r/pipeline-root/train/model"}, "metrics": {"n_train": 105.0}, "duration_s": 2.1, "log_path": None},
+                {"name": "evaluate", "state": "succeeded", "artifacts": {}, "metrics": {"accuracy": 0.9555555555555556}, "duration_s": None, "log_path": None},
+            ],
+            "model_uri": "/tmp/r/pipeline-root/train/model",
+            "metrics": {"accuracy": 0.9555555555555556},
+            "duration_s": 5.525,
+            "message": "",
+        },
+        "lint": [],
+        "endpoint": {"base_url": "http://127.0.0.1:40645", "model_name": "sklearn-iris", "headers": {}, "protocols": ["v1", "v2"], "description": "local KServe model server"},
+        "checks": [
+            _check("pipeline.compile", "passed", "compiled builtin:iris to pipeline.yaml", 0.755),
+            _check("pipeline.lint", "passed", "no findings", 0.0),
+            _check("pipeline.run", "passed", "3 tasks succeeded in 5.5s", 5.525),
+            _check("deploy.ready", "passed", "sklearn-iris ready at http://127.0.0.1:40645", 2.382),
+            _check("predict.golden", "passed", "1 golden case(s) answer as expected", 0.009),
+            _check("predict.accuracy", "passed", "accuracy 0.9667 >= 0.9 on 150 labelled rows", 1.252),
+        ],
+        "load": None,
+        "slo": [],
+        "baseline": None,
+        "artifacts": {},
+    }
+
+
+def passing_report() -> dict[str, Any]:
+    """A clean run without load (``--no-load``)."""
+    return _base("passed", 0)
+
+
+def _timeline() -> list[dict[str, Any]]:
+    rows = []
+    for t in range(1, TIMELINE_SECONDS + 1):
+        wave = math.sin(t / 4)
+        failures = 3 if t in (17, 18) else 0
+        rows.append(
+            {"t": float(t), "requests": 400 + int(30 * wave), "failures": failures,
+             "p50_ms": round(8 + 2 * wave, 2), "p95_ms": round(40 + 25 * wave + (70 if t in (17, 18) else 0), 2)}
+        )
+    rows[9]["p50_ms"] = rows[9]["p95_ms"] = None  # a second without a successful request: a gap
+    return rows
+
+
+def failing_report() -> dict[str, Any]:
+    """A finished run with load, SLO gates and a baseline: one SLO and one prediction fail."""
+    report = _base("failed", 1)
+    report["lint"] = [
+        {"rule": "unpinned-image", "severity": "warning", "message": "base image python:3.11 is not pinned by digest", "location": "train"},
+        {"rule": "no-cache-key", "severity": "info", "message": "task caching is on but no cache key is set", "location": "load"},
+    ]
+    report["checks"] += [
+        _check("predict.parity", "failed", "served != in-process on 3 of 150 rows: <script>alert(1)</script> row 7", 0.07, rows=[7, 9, 12]),
+        _check("predict.protocols", "passed", "V1 and V2 agree on all 150 iris rows", 0.03),
+        _check("robustness.malformed", "warned", "2 payloads answered 500 instead of 4xx", 3.2),
+        _check("robustness.oversized", "skipped", "profile ci skips oversized payloads", 0.0),
+        _check("load.run", "passed", "12,050 requests in 30 s", 32.1),
+        _check("slo.p95", "failed", "p95 110.4 ms > 100 ms", 0.0, observed=110.4, threshold=100.0, unit="ms"),
+        _check("slo.p99", "passed", "p99 180.2 ms <= 250 ms", 0.0, observed=180.2, threshold=250.0, unit="ms"),
+        _check("slo.error_rate", "passed", "error rate 0.05 % <= 0.1 %", 0.0, observed=0.0005, threshold=0.001, unit="ratio"),
+        _check("baseline.p95", "error", "baseline file has no p95", 0.0),
+    ]
+    report["slo"] = [
+        {k: c[k] for k in ("name", "status", "message", "details")}
+        for c in report["checks"] if c["name"].startswith("slo.")
+    ]
+    timeline = _timeline()
+    report["load"] = {
+        "users": 8, "duration_s": 30.0, "requests": 12050, "failures": 6, "rps": 401.7,
+        "latency_ms": {"p50": 8.1, "p90": 61.0, "p95": 110.4, "p99": 180.2, "p999": 240.9, "max": 312.5},
+        "failures_by_kind": [{"kind": "HTTP 503: upstream connect error", "count": 4}, {"kind": "ReadTimeout", "count": 2}],
+        "timeline": timeline, "warmup_s": 2.0, "processes": 1, "rate": None, "protocol": "mixed",
+        "batch_size": 1, "generator": "locust", "via": "127.0.0.1",
+    }
+    report["baseline"] = {
+        "metrics": [
+            {"metric": "p95_ms", "baseline": 80.0, "current": 110.4, "change_pct": 38.0, "tolerance_pct": 20.0, "status": "failed"},
+            {"metric": "rps", "baseline": 395.0, "current": 401.7, "change_pct": 1.7, "tolerance_pct": 20.0, "status": "passed"},
+        ]
+    }
+    return report
+
+
+def interrupted_report() -> dict[str, Any]:
+    """Ctrl-C during provisioning: no pipeline, no endpoint, no load, one check."""
+    report = _base("interrupted", 130, "interrupted")
+    report.update(pipeline=None, endpoint=None, load=None, slo=[], baseline=None, lint=[], finished_at=None)
+    report["phases"] = {"provision": 1.5}
+    report["checks"] = [_check("pipeline.compile", "passed", "compiled builtin:iris to pipeline.yaml", 0.7)]
+    report["environment"]["git_commit"] = None
+    return report
+
+
+def all_samples() -> dict[str, dict[str, Any]]:
+    return {"passing": passing_report(), "failing": failing_report(), "interrupted": interrupted_report()}
+
+
+def copy_of(report: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(report)
