@@ -1,0 +1,188 @@
+"""Install cert-manager, KServe (RawDeployment, no Knative/Istio) and KFP standalone; wait until servable.
+
+Each command below names the upstream file it comes from. Versions come from
+:mod:`harness.cluster.versions`. The install is idempotent: ``kubectl apply`` is, and a
+``mlharness-install`` ConfigMap records the versions installed, so a second ``up`` at the
+same versions skips straight to the readiness checks. Any failure leaves a diagnostics
+bundle (pods, events, describe, logs incl. previous containers) in ``diag_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness.cluster import diagnostics
+from harness.cluster.commands import CommandRunner
+from harness.cluster.kubectl import Kubectl, to_yaml
+from harness.cluster.readiness import wait_pods_stable
+from harness.cluster.steps import Step, execute
+from harness.cluster.versions import Versions
+from harness.errors import CommandError, InfrastructureError, WaitTimeout
+
+CERT_MANAGER_NS = "cert-manager"
+KSERVE_NS = "kserve"
+KFP_NS = "kubeflow"
+NAMESPACES = (CERT_MANAGER_NS, KSERVE_NS, KFP_NS)
+MARKER = "mlharness-install"
+MARKER_NS = "default"
+
+# Readiness budgets (seconds).
+CERT_MANAGER_TIMEOUT = 600  # kserve hack/quick_install.sh: wait deployment/cert-manager-webhook --timeout=600s
+KSERVE_CONTROLLER_TIMEOUT = 300  # kserve hack/quick_install.sh: wait pod -l control-plane=kserve-controller-manager --timeout=300s
+KSERVE_STABLE_TIMEOUT = 300
+KFP_CRD_TIMEOUT = 60  # KFP install docs: kubectl wait --for condition=established --timeout=60s crd/applications.app.k8s.io
+KFP_STABLE_TIMEOUT = 900  # KFP CI wait_for_pods.py polls 10 s, 5 stable polls; first pulls of KFP images are slow
+
+
+def cert_manager_url(v: Versions) -> str:
+    # cert-manager's static install manifest, as in kserve hack/quick_install.sh (v0.10) and cert-manager's docs.
+    return f"https://github.com/cert-manager/cert-manager/releases/download/{v.cert_manager}/cert-manager.yaml"
+
+
+def kserve_urls(v: Versions) -> tuple[str, str]:
+    # kserve/website docs/admin-guide/kubernetes-deployment.md ("Ingress with YAML"): --server-side is
+    # required because the InferenceService CRD is large (kserve#3487).
+    base = f"https://github.com/kserve/kserve/releases/download/{v.kserve}"
+    return f"{base}/kserve.yaml", f"{base}/kserve-cluster-resources.yaml"
+
+
+def kfp_kustomizations(v: Versions) -> tuple[str, str]:
+    # kubeflow/website .../pipelines/operator-guides/installation (and UPSTREAM.md): cluster-scoped
+    # resources, wait for the Application CRD, then env/platform-agnostic.
+    base = "github.com/kubeflow/pipelines/manifests/kustomize"
+    return f"{base}/cluster-scoped-resources?ref={v.kfp}", f"{base}/env/platform-agnostic?ref={v.kfp}"
+
+
+# kserve/website docs/admin-guide/kubernetes-deployment.md: switch the default deployment mode.
+RAW_DEPLOYMENT_PATCH = json.dumps({"data": {"deploy": json.dumps({"defaultDeploymentMode": "RawDeployment"})}})
+
+
+def marker_manifest(v: Versions) -> dict[str, Any]:
+    """The ConfigMap recording which versions mlharness installed."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": MARKER, "namespace": MARKER_NS, "labels": {"app.kubernetes.io/managed-by": "mlharness"}},
+        "data": {"versions": json.dumps(v.as_dict(), sort_keys=True)},
+    }
+
+
+class KubeflowInstaller:
+    """Installs and checks the Kubeflow pieces one run needs, on the cluster of ``kubectl``.
+
+    Args:
+        kubectl: kubectl bound to the cluster's kubeconfig.
+        versions: what to install.
+        diag_dir: where a failure's diagnostics bundle goes.
+        interval: seconds between readiness polls (KFP CI: 10).
+        stable_polls: unchanged polls that count as stable (KFP CI: 5).
+    """
+
+    def __init__(
+        self, kubectl: Kubectl, versions: Versions, diag_dir: Path, *, interval: float = 10.0, stable_polls: int = 5
+    ) -> None:
+        self.kubectl = kubectl
+        self.v = versions
+        self.diag_dir = diag_dir
+        self.interval = interval
+        self.stable_polls = stable_polls
+
+    # --- plan ------------------------------------------------------------------------------
+    def _stable(self, namespace: str, timeout: float) -> Step:
+        def wait(_runner: CommandRunner) -> None:
+            wait_pods_stable(self.kubectl, namespace, timeout=timeout, interval=self.interval, stable_polls=self.stable_polls)
+
+        return Step(
+            f"all pods in {namespace} Running and ready, statuses unchanged over {self.stable_polls} polls "
+            f"{self.interval:g}s apart",
+            timeout=timeout,
+            wait=wait,
+        )
+
+    def probe_steps(self) -> list[Step]:
+        return [Step(f"read the {MARKER} ConfigMap (versions installed before)",
+                     self.kubectl.argv("get", "configmap", MARKER, "-n", MARKER_NS, "-o", "json"), 30.0)]
+
+    def install_steps(self) -> list[Step]:
+        """The commands that install everything (idempotent ``kubectl apply``)."""
+        k, v = self.kubectl, self.v
+        kserve_yaml, kserve_resources = kserve_urls(v)
+        kfp_cluster, kfp_env = kfp_kustomizations(v)
+        return [
+            Step(f"install cert-manager {v.cert_manager}", k.argv("apply", "-f", cert_manager_url(v)), 300.0),
+            Step(f"cert-manager {v.cert_manager} deployments Available",
+                 k.argv("wait", "--for=condition=Available", "deployment", "--all", "-n", CERT_MANAGER_NS,
+                        f"--timeout={CERT_MANAGER_TIMEOUT}s"), CERT_MANAGER_TIMEOUT + 30.0),
+            Step(f"install KServe {v.kserve} (CRDs and controller)", k.argv("apply", "--server-side", "-f", kserve_yaml), 300.0,
+                 retries=2),
+            Step("KServe controller pod Ready",
+                 k.argv("wait", "--for=condition=Ready", "pod", "-l", "control-plane=kserve-controller-manager",
+                        "-n", KSERVE_NS, f"--timeout={KSERVE_CONTROLLER_TIMEOUT}s"), KSERVE_CONTROLLER_TIMEOUT + 30.0),
+            Step(f"install KServe {v.kserve} ClusterServingRuntimes",
+                 k.argv("apply", "--server-side", "-f", kserve_resources), 300.0, retries=3),
+            Step("KServe default deployment mode RawDeployment (no Knative, no Istio)",
+                 k.argv("patch", "configmap/inferenceservice-config", "-n", KSERVE_NS, "--type=strategic",
+                        "-p", RAW_DEPLOYMENT_PATCH), 60.0),
+            Step(f"install KFP {v.kfp} cluster-scoped resources", k.argv("apply", "-k", kfp_cluster), 300.0, retries=1),
+            Step("KFP Application CRD established",
+                 k.argv("wait", "--for", "condition=established", f"--timeout={KFP_CRD_TIMEOUT}s",
+                        "crd/applications.app.k8s.io"), KFP_CRD_TIMEOUT + 30.0),
+            Step(f"install KFP {v.kfp} standalone (env/platform-agnostic)", k.argv("apply", "-k", kfp_env), 600.0, retries=1),
+        ]
+
+    def readiness_steps(self) -> list[Step]:
+        """The waits that make "installed" mean "servable"."""
+        return [self._stable(CERT_MANAGER_NS, CERT_MANAGER_TIMEOUT), self._stable(KSERVE_NS, KSERVE_STABLE_TIMEOUT),
+                self._stable(KFP_NS, KFP_STABLE_TIMEOUT)]
+
+    def marker_steps(self) -> list[Step]:
+        return [Step(f"record the installed versions in ConfigMap {MARKER_NS}/{MARKER}",
+                     self.kubectl.argv("apply", "-f", "-"), 60.0, stdin=to_yaml([marker_manifest(self.v)]),
+                     stdin_name=f"{MARKER}.yaml")]
+
+    def plan(self) -> list[tuple[str, list[Step]]]:
+        """The whole plan by phase, for ``--dry-run``."""
+        return [
+            ("kubeflow: check what is installed", self.probe_steps()),
+            ("kubeflow: install (skipped when the marker shows the same versions)", self.install_steps() + self.marker_steps()),
+            ("kubeflow: readiness", self.readiness_steps()),
+        ]
+
+    # --- run -------------------------------------------------------------------------------
+    def installed_versions(self) -> dict[str, str] | None:
+        """The versions the marker records, or None when there is no marker."""
+        result = self.kubectl.run("get", "configmap", MARKER, "-n", MARKER_NS, "-o", "json", timeout=30.0, check=False)
+        if not result.ok:
+            return None
+        try:
+            data = json.loads(json.loads(result.stdout)["data"]["versions"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def ensure(self, progress: Callable[[str], None] = lambda _m: None) -> bool:
+        """Install what is missing and wait until servable; True if it installed anything.
+
+        Raises:
+            WaitTimeout / CommandError: with the diagnostics directory named in the message.
+        """
+        runner = self.kubectl.runner
+        try:
+            installed = self.installed_versions() == self.v.as_dict()
+            if installed:
+                progress("Kubeflow already installed at these versions: checking readiness")
+            else:
+                execute(self.install_steps(), runner, progress)
+            execute(self.readiness_steps(), runner, progress)
+            if not installed:
+                execute(self.marker_steps(), runner, progress)
+            return not installed
+        except (WaitTimeout, CommandError) as exc:
+            files = diagnostics.collect(self.kubectl, NAMESPACES, self.diag_dir)
+            where = f"diagnostics ({len(files)} files) in {self.diag_dir}"
+            if isinstance(exc, WaitTimeout):
+                raise WaitTimeout(exc.what, exc.timeout, f"{exc.last}; {where}".lstrip("; ")) from exc
+            raise InfrastructureError(f"{exc}\n{where}") from exc

@@ -1,0 +1,108 @@
+"""Serve the run's model on KServe and wait until it answers, not just until it is Ready.
+
+Ready is not enough: KServe issue #1658 reports 404s right after Ready, so the deploy ends
+with a first successful V1 prediction (retried until ``timeout``), as KServe's own tests
+retry on 404/502/503 (UPSTREAM.md).
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness.cluster import manifests
+from harness.cluster.kubectl import Kubectl
+from harness.cluster.portforward import PortForward
+from harness.cluster.readiness import wait_isvc_ready
+from harness.errors import InfrastructureError
+from harness.models import Endpoint
+from harness.redact import register_secrets
+from harness.waiting import wait_until
+
+SEED_ROWS = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
+S3_SECRET = "mlharness-s3"
+SERVICE_ACCOUNT = "mlharness-sa"
+
+
+def kfp_store_credentials(kubectl: Kubectl, kfp_namespace: str = "kubeflow") -> tuple[str, str]:
+    """Access and secret key of KFP's object store, read from its Secret (never logged)."""
+    data = kubectl.get_json("secret", manifests.KFP_S3_SECRET, "-n", kfp_namespace).get("data", {})
+    try:
+        access, secret = (base64.b64decode(data[k]).decode() for k in ("accesskey", "secretkey"))
+    except (KeyError, ValueError) as exc:
+        raise InfrastructureError(f"secret {kfp_namespace}/{manifests.KFP_S3_SECRET} has no accesskey/secretkey: {exc}") from None
+    register_secrets([access, secret])
+    return access, secret
+
+
+def deploy_objects(name: str, ns: str, model_uri: str, access: str, secret: str) -> list[dict[str, Any]]:
+    """Secret + ServiceAccount + InferenceService for the model at ``model_uri``."""
+    uri = manifests.storage_uri(model_uri)
+    objs: list[dict[str, Any]] = []
+    sa = None
+    if uri.startswith("s3://"):
+        objs.append(manifests.s3_secret(S3_SECRET, ns, access, secret))
+        objs.append(manifests.service_account(SERVICE_ACCOUNT, ns, S3_SECRET))
+        sa = SERVICE_ACCOUNT
+    objs.append(manifests.inference_service(name, ns, uri, sa))
+    return objs
+
+
+def first_prediction(base_url: str, model: str, headers: dict[str, str], *, timeout: float) -> None:
+    """Wait for the first 200 with predictions from ``/v1/models/<model>:predict``."""
+    last = {"seen": "no answer yet"}
+
+    def probe() -> bool:
+        try:
+            response = httpx.post(f"{base_url}/v1/models/{model}:predict", json={"instances": SEED_ROWS},
+                                  headers=headers, timeout=10.0, trust_env=False)
+        except httpx.HTTPError as exc:
+            last["seen"] = f"{type(exc).__name__}: {exc}"
+            return False
+        last["seen"] = f"HTTP {response.status_code}"
+        return response.status_code == 200 and "predictions" in response.text
+
+    wait_until(probe, what=f"a first successful prediction from {model} (KServe #1658: 404 right after Ready)",
+               timeout=timeout, interval=2.0, describe=lambda: last["seen"])
+
+
+class KServeDeployment:
+    """One InferenceService in one namespace, reached by port-forward or through the ingress."""
+
+    def __init__(self, kubectl: Kubectl, namespace: str, name: str, work_dir: Path) -> None:
+        self.kubectl = kubectl
+        self.namespace = namespace
+        self.name = name
+        self.work_dir = work_dir
+        self.forward: PortForward | None = None
+
+    def apply(self, objects: list[dict[str, Any]]) -> None:
+        self.kubectl.apply(objects, timeout=120.0)
+
+    def reach(self, *, ingress_url: str | None, headers: dict[str, str], ready_timeout: float) -> Endpoint:
+        """Wait for Ready, open the way in, wait for a first prediction; the Endpoint."""
+        isvc = wait_isvc_ready(self.kubectl, self.name, self.namespace, timeout=ready_timeout)
+        headers = dict(headers)
+        if ingress_url:
+            base = ingress_url.rstrip("/")
+            if "Host" not in headers:
+                url = str(isvc.get("status", {}).get("url", ""))
+                host = url.split("://", 1)[-1].split("/", 1)[0]
+                if host:
+                    headers["Host"] = host
+            how = f"ingress {base} (Host {headers.get('Host', '-')})"
+        else:
+            self.forward = PortForward(self.kubectl, self.namespace, manifests.predictor_service(self.name), 80,
+                                       self.work_dir / "port-forward-predictor.log")
+            base = self.forward.start()
+            how = f"port-forward to svc/{manifests.predictor_service(self.name)}"
+        first_prediction(base, self.name, headers, timeout=ready_timeout)
+        return Endpoint(base, self.name, headers, ("v1", "v2"), f"KServe InferenceService {self.namespace}/{self.name} via {how}")
+
+    def stop(self) -> None:
+        if self.forward is not None:
+            self.forward.stop()
+            self.forward = None

@@ -1,0 +1,37 @@
+"""``mlharness up``: create (or reuse) a kind/minikube cluster and make Kubeflow servable on it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.commands.common import add_settings, config_from_args, console
+from harness.errors import EXIT_PASSED, ConfigError
+
+NAME = "up"
+HELP = "Create or reuse a kind/minikube cluster with cert-manager, KServe and KFP installed (idempotent)."
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", choices=("kind", "minikube"), default=None, help="Cluster to bring up. Default: kind.")
+    parser.add_argument("--dry-run", action="store_true", help="Print every command and wait (with versions and timeouts); touch nothing.")
+    parser.add_argument("--work-dir", default=None, help="Where commands.log and diagnostics go. Default: .mlharness/up")
+    add_settings(parser, ("cluster",))
+
+
+def main(args: argparse.Namespace) -> int:
+    from harness.cluster.session import ClusterSession
+
+    cfg = config_from_args(args, target=args.target or "kind")
+    if cfg.target not in ("kind", "minikube"):
+        raise ConfigError("mlharness up creates kind or minikube clusters", "target")
+    work = Path(args.work_dir or ".mlharness/up")
+    session = ClusterSession(cfg, work, progress=lambda m: console.print(f"  {m}", soft_wrap=True))
+    if args.dry_run:
+        console.print(session.plan(), soft_wrap=True, markup=False, end="")
+        return EXIT_PASSED
+    handle = session.up()
+    verb = "created" if handle.created else "reused"
+    console.print(f"[green]ready[/]: {verb} {handle.target} cluster [cyan]{handle.name}[/] with Kubeflow")
+    console.print(f"kubeconfig: {handle.kubeconfig}  (try: kubectl --kubeconfig {handle.kubeconfig} get pods -A)", soft_wrap=True)
+    return EXIT_PASSED

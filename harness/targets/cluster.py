@@ -1,0 +1,128 @@
+"""Cluster targets: ``kind``, ``minikube`` (created with Kubeflow installed) and ``kubeconfig``
+(an existing Kubeflow, maybe behind Dex with a cookie or token).
+
+provision: cluster up + Kubeflow servable (:class:`~harness.cluster.session.ClusterSession`),
+then a namespace for the run. run_pipeline: ``kfp.Client`` through a port-forward to
+``svc/ml-pipeline`` (or ``kfp_url``). deploy: an InferenceService whose storageUri is the
+run's model in KFP's object store, reached by port-forward or ``ingress_url`` + Host.
+teardown: the run's namespace, then the cluster if this run created it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from harness.cluster import diagnostics, manifests
+from harness.cluster.auth import Auth
+from harness.cluster.commands import CommandRunner
+from harness.cluster.install import KFP_NS, KSERVE_NS
+from harness.cluster.kfp_run import KfpPipelineRunner
+from harness.cluster.portforward import PortForward
+from harness.cluster.serving import KServeDeployment, deploy_objects, kfp_store_credentials
+from harness.cluster.session import ClusterSession
+from harness.errors import HarnessError, InfrastructureError
+from harness.models import Endpoint, PipelineRun
+from harness.targets.base import TargetContext
+
+KFP_API_SERVICE = "ml-pipeline"
+KFP_API_PORT = 8888  # the ml-pipeline Service's HTTP port (KFP manifests)
+
+
+class ClusterTarget:
+    """What kind, minikube and kubeconfig share; subclasses only name themselves."""
+
+    name = "cluster"
+    runs_pipelines = True
+    deploys = True
+
+    def __init__(self, ctx: TargetContext, runner: CommandRunner | None = None, *, state_root: Path | None = None,
+                 interval: float = 10.0, stable_polls: int = 5) -> None:
+        self.ctx = ctx
+        self.cfg = ctx.config
+        self.auth = Auth.from_config(self.cfg)
+        self.session = ClusterSession(self.cfg, ctx.work_dir, runner, state_root=state_root, progress=ctx.progress,
+                                      interval=interval, stable_polls=stable_polls)
+        self.kubectl = self.session.kubectl
+        self.namespace = self.cfg.namespace or f"mlh-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+        self.created_namespace = False
+        self.kfp_forward: PortForward | None = None
+        self.deployment: KServeDeployment | None = None
+
+    def provision(self) -> None:
+        self.session.up()
+        if not self.kubectl.exists("namespace", self.namespace):
+            if not self.session.installs and self.cfg.namespace:
+                raise InfrastructureError(f"namespace {self.namespace} does not exist on the existing cluster")
+            self.kubectl.apply([manifests.namespace(self.namespace)])
+            self.created_namespace = True
+
+    def _kfp_client(self) -> Any:
+        import kfp
+
+        host = self.cfg.kfp_url
+        if not host:
+            self.kfp_forward = PortForward(self.kubectl, KFP_NS, KFP_API_SERVICE, KFP_API_PORT,
+                                           self.ctx.work_dir / "port-forward-kfp.log")
+            host = self.kfp_forward.start()
+        return kfp.Client(host=host, **self.auth.kfp_kwargs())
+
+    def run_pipeline(self, package: Path) -> PipelineRun:
+        from harness.targets.local import _pipeline_arguments
+
+        self.ctx.progress("running the pipeline on Kubeflow Pipelines")
+        kfp_namespace = None if self.session.installs else self.cfg.namespace
+        runner = KfpPipelineRunner(self._kfp_client(), self.kubectl, self.ctx.work_dir, kfp_namespace)
+        return runner.run(package, experiment="mlharness", arguments=_pipeline_arguments(package, self.cfg.min_accuracy),
+                          timeout=self.cfg.pipeline_timeout, run_name=f"mlharness-{self.namespace}")
+
+    def deploy(self, run: PipelineRun | None) -> Endpoint:
+        if run is None or not run.model_uri:
+            raise InfrastructureError("the pipeline run reported no model artifact URI to serve")
+        access, secret = kfp_store_credentials(self.kubectl)
+        self.deployment = KServeDeployment(self.kubectl, self.namespace, self.cfg.model_name, self.ctx.work_dir)
+        self.ctx.progress(f"creating InferenceService {self.namespace}/{self.cfg.model_name}")
+        self.deployment.apply(deploy_objects(self.cfg.model_name, self.namespace, run.model_uri, access, secret))
+        return self.deployment.reach(ingress_url=self.cfg.ingress_url, headers=self.auth.headers(self.cfg),
+                                     ready_timeout=max(self.cfg.ready_timeout, 300.0))
+
+    def model_artifact(self) -> Path | None:
+        """The model stays in the cluster's object store: no local copy (parity is skipped)."""
+        return None
+
+    def diagnostics(self, out_dir: Path) -> list[Path]:
+        files = diagnostics.collect(self.kubectl, [self.namespace, KSERVE_NS, KFP_NS], out_dir)
+        return files + sorted((self.ctx.work_dir / "pipeline-logs").glob("*.log"))
+
+    def teardown(self) -> None:
+        for closer in (self.deployment, self.kfp_forward):
+            if closer is not None:
+                closer.stop()
+        self.deployment = self.kfp_forward = None
+        try:
+            if self.created_namespace and not self.cfg.keep:
+                self.kubectl.run("delete", "namespace", self.namespace, "--wait=false", "--ignore-not-found", timeout=60.0)
+                self.created_namespace = False
+        except HarnessError as exc:
+            self.ctx.progress(f"could not delete namespace {self.namespace}: {exc}")
+        finally:
+            self.session.release()
+
+
+class KindTarget(ClusterTarget):
+    """A kind cluster with cert-manager, KServe (RawDeployment) and KFP standalone."""
+
+    name = "kind"
+
+
+class MinikubeTarget(ClusterTarget):
+    """A minikube profile with cert-manager, KServe (RawDeployment) and KFP standalone."""
+
+    name = "minikube"
+
+
+class KubeconfigTarget(ClusterTarget):
+    """An existing cluster with Kubeflow installed, maybe behind Dex/oauth2-proxy."""
+
+    name = "kubeconfig"
