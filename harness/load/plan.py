@@ -1,0 +1,193 @@
+"""What a load run will do, and the locust command lines that do it.
+
+This is the seam between the harness and locust's processes. :class:`LoadPlan` holds
+everything the locustfile needs; :func:`locust_argv` and :func:`locust_env` turn it into
+the command line and environment of a local run (``--processes``: one master that forks
+its workers, fast to start) or of a separate ``master`` and ``worker`` (``--master`` /
+``--worker``: what a Kubernetes Job runs). Nothing here imports locust.
+
+Example:
+    >>> plan = LoadPlan.from_config(Endpoint("http://127.0.0.1:8080", "iris"), HarnessConfig())  # doctest: +SKIP
+    >>> locust_argv(plan, "local", out_dir)  # doctest: +SKIP
+    ['.../python', '-m', 'locust', '-f', '.../locustfile.py', '--headless', '--processes', '2', ...]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from harness.config import HarnessConfig
+from harness.models import Endpoint
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+"""The locustfile, a plain module file of this package (``locust -f LOCUSTFILE``)."""
+
+Role = Literal["local", "master", "worker"]
+MASTER_PORT = 5557
+WORKER_WAIT_S = 30  # how long a master waits for its workers to connect
+ROW_LIMIT = 200
+RUN_TIME_BACKSTOP_S = 5  # --run-time = window + this; the locustfile stops the test first  # rows shipped to the workers (iris has 150)
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadPlan:
+    """One load run, independent of where its processes run.
+
+    Args:
+        base_url: the endpoint's base URL (``--host`` of locust).
+        model_name: the served model's name.
+        headers: sent with every request; may hold secrets, so they travel only in the
+            environment (``MLH_LOAD_HEADERS``) and never into a file or log.
+        protocol: ``v1``, ``v2`` or ``mixed``.
+        batch_size: rows per request.
+        rows: the payload rows (labelled iris rows and the seed's golden case).
+        users: concurrent users, over all workers.
+        spawn_rate: users started per second.
+        duration_s: the load window, warm-up included.
+        warmup_s: seconds at the start excluded from the figures.
+        rate: target req/s over all users (constant arrival), or None for "as fast as
+            the users go".
+        processes: worker processes.
+        request_timeout_s: timeout of one request.
+    """
+
+    base_url: str
+    model_name: str
+    headers: Mapping[str, str]
+    protocol: str
+    batch_size: int
+    rows: tuple[tuple[float, ...], ...]
+    users: int
+    spawn_rate: float
+    duration_s: float
+    warmup_s: float
+    rate: float | None
+    processes: int
+    request_timeout_s: float = 10.0
+
+    @classmethod
+    def from_config(cls, endpoint: Endpoint, cfg: HarnessConfig) -> LoadPlan:
+        """The plan for ``cfg``'s load settings against ``endpoint``."""
+        from harness.verify import SEED_INSTANCES, iris_rows
+
+        rows, _labels = iris_rows()
+        return cls(
+            base_url=endpoint.base_url.rstrip("/"),
+            model_name=endpoint.model_name,
+            headers=dict(endpoint.headers),
+            protocol=cfg.load_protocol,
+            batch_size=cfg.batch_size,
+            rows=tuple(SEED_INSTANCES) + tuple(rows[: ROW_LIMIT - len(SEED_INSTANCES)]),
+            users=cfg.users,
+            spawn_rate=cfg.spawn_rate,
+            duration_s=cfg.duration,
+            warmup_s=cfg.warmup,
+            rate=cfg.rate,
+            processes=cfg.load_processes or os.cpu_count() or 1,
+            request_timeout_s=cfg.request_timeout,
+        )
+
+    @property
+    def rate_per_user(self) -> float | None:
+        """Each user's share of the target rate (users keep their own schedule)."""
+        return self.rate / self.users if self.rate else None
+
+    def plan_json(self) -> str:
+        """The locustfile's settings (``MLH_LOAD_PLAN``); holds no header values."""
+        return json.dumps(
+            {
+                "model_name": self.model_name,
+                "protocol": self.protocol,
+                "batch_size": self.batch_size,
+                "rows": [list(r) for r in self.rows],
+                "warmup_s": self.warmup_s,
+                "duration_s": self.duration_s,
+                "rate_per_user": self.rate_per_user,
+                "request_timeout_s": self.request_timeout_s,
+            }
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The plan for logs and reports: header names only, never their values."""
+        return {
+            "base_url": self.base_url,
+            "model_name": self.model_name,
+            "header_names": sorted(self.headers),
+            "protocol": self.protocol,
+            "batch_size": self.batch_size,
+            "users": self.users,
+            "spawn_rate": self.spawn_rate,
+            "duration_s": self.duration_s,
+            "warmup_s": self.warmup_s,
+            "rate": self.rate,
+            "processes": self.processes,
+        }
+
+
+def locust_env(plan: LoadPlan, out_dir: Path | str) -> dict[str, str]:
+    """Environment of every locust process of ``plan``.
+
+    ``MLH_LOAD_HEADERS`` carries the endpoint headers (secrets): in a cluster, put it in a
+    Secret, not a ConfigMap. ``MLH_LOAD_OUT`` is where workers write
+    ``results/worker-<pid>.json`` and the master writes ``live.json``.
+    """
+    return {
+        "MLH_LOAD_PLAN": plan.plan_json(),
+        "MLH_LOAD_HEADERS": json.dumps(dict(plan.headers)),
+        "MLH_LOAD_OUT": str(out_dir),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def locust_argv(
+    plan: LoadPlan,
+    role: Role,
+    out_dir: Path | str,
+    *,
+    master_host: str = "127.0.0.1",
+    master_port: int = MASTER_PORT,
+    bind_host: str = "127.0.0.1",
+    python: str = sys.executable,
+    locustfile: Path | str = LOCUSTFILE,
+) -> list[str]:
+    """The command line of one locust process of ``plan``.
+
+    Args:
+        role: ``local`` (one master that forks ``plan.processes`` workers on this host),
+            ``master`` (waits for ``plan.processes`` workers on ``master_port``) or
+            ``worker`` (connects to ``master_host:master_port``).
+        bind_host: the address a ``master`` listens on (``0.0.0.0`` in a cluster).
+        out_dir: where this process's log file goes (``locust-<role>.log``).
+        python: the interpreter that has locust installed.
+        locustfile: the locustfile path as seen by that process (a container may mount it
+            elsewhere).
+    """
+    log = Path(out_dir) / f"locust-{role}.log"
+    argv = [python, "-m", "locust", "-f", str(locustfile), "--headless", "--logfile", str(log), "--loglevel", "INFO"]
+    if role == "worker":
+        return argv + ["--worker", "--master-host", master_host, "--master-port", str(master_port)]
+    # --run-time only takes whole seconds: it is a backstop a few seconds after the
+    # locustfile's own stop, which is exact to the fraction of a second.
+    common = [
+        "--host", plan.base_url,
+        "--users", str(plan.users),
+        "--spawn-rate", f"{plan.spawn_rate:g}",
+        "--run-time", f"{math.ceil(plan.duration_s) + RUN_TIME_BACKSTOP_S}s",
+        "--stop-timeout", "0",
+        "--exit-code-on-error", "0",
+        "--only-summary",
+        "--expect-workers-max-wait", str(WORKER_WAIT_S),
+    ]
+    if role == "local":
+        return argv + common + ["--processes", str(plan.processes)]
+    return argv + common + [
+        "--master", "--master-bind-host", bind_host,
+        "--master-bind-port", str(master_port), "--expect-workers", str(plan.processes),
+    ]

@@ -1,0 +1,222 @@
+"""Load figures: the frozen results, and their exact merge from the workers' files.
+
+Each locust worker writes ``results/worker-<pid>.json`` holding HDR histograms (base64,
+microsecond values) of its measured window; :func:`merge_worker_files` adds them up
+bucket by bucket, so the merged percentiles are those of every request, not an average
+of per-worker percentiles. ``report.json``'s ``load`` section is :meth:`LoadResult.as_dict`
+(schema in ``docs/load.md``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+from harness.models import _AsDict
+from harness.redact import redact
+
+LOWEST_US, HIGHEST_US, DIGITS = 1, 3_600_000_000, 3  # must match the locustfile
+PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
+
+
+def new_histogram() -> HdrHistogram:
+    """An empty histogram with the locustfile's range and precision."""
+    return HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
+
+
+def _ms(us: float | None) -> float | None:
+    return None if us is None else round(us / 1000, 3)
+
+
+@dataclasses.dataclass(frozen=True)
+class LatencySummary(_AsDict):
+    """Percentiles of successful requests, in milliseconds (None when there were none)."""
+
+    count: int
+    min: float | None
+    mean: float | None
+    p50: float | None
+    p90: float | None
+    p95: float | None
+    p99: float | None
+    p999: float | None
+    max: float | None
+
+    @classmethod
+    def from_histogram(cls, hist: HdrHistogram, min_us: int | None = None, max_us: int | None = None) -> LatencySummary:
+        """Summarise ``hist``; exact ``min_us``/``max_us`` replace the bucketed ones when given."""
+        count = hist.get_total_count()
+        if not count:
+            return cls(0, None, None, None, None, None, None, None, None)
+        values = {k: _ms(hist.get_value_at_percentile(p)) for k, p in PERCENTILES.items()}
+        low = min_us if min_us is not None else hist.get_min_value()
+        high = max_us if max_us else hist.get_max_value()
+        return cls(count=count, min=_ms(low), mean=_ms(hist.get_mean_value()), max=_ms(high), **values)
+
+
+@dataclasses.dataclass(frozen=True)
+class KindSummary(_AsDict):
+    """Figures of one request kind (``v1`` or ``v2``)."""
+
+    requests: int
+    failures: int
+    p50: float | None
+    p95: float | None
+    p99: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class FailureKind(_AsDict):
+    """Failed requests grouped by kind, HTTP status (0: no answer) and message."""
+
+    name: str
+    status: int
+    message: str
+    count: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TimelinePoint(_AsDict):
+    """One second of the measured window (``t`` = seconds after the warm-up)."""
+
+    t: int
+    requests: int
+    failures: int
+    p50_ms: float | None
+    p95_ms: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadResult(_AsDict):
+    """Everything a load run measured: ``report.json``'s ``load`` section."""
+
+    users: int
+    duration_s: float
+    requests: int
+    failures: int
+    rps: float
+    latency_ms: LatencySummary
+    failures_by_kind: tuple[FailureKind, ...]
+    timeline: tuple[TimelinePoint, ...]
+    warmup_s: float
+    processes: int
+    rate: float | None
+    protocol: str
+    batch_size: int
+    generator: str = "locust FastHttpUser"
+    via: str = "direct"
+    locust_version: str | None = None
+    spawn_rate: float = 0.0
+    measured_s: float = 0.0
+    startup_s: float | None = None
+    error_rate: float = 0.0
+    latency_basis: str = "response"
+    service_time_ms: LatencySummary | None = None
+    by_protocol: Mapping[str, KindSummary] = dataclasses.field(default_factory=dict)
+    warmup_requests: int = 0
+    workers: int = 0
+    complete: bool = True
+    histogram: str | None = None
+    files: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class MergedFigures:
+    """What the worker files add up to (the measured part of a :class:`LoadResult`)."""
+
+    requests: int
+    failures: int
+    measured_s: float
+    latency: LatencySummary
+    service: LatencySummary | None
+    by_protocol: dict[str, KindSummary]
+    failures_by_kind: tuple[FailureKind, ...]
+    timeline: tuple[TimelinePoint, ...]
+    warmup_requests: int
+    workers: int
+    histogram: str | None
+
+    @property
+    def rps(self) -> float:
+        return round(self.requests / self.measured_s, 2) if self.measured_s > 0 else 0.0
+
+
+def read_worker_files(results_dir: Path) -> list[dict[str, Any]]:
+    """The workers' result documents (``worker-*.json``) in ``results_dir``."""
+    return [json.loads(p.read_text()) for p in sorted(results_dir.glob("worker-*.json"))]
+
+
+def _decode_add(target: HdrHistogram, encoded: str | None) -> None:
+    if encoded:
+        target.add(HdrHistogram.decode(encoded.encode()))
+
+
+def merge_worker_files(docs: Iterable[Mapping[str, Any]]) -> MergedFigures:
+    """Add the workers' figures up exactly (histograms bucket by bucket, counts by key)."""
+    docs = list(docs)
+    latency, service = new_histogram(), new_histogram()
+    kinds: dict[str, HdrHistogram] = {}
+    kind_counts: Counter[str] = Counter()
+    kind_failures: Counter[str] = Counter()
+    seconds: dict[int, HdrHistogram] = {}
+    second_counts: Counter[int] = Counter()
+    second_failures: Counter[int] = Counter()
+    failures: Counter[tuple[str, int, str]] = Counter()
+    requests = failed = warmup = 0
+    min_us: int | None = None
+    max_us = 0
+    measured = 0.0
+    for doc in docs:
+        requests += doc["requests"]
+        failed += doc["failures"]
+        warmup += doc.get("warmup_requests", 0)
+        measured = max(measured, float(doc["stopped"]) - float(doc["measure_from"]))
+        _decode_add(latency, doc.get("latency"))
+        _decode_add(service, doc.get("service"))
+        if doc.get("min_us") is not None:
+            min_us = doc["min_us"] if min_us is None else min(min_us, doc["min_us"])
+        max_us = max(max_us, doc.get("max_us") or 0)
+        for name, kind in doc.get("kinds", {}).items():
+            kind_counts[name] += kind["requests"]
+            kind_failures[name] += kind["failures"]
+            _decode_add(kinds.setdefault(name, new_histogram()), kind.get("histogram"))
+        for key, sec in doc.get("seconds", {}).items():
+            second = int(key)
+            second_counts[second] += sec["requests"]
+            second_failures[second] += sec["failures"]
+            _decode_add(seconds.setdefault(second, new_histogram()), sec.get("histogram"))
+        for row in doc.get("failures_by_kind", []):
+            failures[(row["name"], int(row["status"]), redact(row["message"]))] += row["count"]
+    by_protocol = {
+        name: KindSummary(kind_counts[name], kind_failures[name], *_percentiles(kinds.get(name), 50.0, 95.0, 99.0))
+        for name in sorted(kind_counts)
+    }
+    timeline = tuple(
+        TimelinePoint(s, second_counts[s], second_failures[s], *_percentiles(seconds.get(s), 50.0, 95.0))
+        for s in range(max(second_counts) + 1 if second_counts else 0)
+    )
+    return MergedFigures(
+        requests=requests,
+        failures=failed,
+        measured_s=round(measured, 3),
+        latency=LatencySummary.from_histogram(latency, min_us, max_us or None),
+        service=LatencySummary.from_histogram(service) if service.get_total_count() else None,
+        by_protocol=by_protocol,
+        failures_by_kind=tuple(FailureKind(n, s, m, c) for (n, s, m), c in failures.most_common()),
+        timeline=timeline,
+        warmup_requests=warmup,
+        workers=len(docs),
+        histogram=latency.encode().decode() if latency.get_total_count() else None,
+    )
+
+
+def _percentiles(hist: HdrHistogram | None, *points: float) -> list[float | None]:
+    if hist is None or not hist.get_total_count():
+        return [None for _ in points]
+    return [_ms(hist.get_value_at_percentile(p)) for p in points]

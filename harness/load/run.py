@@ -1,0 +1,185 @@
+"""Drive load against an endpoint with locust in its own processes, and collect the figures.
+
+The harness starts one locust master that forks its workers (``--processes``), watches
+the master's ``live.json`` for the status line, enforces a hard deadline by killing the
+process group, and merges the workers' result files exactly. locust is never imported
+here: it monkey-patches whatever process imports it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from harness import procs
+from harness.config import HarnessConfig
+from harness.errors import InfrastructureError
+from harness.load.plan import WORKER_WAIT_S, LoadPlan, locust_argv, locust_env
+from harness.load.results import LoadResult, merge_worker_files, read_worker_files
+from harness.models import Endpoint
+from harness.redact import SENSITIVE_HEADERS, redact, register_secrets
+
+Progress = Callable[[str], None]
+STOP_GRACE_S = 15.0  # after the window: users stop, workers write their files, master exits
+RESULT_WAIT_S = 5.0  # after the master exits: the forked workers finish writing
+POLL_S = 0.2
+
+
+def run_load(
+    endpoint: Endpoint,
+    cfg: HarnessConfig,
+    out_dir: Path,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Drive ``cfg``'s load against ``endpoint`` and return what was measured.
+
+    Locust's logs, the plan (header names only) and the workers' raw figures go to
+    ``out_dir/load/``. The run stops by itself after ``cfg.duration`` seconds of load
+    (start-up excluded); a hard deadline kills the process group if it does not.
+
+    Args:
+        endpoint: where to send requests; its headers go with every request and are
+            written nowhere.
+        cfg: load settings (users, spawn_rate, duration, rate, warmup, load_processes,
+            batch_size, load_protocol, request_timeout).
+        out_dir: the run's report directory.
+        progress: called at least once a second with a short live line.
+
+    Raises:
+        InfrastructureError: locust did not start, or no worker reported any figures.
+    """
+    plan = LoadPlan.from_config(endpoint, cfg)
+    return run_plan(plan, out_dir / "load", progress, via=_via(endpoint))
+
+
+def run_plan(plan: LoadPlan, load_dir: Path, progress: Progress | None = None, via: str = "direct") -> LoadResult:
+    """Run ``plan`` locally (master + forked workers on this host) into ``load_dir``."""
+    say = progress or (lambda _m: None)
+    register_secrets(v for k, v in plan.headers.items() if k.lower() in SENSITIVE_HEADERS)
+    shutil.rmtree(load_dir / "results", ignore_errors=True)
+    (load_dir / "live.json").unlink(missing_ok=True)
+    load_dir.mkdir(parents=True, exist_ok=True)
+    (load_dir / "plan.json").write_text(json.dumps(plan.describe(), indent=2) + "\n")
+    argv = locust_argv(plan, "local", load_dir)
+    launched = time.time()
+    proc = procs.spawn(argv, log_path=load_dir / "locust-output.log", env=locust_env(plan, load_dir))
+    deadline = time.monotonic() + WORKER_WAIT_S + plan.duration_s + STOP_GRACE_S
+    timed_out = False
+    try:
+        last_said = 0.0
+        while proc.poll() is None:
+            if time.monotonic() > deadline:
+                timed_out = True
+                break
+            if time.monotonic() - last_said >= 0.5:
+                say(_live_line(load_dir, plan, launched))
+                last_said = time.monotonic()
+            time.sleep(POLL_S)
+        if not timed_out:
+            _wait_for_results(load_dir, plan.processes)
+    finally:
+        procs.stop(proc, grace=3.0)
+        _redact_logs(load_dir)
+    docs = read_worker_files(load_dir / "results")
+    if not docs:
+        tail = _tail(load_dir)
+        why = "did not finish in time" if timed_out else f"exited with code {proc.returncode}"
+        raise InfrastructureError(f"locust {why} and no worker reported figures; see {load_dir}/locust-local.log: {tail}")
+    merged = merge_worker_files(docs)
+    live = _read_json(load_dir / "live.json")
+    startup = round(live["started_at"] - launched, 3) if live and "started_at" in live else None
+    return LoadResult(
+        users=plan.users,
+        duration_s=plan.duration_s,
+        requests=merged.requests,
+        failures=merged.failures,
+        rps=merged.rps,
+        latency_ms=merged.latency,
+        failures_by_kind=merged.failures_by_kind,
+        timeline=merged.timeline,
+        warmup_s=plan.warmup_s,
+        processes=plan.processes,
+        rate=plan.rate,
+        protocol=plan.protocol,
+        batch_size=plan.batch_size,
+        via=via,
+        locust_version=_version("locust"),
+        spawn_rate=plan.spawn_rate,
+        measured_s=merged.measured_s,
+        startup_s=startup,
+        error_rate=round(merged.failures / merged.requests, 6) if merged.requests else 0.0,
+        latency_basis="intended-start" if plan.rate else "response",
+        service_time_ms=merged.service,
+        by_protocol=merged.by_protocol,
+        warmup_requests=merged.warmup_requests,
+        workers=merged.workers,
+        complete=not timed_out and merged.workers >= plan.processes,
+        histogram=merged.histogram,
+        files={"log": str(load_dir / "locust-local.log"), "results": str(load_dir / "results")},
+    )
+
+
+def _via(endpoint: Endpoint) -> str:
+    return "port-forward" if "port-forward" in endpoint.description.lower() else "direct"
+
+
+def _wait_for_results(load_dir: Path, expected: int) -> None:
+    deadline = time.monotonic() + RESULT_WAIT_S
+    while time.monotonic() < deadline:
+        if len(list((load_dir / "results").glob("worker-*.json"))) >= expected:
+            return
+        time.sleep(0.05)
+
+
+def _live_line(load_dir: Path, plan: LoadPlan, launched: float) -> str:
+    live = _read_json(load_dir / "live.json")
+    if not live:
+        return f"load: starting locust (1 master, {plan.processes} workers) {time.time() - launched:.1f}s"
+    p95 = live.get("p95_ms")
+    return (
+        f"load {min(live['elapsed'], plan.duration_s):.0f}/{plan.duration_s:g}s  "
+        f"{live['rps']:,.0f} req/s  p95 ~{p95 if p95 is not None else '-'} ms  "
+        f"errors {live['failures']}/{live['requests']}"
+    )
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _redact_logs(load_dir: Path) -> None:
+    """Locust does not log headers, but a server's error text could echo them: mask secrets."""
+    for log in load_dir.glob("*.log"):
+        try:
+            text = log.read_text(errors="replace")
+            clean = redact(text)
+            if clean != text:
+                log.write_text(clean)
+        except OSError:
+            continue
+
+
+def _tail(load_dir: Path, lines: int = 8) -> str:
+    chunks = []
+    for name in ("locust-local.log", "locust-output.log"):
+        try:
+            chunks += (load_dir / name).read_text(errors="replace").strip().splitlines()[-lines:]
+        except OSError:
+            continue
+    return redact(" | ".join(chunks[-lines:]))
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
