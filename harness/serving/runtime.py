@@ -69,13 +69,6 @@ def _holds_bool(data: Any) -> bool:
     return isinstance(data, list) and any(_holds_bool(v) for v in data)
 
 
-def _holds_bool(data: Any) -> bool:
-    """Whether JSON tensor data holds a boolean (numpy would read ``true`` as 1.0)."""
-    if isinstance(data, bool):
-        return True
-    return isinstance(data, list) and any(_holds_bool(v) for v in data)
-
-
 def build_model(name: str, model_dir: str, max_batch: int) -> Any:
     """A ``kserve.Model`` serving the sklearn model in ``model_dir``."""
     import joblib
@@ -107,8 +100,6 @@ def build_model(name: str, model_dir: str, max_batch: int) -> Any:
                 tensor = payload.inputs[0]
                 if tensor.datatype not in ("FP32", "FP64", "INT32", "INT64", "INT16", "INT8"):
                     raise InvalidInput(f"expected a numeric tensor, got datatype {tensor.datatype}")
-                if _holds_bool(tensor.data):
-                    raise InvalidInput(f"expected numbers in a {tensor.datatype} tensor, got booleans")
                 if _holds_bool(tensor.data):
                     raise InvalidInput(f"expected numbers in a {tensor.datatype} tensor, got booleans")
                 if len(tensor.shape) != 2:
