@@ -1,0 +1,81 @@
+"""``mlharness compare``: the load figures of two runs side by side; exit 1 on a regression."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from harness.commands.common import console
+from harness.config import parse_percent
+from harness.errors import EXIT_FAILED, EXIT_PASSED, ConfigError
+from harness.reports.writer import load_report
+from harness.slo import compare_baseline
+
+NAME = "compare"
+HELP = "Compare the load figures of two reports (BASELINE then CURRENT); exit 1 on a regression."
+
+
+def _tolerance(value: str) -> float:
+    try:
+        return parse_percent(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("baseline", help="report.json (or its run directory) of the earlier run.")
+    parser.add_argument("current", help="report.json (or its run directory) of the run to judge.")
+    parser.add_argument("--tolerance", type=_tolerance, default=0.2, help="Allowed regression of p95, p99 and error rate (20%%, 0.2). Default: 20%%")
+
+
+def _read(path: str, role: str) -> dict[str, Any]:
+    try:
+        report = load_report(path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}", role) from None
+    if not report.get("load"):
+        raise ConfigError(f"{path} has no load figures (was the run made with --no-load?)", role)
+    return report
+
+
+def _show(name: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    if name == "error_rate":
+        return f"{value * 100:.3g} %"
+    if name in ("rps", "requests"):
+        return f"{value:,.1f}" if name == "rps" else f"{value:,.0f}"
+    return f"{value:.3f} ms"
+
+
+def main(args: argparse.Namespace) -> int:
+    baseline = _read(args.baseline, "baseline")
+    current = _read(args.current, "current")
+    comparison, checks = compare_baseline(current, baseline, args.tolerance)
+    table = Table(title=f"load: {Path(args.current)} vs baseline {Path(args.baseline)}")
+    table.add_column("metric")
+    table.add_column("baseline", justify="right")
+    table.add_column("current", justify="right")
+    table.add_column("change", justify="right")
+    table.add_column("gate")
+    for row in comparison["metrics"]:
+        change = "-" if row["change"] is None else f"{row['change']:+.1%}"
+        if not row["gated"]:
+            gate = "[dim]info[/]"
+        elif row["regressed"]:
+            gate = "[bold red]REGRESSED[/]"
+        else:
+            gate = f"[green]ok[/] (≤ +{args.tolerance:.0%})"
+        table.add_row(row["name"], _show(row["name"], row["baseline"]), _show(row["name"], row["current"]), change, gate)
+    console.print(table)
+    for check in checks:
+        style = "bold red" if check.failed else ("dim" if check.status.value == "skipped" else "green")
+        console.print(f"  [{style}]{check.status.value:>7}[/] {check.name:<20} {check.message}", soft_wrap=True)
+    if comparison["regressed"]:
+        console.print(f"[bold red]regression:[/] {', '.join(comparison['regressed'])}")
+        return EXIT_FAILED
+    console.print("[green]no regression[/]")
+    return EXIT_PASSED
