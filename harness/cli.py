@@ -15,7 +15,7 @@ from harness import __version__, procs
 from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, HarnessError
 
 # sub-command modules under harness.commands, in the order --help lists them
-COMMANDS = ("run", "serve", "compile", "report", "up", "down")
+COMMANDS = ("run", "serve", "compile", "report", "up", "down", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:
