@@ -1,0 +1,117 @@
+"""``robustness.parity``: on generated valid inputs the served model answers what the artifact does.
+
+Valid inputs are batches of finite floats, in the iris ranges and far beyond them. For
+each batch the served V1 answer must equal the trained artifact's answer in-process, and
+the V2 answer (FP64, so no rounding differs) must equal the V1 answer. Hypothesis shrinks
+a disagreement to the smallest batch that still shows it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
+
+from harness.client import InferenceClient
+from harness.errors import InferenceError
+from harness.models import CheckResult, CheckStatus
+from harness.redact import redact
+from harness.robustness.malformed import N_FEATURES
+from harness.robustness.profiles import Profile
+from harness.verify import load_model
+
+# iris features lie within [0.1, 7.9] cm; "beyond" reaches far outside in both directions
+IRIS_VALUES = st.floats(min_value=0.0, max_value=8.0, allow_nan=False, allow_infinity=False)
+WIDE_VALUES = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+def valid_batches(max_batch: int) -> st.SearchStrategy[list[list[float]]]:
+    """Batches of 1..``max_batch`` rows of finite floats, mostly iris-like."""
+    value = st.one_of(IRIS_VALUES, IRIS_VALUES, WIDE_VALUES)
+    row = st.lists(value, min_size=N_FEATURES, max_size=N_FEATURES)
+    return st.lists(row, min_size=1, max_size=max_batch)
+
+
+class _Mismatch(Exception):
+    """Raised inside a hypothesis example to mark it failing."""
+
+
+def run_parity(client: InferenceClient, profile: Profile, model_path: Path | None, failing: CheckStatus, seed: int | None) -> CheckResult:
+    """The whole ``robustness.parity`` check. ``failing`` is FAILED or WARNED (severity)."""
+    v2 = client.v2_ready()
+    try:
+        model = load_model(model_path) if model_path is not None else None
+    except (OSError, RuntimeError, ValueError) as exc:
+        return CheckResult("robustness.parity", CheckStatus.ERROR, f"cannot load the model artifact {model_path}: {exc}")
+    if model is None and not v2:
+        return CheckResult("robustness.parity", CheckStatus.SKIPPED, "no model artifact to compare with (give --model-artifact) and the server does not speak V2")
+    import numpy as np
+
+    started = time.monotonic()
+    counts = {"batches": 0, "rows": 0}
+    found: dict[str, Any] = {}
+
+    def compare(rows: list[list[float]]) -> str | None:
+        try:
+            served = list(client.predict(rows).outputs)
+            if model is not None:
+                expected = [v.item() if hasattr(v, "item") else v for v in model.predict(np.asarray(rows, dtype=np.float64))]
+                if served != expected:
+                    return f"served V1 {served} != artifact in-process {expected}"
+            if v2:
+                other = list(client.infer(rows, datatype="FP64").outputs)
+                if other != served:
+                    return f"V2 {other} != V1 {served}"
+        except InferenceError as exc:
+            return f"a valid input was not answered: {exc}"
+        return None
+
+    @settings(
+        max_examples=profile.parity_examples,
+        database=None,
+        derandomize=seed is None,
+        deadline=None,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        verbosity=Verbosity.quiet,
+    )
+    @given(valid_batches(profile.parity_max_batch))
+    def example(rows: list[list[float]]) -> None:
+        if time.monotonic() - started > profile.budget_s:
+            found.setdefault("stopped", f"time budget of {profile.budget_s:g}s spent")
+            return
+        counts["batches"] += 1
+        counts["rows"] += len(rows)
+        problem = compare(rows)
+        if problem is not None:
+            found.update(rows=rows, problem=problem)
+            raise _Mismatch
+
+    try:
+        (example if seed is None else hypothesis_seed(seed)(example))()
+    except (_Mismatch, HypothesisException, ExceptionGroup):
+        pass  # the shrunk disagreement is in ``found``
+    duration = time.monotonic() - started
+    against = (["the artifact in-process"] if model is not None else []) + (["V1 vs V2"] if v2 else [])
+    details: dict[str, Any] = {
+        "profile": profile.name,
+        "seed": seed,
+        **counts,
+        "duration_s": round(duration, 3),
+        "compared": against,
+        "model_artifact": str(model_path) if model_path else None,
+        "stopped": found.get("stopped"),
+    }
+    skipped = "" if model is not None else " (no model artifact: give --model-artifact to compare with it)"
+    if "problem" in found:
+        details["counterexample"] = {"rows": found["rows"], "problem": redact(found["problem"])}
+        message = redact(f"smallest disagreeing batch {found['rows']}: {found['problem']}{skipped}")
+        return CheckResult("robustness.parity", failing, message, round(duration, 3), details)
+    message = f"{counts['batches']} generated batches ({counts['rows']} rows) agree: {', '.join(against)}{skipped}"
+    return CheckResult("robustness.parity", CheckStatus.PASSED, message, round(duration, 3), details)

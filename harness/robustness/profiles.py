@@ -1,0 +1,92 @@
+"""Robustness profiles: how many examples, how large, how long.
+
+A profile bounds every loop of the robustness checks, so ``ci`` stays within a few
+seconds against a local server and ``nightly`` digs deeper with fresh randomness.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from harness.errors import ConfigError
+
+MIB = 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """Bounds of one robustness run.
+
+    Args:
+        name: ``ci`` or ``nightly``.
+        parity_examples: generated batches compared with the in-process model.
+        parity_max_batch: most rows in one generated parity batch.
+        bad_examples: generated malformed requests per category.
+        request_timeout: seconds one request may take (the per-request deadline; the
+            run's ``request_timeout`` caps it further).
+        large_batch_rows: rows of the "very large batch" request.
+        oversized_bytes: size of the "oversized body" request.
+        nesting_depth: list depth of the deepest "deep nesting" request.
+        budget_s: the battery stops sending once it has run this long.
+        max_timeouts: the battery stops after this many unanswered requests (a hung server).
+        derandomize: a fixed seed (reproducible CI) instead of fresh randomness.
+    """
+
+    name: str
+    parity_examples: int
+    parity_max_batch: int
+    bad_examples: int
+    request_timeout: float
+    large_batch_rows: int
+    oversized_bytes: int
+    nesting_depth: int
+    budget_s: float
+    max_timeouts: int
+    derandomize: bool
+
+    def seed(self) -> int | None:
+        """The seed for a randomized profile (recorded so a finding can be replayed)."""
+        return None if self.derandomize else int(time.time())
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+PROFILES: dict[str, Profile] = {
+    "ci": Profile(
+        name="ci",
+        parity_examples=20,
+        parity_max_batch=16,
+        bad_examples=6,
+        request_timeout=3.0,
+        large_batch_rows=20_000,
+        oversized_bytes=4 * MIB,
+        nesting_depth=5_000,
+        budget_s=30.0,
+        max_timeouts=2,
+        derandomize=True,
+    ),
+    "nightly": Profile(
+        name="nightly",
+        parity_examples=300,
+        parity_max_batch=64,
+        bad_examples=100,
+        request_timeout=10.0,
+        large_batch_rows=200_000,
+        oversized_bytes=32 * MIB,
+        nesting_depth=100_000,
+        budget_s=600.0,
+        max_timeouts=3,
+        derandomize=False,
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    """The profile called ``name``; ConfigError names the ones there are."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ConfigError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}", "robustness_profile") from None

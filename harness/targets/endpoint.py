@@ -1,0 +1,128 @@
+"""The ``endpoint`` target: validate an inference service someone else already deployed.
+
+Nothing is provisioned, no pipeline runs, nothing is deployed or torn down: ``deploy()``
+builds the :class:`~harness.models.Endpoint` from the settings and waits, within
+``ready_timeout``, until ``GET /v1/models/NAME`` answers ready. The seed's curl
+
+    curl -H "Host: sklearn-iris.admin.example.com" -H "Cookie: authservice_session=..." \\
+        http://INGRESS:PORT/v1/models/sklearn-iris:predict -d @iris-input.json
+
+becomes ``mlharness run --target endpoint --url http://INGRESS:PORT --model-name sklearn-iris
+--host-header sklearn-iris.admin.example.com --cookie authservice_session=...``.
+Every secret (cookie, token, header values) is registered for redaction before use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.client import InferenceClient
+from harness.config import HarnessConfig
+from harness.errors import ConfigError, InferenceError, PipelineError
+from harness.models import Endpoint, PipelineRun
+from harness.redact import redact, register_config_secrets
+from harness.targets.base import TargetContext
+from harness.waiting import wait_until
+
+PROBE_TIMEOUT = 5.0
+BODY_PREVIEW = 200
+
+
+def endpoint_headers(cfg: HarnessConfig) -> dict[str, str]:
+    """The headers every request carries: Host, extra headers, Cookie, bearer token."""
+    headers: dict[str, str] = {}
+    if cfg.host_header:
+        headers["Host"] = cfg.host_header
+    for name, value in cfg.header:
+        headers[name] = value
+    if cfg.cookie:
+        headers["Cookie"] = cfg.cookie
+    token = cfg.token_value
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+def build_endpoint(cfg: HarnessConfig) -> Endpoint:
+    """The endpoint described by ``url``, ``model_name`` and the auth settings."""
+    if not cfg.url:
+        raise ConfigError("the endpoint target needs --url", "url")
+    register_config_secrets(cfg)
+    via = f" (Host: {cfg.host_header})" if cfg.host_header else ""
+    return Endpoint(cfg.url.rstrip("/"), cfg.model_name, endpoint_headers(cfg), description=f"given endpoint {cfg.url}{via}")
+
+
+class EndpointTarget:
+    """An already deployed inference service at ``--url``."""
+
+    name = "endpoint"
+    runs_pipelines = False
+    deploys = False
+
+    def __init__(self, ctx: TargetContext) -> None:
+        self.ctx = ctx
+        register_config_secrets(ctx.config)
+        self._last = "no answer yet"
+
+    def provision(self) -> None:
+        """Nothing to bring up: the service is already there."""
+
+    def run_pipeline(self, package: Path) -> PipelineRun:
+        raise PipelineError("the endpoint target runs no pipeline; use --target local or a cluster target")
+
+    def deploy(self, run: PipelineRun | None) -> Endpoint:
+        """The given endpoint, once its model answers ready (WaitTimeout after ``ready_timeout``)."""
+        cfg = self.ctx.config
+        endpoint = build_endpoint(cfg)
+        self.ctx.progress(f"waiting for {cfg.model_name} at {endpoint.base_url}")
+        timeout = max(0.5, min(cfg.request_timeout, cfg.ready_timeout))
+        with InferenceClient(endpoint, timeout) as client:
+            wait_until(
+                lambda: self._ready(client),
+                what=f"model {cfg.model_name!r} at {endpoint.base_url} to answer ready (GET /v1/models/{cfg.model_name})",
+                timeout=cfg.ready_timeout,
+                interval=0.5,
+                describe=lambda: self._last,
+            )
+        return endpoint
+
+    def _ready(self, client: InferenceClient) -> bool:
+        path = f"/v1/models/{client.endpoint.model_name}"
+        try:
+            response = client.request("GET", path)
+        except InferenceError as exc:
+            self._last = str(exc)
+            return False
+        self._last = redact(f"HTTP {response.status_code}: {response.text[:BODY_PREVIEW]}")
+        if response.status_code != 200:
+            return False
+        try:
+            return bool(response.json().get("ready", True))
+        except (ValueError, AttributeError):
+            return False
+
+    def model_artifact(self) -> Path | None:
+        artifact = self.ctx.config.model_artifact
+        return Path(artifact) if artifact else None
+
+    def diagnostics(self, out_dir: Path) -> list[Path]:
+        """What the endpoint answers on its readiness and metadata paths (redacted)."""
+        cfg = self.ctx.config
+        if not cfg.url:
+            return []
+        name = cfg.model_name
+        lines = []
+        with InferenceClient(build_endpoint(cfg), PROBE_TIMEOUT) as client:
+            for path in (f"/v1/models/{name}", "/v2/health/ready", f"/v2/models/{name}", f"/v2/models/{name}/ready"):
+                try:
+                    response = client.request("GET", path)
+                    lines.append(f"GET {path} -> HTTP {response.status_code}: {response.text[:BODY_PREVIEW]}")
+                except InferenceError as exc:
+                    lines.append(f"GET {path} -> {exc}")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        file = out_dir / "endpoint-probe.txt"
+        file.write_text(redact("\n".join(lines)) + "\n")
+        return [file]
+
+    def teardown(self) -> None:
+        """Nothing to release: the service is not ours."""
