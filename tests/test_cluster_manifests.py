@@ -1,0 +1,106 @@
+"""Generated manifests are valid (kubernetes-validate; KServe's CRD schema) and secrets never leak."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import jsonschema
+import kubernetes_validate
+import pytest
+
+from harness.cluster import manifests
+from harness.cluster.auth import Auth
+from harness.cluster.install import marker_manifest
+from harness.cluster.kubectl import Kubectl
+from harness.cluster.serving import deploy_objects
+from harness.cluster.session import ClusterSession
+from harness.cluster.versions import resolve
+from harness.config import load_config
+from harness.redact import redact
+from tests.cluster_fakes import FakeRunner, ok
+
+K8S = "1.34"  # the pinned node's Kubernetes minor
+SCHEMA = json.loads((Path(__file__).parent / "data" / "kserve_isvc_v1beta1_schema.json").read_text())
+MODEL = "minio://mlpipeline/v2/artifacts/iris/run-1/train/model"
+
+
+def core_objects() -> list[dict]:
+    objs = [manifests.namespace("mlh-1"), marker_manifest(resolve())]
+    objs += [o for o in deploy_objects("sklearn-iris", "mlh-1", MODEL, "minio", "minio123") if o["kind"] != "InferenceService"]
+    objs += manifests.load_job("mlh-load", "mlh-1", "from locust import HttpUser\n", "http://sklearn-iris-predictor.mlh-1",
+                               users=8, spawn_rate=50, duration_s=30, workers=2)
+    return objs
+
+
+@pytest.mark.parametrize("obj", core_objects(), ids=lambda o: f"{o['kind']}-{o['metadata']['name']}")
+def test_core_objects_validate_against_kubernetes(obj: dict) -> None:
+    kubernetes_validate.validate(obj, K8S, strict=True)
+
+
+def test_kubernetes_validate_catches_a_broken_job() -> None:
+    job = copy.deepcopy(core_objects()[-1])
+    job["spec"]["parallelism"] = "two"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(job, K8S, strict=True)
+
+
+def isvc() -> dict:
+    return next(o for o in deploy_objects("sklearn-iris", "mlh-1", MODEL, "a", "b") if o["kind"] == "InferenceService")
+
+
+def test_inference_service_matches_kserve_crd_schema() -> None:
+    obj = isvc()
+    jsonschema.validate(obj, SCHEMA)
+    assert obj["spec"]["predictor"]["model"]["storageUri"] == "s3://mlpipeline/v2/artifacts/iris/run-1/train/model"
+    assert obj["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "RawDeployment"
+    assert obj["spec"]["predictor"]["serviceAccountName"] == "mlharness-sa"
+
+
+@pytest.mark.parametrize("breakage", ["no-format-name", "misspelled-field", "bad-quantity"])
+def test_kserve_schema_catches_broken_inference_services(breakage: str) -> None:
+    obj = isvc()
+    model = obj["spec"]["predictor"]["model"]
+    if breakage == "no-format-name":
+        model["modelFormat"] = {"version": "1"}
+    elif breakage == "misspelled-field":
+        model["storageURI"] = model.pop("storageUri")
+    else:
+        model["resources"]["limits"]["cpu"] = "one"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(obj, SCHEMA)
+
+
+def test_s3_secret_carries_kserve_annotations_and_the_service_account_binds_it() -> None:
+    secret, sa, _ = deploy_objects("sklearn-iris", "mlh-1", MODEL, "AKIDEXAMPLE", "s3cr3tkey")
+    assert secret["metadata"]["annotations"] == {"serving.kserve.io/s3-endpoint": "minio-service.kubeflow:9000",
+                                                 "serving.kserve.io/s3-usehttps": "0", "serving.kserve.io/s3-region": "us-east-1"}
+    assert sa["secrets"] == [{"name": secret["metadata"]["name"]}]
+    gcs = deploy_objects("sklearn-iris", "mlh-1", "gs://kfserving-examples/models/sklearn/1.0/model", "a", "b")
+    assert [o["kind"] for o in gcs] == ["InferenceService"], "no S3 credentials for a non-S3 model"
+
+
+def test_cookie_and_token_go_to_kfp_and_requests_but_never_to_text(tmp_path: Path) -> None:
+    cookie, token = "authservice_session=MTU4OTI5NDAzMHxOd3dBTkVveldFUl", "eyJhbGciOiJSUzI1NiJ9.payload.sig"
+    cfg = load_config(cli={"target": "kubeconfig", "cookie": cookie, "token": token, "host_header": "sklearn-iris.admin.example.com"}, env={})
+    auth = Auth.from_config(cfg)
+    assert auth.kfp_kwargs() == {"cookies": cookie, "existing_token": token}
+    headers = auth.headers(cfg)
+    assert headers["Cookie"] == cookie and headers["Authorization"] == f"Bearer {token}"
+    assert headers["Host"] == "sklearn-iris.admin.example.com"
+    for text in (repr(auth), json.dumps(cfg.as_dict()), redact(f"curl -H 'Cookie: {cookie}' -H 'Authorization: Bearer {token}'")):
+        assert cookie not in text and token not in text and "MTU4OTI5" not in text
+    plan = ClusterSession(cfg, tmp_path, FakeRunner(), state_root=tmp_path).plan()
+    assert cookie not in plan and token not in plan
+
+
+def test_diagnostics_files_are_redacted(tmp_path: Path) -> None:
+    from harness.cluster import diagnostics
+    from harness.redact import register_secret
+
+    register_secret("kfp-store-secret-key-123")
+    runner = FakeRunner([(("describe",), ok("env: AWS_SECRET_ACCESS_KEY=kfp-store-secret-key-123\ntoken: abc.def\n"))])
+    files = diagnostics.collect(Kubectl(runner, tmp_path / "kc"), ["mlh-1"], tmp_path / "diag")
+    text = "".join(f.read_text() for f in files)
+    assert "kfp-store-secret-key-123" not in text and "abc.def" not in text and "***" in text
