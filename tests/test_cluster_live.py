@@ -1,0 +1,32 @@
+"""Live cluster checks: run only with --harness-target kind|minikube|kubeconfig and the tools installed."""
+
+from __future__ import annotations
+
+import pytest
+from mlharness_fixtures.cluster import harness_cluster, kubeflow  # noqa: F401 - fixtures used below
+
+from harness.cluster.install import KFP_NS, KSERVE_NS
+from harness.cluster.kubectl import Kubectl
+
+pytestmark = pytest.mark.cluster
+
+
+def test_kubeflow_namespaces_are_servable(kubeflow: Kubectl) -> None:  # noqa: F811
+    from harness.cluster.readiness import wait_pods_stable
+
+    for ns in (KSERVE_NS, KFP_NS):
+        statuses = wait_pods_stable(kubeflow, ns, timeout=300, interval=5, stable_polls=2)
+        assert statuses, f"no pods in {ns}"
+
+
+def test_kfp_api_answers(kubeflow: Kubectl, tmp_path_factory: pytest.TempPathFactory) -> None:  # noqa: F811
+    from harness.cluster.portforward import PortForward
+
+    forward = PortForward(kubeflow, KFP_NS, "ml-pipeline", 8888, tmp_path_factory.mktemp("pf") / "pf.log")
+    try:
+        import httpx
+
+        url = forward.start()
+        assert httpx.get(f"{url}/apis/v2beta1/healthz", timeout=10, trust_env=False).status_code == 200
+    finally:
+        forward.stop()
