@@ -140,8 +140,14 @@ def test_failing_report_html_with_load_slo_and_baseline() -> None:
     for label in ("time since start (s)", "latency (ms)", "requests per second", "percentile"):
         assert label in text
     # the rest of the document
-    assert "HTTP 503: upstream connect error" in text
-    assert re.search(r"p95_ms\s*80\s*110\.4\s*\+38\.0 %\s*±20 %\s*failed", text)
+    assert re.search(r"v1\s*503\s*HTTP 503: upstream connect error\s*4", text)
+    assert re.search(r"v2\s*no answer\s*ReadTimeout\s*2", text)
+    assert re.search(r"v2\s*6,030\s*2\s*8\.2 ms\s*112\.1 ms\s*181\.5 ms", text), "by request kind"
+    assert "against the run of 2026-11-20T09:12:00.000Z, commit 0a93065aaaab, target local" in text
+    assert re.search(r"p95\s*80 ms\s*110\.4 ms\s*\+38\.0 %\s*\+20 %\s*regressed", text)
+    assert re.search(r"error_rate\s*0\.040 %\s*0\.050 %\s*\+24\.5 %\s*\+20 %\s*within tolerance", text)
+    assert re.search(r"p50\s*7\.9 ms\s*8\.1 ms\s*\+2\.5 %\s*—\s*not gated", text)
+    assert "A load worker's result file was missing" not in text
     assert "unpinned-image" in text and "base image python:3.11 is not pinned by digest" in text
     for task in ("load", "train", "evaluate"):
         assert f"<code>{task}</code>" in html
@@ -173,6 +179,20 @@ def test_other_statuses_show_their_verdict_and_error(status: str, label: str, er
     assert f'<div class="verdict-label">{label}</div>' in html
     if error:
         assert f'<pre class="error-text">{error}</pre>' in html
+
+
+def test_load_sections_in_the_shape_first_announced_still_render() -> None:
+    """The brief's draft shape: ``observed``, ``kind``, ``change_pct``/``status`` per metric."""
+    report = failing_report()
+    report["slo"] = [{"name": "slo.p95", "status": "failed", "message": "", "details": {"observed": 110.4, "threshold": 100, "unit": "ms"}}]
+    report["load"]["failures_by_kind"] = [{"kind": "ConnectionError", "count": 7}]
+    report["load"]["complete"] = False
+    report["baseline"] = {"metrics": [{"metric": "p95", "baseline": 80, "current": 110.4, "change_pct": 38.0, "tolerance_pct": 20.0, "status": "failed"}]}
+    text = Page(render_html(report)).all_text
+    assert re.search(r"slo\.p95\s*failed\s*110\.4 ms\s*100 ms", text)
+    assert re.search(r"ConnectionError\s*7", text)
+    assert re.search(r"p95\s*80 ms\s*110\.4 ms\s*\+38\.0 %\s*\+20 %\s*failed", text)
+    assert "A load worker's result file was missing" in text
 
 
 def test_markup_in_a_check_message_is_escaped() -> None:
@@ -257,7 +277,9 @@ def test_summary_of_a_failing_run() -> None:
     assert "| slo.error\\_rate | ✅ passed | 0.050 % | 0.100 % |" in md
     assert "12,050 requests, 6 failed (0.050 %), 401.7 req/s" in md
     assert "p95 110.4 ms" in md and "p99 180.2 ms" in md
-    assert "| p95\\_ms | 80 | 110.4 | +38.0 % | ❌ failed |" in md
+    assert "### Baseline (run of 2026-11-20T09:12:00.000Z, commit 0a93065aaaab, target local)" in md
+    assert "| p95 | 80 ms | 110.4 ms | +38.0 % | ❌ regressed |" in md
+    assert "| rps | 395 req/s | 401.7 req/s | +1.7 % |  not gated |" in md
     assert "<script>" not in md and "&lt;script&gt;" in md
 
 

@@ -102,9 +102,9 @@ def failing_report() -> dict[str, Any]:
         _check("robustness.malformed", "warned", "2 payloads answered 500 instead of 4xx", 3.2),
         _check("robustness.oversized", "skipped", "profile ci skips oversized payloads", 0.0),
         _check("load.run", "passed", "12,050 requests in 30 s", 32.1),
-        _check("slo.p95", "failed", "p95 110.4 ms > 100 ms", 0.0, observed=110.4, threshold=100.0, unit="ms"),
-        _check("slo.p99", "passed", "p99 180.2 ms <= 250 ms", 0.0, observed=180.2, threshold=250.0, unit="ms"),
-        _check("slo.error_rate", "passed", "error rate 0.05 % <= 0.1 %", 0.0, observed=0.0005, threshold=0.001, unit="ratio"),
+        _check("slo.p95", "failed", "p95 110.4 ms > 100 ms", 0.0, value=110.4, threshold=100.0, unit="ms", basis="response"),
+        _check("slo.p99", "passed", "p99 180.2 ms <= 250 ms", 0.0, value=180.2, threshold=250.0, unit="ms", basis="response"),
+        _check("slo.error_rate", "passed", "error rate 0.05 % (6/12050) <= 0.1 %", 0.0, value=0.0005, threshold=0.001, requests=12050, failures=6),
         _check("baseline.p95", "error", "baseline file has no p95", 0.0),
     ]
     report["slo"] = [
@@ -113,17 +113,34 @@ def failing_report() -> dict[str, Any]:
     ]
     timeline = _timeline()
     report["load"] = {
-        "users": 8, "duration_s": 30.0, "requests": 12050, "failures": 6, "rps": 401.7,
-        "latency_ms": {"p50": 8.1, "p90": 61.0, "p95": 110.4, "p99": 180.2, "p999": 240.9, "max": 312.5},
-        "failures_by_kind": [{"kind": "HTTP 503: upstream connect error", "count": 4}, {"kind": "ReadTimeout", "count": 2}],
-        "timeline": timeline, "warmup_s": 2.0, "processes": 1, "rate": None, "protocol": "mixed",
-        "batch_size": 1, "generator": "locust", "via": "127.0.0.1",
+        "generator": "locust FastHttpUser", "locust_version": "2.46.6", "via": "direct", "protocol": "mixed",
+        "batch_size": 1, "users": 8, "spawn_rate": 50.0, "rate": None, "processes": 2, "duration_s": 32.0,
+        "warmup_s": 2.0, "measured_s": 30.0, "startup_s": 1.4, "requests": 12050, "failures": 6,
+        "error_rate": 6 / 12050, "rps": 401.7, "latency_basis": "response",
+        "latency_ms": {"count": 12044, "min": 1.02, "mean": 14.2, "p50": 8.1, "p90": 61.0, "p95": 110.4, "p99": 180.2, "p999": 240.9, "max": 312.5},
+        "service_time_ms": None,
+        "by_protocol": {
+            "v1": {"requests": 6020, "failures": 4, "p50": 8.0, "p95": 108.0, "p99": 179.0},
+            "v2": {"requests": 6030, "failures": 2, "p50": 8.2, "p95": 112.1, "p99": 181.5},
+        },
+        "failures_by_kind": [
+            {"name": "v1", "status": 503, "message": "HTTP 503: upstream connect error", "count": 4},
+            {"name": "v2", "status": 0, "message": "ReadTimeout", "count": 2},
+        ],
+        "timeline": timeline, "warmup_requests": 812, "workers": 2, "complete": True,
+        "histogram": "HISTFAAAAB54nJNpmSzMwMDAxQABzFCaEUzOmNZg/wEi0AwAOpwDgw==",
+        "files": {"master_log": "load/locust-master.log", "results": "load/results"},
     }
     report["baseline"] = {
+        "baseline": {"started_at": "2026-11-20T09:12:00.000Z", "git_commit": "0a93065aaaabbbbccccddddeeeeffff000011112", "target": "local"},
+        "tolerance": 0.2,
         "metrics": [
-            {"metric": "p95_ms", "baseline": 80.0, "current": 110.4, "change_pct": 38.0, "tolerance_pct": 20.0, "status": "failed"},
-            {"metric": "rps", "baseline": 395.0, "current": 401.7, "change_pct": 1.7, "tolerance_pct": 20.0, "status": "passed"},
-        ]
+            {"name": "p50", "baseline": 7.9, "current": 8.1, "change": 0.0253, "gated": False, "regressed": False},
+            {"name": "p95", "baseline": 80.0, "current": 110.4, "change": 0.38, "gated": True, "regressed": True},
+            {"name": "error_rate", "baseline": 0.0004, "current": 0.0005, "change": 0.245, "gated": True, "regressed": False},
+            {"name": "rps", "baseline": 395.0, "current": 401.7, "change": 0.017, "gated": False, "regressed": False},
+        ],
+        "regressed": ["p95"],
     }
     return report
 

@@ -142,7 +142,7 @@ def line_chart(
     """
     values = [v for _, ys in series for v in ys if v is not None]
     values += [t for t, _ in thresholds]
-    y_ticks = nice_ticks(0.0, max(values, default=1.0) or 1.0)
+    y_ticks = nice_ticks(0.0, max(values, default=1.0) or 1.0, 6)
     x_lo, x_hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
     if x_categories is not None:
         x_ticks_v: list[float] = [float(i) for i in range(len(x_categories))]

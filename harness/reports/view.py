@@ -148,17 +148,30 @@ def slo_view(report: Mapping[str, Any]) -> list[dict[str, Any]]:
         gate = _map(gate)
         details = _map(gate.get("details"))
         status = text(gate.get("status")).lower()
+        name = text(gate.get("name"))
         rows.append(
             {
-                "name": text(gate.get("name")),
+                "name": name,
                 "status": status if status in CHECK_STATUSES else "error",
-                "observed": details.get("observed"),
+                "observed": details.get("value", details.get("observed")),
                 "threshold": details.get("threshold"),
-                "unit": text(details.get("unit")),
+                "unit": text(details.get("unit")) or metric_unit(name),
                 "message": text(gate.get("message")),
             }
         )
     return rows
+
+
+def metric_unit(name: str) -> str:
+    """The unit of a load metric by its name: ``ratio`` for error rates, ``ms`` for percentiles."""
+    key = name.rsplit(".", 1)[-1]
+    if "error_rate" in key:
+        return "ratio"
+    if key == "rps" or key.endswith("_rps"):
+        return "req/s"
+    if key in ("min", "mean", "max") or (key.startswith("p") and key[1:].isdigit()):
+        return "ms"
+    return ""
 
 
 def _gate_status(slo: list[dict[str, Any]], *words: str) -> str:
@@ -173,15 +186,23 @@ def load_view(report: Mapping[str, Any]) -> dict[str, Any] | None:
     if not isinstance(load, Mapping):
         return None
     requests, failures = num(load.get("requests")), num(load.get("failures"))
+    error_rate = num(load.get("error_rate"))
+    if error_rate is None and requests and failures is not None:
+        error_rate = failures / requests
     latency = _map(load.get("latency_ms"))
     slo = [_map(g) for g in _list(report.get("slo"))]
     charts = [plots.latency_over_time(load, slo), plots.throughput_over_time(load), plots.latency_percentiles(load, slo)]
     return {
         "requests": requests,
         "failures": failures,
-        "error_rate": failures / requests if requests and failures is not None else None,
+        "error_rate": error_rate,
         "rps": num(load.get("rps")),
-        "latency": [(label, num(latency.get(key))) for key, label in plots.PERCENTILES],
+        "complete": load.get("complete") is not False,
+        "latency": [
+            (label, num(latency.get(key)))
+            for key, label in (("min", "min"), ("mean", "mean"), *plots.PERCENTILES)
+            if key in latency or key not in ("min", "mean")
+        ],
         "p95_ms": num(latency.get("p95")),
         # colours of the headline figures follow the gates, not the raw numbers
         "p95_gate": _gate_status(slo_view(report), "p95"),
@@ -190,38 +211,70 @@ def load_view(report: Mapping[str, Any]) -> dict[str, Any] | None:
         "settings": [
             (label, text(load.get(key)))
             for key, label in (
-                ("users", "users"), ("duration_s", "duration (s)"), ("warmup_s", "warm-up (s)"),
-                ("rate", "target rate (req/s)"), ("processes", "processes"), ("protocol", "protocol"),
-                ("batch_size", "batch size"), ("generator", "generator"), ("via", "via"),
+                ("users", "users"), ("spawn_rate", "spawn rate (users/s)"), ("rate", "target rate (req/s)"),
+                ("duration_s", "duration (s)"), ("warmup_s", "warm-up (s)"), ("measured_s", "measured (s)"),
+                ("processes", "processes"), ("protocol", "protocol"), ("batch_size", "batch size"),
+                ("latency_basis", "latency measured from"), ("generator", "generator"),
+                ("locust_version", "locust"), ("via", "via"),
             )
             if load.get(key) is not None
         ],
         "failures_by_kind": [
-            {"kind": text(_map(f).get("kind")), "count": num(_map(f).get("count"))}
+            {
+                "request": text(_map(f).get("name")),
+                "status": text(_map(f).get("status")),
+                "message": text(_map(f).get("message") or _map(f).get("kind")),
+                "count": num(_map(f).get("count")),
+            }
             for f in _list(load.get("failures_by_kind"))
+        ],
+        "by_protocol": [
+            {"protocol": text(k), **{f: num(_map(v).get(f)) for f in ("requests", "failures", "p50", "p95", "p99")}}
+            for k, v in _map(load.get("by_protocol")).items()
         ],
         "charts": [c for c in charts if c is not None],
     }
 
 
 def baseline_view(report: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The baseline comparison (``harness.slo.compare_baseline``): change and tolerance in percent."""
     baseline = report.get("baseline")
     if not isinstance(baseline, Mapping):
         return None
+    tolerance = num(baseline.get("tolerance"))
     rows = []
     for row in _list(baseline.get("metrics")):
         row = _map(row)
+        name = text(row.get("name") or row.get("metric"))
+        change = num(row.get("change"))
+        gated = row.get("gated", True) is not False
+        row_tolerance = num(row.get("tolerance_pct"))
+        if row.get("regressed") is True:
+            status, label = "failed", "regressed"
+        elif "regressed" in row:
+            status, label = ("passed", "within tolerance") if gated else ("skipped", "not gated")
+        else:
+            label = text(row.get("status")).lower() or "passed"
+            status = label if label in CHECK_STATUSES else "error"
         rows.append(
             {
-                "metric": text(row.get("metric")),
+                "metric": name,
+                "unit": metric_unit(name),
                 "baseline": row.get("baseline"),
                 "current": row.get("current"),
-                "change_pct": num(row.get("change_pct")),
-                "tolerance_pct": num(row.get("tolerance_pct")),
-                "status": text(row.get("status")).lower() or "passed",
+                "change_pct": change * 100 if change is not None else num(row.get("change_pct")),
+                "tolerance_pct": (tolerance * 100 if tolerance is not None else row_tolerance) if gated else None,
+                "status": status,
+                "label": label,
             }
         )
-    return {"source": text(baseline.get("source") or baseline.get("path")), "metrics": rows}
+    source = _map(baseline.get("baseline"))
+    described = [
+        f"run of {text(source.get('started_at'))}" if source.get("started_at") else "",
+        f"commit {text(source.get('git_commit'))[:12]}" if source.get("git_commit") else "",
+        f"target {text(source.get('target'))}" if source.get("target") else "",
+    ]
+    return {"source": ", ".join(d for d in described if d) or text(baseline.get("source")), "metrics": rows}
 
 
 def phases_view(report: Mapping[str, Any]) -> dict[str, Any]:
