@@ -26,7 +26,7 @@ COMPARED = ("p50", "p90", "p95", "p99", "p999", "max", "rps", "error_rate", "req
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.1f}" if value >= 10 else f"{value:.3g}"
+    return f"{value:.1f}" if value >= 1 else f"{value:.3g}"
 
 
 def _pct(fraction: float) -> str:
