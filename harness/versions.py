@@ -2,7 +2,7 @@
 
 Pipeline components install these in their containers; the local target checks the
 harness's own environment satisfies them. Cluster component versions (kind node image,
-cert-manager, KServe, KFP) live in :mod:`harness.targets.versions`.
+cert-manager, KServe, KFP) live in :mod:`harness.cluster.versions`.
 """
 
 BASE_IMAGE = "python:3.11.10-slim-bookworm"
