@@ -1,0 +1,46 @@
+"""Micro-benchmarks (pytest-benchmark): in-process predict, and one HTTP round trip.
+
+Compare runs over time (figures are only comparable on the same machine):
+
+    pytest suites/benchmarks --benchmark-autosave                       # store a run
+    pytest suites/benchmarks --benchmark-compare                        # vs the last stored run
+    pytest suites/benchmarks --benchmark-compare --benchmark-compare-fail=mean:10%   # gate
+
+Skipped when pytest-benchmark is not installed (``pip install mlharness[dev]``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.client import InferenceClient
+from harness.models import Endpoint
+from harness.verify import SEED_INSTANCES, SEED_PREDICTIONS
+
+pytest.importorskip("pytest_benchmark", reason="pytest-benchmark is not installed: pip install mlharness[dev]")
+pytestmark = pytest.mark.endpoint
+ROWS = [list(r) for r in SEED_INSTANCES]
+
+
+def test_predict_in_process(benchmark: Any, model_artifact: Path | None) -> None:
+    """The model alone: what a request cannot be faster than."""
+    if model_artifact is None:
+        pytest.skip("the target has no local copy of the model (set --harness-model-artifact)")
+    import joblib
+
+    path = model_artifact / "model.joblib" if model_artifact.is_dir() else model_artifact
+    model = joblib.load(path)
+    result = benchmark(model.predict, ROWS)
+    assert list(result) == list(SEED_PREDICTIONS)
+
+
+@pytest.mark.parametrize("protocol", ["v1", "v2"])
+def test_http_round_trip(benchmark: Any, endpoint: Endpoint, protocol: str) -> None:
+    """One request to the served model, end to end over HTTP (keep-alive connection)."""
+    with InferenceClient(endpoint, timeout=10) as client:
+        call = client.predict if protocol == "v1" else client.infer
+        prediction = benchmark(call, ROWS)
+    assert list(prediction.outputs) == list(SEED_PREDICTIONS)
