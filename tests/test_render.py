@@ -289,7 +289,15 @@ def test_summary_of_passing_and_interrupted_runs() -> None:
     assert "Needs attention" not in md and "### Load" not in md and "### SLO" not in md
     md = render_summary(interrupted_report())
     assert md.startswith("## ⚠️ mlharness INTERRUPTED on local")
-    assert "> **Error:** interrupted" in md
+    assert "**Error:**\n\n```text\ninterrupted\n```\n" in md
+
+
+def test_summary_shows_the_error_verbatim_in_a_fence_it_cannot_close() -> None:
+    report = interrupted_report()
+    report.update(status="error", error="Boom: ```\n<b>x</b> | " + "y" * 3000)
+    md = render_summary(report)
+    assert "````text\nBoom: ```\n<b>x</b> | yyy" in md
+    assert "… (cut; the full text is in report.json)\n````" in md
 
 
 def test_markdown_escape_keeps_tables_and_markup_intact() -> None:

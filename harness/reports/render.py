@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,19 @@ def md_escape(value: Any) -> str:
     return ("" if value is None else str(value)).translate(_MD_SPECIAL)
 
 
+def md_fenced(value: Any, limit: int = 2000) -> str:
+    """Text as a fenced Markdown code block (shown verbatim), cut to ``limit`` characters.
+
+    The fence is longer than any run of backticks in the text, so the text cannot close it.
+    """
+    body = "" if value is None else str(value)
+    if len(body) > limit:
+        body = body[:limit].rstrip() + "\n… (cut; the full text is in report.json)"
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{body}\n{fence}"
+
+
 FILTERS = {
     "num": fmt_num,
     "dur": fmt_duration,
@@ -91,6 +105,7 @@ FILTERS = {
     "change": fmt_change,
     "value": fmt_value,
     "md": md_escape,
+    "fenced": md_fenced,
 }
 
 
