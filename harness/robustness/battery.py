@@ -23,13 +23,20 @@ from harness.client import InferenceClient
 from harness.errors import InferenceError, WaitTimeout
 from harness.models import CheckResult, CheckStatus
 from harness.redact import redact
-from harness.robustness.malformed import CATEGORIES, BadRequest, explicit_cases, strategies
+from harness.robustness.malformed import (
+    CATEGORIES,
+    BadRequest,
+    explicit_cases,
+    speaks_v2,
+    strategies,
+)
 from harness.robustness.profiles import Profile
 from harness.verify import SEED_INSTANCES
 from harness.waiting import wait_until
 
 BODY_LIMIT = 300
 PROBE_TIMEOUT = 2.0
+MESSAGE_FINDINGS = 3  # findings spelled out in the message; all are in the details
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,7 +207,7 @@ def run_bad_inputs(client: InferenceClient, profile: Profile, timeout: float, re
     """The whole ``robustness.bad_inputs`` check. ``failing`` is FAILED or WARNED (severity)."""
     battery = Battery(client, profile, timeout)
     before = _seed_answer(client)
-    v2 = client.v2_ready()
+    v2 = speaks_v2(client)
     battery.run_catalogue(explicit_cases(client.endpoint.model_name, profile, v2))
     generated = strategies(client.endpoint.model_name)
     if not v2:
@@ -236,16 +243,18 @@ def run_bad_inputs(client: InferenceClient, profile: Profile, timeout: float, re
         "first_failure": battery.first.as_dict() if battery.first else None,
     }
     problems = [f.summary() for f in findings]
-    if after_problem:
-        problems.insert(0, after_problem)
     total = details["total_requests"]
-    if problems:
+    if problems or after_problem:
         parts = [f"{len(findings)} of {len(tried)} categories broke the contract in {total} requests"]
         if battery.stopped:
             parts.append(f"battery {battery.stopped}")
-            if battery.first:
-                parts.append(f"first failure {battery.first.summary()}")
-        message = redact("; ".join(parts + problems))
+        if battery.first and battery.first is not battery.findings.get(battery.first.request.category):
+            parts.append(f"first failure {battery.first.summary()}")
+        if after_problem:
+            parts.append(after_problem)
+        more = len(problems) - MESSAGE_FINDINGS
+        parts += problems[:MESSAGE_FINDINGS] + ([f"+{more} more in details.findings"] if more > 0 else [])
+        message = redact("; ".join(parts))
         return CheckResult("robustness.bad_inputs", failing, message, round(duration, 3), details)
     stopped = f" (battery {battery.stopped})" if battery.stopped else ""
     message = f"{total} malformed requests in {len(tried)} categories all got a 4xx with an error body in {duration:.1f}s{stopped}; the server still answers the seed case"

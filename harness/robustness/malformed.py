@@ -77,6 +77,11 @@ class BadRequest:
         }
 
 
+def speaks_v2(client: Any) -> bool:
+    """Whether the endpoint may speak V2 and its server answers V2 readiness."""
+    return "v2" in client.endpoint.protocols and bool(client.v2_ready())
+
+
 def dumps(value: Any) -> bytes:
     """Compact JSON bytes (strict: no NaN tokens)."""
     return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()

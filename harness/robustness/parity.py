@@ -21,7 +21,7 @@ from harness.client import InferenceClient
 from harness.errors import InferenceError
 from harness.models import CheckResult, CheckStatus
 from harness.redact import redact
-from harness.robustness.malformed import N_FEATURES
+from harness.robustness.malformed import N_FEATURES, speaks_v2
 from harness.robustness.profiles import Profile
 from harness.verify import load_model
 
@@ -43,7 +43,7 @@ class _Mismatch(Exception):
 
 def run_parity(client: InferenceClient, profile: Profile, model_path: Path | None, failing: CheckStatus, seed: int | None) -> CheckResult:
     """The whole ``robustness.parity`` check. ``failing`` is FAILED or WARNED (severity)."""
-    v2 = client.v2_ready()
+    v2 = speaks_v2(client)
     try:
         model = load_model(model_path) if model_path is not None else None
     except (OSError, RuntimeError, ValueError) as exc:

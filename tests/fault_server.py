@@ -1,0 +1,312 @@
+"""A small KServe-protocol server (V1 and V2) with injectable faults: the harness's mutation tests.
+
+It serves the iris SVC from ``--model-dir`` the way KServe does (``GET /v1/models/NAME``,
+``POST /v1/models/NAME:predict``, ``/v2/health/ready``, ``POST /v2/models/NAME/infer``),
+validating input like :mod:`harness.serving.runtime`, and breaks on purpose with ``--fault``:
+
+==================  ===========================================================================
+``none``            healthy: what a good deployment does
+``wrong-predictions`` every answer shifted to the next class
+``error-500``       malformed input answers 500 instead of 400
+``crash``           a request holding NaN/Infinity kills the process
+``hang``            a request holding NaN/Infinity never gets an answer (that thread sleeps)
+``never-ready``     readiness answers 503 forever
+``v2-disagree``     V2 answers differ from V1
+``v1-only``         no V2 routes (404), like a V1-only server
+``slow-tail``       every 10th prediction takes 400 ms more
+``flaky-5xx``       every 20th prediction answers 503
+``echo-headers``    error bodies echo the request headers (cookie, token) and answer 500
+==================  ===========================================================================
+
+Run: ``python tests/fault_server.py --model-dir DIR --port N --fault crash`` (binds 127.0.0.1).
+Tests use :class:`FaultServer`, which starts it as a tracked child and waits for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+HOST = "127.0.0.1"
+FAULTS = (
+    "none", "wrong-predictions", "error-500", "crash", "hang", "never-ready",
+    "v2-disagree", "v1-only", "slow-tail", "flaky-5xx", "echo-headers",
+)
+MAX_BODY = 64 * 1024 * 1024
+MAX_BATCH = 10_000
+HANG_S = 120.0  # bounded: the test stops the process long before
+NUMERIC = ("FP32", "FP64", "INT8", "INT16", "INT32", "INT64")
+
+
+class Reject(Exception):
+    """A request the server refuses: an HTTP status and a message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class FaultyModelServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int, model: Any, name: str, fault: str) -> None:
+        super().__init__((HOST, port), Handler)
+        self.model = model
+        self.model_name = name
+        self.fault = fault
+        self.counter = itertools.count(1)
+        self.lock = threading.Lock()
+
+    def next_count(self) -> int:
+        with self.lock:
+            return next(self.counter)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
+    server: FaultyModelServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: no per-request lines."""
+
+    # --- plumbing ----------------------------------------------------------------------------
+    def _send(self, status: int, payload: Any) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self.close_connection = True
+            raise Reject(413, f"body of {length} bytes exceeds {MAX_BODY}")
+        return self.rfile.read(length) if length else b""
+
+    def _error(self, exc: Reject) -> None:
+        fault = self.server.fault
+        status = exc.status
+        message = str(exc)
+        if fault in ("error-500", "echo-headers") and status == 400:
+            status = 500
+        if fault == "echo-headers":
+            message += f" (request headers: {dict(self.headers.items())})"
+        self._send(status, {"error": message})
+
+    def _dispatch(self, method: str) -> None:
+        try:
+            body = self._read_body()
+            self._route(method, self.path, body)
+        except Reject as exc:
+            self._error(exc)
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    # --- routes ------------------------------------------------------------------------------
+    def _route(self, method: str, path: str, body: bytes) -> None:
+        srv = self.server
+        name = srv.model_name
+        v2_paths = path.startswith("/v2/")
+        if v2_paths and srv.fault == "v1-only":
+            raise Reject(404, f"no route {path}")
+        ready = srv.fault != "never-ready"
+        routes = {
+            ("GET", "/"): lambda: self._send(200, {"status": "alive"}),
+            ("GET", f"/v1/models/{name}"): lambda: self._send(200, {"name": name, "ready": True}) if ready else self._send(503, {"error": f"model {name} is not ready"}),
+            ("GET", "/v2/health/live"): lambda: self._send(200, {"live": True}),
+            ("GET", "/v2/health/ready"): lambda: self._send(200 if ready else 503, {"ready": ready}),
+            ("GET", f"/v2/models/{name}"): lambda: self._send(200, {"name": name, "platform": "sklearn", "inputs": [], "outputs": []}),
+            ("GET", f"/v2/models/{name}/ready"): lambda: self._send(200 if ready else 503, {"name": name, "ready": ready}),
+            ("POST", f"/v1/models/{name}:predict"): lambda: self._send(200, {"predictions": self._predict(self._v1_rows(body), "v1")}),
+            ("POST", f"/v2/models/{name}/infer"): lambda: self._v2(body),
+        }
+        handler = routes.get((method, path))
+        if handler is not None:
+            handler()
+            return
+        if any(p == path for _, p in routes):
+            raise Reject(405, f"method {method} not allowed on {path}")
+        if path.startswith(("/v1/models/", "/v2/models/")):
+            raise Reject(404, f"model not found: {path}")
+        raise Reject(404, f"no route {path}")
+
+    # --- inference ---------------------------------------------------------------------------
+    def _json(self, body: bytes) -> Any:
+        kind = self.headers.get("Content-Type", "application/json").split(";")[0].strip().lower()
+        if kind != "application/json":
+            raise Reject(400, f"expected Content-Type application/json, got {kind}")
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise Reject(400, f"body is not JSON: {str(exc)[:100]}") from None
+
+    def _validate(self, rows: Any) -> list[list[float]]:
+        from harness.serving.runtime import validate_rows
+
+        try:
+            return validate_rows(rows, 4, MAX_BATCH)
+        except ValueError as exc:
+            if "finite" in str(exc):
+                self._fault_on_non_finite()
+            raise Reject(400, str(exc)) from None
+
+    def _fault_on_non_finite(self) -> None:
+        if self.server.fault == "crash":
+            os._exit(70)
+        if self.server.fault == "hang":
+            time.sleep(HANG_S)
+
+    def _v1_rows(self, body: bytes) -> list[list[float]]:
+        data = self._json(body)
+        if not isinstance(data, dict) or "instances" not in data:
+            raise Reject(400, 'expected a JSON object with "instances"')
+        return self._validate(data["instances"])
+
+    def _v2(self, body: bytes) -> None:
+        data = self._json(body)
+        inputs = data.get("inputs") if isinstance(data, dict) else None
+        if not isinstance(inputs, list) or len(inputs) != 1 or not isinstance(inputs[0], dict):
+            raise Reject(400, "expected one input tensor in 'inputs'")
+        tensor = inputs[0]
+        shape, datatype, flat = tensor.get("shape"), tensor.get("datatype"), tensor.get("data")
+        if datatype not in NUMERIC:
+            raise Reject(400, f"expected a numeric datatype, got {datatype!r}")
+        if not (isinstance(shape, list) and len(shape) == 2 and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+            raise Reject(400, f"expected shape [N, 4], got {shape!r}")
+        if isinstance(flat, list) and flat and all(isinstance(r, list) for r in flat):
+            flat = [v for r in flat for v in r]  # KServe accepts row-major nested data too
+        if not isinstance(flat, list) or len(flat) != shape[0] * shape[1]:
+            raise Reject(400, f"data does not fit shape {shape}")
+        rows = [flat[i * shape[1] : (i + 1) * shape[1]] for i in range(shape[0])]
+        clean = self._validate(rows)
+        if datatype == "FP32":  # KServe reads FP32 tensors as float32
+            import numpy as np
+
+            clean = np.asarray(clean, dtype=np.float32).astype(np.float64).tolist()
+        outputs = self._predict(clean, "v2")
+        self._send(200, {
+            "model_name": self.server.model_name, "id": str(uuid.uuid4()),
+            "outputs": [{"name": "output-0", "shape": [len(outputs)], "datatype": "INT64", "data": outputs}],
+        })
+
+    def _predict(self, rows: list[list[float]], protocol: str) -> list[int]:
+        import numpy as np
+
+        srv = self.server
+        count = srv.next_count()
+        if srv.fault == "slow-tail" and count % 10 == 0:
+            time.sleep(0.4)
+        if srv.fault == "flaky-5xx" and count % 20 == 0:
+            raise Reject(503, "injected intermittent failure")
+        outputs = [int(v) for v in srv.model.predict(np.asarray(rows, dtype=np.float64))]
+        if srv.fault == "wrong-predictions" or (srv.fault == "v2-disagree" and protocol == "v2"):
+            outputs = [(v + 1) % 3 for v in outputs]
+        return outputs
+
+
+class FaultServer:
+    """The fault server as a tracked child process on 127.0.0.1 (for tests).
+
+    Args:
+        model_dir: directory holding ``model.joblib``.
+        fault: one of :data:`FAULTS`.
+        log_path: where its output goes.
+        model_name: the served model's name.
+    """
+
+    def __init__(self, model_dir: Path, fault: str, log_path: Path, model_name: str = "sklearn-iris") -> None:
+        from harness import procs
+
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; choose one of {FAULTS}")
+        self.model_dir = model_dir
+        self.fault = fault
+        self.log_path = log_path
+        self.model_name = model_name
+        self.port = procs.free_port(HOST)
+        self.proc: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> FaultServer:
+        """Start and wait until it answers ``GET /`` (not readiness: never-ready must start too)."""
+        from harness import procs
+        from harness.waiting import wait_until
+
+        argv = [sys.executable, str(Path(__file__).resolve()), "--model-dir", str(self.model_dir), "--port", str(self.port), "--fault", self.fault, "--model-name", self.model_name]
+        self.proc = procs.spawn(argv, log_path=self.log_path)
+        try:
+            wait_until(
+                lambda: procs.port_open(HOST, self.port),
+                what=f"the fault server ({self.fault}) on port {self.port}",
+                timeout=timeout,
+                interval=0.05,
+                abort=lambda: f"exited with {self.proc.returncode}" if self.proc.poll() is not None else None,
+            )
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        from harness import procs
+
+        if self.proc is not None:
+            procs.stop(self.proc, grace=2.0)
+            self.proc = None
+
+    def __enter__(self) -> FaultServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model-dir", required=True)
+    parser.add_argument("--model-name", default="sklearn-iris")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--fault", default="none", choices=FAULTS)
+    args = parser.parse_args(argv)
+    import joblib
+
+    from harness.serving.runtime import find_model_file
+
+    model = joblib.load(find_model_file(args.model_dir))
+    server = FaultyModelServer(args.port, model, args.model_name, args.fault)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
