@@ -76,7 +76,7 @@ def fmt_value(value: Any, unit: str = "") -> str:
     """An observed value or a threshold with its unit (a ``ratio`` is shown as a percentage)."""
     if unit in ("ratio", "fraction"):
         return fmt_percent(value, 3)
-    shown = fmt_num(value)
+    shown = fmt_num(value, 1 if unit in ("ms", "req/s") else 2)
     return f"{shown} {unit}" if unit and shown != DASH else shown
 
 
