@@ -75,6 +75,10 @@ def test_argv_for_local_master_and_worker_roles(tmp_path: object) -> None:
     assert local[local.index("--processes") + 1] == "3" and "--master" not in local
     assert local[local.index("--host") + 1] == "http://10.0.0.5:8080"
     assert local[local.index("--run-time") + 1] == "13s"  # backstop: ceil(7.5) + 5
+    own_port = locust_argv(plan, "local", "/out", master_port=40123)
+    assert own_port[own_port.index("--master-bind-port") + 1] == "40123"
+    assert own_port[own_port.index("--master-port") + 1] == "40123"
+    assert own_port[own_port.index("--master-bind-host") + 1] == "127.0.0.1"
     master = locust_argv(plan, "master", "/out", bind_host="0.0.0.0", master_port=6000)
     assert master[master.index("--expect-workers") + 1] == "3" and "--processes" not in master
     assert master[master.index("--master-bind-host") + 1] == "0.0.0.0"

@@ -186,7 +186,13 @@ def locust_argv(
         "--expect-workers-max-wait", str(WORKER_WAIT_S),
     ]
     if role == "local":
-        return argv + common + ["--processes", str(plan.processes)]
+        # an explicit port on 127.0.0.1: locust's default (5557 on every interface) collides
+        # with any other load run on the same machine
+        return argv + common + [
+            "--processes", str(plan.processes),
+            "--master-bind-host", bind_host, "--master-bind-port", str(master_port),
+            "--master-host", master_host, "--master-port", str(master_port),
+        ]
     return argv + common + [
         "--master", "--master-bind-host", bind_host,
         "--master-bind-port", str(master_port), "--expect-workers", str(plan.processes),

@@ -65,7 +65,8 @@ def run_plan(plan: LoadPlan, load_dir: Path, progress: Progress | None = None, v
     (load_dir / "live.json").unlink(missing_ok=True)
     load_dir.mkdir(parents=True, exist_ok=True)
     (load_dir / "plan.json").write_text(json.dumps(plan.describe(), indent=2) + "\n")
-    argv = locust_argv(plan, "local", load_dir)
+    port = procs.free_port()
+    argv = locust_argv(plan, "local", load_dir, master_port=port)
     launched = time.time()
     proc = procs.spawn(argv, log_path=load_dir / "locust-output.log", env=locust_env(plan, load_dir))
     deadline = time.monotonic() + WORKER_WAIT_S + plan.duration_s + STOP_GRACE_S
