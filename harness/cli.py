@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        with procs.interrupts_as_keyboard_interrupt():
+        with procs.reaping(), procs.interrupts_as_keyboard_interrupt():
             code: int = args._main(args)
             return code
     except ConfigError as exc:
@@ -51,8 +51,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mlharness: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    finally:
-        procs.reap_all()
 
 
 if __name__ == "__main__":

@@ -105,6 +105,24 @@ def reap_all(grace: float = 5.0) -> None:
         stop(proc, grace)
 
 
+@contextlib.contextmanager
+def reaping() -> Iterator[None]:
+    """Stop, on the way out, every child started inside the block (and only those).
+
+    The CLI runs inside one, so an in-process caller's own children (a test's session
+    server, say) outlive a ``main()`` call that they did not come from.
+    """
+    with _lock:
+        before = {id(p) for p in _children}
+    try:
+        yield
+    finally:
+        with _lock:
+            started = [p for p in _children if id(p) not in before]
+        for proc in reversed(started):
+            stop(proc)
+
+
 def running() -> list[subprocess.Popen[bytes]]:
     """The tracked children that are still alive (for tests and diagnostics)."""
     with _lock:

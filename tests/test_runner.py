@@ -157,3 +157,14 @@ def test_no_module_in_harness_imports_pytest() -> None:
             if any(n.split(".")[0] in ("pytest", "_pytest") for n in names):
                 offenders.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert offenders == []
+
+
+def test_cli_main_reaps_only_its_own_children(served: Endpoint, tmp_path: Path) -> None:
+    from harness.cli import main
+
+    code = main(["run", "--target", "endpoint", "--url", served.base_url, "--no-load", "--no-robustness", "--report-dir", str(tmp_path)])
+    assert code == 0
+    from harness.client import InferenceClient
+
+    with InferenceClient(served) as client:
+        assert client.ready(), "an in-process main() stopped a server it did not start"
