@@ -134,7 +134,7 @@ def load_model(path: str | Path) -> Any:
     """The sklearn model in a model directory (``model.joblib``) or file."""
     import joblib
 
-    from harness.serving.runtime import find_model_file
+    from harness.serving.validation import find_model_file
 
     return joblib.load(find_model_file(str(path)))
 

@@ -168,7 +168,7 @@ class Handler(BaseHTTPRequestHandler):
             raise Reject(400, f"body is not JSON: {str(exc)[:100]}") from None
 
     def _validate(self, rows: Any) -> list[list[float]]:
-        from harness.serving.runtime import validate_rows
+        from harness.serving.validation import validate_rows
 
         try:
             return validate_rows(rows, 4, MAX_BATCH)
@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     import joblib
 
-    from harness.serving.runtime import find_model_file
+    from harness.serving.validation import find_model_file
 
     model = joblib.load(find_model_file(args.model_dir))
     server = FaultyModelServer(args.port, model, args.model_name, args.fault)

@@ -5,7 +5,7 @@ import pytest
 
 from harness.client import InferenceClient
 from harness.models import Endpoint
-from harness.serving.runtime import validate_rows
+from harness.serving.validation import validate_rows
 
 
 @pytest.mark.parametrize(

@@ -17,121 +17,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
-import pathlib
-from typing import Any
 
-MODEL_FILENAMES = ("model.joblib", "model.pkl", "model.pickle")
-DEFAULT_MAX_BATCH = 10_000
-
-
-def find_model_file(model_dir: str) -> pathlib.Path:
-    """The one model file in ``model_dir`` (or ``model_dir`` itself if it is a file)."""
-    path = pathlib.Path(model_dir.removeprefix("file://"))
-    if path.is_file():
-        return path
-    found = [path / name for name in MODEL_FILENAMES if (path / name).is_file()]
-    if len(found) != 1:
-        raise RuntimeError(
-            f"expected exactly one of {', '.join(MODEL_FILENAMES)} in {path}, found {len(found)}"
-        )
-    return found[0]
-
-
-def validate_rows(rows: Any, n_features: int, max_batch: int) -> list[list[float]]:
-    """Rows as floats, or ValueError saying what is wrong with the input."""
-    if not isinstance(rows, list):
-        raise ValueError(f"expected a list of rows, got {type(rows).__name__}")
-    if not rows:
-        raise ValueError("empty batch: send at least one row")
-    if len(rows) > max_batch:
-        raise ValueError(f"batch of {len(rows)} rows exceeds the limit of {max_batch}")
-    clean = []
-    for i, row in enumerate(rows):
-        if not isinstance(row, list):
-            raise ValueError(f"row {i}: expected a list of {n_features} numbers, got {type(row).__name__}")
-        if len(row) != n_features:
-            raise ValueError(f"row {i}: expected {n_features} features, got {len(row)}")
-        for j, value in enumerate(row):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"row {i}, feature {j}: expected a number, got {type(value).__name__}")
-            if not math.isfinite(value):
-                raise ValueError(f"row {i}, feature {j}: expected a finite number, got {value}")
-        clean.append([float(v) for v in row])
-    return clean
-
-
-def _holds_bool(data: Any) -> bool:
-    """Whether JSON tensor data holds a boolean (numpy would read ``true`` as 1.0)."""
-    if isinstance(data, bool):
-        return True
-    return isinstance(data, list) and any(_holds_bool(v) for v in data)
-
-
-def build_model(name: str, model_dir: str, max_batch: int) -> Any:
-    """A ``kserve.Model`` serving the sklearn model in ``model_dir``."""
-    import joblib
-    import numpy as np
-    from kserve import Model
-    from kserve.errors import InferenceError, InvalidInput
-    from kserve.protocol.infer_type import InferRequest
-    from kserve.utils.utils import get_predict_response
-
-    class ValidatingSKLearnModel(Model):
-        def __init__(self) -> None:
-            super().__init__(name)
-            self.model_dir = model_dir
-            self._model: Any = None
-            self.n_features = 0
-
-        def load(self) -> bool:
-            self._model = joblib.load(find_model_file(self.model_dir))
-            self.n_features = int(getattr(self._model, "n_features_in_", 0)) or 4
-            self.ready = True
-            return True
-
-        def _rows(self, payload: Any) -> list[list[float]]:
-            if isinstance(payload, bytes | bytearray | str):
-                raise InvalidInput("expected a JSON body sent with Content-Type: application/json")
-            if isinstance(payload, InferRequest):
-                if len(payload.inputs) != 1:
-                    raise InvalidInput(f"expected 1 input tensor, got {len(payload.inputs)}")
-                tensor = payload.inputs[0]
-                if tensor.datatype not in ("FP32", "FP64", "INT32", "INT64", "INT16", "INT8"):
-                    raise InvalidInput(f"expected a numeric tensor, got datatype {tensor.datatype}")
-                if _holds_bool(tensor.data):
-                    raise InvalidInput(f"expected numbers in a {tensor.datatype} tensor, got booleans")
-                if len(tensor.shape) != 2:
-                    raise InvalidInput(f"expected shape [N, {self.n_features}], got {tensor.shape}")
-                try:
-                    array = tensor.as_numpy()
-                except Exception as exc:
-                    raise InvalidInput(f"cannot read input tensor: {exc}") from exc
-                rows: Any = array.tolist()
-            elif isinstance(payload, dict):
-                if "instances" in payload:
-                    rows = payload["instances"]
-                elif "inputs" in payload:
-                    rows = payload["inputs"]
-                else:
-                    raise InvalidInput('expected a JSON object with "instances": [[...], ...]')
-            else:
-                raise InvalidInput(f"expected a JSON object, got {type(payload).__name__}")
-            try:
-                return validate_rows(rows, self.n_features, max_batch)
-            except ValueError as exc:
-                raise InvalidInput(str(exc)) from None
-
-        def predict(self, payload: Any, headers: dict[str, str] | None = None) -> Any:
-            rows = self._rows(payload)
-            try:
-                result = self._model.predict(np.asarray(rows, dtype=np.float64))
-            except Exception as exc:
-                raise InferenceError(str(exc)) from exc
-            return get_predict_response(payload, result, self.name)
-
-    return ValidatingSKLearnModel()
+from harness.serving.validation import DEFAULT_MAX_BATCH
 
 
 def _quiet_request_logs() -> None:
@@ -158,7 +46,9 @@ def main() -> None:
 
     from kserve import ModelServer, model_server
 
-    model = build_model(args.model_name, args.model_dir, args.max_batch_size)
+    from harness.serving.sklearn_model import ValidatingSKLearnModel
+
+    model = ValidatingSKLearnModel(args.model_name, args.model_dir, args.max_batch_size)
     model.load()
     server = ModelServer()
     if args.log_requests == "false":

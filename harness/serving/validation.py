@@ -1,0 +1,57 @@
+"""Input validation and model lookup of the sklearn runtime: pure Python, no kserve.
+
+Kept apart from :mod:`harness.serving.runtime` so the harness (parity checks, tests) can use
+them without importing KServe's server.
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+from typing import Any
+
+MODEL_FILENAMES = ("model.joblib", "model.pkl", "model.pickle")
+DEFAULT_MAX_BATCH = 10_000
+
+
+def find_model_file(model_dir: str) -> pathlib.Path:
+    """The one model file in ``model_dir`` (or ``model_dir`` itself if it is a file)."""
+    path = pathlib.Path(model_dir.removeprefix("file://"))
+    if path.is_file():
+        return path
+    found = [path / name for name in MODEL_FILENAMES if (path / name).is_file()]
+    if len(found) != 1:
+        raise RuntimeError(
+            f"expected exactly one of {', '.join(MODEL_FILENAMES)} in {path}, found {len(found)}"
+        )
+    return found[0]
+
+
+def validate_rows(rows: Any, n_features: int, max_batch: int) -> list[list[float]]:
+    """Rows as floats, or ValueError saying what is wrong with the input."""
+    if not isinstance(rows, list):
+        raise ValueError(f"expected a list of rows, got {type(rows).__name__}")
+    if not rows:
+        raise ValueError("empty batch: send at least one row")
+    if len(rows) > max_batch:
+        raise ValueError(f"batch of {len(rows)} rows exceeds the limit of {max_batch}")
+    clean = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, list):
+            raise ValueError(f"row {i}: expected a list of {n_features} numbers, got {type(row).__name__}")
+        if len(row) != n_features:
+            raise ValueError(f"row {i}: expected {n_features} features, got {len(row)}")
+        for j, value in enumerate(row):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"row {i}, feature {j}: expected a number, got {type(value).__name__}")
+            if not math.isfinite(value):
+                raise ValueError(f"row {i}, feature {j}: expected a finite number, got {value}")
+        clean.append([float(v) for v in row])
+    return clean
+
+
+def holds_bool(data: Any) -> bool:
+    """Whether JSON tensor data holds a boolean (numpy would read ``true`` as 1.0)."""
+    if isinstance(data, bool):
+        return True
+    return isinstance(data, list) and any(holds_bool(v) for v in data)
