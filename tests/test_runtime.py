@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import httpx
 import pytest
@@ -75,3 +76,28 @@ def test_request_logging_is_off_by_default(served: Endpoint, tmp_path_factory: p
             client.predict([[6.8, 2.8, 4.8, 1.4]])
     log = next(tmp_path_factory.getbasetemp().glob("server*/server.log")).read_text()
     assert ":predict" not in log, "the server logged requests although log_requests is off"
+
+
+def test_prestarted_server_waits_for_its_model_then_serves(model_dir: Path, tmp_path: Path) -> None:
+    from harness.serving.local import LocalModelServer
+
+    server = LocalModelServer(tmp_path, "sklearn-iris", tmp_path / "server.log")
+    server.prestart(tmp_path / "handoff")
+    try:
+        assert server.proc is not None and server.proc.poll() is None
+        endpoint = server.start(60, model_dir=model_dir)
+        with InferenceClient(endpoint) as client:
+            assert client.predict([[6.8, 2.8, 4.8, 1.4]]).outputs == (1,)
+    finally:
+        server.stop()
+
+
+def test_prestarted_server_gives_up_without_a_model(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.serving.runtime", "--model_name", "m", "--model_dir_file", str(tmp_path / "never"), "--model_dir_wait", "0.3", "--http_port", "1"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode != 0 and "no model directory was written" in proc.stderr

@@ -44,6 +44,7 @@ class LocalModelServer:
         self.workers = workers
         self.log_requests = log_requests
         self.proc: subprocess.Popen[bytes] | None = None
+        self._handoff: Path | None = None
 
     @property
     def url(self) -> str:
@@ -54,25 +55,46 @@ class LocalModelServer:
         return Endpoint(self.url, self.model_name, description=f"local KServe model server (pid {self.proc.pid if self.proc else '-'})")
 
     def argv(self) -> list[str]:
+        source = ["--model_dir_file", str(self._handoff)] if self._handoff else ["--model_dir", str(self.model_dir)]
         return [
             sys.executable, "-m", "harness.serving.runtime",
             "--model_name", self.model_name,
-            "--model_dir", str(self.model_dir),
+            *source,
             "--http_port", str(self.port),
             "--workers", str(self.workers),
             "--log_requests", "true" if self.log_requests else "false",
         ]
 
-    def start(self, ready_timeout: float = 60.0) -> Endpoint:
-        """Start the server and wait until the model answers ready.
+    def prestart(self, handoff: Path) -> None:
+        """Start the server process before the model exists, to overlap KServe's import with training.
+
+        The server waits for ``handoff``; :meth:`start` writes the model directory into it.
+        """
+        self._check_port()
+        self._handoff = handoff
+        handoff.unlink(missing_ok=True)
+        self.proc = procs.spawn(self.argv(), log_path=self.log_path, env={"PYTHONUNBUFFERED": "1"})
+
+    def _check_port(self) -> None:
+        if procs.port_open(HOST, self.port):
+            raise InfrastructureError(f"port {self.port} on {HOST} is already in use; pick another with --port")
+
+    def start(self, ready_timeout: float = 60.0, model_dir: Path | None = None) -> Endpoint:
+        """Start the server (or hand the prestarted one its model) and wait until it is ready.
 
         Raises:
             InfrastructureError: the port is taken, or the server died while starting.
             WaitTimeout: not ready within ``ready_timeout`` (the server is stopped).
         """
-        if procs.port_open(HOST, self.port):
-            raise InfrastructureError(f"port {self.port} on {HOST} is already in use; pick another with --port")
-        self.proc = procs.spawn(self.argv(), log_path=self.log_path, env={"PYTHONUNBUFFERED": "1"})
+        if model_dir is not None:
+            self.model_dir = Path(model_dir)
+        if self.proc is not None and self._handoff is not None:
+            tmp = self._handoff.with_suffix(".tmp")
+            tmp.write_text(str(self.model_dir))
+            tmp.replace(self._handoff)
+        else:
+            self._check_port()
+            self.proc = procs.spawn(self.argv(), log_path=self.log_path, env={"PYTHONUNBUFFERED": "1"})
         try:
             with InferenceClient(self.endpoint, timeout=2.0) as client:
                 wait_until(

@@ -18,6 +18,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import pathlib
+import sys
+import time
 
 from harness.serving.validation import DEFAULT_MAX_BATCH
 
@@ -28,15 +31,34 @@ def _quiet_request_logs() -> None:
         logging.getLogger(name).disabled = True
 
 
+def wait_for_model_dir(path: str, timeout: float, poll: float = 0.05) -> str:
+    """The model directory written into ``path`` by the harness once training is done.
+
+    Lets the server start (and pay for importing KServe) while the pipeline still runs.
+    Exits when ``timeout`` passes or the parent process goes away.
+    """
+    parent = os.getppid()
+    deadline = time.monotonic() + timeout
+    file = pathlib.Path(path)
+    while time.monotonic() < deadline:
+        if file.is_file() and file.read_text().strip():
+            return file.read_text().strip()
+        if os.getppid() != parent:
+            sys.exit("the harness that started this server is gone")
+        time.sleep(poll)
+    sys.exit(f"no model directory was written to {path} within {timeout:g}s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--model_dir", required=True, help="Directory holding model.joblib.")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model_dir", help="Directory holding model.joblib.")
+    source.add_argument("--model_dir_file", help="Wait for this file, then serve the directory it names.")
+    parser.add_argument("--model_dir_wait", type=float, default=900.0, help="Seconds to wait for --model_dir_file.")
     parser.add_argument("--model_name", default="model")
     parser.add_argument("--log_requests", default="false", choices=("true", "false"))
     parser.add_argument("--max_batch_size", type=int, default=DEFAULT_MAX_BATCH)
     args, _ = parser.parse_known_args()
-
-    import sys
 
     if args.log_requests == "false" and "--enable_latency_logging" not in sys.argv:
         sys.argv += ["--enable_latency_logging", "false"]
@@ -48,7 +70,8 @@ def main() -> None:
 
     from harness.serving.sklearn_model import ValidatingSKLearnModel
 
-    model = ValidatingSKLearnModel(args.model_name, args.model_dir, args.max_batch_size)
+    model_dir = args.model_dir or wait_for_model_dir(args.model_dir_file, args.model_dir_wait)
+    model = ValidatingSKLearnModel(args.model_name, model_dir, args.max_batch_size)
     model.load()
     server = ModelServer()
     if args.log_requests == "false":

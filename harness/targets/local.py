@@ -34,6 +34,7 @@ class LocalTarget:
 
     def run_pipeline(self, package: Path) -> PipelineRun:
         cfg = self.ctx.config
+        self._prestart_server()
         self.ctx.progress("running the pipeline with kfp.local")
         run = run_local(
             package,
@@ -46,21 +47,32 @@ class LocalTarget:
             self._model_dir = Path(run.model_uri)
         return run
 
-    def deploy(self, run: PipelineRun | None) -> Endpoint:
+    def _new_server(self, model_dir: Path | None) -> LocalModelServer:
         cfg = self.ctx.config
-        model_dir = self._model_dir or (Path(run.model_uri) if run and run.model_uri else None)
-        if model_dir is None or not model_dir.exists():
-            raise InfrastructureError("the pipeline produced no model to deploy (no 'model' output of a succeeded task)")
-        self.server = LocalModelServer(
-            model_dir,
+        return LocalModelServer(
+            model_dir or self.ctx.work_dir,
             cfg.model_name,
             self.ctx.work_dir / "server.log",
             port=cfg.port,
             workers=cfg.server_workers,
             log_requests=cfg.server_log_requests,
         )
+
+    def _prestart_server(self) -> None:
+        """Start the model server while the pipeline trains: KServe's import (~2 s) overlaps training."""
+        if self.server is None:
+            self.server = self._new_server(None)
+            self.server.prestart(self.ctx.work_dir / "server.model-dir")
+
+    def deploy(self, run: PipelineRun | None) -> Endpoint:
+        cfg = self.ctx.config
+        model_dir = self._model_dir or (Path(run.model_uri) if run and run.model_uri else None)
+        if model_dir is None or not model_dir.exists():
+            raise InfrastructureError("the pipeline produced no model to deploy (no 'model' output of a succeeded task)")
+        if self.server is None:
+            self.server = self._new_server(model_dir)
         self.ctx.progress(f"starting the KServe model server on {self.server.url}")
-        return self.server.start(cfg.ready_timeout)
+        return self.server.start(cfg.ready_timeout, model_dir=model_dir)
 
     def model_artifact(self) -> Path | None:
         return self._model_dir
