@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,23 @@ from harness.models import CheckStatus, Endpoint
 from harness.robustness import PROFILES, get_profile, run_robustness
 from harness.robustness.battery import Outcome
 from harness.robustness.malformed import CATEGORIES, BadRequest, explicit_cases, strategies
+from harness.serving.local import LocalModelServer
 
 MODEL = "sklearn-iris"
 SEED_BODY = b'{"instances":[[6.8,2.8,4.8,1.4]]}'
+
+
+@pytest.fixture(scope="module")
+def kserve(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
+    """The harness's KServe runtime, for this module only.
+
+    Not the session-wide ``served``: any test that calls ``harness.cli.main`` in-process
+    reaps every tracked child, that server included.
+    """
+    server = LocalModelServer(model_dir, MODEL, tmp_path_factory.mktemp("kserve") / "server.log")
+    endpoint = server.start(ready_timeout=60)
+    yield endpoint
+    server.stop()
 
 
 def _json(body: bytes | None) -> object:
@@ -97,11 +112,11 @@ def test_unknown_profile_is_a_config_error() -> None:
         get_profile("weekly")
 
 
-def test_kserve_runtime_passes_the_ci_battery_quickly(served: Endpoint, model_dir: Path, tmp_path: Path) -> None:
+def test_kserve_runtime_passes_the_ci_battery_quickly(kserve: Endpoint, model_dir: Path, tmp_path: Path) -> None:
     """The harness's own KServe runtime keeps the contract, within a few seconds."""
     cfg = load_config(cli={"robustness_profile": "ci"}, env={})
     started = time.monotonic()
-    with InferenceClient(served, cfg.request_timeout) as client:
+    with InferenceClient(kserve, cfg.request_timeout) as client:
         results = {r.name: r for r in run_robustness(client, cfg, model_dir, tmp_path)}
     elapsed = time.monotonic() - started
     assert results["robustness.parity"].status is CheckStatus.PASSED, results["robustness.parity"].message
@@ -115,15 +130,15 @@ def test_kserve_runtime_passes_the_ci_battery_quickly(served: Endpoint, model_di
     assert [c["name"] for c in saved["checks"]] == ["robustness.parity", "robustness.bad_inputs"]
 
 
-def test_parity_skips_without_an_artifact_and_without_v2(served: Endpoint, tmp_path: Path) -> None:
+def test_parity_skips_without_an_artifact_and_without_v2(kserve: Endpoint, tmp_path: Path) -> None:
     cfg = load_config(cli={"robustness_profile": "ci"}, env={})
-    with InferenceClient(served, cfg.request_timeout) as client:
+    with InferenceClient(kserve, cfg.request_timeout) as client:
         with_v2 = {r.name: r for r in run_robustness(client, cfg, None, tmp_path)}
     # V1/V2 agreement still runs; only the comparison with the artifact is skipped
     assert with_v2["robustness.parity"].status is CheckStatus.PASSED
     assert "no model artifact" in with_v2["robustness.parity"].message
     assert with_v2["robustness.parity"].details["compared"] == ["V1 vs V2"]
-    v1_only = Endpoint(served.base_url, served.model_name, protocols=("v1",))
+    v1_only = Endpoint(kserve.base_url, kserve.model_name, protocols=("v1",))
     with InferenceClient(v1_only, cfg.request_timeout) as client:
         neither = {r.name: r for r in run_robustness(client, cfg, None, tmp_path)}
     assert neither["robustness.parity"].status is CheckStatus.SKIPPED
