@@ -11,7 +11,9 @@ What it does, by role:
   HDR histograms (total, per kind, per second), skipping the warm-up. With a target
   rate each user keeps a fixed schedule and latency counts from the *intended* start, so
   a stalled server cannot hide behind a stalled generator (no coordinated omission). At
-  test stop the worker writes its figures to ``$MLH_LOAD_OUT/results/worker-<pid>.json``.
+  test stop the worker writes its figures to ``$MLH_LOAD_OUT/results/worker-<pid>.json``
+  and, with ``MLH_LOAD_EMIT=stdout`` (a Kubernetes pod, whose files vanish with it), also
+  prints them between marker lines (:func:`emit_stdout`) for ``kubectl logs`` to carry back.
 * **master**: stops the test after exactly ``duration_s`` and writes ``live.json`` every
   second (elapsed, rps, p95, errors) for the harness's status line.
 
@@ -26,6 +28,7 @@ import itertools
 import json
 import os
 import random
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -43,6 +46,11 @@ OUT = Path(os.environ.get("MLH_LOAD_OUT", "."))
 LOWEST_US, HIGHEST_US, DIGITS = 1, 3_600_000_000, 3  # 1 µs .. 1 h, 3 significant digits
 MESSAGE_LIMIT = 200
 WORKER_WAIT_S = 10.0
+# stdout emission of a worker's result (read back by harness.cluster.load_job): one BEGIN
+# line, the JSON in DATA lines of at most EMIT_CHUNK characters (well under the 16 KiB at
+# which container runtimes split a log line), one END line.
+RESULT_BEGIN, RESULT_DATA, RESULT_END = "MLH-LOAD-RESULT-BEGIN", "MLH-LOAD-RESULT-DATA", "MLH-LOAD-RESULT-END"
+EMIT_CHUNK = 4000
 
 # Workers report their stats to the master every second (default 3 s): the live line
 # shown by the harness should move at least once a second.
@@ -164,8 +172,26 @@ class Recorder:
         results = OUT / "results"
         results.mkdir(parents=True, exist_ok=True)
         tmp = results / f".worker-{os.getpid()}.json.tmp"
-        tmp.write_text(json.dumps(data))
+        text = json.dumps(data)
+        tmp.write_text(text)
         os.replace(tmp, results / f"worker-{os.getpid()}.json")
+        if os.environ.get("MLH_LOAD_EMIT") == "stdout":
+            emit_stdout(text)
+
+
+def emit_stdout(text: str, stream: Any = None) -> None:
+    """Print one worker's result JSON between marker lines, in one write.
+
+    Every payload line carries the DATA prefix, so a log line of locust's that lands in
+    between cannot corrupt it; BEGIN names the length so a cut-off block is detected.
+    """
+    pid = os.getpid()
+    lines = [f"{RESULT_BEGIN} pid={pid} chars={len(text)}"]
+    lines += [f"{RESULT_DATA} {text[i:i + EMIT_CHUNK]}" for i in range(0, len(text), EMIT_CHUNK)]
+    lines.append(f"{RESULT_END} pid={pid}")
+    out = stream if stream is not None else sys.stdout
+    out.write("\n".join(lines) + "\n")
+    out.flush()
 
 
 def _status(response: Any) -> int:
@@ -255,11 +281,18 @@ def _write_live(environment: Any, started: float) -> None:
         gevent.sleep(1.0)
 
 
+def _listen(environment: Any) -> None:
+    """Record this process's requests (once, whichever of init and test_start comes first)."""
+    if not getattr(environment, "_mlh_listening", False):
+        environment.events.request.add_listener(RECORDER.on_request)
+        environment._mlh_listening = True
+
+
 @events.init.add_listener
 def _on_init(environment: Any, **_: Any) -> None:
     runner = environment.runner
     if not isinstance(runner, MasterRunner):
-        environment.events.request.add_listener(RECORDER.on_request)
+        _listen(environment)
         return
     # locust's headless master polls for its workers once a second; they connect within
     # tens of milliseconds, so waiting for them here takes about a second off start-up.
@@ -269,12 +302,25 @@ def _on_init(environment: Any, **_: Any) -> None:
         gevent.sleep(0.02)
 
 
+def _is_worker(environment: Any) -> bool:
+    """Whether this process is a worker, also before ``environment.runner`` is set.
+
+    A worker announces itself to the master from inside its runner's constructor, so the
+    master's spawn message (and test_start) can arrive before locust has assigned
+    ``environment.runner``; the parsed options already say which role this process has.
+    """
+    options = environment.parsed_options
+    return isinstance(environment.runner, WorkerRunner) or bool(getattr(options, "worker", False))
+
+
 @events.test_start.add_listener
 def _on_test_start(environment: Any, **_: Any) -> None:
     runner = environment.runner
-    if isinstance(runner, WorkerRunner) or not isinstance(runner, MasterRunner):
+    worker = _is_worker(environment)
+    if worker or not isinstance(runner, MasterRunner):
+        _listen(environment)
         RECORDER.start()
-    if not isinstance(runner, WorkerRunner):
+    if not worker and runner is not None:
         started = time.time()
         OUT.mkdir(parents=True, exist_ok=True)
         gevent.spawn(_write_live, environment, started)
