@@ -405,6 +405,8 @@ def validate(cfg: HarnessConfig) -> None:
         raise ConfigError("the endpoint target needs --url (HARNESS_URL, or url in the config file)", "url")
     if cfg.url and not re.match(r"^https?://[^/\s]+", cfg.url):
         raise ConfigError(f"expected an http(s) URL, got {cfg.url!r}", "url")
+    if cfg.load_in_cluster and cfg.target not in CLUSTER_TARGETS:
+        raise ConfigError(f"load_in_cluster needs a cluster target ({', '.join(CLUSTER_TARGETS)}), not {cfg.target}", "load_in_cluster")
     if cfg.token and cfg.token_file:
         raise ConfigError("give either token or token_file, not both", "token_file")
     if cfg.load and cfg.warmup >= cfg.duration:

@@ -200,8 +200,14 @@ class ValidationRun:
         from harness.load import run_load
         from harness.slo import compare_baseline, evaluate_slos
 
+        in_cluster = getattr(self.target, "run_load_in_cluster", None) if self.cfg.load_in_cluster else None
+        if self.cfg.load_in_cluster and in_cluster is None:
+            raise ConfigError("load_in_cluster needs a cluster target", "load_in_cluster")
         with self.phase("load"):
-            result = run_load(endpoint, self.cfg, self.report_dir, progress=self.progress)
+            if in_cluster is not None:
+                result = in_cluster(endpoint, self.cfg, self.report_dir, self.progress)
+            else:
+                result = run_load(endpoint, self.cfg, self.report_dir, progress=self.progress)
             self.report.set("load", result.as_dict())
         for check in evaluate_slos(result, self.cfg):
             self.record(check)

@@ -9,11 +9,13 @@
   through the ServiceAccount's ``secrets``;
 - the ``InferenceService`` (serving.kserve.io/v1beta1, ``modelFormat: sklearn``, the
   ``serving.kserve.io/deploymentMode`` annotation);
-- the in-cluster load Job (locust master + workers, the locustfile in a ConfigMap).
+- the in-cluster load: a Secret (request headers), a ConfigMap (locustfile + plan), the
+  master's Service and Job, the workers' Job.
 """
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 MANAGED = {"app.kubernetes.io/managed-by": "mlharness"}
@@ -26,6 +28,12 @@ KFP_S3_SECRET = "mlpipeline-minio-artifact"
 KFP_S3_REGION = "us-east-1"
 DEPLOYMENT_MODE = "RawDeployment"  # kserve/website kubernetes-deployment.md (v0.15: RawDeployment)
 LOCUST_IMAGE = "locustio/locust:2.46.6"  # the locust pinned in pyproject.toml, its published image
+# The image has no hdrhistogram (the locustfile's histograms): pip installs this pin (the one in
+# pyproject.toml; a manylinux wheel, its runtime needs no dependency) at pod start, from PyPI.
+HDRHISTOGRAM = "hdrhistogram==0.10.8"
+PIP_TARGET = "/tmp/mlh-py"
+LOAD_MASTER_PORT = 5557
+LOAD_WORKER_WAIT_S = 300  # the master waits this long for workers: image pull + pip install
 
 
 def namespace(name: str) -> dict[str, Any]:
@@ -109,46 +117,74 @@ def load_job(
     duration_s: float,
     workers: int,
     image: str = LOCUST_IMAGE,
+    plan_json: str = "{}",
+    headers_secret: str | None = None,
+    worker_wait_s: int = LOAD_WORKER_WAIT_S,
+    deadline_s: int | None = None,
 ) -> list[dict[str, Any]]:
-    """ConfigMap (locustfile) + master Job + its Service + workers Job for in-cluster load.
+    """ConfigMap (locustfile + plan) + master Service + master Job + workers Job for in-cluster load.
 
-    The master runs headless for ``duration_s`` and writes its CSV/JSON figures to stdout and
-    ``/results``; the load runner (harness/load) reads them back with ``kubectl logs`` /
-    ``kubectl cp``. ``host`` is the predictor's in-cluster URL.
+    The pods run locust's published image. It lacks ``hdrhistogram``, which the locustfile
+    needs, so each container first runs ``pip install`` of the pinned wheel into ``/tmp``
+    (the cluster must reach PyPI), then ``exec``s the same locust command lines as the local
+    runner (:func:`harness.load.plan.locust_argv`, roles ``master`` / ``worker``), logging to
+    stdout. Workers print their result JSON between marker lines (``MLH_LOAD_EMIT=stdout``):
+    the harness reads it back with ``kubectl logs``, since a pod's files vanish with it.
+
+    Args:
+        host: the predictor's in-cluster URL (locust's ``--host``).
+        plan_json: the locustfile's settings (``MLH_LOAD_PLAN``; no header values).
+        headers_secret: a Secret whose ``MLH_LOAD_HEADERS`` key holds the request headers
+            (they may be secrets: never in the ConfigMap or the Job spec).
+        worker_wait_s: how long the master waits for its workers (image pull + pip install).
+        deadline_s: ``activeDeadlineSeconds`` of both Jobs (default: duration + 300 s).
     """
+    from harness.load.plan import LoadPlan, locust_argv
+
     labels = {**MANAGED, "app.kubernetes.io/name": name}
-    master_cmd = [
-        "locust", "-f", "/locust/locustfile.py", "--master", "--headless",
-        "--host", host, "--users", str(users), "--spawn-rate", f"{spawn_rate:g}",
-        "--run-time", f"{int(duration_s)}s", "--expect-workers", str(workers),
-        "--csv", "/results/locust", "--json", "--only-summary",
+    plan = LoadPlan(base_url=host, model_name="", headers={}, protocol="mixed", batch_size=1, rows=(), users=users,
+                    spawn_rate=spawn_rate, duration_s=duration_s, warmup_s=0.0, rate=None, processes=workers)
+    where: dict[str, Any] = {"python": "python", "locustfile": "/locust/locustfile.py", "master_port": LOAD_MASTER_PORT}
+    master = locust_argv(plan, "master", "/results", bind_host="0.0.0.0", worker_wait_s=worker_wait_s, **where)
+    worker = locust_argv(plan, "worker", "/results", master_host=f"{name}-master", **where)
+    env: list[dict[str, Any]] = [
+        {"name": "MLH_LOAD_PLAN", "valueFrom": {"configMapKeyRef": {"name": f"{name}-locustfile", "key": "plan.json"}}},
+        {"name": "MLH_LOAD_OUT", "value": "/results"},
+        {"name": "MLH_LOAD_EMIT", "value": "stdout"},
+        {"name": "PYTHONUNBUFFERED", "value": "1"},
+        {"name": "PYTHONPATH", "value": PIP_TARGET},
+        {"name": "PIP_DISABLE_PIP_VERSION_CHECK", "value": "1"},
     ]
-    worker_cmd = ["locust", "-f", "/locust/locustfile.py", "--worker", "--master-host", f"{name}-master"]
+    if headers_secret:
+        env.insert(1, {"name": "MLH_LOAD_HEADERS",
+                       "valueFrom": {"secretKeyRef": {"name": headers_secret, "key": "MLH_LOAD_HEADERS"}}})
     volumes = [
-        {"name": "locustfile", "configMap": {"name": f"{name}-locustfile"}},
+        {"name": "locustfile", "configMap": {"name": f"{name}-locustfile", "items": [{"key": "locustfile.py", "path": "locustfile.py"}]}},
         {"name": "results", "emptyDir": {}},
     ]
-    mounts = [{"name": "locustfile", "mountPath": "/locust"}, {"name": "results", "mountPath": "/results"}]
+    mounts = [{"name": "locustfile", "mountPath": "/locust", "readOnly": True}, {"name": "results", "mountPath": "/results"}]
 
-    def job(role: str, command: list[str], parallelism: int) -> dict[str, Any]:
+    def job(role: str, argv: list[str], parallelism: int) -> dict[str, Any]:
+        role_labels = {**labels, "mlharness/role": role}
         return {
             "apiVersion": "batch/v1",
             "kind": "Job",
-            "metadata": {"name": f"{name}-{role}", "namespace": ns, "labels": {**labels, "mlharness/role": role}},
+            "metadata": {"name": f"{name}-{role}", "namespace": ns, "labels": role_labels},
             "spec": {
                 "parallelism": parallelism,
                 "completions": parallelism,
                 "backoffLimit": 0,
-                "activeDeadlineSeconds": int(duration_s) + 300,
+                "activeDeadlineSeconds": deadline_s or int(duration_s) + 300,
                 "template": {
-                    "metadata": {"labels": {**labels, "mlharness/role": role}},
+                    "metadata": {"labels": role_labels},
                     "spec": {
                         "restartPolicy": "Never",
                         "containers": [{
                             "name": "locust",
                             "image": image,
-                            "command": command,
-                            "ports": [{"containerPort": 5557, "name": "master"}] if role == "master" else [],
+                            "command": ["sh", "-c", container_script(argv)],
+                            "env": env,
+                            "ports": [{"containerPort": LOAD_MASTER_PORT, "name": "master"}] if role == "master" else [],
                             "volumeMounts": mounts,
                             "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
                         }],
@@ -160,9 +196,30 @@ def load_job(
 
     return [
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{name}-locustfile", "namespace": ns, "labels": labels},
-         "data": {"locustfile.py": locustfile}},
-        job("master", master_cmd, 1),
+         "data": {"locustfile.py": locustfile, "plan.json": plan_json}},
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"{name}-master", "namespace": ns, "labels": labels},
-         "spec": {"selector": {**labels, "mlharness/role": "master"}, "ports": [{"name": "master", "port": 5557, "targetPort": 5557}]}},
-        job("worker", worker_cmd, workers),
+         "spec": {"selector": {**labels, "mlharness/role": "master"},
+                  "ports": [{"name": "master", "port": LOAD_MASTER_PORT, "targetPort": LOAD_MASTER_PORT}]}},
+        job("master", master, 1),
+        job("worker", worker, workers),
     ]
+
+
+def load_headers_secret(name: str, ns: str, headers_json: str) -> dict[str, Any]:
+    """The Secret holding the load's request headers (``MLH_LOAD_HEADERS``: cookie, token)."""
+    labels = {**MANAGED, "app.kubernetes.io/name": name}
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{name}-headers", "namespace": ns, "labels": labels},
+            "type": "Opaque", "stringData": {"MLH_LOAD_HEADERS": headers_json}}
+
+
+def container_script(argv: list[str]) -> str:
+    """``sh -c`` script of a load pod: install hdrhistogram (not in locust's image), then run locust.
+
+    ``--logfile`` is dropped so locust logs to the container's output (``kubectl logs``).
+    """
+    args = list(argv)
+    if "--logfile" in args:
+        i = args.index("--logfile")
+        del args[i:i + 2]
+    return (f"pip install --quiet --no-cache-dir --no-deps --only-binary=:all: --target {PIP_TARGET} {HDRHISTOGRAM} "
+            f"&& exec {shlex.join(args)}")

@@ -156,6 +156,7 @@ def locust_argv(
     bind_host: str = "127.0.0.1",
     python: str = sys.executable,
     locustfile: Path | str = LOCUSTFILE,
+    worker_wait_s: int = WORKER_WAIT_S,
 ) -> list[str]:
     """The command line of one locust process of ``plan``.
 
@@ -168,6 +169,7 @@ def locust_argv(
         python: the interpreter that has locust installed.
         locustfile: the locustfile path as seen by that process (a container may mount it
             elsewhere).
+        worker_wait_s: how long a master waits for its workers (pods start slower than forks).
     """
     log = Path(out_dir) / f"locust-{role}.log"
     argv = [python, "-m", "locust", "-f", str(locustfile), "--headless", "--logfile", str(log), "--loglevel", "INFO"]
@@ -183,7 +185,7 @@ def locust_argv(
         "--stop-timeout", "0",
         "--exit-code-on-error", "0",
         "--only-summary",
-        "--expect-workers-max-wait", str(WORKER_WAIT_S),
+        "--expect-workers-max-wait", str(worker_wait_s),
     ]
     if role == "local":
         # an explicit port on 127.0.0.1: locust's default (5557 on every interface) collides

@@ -91,9 +91,31 @@ def run_plan(plan: LoadPlan, load_dir: Path, progress: Progress | None = None, v
         tail = _tail(load_dir)
         why = "did not finish in time" if timed_out else f"exited with code {proc.returncode}"
         raise InfrastructureError(f"locust {why} and no worker reported figures; see {load_dir}/locust-local.log: {tail}")
-    merged = merge_worker_files(docs)
     live = _read_json(load_dir / "live.json")
     startup = round(live["started_at"] - launched, 3) if live and "started_at" in live else None
+    return result_from_docs(
+        plan, docs, via=via, finished=not timed_out, startup_s=startup,
+        files={"log": str(load_dir / "locust-local.log"), "results": str(load_dir / "results")},
+    )
+
+
+def result_from_docs(
+    plan: LoadPlan,
+    docs: list[dict[str, Any]],
+    *,
+    via: str,
+    finished: bool,
+    startup_s: float | None,
+    files: dict[str, str],
+    locust_version: str | None = None,
+) -> LoadResult:
+    """The :class:`LoadResult` of ``plan`` from its workers' result documents.
+
+    Shared by the local runner and the in-cluster Job (:mod:`harness.cluster.load_job`), so
+    both report the same figures the same way. ``finished``: the run ended by itself (no
+    deadline hit); the result is ``complete`` only if, in addition, every worker reported.
+    """
+    merged = merge_worker_files(docs)
     return LoadResult(
         users=plan.users,
         duration_s=plan.duration_s,
@@ -109,19 +131,19 @@ def run_plan(plan: LoadPlan, load_dir: Path, progress: Progress | None = None, v
         protocol=plan.protocol,
         batch_size=plan.batch_size,
         via=via,
-        locust_version=_version("locust"),
+        locust_version=locust_version or _version("locust"),
         spawn_rate=plan.spawn_rate,
         measured_s=merged.measured_s,
-        startup_s=startup,
+        startup_s=startup_s,
         error_rate=round(merged.failures / merged.requests, 6) if merged.requests else 0.0,
         latency_basis="intended-start" if plan.rate else "response",
         service_time_ms=merged.service,
         by_protocol=merged.by_protocol,
         warmup_requests=merged.warmup_requests,
         workers=merged.workers,
-        complete=not timed_out and merged.workers >= plan.processes,
+        complete=finished and merged.workers >= plan.processes,
         histogram=merged.histogram,
-        files={"log": str(load_dir / "locust-local.log"), "results": str(load_dir / "results")},
+        files=files,
     )
 
 

@@ -22,9 +22,11 @@ from harness.cluster.kfp_run import KfpPipelineRunner
 from harness.cluster.portforward import PortForward
 from harness.cluster.serving import KServeDeployment, deploy_objects, kfp_store_credentials
 from harness.cluster.session import ClusterSession
+from harness.config import HarnessConfig
 from harness.errors import HarnessError, InfrastructureError
+from harness.load import LoadResult
 from harness.models import Endpoint, PipelineRun
-from harness.targets.base import TargetContext
+from harness.targets.base import Progress, TargetContext
 
 KFP_API_SERVICE = "ml-pipeline"
 KFP_API_PORT = 8888  # the ml-pipeline Service's HTTP port (KFP manifests)
@@ -86,6 +88,23 @@ class ClusterTarget:
         self.deployment.apply(deploy_objects(self.cfg.model_name, self.namespace, run.model_uri, access, secret))
         return self.deployment.reach(ingress_url=self.cfg.ingress_url, headers=self.auth.headers(self.cfg),
                                      ready_timeout=max(self.cfg.ready_timeout, 300.0))
+
+    def in_cluster_url(self, model: str) -> str:
+        """The predictor's URL inside the cluster: the InferenceService's ``status.address.url``,
+        else ``http://<model>-predictor.<namespace>.svc.cluster.local`` (RawDeployment's Service)."""
+        try:
+            url = self.kubectl.get_json("inferenceservice", model, "-n", self.namespace).get("status", {}).get("address", {}).get("url")
+        except HarnessError:
+            url = None
+        return str(url).rstrip("/") if url else f"http://{manifests.predictor_service(model)}.{self.namespace}.svc.cluster.local"
+
+    def run_load_in_cluster(self, endpoint: Endpoint, cfg: HarnessConfig, out_dir: Path,
+                            progress: Progress | None = None) -> LoadResult:
+        """``load_in_cluster``: locust as Jobs next to the model, past the port-forward's throttle."""
+        from harness.cluster.load_job import run_load_in_cluster
+
+        return run_load_in_cluster(self.kubectl, self.namespace, self.in_cluster_url(endpoint.model_name), endpoint,
+                                   cfg, out_dir, progress)
 
     def model_artifact(self) -> Path | None:
         """The model stays in the cluster's object store: no local copy (parity is skipped)."""
