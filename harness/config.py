@@ -406,7 +406,11 @@ def validate(cfg: HarnessConfig) -> None:
     if cfg.url and not re.match(r"^https?://[^/\s]+", cfg.url):
         raise ConfigError(f"expected an http(s) URL, got {cfg.url!r}", "url")
     if cfg.load_in_cluster and cfg.target not in CLUSTER_TARGETS:
-        raise ConfigError(f"load_in_cluster needs a cluster target ({', '.join(CLUSTER_TARGETS)}), not {cfg.target}", "load_in_cluster")
+        raise ConfigError(
+            f"runs locust as Jobs in the cluster, so it needs a cluster target ({', '.join(CLUSTER_TARGETS)}), "
+            f"not {cfg.target}",
+            "load_in_cluster",
+        )
     if cfg.token and cfg.token_file:
         raise ConfigError("give either token or token_file, not both", "token_file")
     if cfg.load and cfg.warmup >= cfg.duration:

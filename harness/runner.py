@@ -202,7 +202,7 @@ class ValidationRun:
 
         in_cluster = getattr(self.target, "run_load_in_cluster", None) if self.cfg.load_in_cluster else None
         if self.cfg.load_in_cluster and in_cluster is None:
-            raise ConfigError("load_in_cluster needs a cluster target", "load_in_cluster")
+            raise ConfigError(f"needs a cluster target, not {self.cfg.target}", "load_in_cluster")
         with self.phase("load"):
             if in_cluster is not None:
                 result = in_cluster(endpoint, self.cfg, self.report_dir, self.progress)
