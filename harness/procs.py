@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -66,12 +67,31 @@ def spawn(
             cwd=cwd,
             start_new_session=True,
         )
+        _children.append(proc)  # at once: a Ctrl-C after this point finds it tracked
     finally:
         if not isinstance(log, int):
             log.close()
-    with _lock:
-        _children.append(proc)
     return proc
+
+
+def die_with_parent() -> None:
+    """In a child of the harness: exit when the harness does, even if it is killed outright.
+
+    Linux only (``PR_SET_PDEATHSIG``); elsewhere a no-op. Call it first thing in a child's
+    ``main`` so nothing outlives a harness that had no chance to reap it.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        sys.exit("the harness that started this process is gone")
 
 
 def stop(proc: subprocess.Popen[bytes], grace: float = 5.0) -> int | None:

@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--use-venv", action="store_true")
     parser.add_argument("--arguments", default="{}", help="pipeline arguments as JSON")
     args = parser.parse_args(argv)
+    from harness.procs import die_with_parent
+
+    die_with_parent()
 
     from kfp import components, local
 

@@ -50,6 +50,9 @@ def wait_for_model_dir(path: str, timeout: float, poll: float = 0.05) -> str:
 
 
 def main() -> None:
+    from harness.procs import die_with_parent
+
+    die_with_parent()
     parser = argparse.ArgumentParser(add_help=False)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--model_dir", help="Directory holding model.joblib.")
