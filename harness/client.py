@@ -90,16 +90,21 @@ class InferenceClient:
     # --- readiness and metadata -----------------------------------------------------------
     def ready(self) -> bool:
         """V1 model readiness: ``GET /v1/models/NAME`` answers 200 with ``ready: true``."""
+        return self.readiness()[0]
+
+    def readiness(self) -> tuple[bool, str]:
+        """V1 model readiness, and what the server answered (redacted, for timeout messages)."""
         try:
             response = self.request("GET", f"/v1/models/{self.endpoint.model_name}")
-        except InferenceError:
-            return False
+        except InferenceError as exc:
+            return False, str(exc)
+        seen = f"HTTP {response.status_code}: {_body(response)[:200]}"
         if response.status_code != 200:
-            return False
+            return False, seen
         try:
-            return bool(response.json().get("ready", True))
+            return bool(response.json().get("ready", True)), seen
         except (ValueError, AttributeError):
-            return False
+            return False, seen
 
     def v2_ready(self) -> bool:
         """V2 server readiness: ``GET /v2/health/ready``."""

@@ -145,8 +145,7 @@ class SubprocessRunner:
         check: bool = True,
     ) -> CommandResult:
         argv = list(argv)
-        if self.which(argv[0]) is None:
-            raise ToolMissingError(argv[0], INSTALL_HINTS.get(argv[0], f"Install {argv[0]}."))
+        require_tools(self, argv[:1])
         started = time.monotonic()
         try:
             proc = subprocess.run(

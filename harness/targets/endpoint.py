@@ -87,19 +87,8 @@ class EndpointTarget:
         return endpoint
 
     def _ready(self, client: InferenceClient) -> bool:
-        path = f"/v1/models/{client.endpoint.model_name}"
-        try:
-            response = client.request("GET", path)
-        except InferenceError as exc:
-            self._last = str(exc)
-            return False
-        self._last = redact(f"HTTP {response.status_code}: {response.text[:BODY_PREVIEW]}")
-        if response.status_code != 200:
-            return False
-        try:
-            return bool(response.json().get("ready", True))
-        except (ValueError, AttributeError):
-            return False
+        ready, self._last = client.readiness()
+        return ready
 
     def model_artifact(self) -> Path | None:
         artifact = self.ctx.config.model_artifact
