@@ -125,6 +125,20 @@ def reap_all(grace: float = 5.0) -> None:
         stop(proc, grace)
 
 
+def snapshot() -> frozenset[int]:
+    """The children tracked right now (pass to :func:`reap_since`)."""
+    with _lock:
+        return frozenset(id(p) for p in _children)
+
+
+def reap_since(before: frozenset[int]) -> None:
+    """Stop every tracked child that was not in ``before``."""
+    with _lock:
+        started = [p for p in _children if id(p) not in before]
+    for proc in reversed(started):
+        stop(proc)
+
+
 @contextlib.contextmanager
 def reaping() -> Iterator[None]:
     """Stop, on the way out, every child started inside the block (and only those).
@@ -132,15 +146,11 @@ def reaping() -> Iterator[None]:
     The CLI runs inside one, so an in-process caller's own children (a test's session
     server, say) outlive a ``main()`` call that they did not come from.
     """
-    with _lock:
-        before = {id(p) for p in _children}
+    before = snapshot()
     try:
         yield
     finally:
-        with _lock:
-            started = [p for p in _children if id(p) not in before]
-        for proc in reversed(started):
-            stop(proc)
+        reap_since(before)
 
 
 def running() -> list[subprocess.Popen[bytes]]:

@@ -1,14 +1,19 @@
-"""The pytest plugin, tested with pytester: options, config errors, fixtures, markers."""
+"""The pytest plugin, tested with pytester: options, config errors, fixtures, markers.
+
+Sessions run in a subprocess: an in-process run restores ``sys.modules`` afterwards, and
+modules first imported inside it (httpcore's) would come back as second copies.
+"""
 
 import pytest
 
 from harness.config import SETTINGS, pytest_flag
+from harness.models import Endpoint
 
 pytest_plugins = ["pytester"]
 
 
 def test_every_setting_has_a_harness_option(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("--help")
+    result = pytester.runpytest_subprocess("--help")
     text = result.stdout.str()
     missing = [pytest_flag(f.name) for f in SETTINGS if pytest_flag(f.name) not in text]
     assert missing == []
@@ -17,13 +22,13 @@ def test_every_setting_has_a_harness_option(pytester: pytest.Pytester) -> None:
 
 def test_bad_option_value_is_a_usage_error_naming_the_option(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_x(): pass")
-    result = pytester.runpytest("--harness-users", "0")
+    result = pytester.runpytest_subprocess("--harness-users", "0")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--harness-users*positive*"])
 
 
 def test_target_choices_are_checked(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("--harness-target", "nowhere")
+    result = pytester.runpytest_subprocess("--harness-target", "nowhere")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*invalid choice*nowhere*"])
 
@@ -39,7 +44,7 @@ def test_env_and_config_file_reach_the_fixture(pytester: pytest.Pytester, monkey
             assert harness_config.spawn_rate == 7
         """
     )
-    result = pytester.runpytest("--harness-users", "5")
+    result = pytester.runpytest_subprocess("--harness-users", "5")
     result.assert_outcomes(passed=1)
 
 
@@ -53,7 +58,7 @@ def test_cluster_tests_skip_with_a_reason_naming_the_flag(pytester: pytest.Pytes
             raise AssertionError("must not run on the local target")
         """
     )
-    result = pytester.runpytest("-rs", "--strict-markers")
+    result = pytester.runpytest_subprocess("-rs", "--strict-markers")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*--harness-target kind|minikube|kubeconfig*"])
 
@@ -76,4 +81,13 @@ def test_fixtures_can_be_overridden_one_at_a_time(pytester: pytest.Pytester) -> 
             assert inference_client.ready() is False
         """
     )
-    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_an_in_process_session_leaves_its_callers_children_alone(pytester: pytest.Pytester, served: Endpoint) -> None:
+    from harness.client import InferenceClient
+
+    pytester.makepyfile("def test_x(): pass")
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)  # in-process on purpose: that is where it bit
+    with InferenceClient(served) as client:
+        assert client.ready(), "the inner pytest session stopped the outer session's model server"
