@@ -51,6 +51,7 @@ def test_real_local_run(package: Path, tmp_path: Path, no_leaked_children: None)
     assert {t.name: t.state for t in run.tasks} == dict.fromkeys(["load", "print-head", "train", "evaluate"], TaskState.SUCCEEDED)
     assert run.model_uri and (Path(run.model_uri) / "model.joblib").is_file()
     assert run.metrics["accuracy"] >= 0.9
+    assert all(t.duration_s and t.duration_s > 0 for t in run.tasks), [t.duration_s for t in run.tasks]
     assert "Pipeline 'iris' finished" in (tmp_path / "pipeline.log").read_text().replace("\x1b[95m", "").replace("\x1b[0m", "")
 
 

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _FINISHED = re.compile(r"Task '([^']+)' finished with status (\w+)")
+_EXECUTING = re.compile(r"Executing task '([^']+)'")
 
 
 class _StatusTee(io.TextIOBase):
@@ -33,6 +34,8 @@ class _StatusTee(io.TextIOBase):
         self.out = out
         self.states: dict[str, str] = {}
         self.order: list[str] = []
+        self.started: dict[str, float] = {}
+        self.durations: dict[str, float] = {}
         self._partial = ""
 
     def write(self, text: str) -> int:
@@ -40,7 +43,13 @@ class _StatusTee(io.TextIOBase):
         lines = (self._partial + text).split("\n")
         self._partial = lines.pop()
         for line in lines:
-            match = _FINISHED.search(_ANSI.sub("", line))
+            plain = _ANSI.sub("", line)
+            executing = _EXECUTING.search(plain)
+            if executing:
+                self.started[executing.group(1)] = time.monotonic()
+            match = _FINISHED.search(plain)
+            if match and match.group(1) in self.started:
+                self.durations[match.group(1)] = round(time.monotonic() - self.started[match.group(1)], 3)
             if match:
                 name, state = match.groups()
                 if name not in self.states:
@@ -111,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         artifacts, metrics = _task_outputs(run_dir / name)
         tasks[name] = {
             "state": "succeeded" if handler.states[name] == "SUCCESS" else "failed",
+            "duration_s": handler.durations.get(name),
             "artifacts": artifacts,
             "metrics": metrics,
         }

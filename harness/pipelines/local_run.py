@@ -152,6 +152,7 @@ def _pipeline_run(spec: Mapping[str, Any], result: Mapping[str, Any], duration: 
             state=TaskState(task.get("state", "unknown")),
             artifacts=artifacts,
             metrics=dict(task.get("metrics", {})),
+            duration_s=task.get("duration_s"),
             log_path=str(log),
         ))
         metrics.update(task.get("metrics", {}))
