@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import given
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException
 
@@ -30,7 +30,7 @@ from harness.robustness.malformed import (
     speaks_v2,
     strategies,
 )
-from harness.robustness.profiles import Profile
+from harness.robustness.profiles import Profile, hypothesis_settings
 from harness.verify import SEED_INSTANCES
 from harness.waiting import wait_until
 
@@ -171,16 +171,7 @@ class Battery:
     def run_generated(self, category: str, strategy: Any, seed: int | None) -> None:
         """Generate ``bad_examples`` requests of ``category``; keep the shrunk failing one."""
 
-        @settings(
-            max_examples=self.profile.bad_examples,
-            database=None,
-            derandomize=seed is None,
-            deadline=None,
-            phases=(Phase.explicit, Phase.generate, Phase.shrink),
-            suppress_health_check=list(HealthCheck),
-            report_multiple_bugs=False,
-            verbosity=Verbosity.quiet,
-        )
+        @hypothesis_settings(self.profile.bad_examples, seed)
         @given(strategy)
         def example(request: BadRequest) -> None:
             if self.try_one(request, "generated (shrunk)") is not None:

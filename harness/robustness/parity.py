@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import given
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
@@ -22,7 +22,7 @@ from harness.errors import InferenceError
 from harness.models import CheckResult, CheckStatus
 from harness.redact import redact
 from harness.robustness.malformed import N_FEATURES, speaks_v2
-from harness.robustness.profiles import Profile
+from harness.robustness.profiles import Profile, hypothesis_settings
 from harness.verify import load_model
 
 # iris features lie within [0.1, 7.9] cm; "beyond" reaches far outside in both directions
@@ -71,16 +71,7 @@ def run_parity(client: InferenceClient, profile: Profile, model_path: Path | Non
             return f"a valid input was not answered: {exc}"
         return None
 
-    @settings(
-        max_examples=profile.parity_examples,
-        database=None,
-        derandomize=seed is None,
-        deadline=None,
-        phases=(Phase.explicit, Phase.generate, Phase.shrink),
-        suppress_health_check=list(HealthCheck),
-        report_multiple_bugs=False,
-        verbosity=Verbosity.quiet,
-    )
+    @hypothesis_settings(profile.parity_examples, seed)
     @given(valid_batches(profile.parity_max_batch))
     def example(rows: list[list[float]]) -> None:
         if time.monotonic() - started > profile.budget_s:

@@ -90,3 +90,25 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise ConfigError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}", "robustness_profile") from None
+
+
+def hypothesis_settings(max_examples: int, seed: int | None) -> Any:
+    """The hypothesis settings both robustness checks run under.
+
+    No example database (a run must not depend on earlier runs), no per-example deadline (the
+    request timeout bounds each example), health checks off (examples are network calls), one
+    shrunk failure per check; derandomized unless the profile draws a seed.
+    """
+    from hypothesis import HealthCheck, Phase, Verbosity, settings
+
+    return settings(
+        max_examples=max_examples,
+        database=None,
+        derandomize=seed is None,
+        deadline=None,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        verbosity=Verbosity.quiet,
+    )
+
