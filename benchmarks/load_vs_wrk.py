@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,7 +59,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="Measured window of each tool. Default: %(default)s")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections = locust users. Default: %(default)s")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="Server worker counts. Default: %(default)s")
-    parser.add_argument("--load-processes", type=int, default=0, help="locust workers (0: one per core). Default: %(default)s")
+    parser.add_argument("--load-processes", type=int, default=0, help="locust workers (0: auto, as `mlharness run` picks). Default: %(default)s")
+    parser.add_argument("--repeat", type=int, default=3, help="Interleaved wrk/harness pairs per server. Default: %(default)s")
     parser.add_argument("--model-dir", type=Path, help="Serve this model instead of training one.")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -74,21 +76,32 @@ def main() -> int:
             try:
                 url = f"{endpoint.base_url}/v1/models/sklearn-iris:predict"
                 wrk_rps(url, 2, args.connections, 1, work)  # warm the server up
-                wrk = wrk_rps(url, args.seconds, args.connections, 1, work)
                 cfg = HarnessConfig().replace(
                     users=args.connections, spawn_rate=1000, duration=args.seconds + 1.0, warmup=1.0,
                     load_processes=args.load_processes, load_protocol="v1", batch_size=1,
+                    server_workers=workers,  # so load_processes=0 picks what `mlharness run` would
                 )
-                result = run_load(endpoint, cfg, work / f"harness-{workers}")
+                pairs = []
+                # interleaved pairs: this machine's speed drifts by tens of percent between
+                # windows, so each harness window is compared with the wrk window just before it
+                for rep in range(args.repeat):
+                    wrk = wrk_rps(url, args.seconds, args.connections, 1, work)
+                    result = run_load(endpoint, cfg, work / f"harness-{workers}-{rep}")
+                    pairs.append((wrk, result))
+                    print(f"server workers={workers} #{rep + 1}: wrk {wrk:,.0f} req/s, harness {result.rps:,.0f} req/s "
+                          f"({result.rps / wrk:.0%}), p50 {result.latency_ms.p50} ms, p99 {result.latency_ms.p99} ms, "
+                          f"failures {result.failures}")
             finally:
                 server.stop()
-            ratio = result.rps / wrk if wrk else 0.0
-            rows.append((workers, wrk, result.rps, ratio, result.latency_ms.p50, result.latency_ms.p99, result.failures))
-            print(f"server workers={workers}: wrk {wrk:,.0f} req/s, harness {result.rps:,.0f} req/s ({ratio:.0%}), "
-                  f"harness p50 {result.latency_ms.p50} ms p99 {result.latency_ms.p99} ms, failures {result.failures}")
-    print("\n| server workers | wrk req/s | harness req/s | ratio |\n| --- | --- | --- | --- |")
-    for workers, wrk, rps, ratio, *_ in rows:
-        print(f"| {workers} | {wrk:,.0f} | {rps:,.0f} | {ratio:.0%} |")
+            ratios = sorted(r.rps / w for w, r in pairs if w)
+            median = statistics.median(ratios)
+            wrk_median = statistics.median(w for w, _ in pairs)
+            rps_median = statistics.median(r.rps for _, r in pairs)
+            rows.append((workers, wrk_median, rps_median, median, ratios[0], ratios[-1]))
+    print(f"\n| server workers | wrk req/s (median) | harness req/s (median) | ratio (median of {args.repeat}) | range |")
+    print("| --- | --- | --- | --- | --- |")
+    for workers, wrk, rps, ratio, low, high in rows:
+        print(f"| {workers} | {wrk:,.0f} | {rps:,.0f} | {ratio:.0%} | {low:.0%}–{high:.0%} |")
     return 0
 
 

@@ -188,7 +188,10 @@ class HarnessConfig:
     )
     warmup: float = _setting(2.0, "Seconds at the start excluded from the figures.", parse_duration, group="load")
     load_processes: int = _setting(
-        0, "locust worker processes (0: one per core).", _non_negative(int), group="load"
+        0,
+        "locust worker processes (0: auto, as many as the local server has workers, else one per core).",
+        _non_negative(int),
+        group="load",
     )
     batch_size: int = _setting(1, "Rows per inference request under load.", _positive(int), group="load")
     load_protocol: str = _setting("mixed", "Request kinds under load.", choices=("v1", "v2", "mixed"), group="load")

@@ -95,3 +95,16 @@ def test_headers_travel_only_in_their_own_variable() -> None:
     settings = json.loads(env["MLH_LOAD_PLAN"])
     assert settings["rate_per_user"] == 5.0 and settings["duration_s"] == 7.5
     assert settings["rows"][:2] == [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]] and len(settings["rows"]) == 152
+
+
+def test_auto_processes_follow_the_local_server_workers() -> None:
+    import os
+
+    from harness.config import load_config
+    from harness.load.plan import auto_processes
+
+    cores = os.cpu_count() or 1
+    assert auto_processes(load_config(cli={}, env={})) == 1
+    assert auto_processes(load_config(cli={"server_workers": 2}, env={})) == min(cores, 2)
+    assert auto_processes(load_config(cli={"server_workers": 64}, env={})) == cores
+    assert auto_processes(load_config(cli={"target": "endpoint", "url": "http://127.0.0.1:9"}, env={})) == cores
