@@ -3,6 +3,7 @@
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -20,14 +21,19 @@ def test_serve_answers_the_seed_curl_and_ctrl_c_cleans_up(model_dir: Path, tmp_p
         [PYTHON, "-m", "harness", "serve", "--port", str(port), "--model-dir", str(model_dir), "--report-dir", str(tmp_path)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True, text=True,
     )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")) if proc.stdout else None, daemon=True)
+    reader.start()
+    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and not procs.port_open("127.0.0.1", port):
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        while time.monotonic() < deadline and not any("Ctrl-C stops the server" in line for line in lines):
+            assert proc.poll() is None, "".join(lines)
             time.sleep(0.1)
+        assert any(url in line for line in lines), f"serve never printed its URL: {''.join(lines)}"
         # the seed's request, with the Content-Type the seed's curl left out
         answer = httpx.post(
-            f"http://127.0.0.1:{port}/v1/models/sklearn-iris:predict",
+            f"{url}/v1/models/sklearn-iris:predict",
             content='{"instances": [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]}',
             headers={"Content-Type": "application/json"},
             timeout=10,
@@ -35,7 +41,9 @@ def test_serve_answers_the_seed_curl_and_ctrl_c_cleans_up(model_dir: Path, tmp_p
         assert answer.json() == {"predictions": [1, 1]}
     finally:
         os.killpg(proc.pid, signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        reader.join(timeout=10)
+    out = "".join(lines)
     assert proc.returncode == 130, out
     assert f"http://127.0.0.1:{port}" in out and "curl -H 'Content-Type: application/json'" in out
     time.sleep(0.3)
