@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from harness import __version__, procs
 from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, HarnessError
@@ -53,5 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def entry() -> NoReturn:
+    """The ``mlharness`` console script: :func:`main`, then exit without the interpreter's teardown.
+
+    Every child is stopped and every file closed when :func:`main` returns; the teardown of
+    kfp, scikit-learn and pandas would add about a second to every command here.
+    """
+    procs.fast_exit(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -173,9 +173,11 @@ class HarnessConfig:
     )
     pipeline_isolation: str = _setting(
         "check",
-        "How the local target satisfies packages_to_install: 'check' that the harness's "
-        "environment already satisfies them, or 'venv' (kfp.local's fresh venv per task, slow).",
-        choices=("check", "venv"),
+        "How the local target runs pipeline tasks: 'check' that the harness's environment "
+        "satisfies packages_to_install, then run each task as a fork of a warm interpreter; "
+        "'subprocess': the same check, each task a fresh python as kfp.local starts it; "
+        "'venv': kfp.local's fresh venv per task (slow).",
+        choices=("check", "subprocess", "venv"),
     )
     keep: bool = _setting(False, "Leave the deployment up after the run.", parse_bool)
     # load -----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 _lock = threading.Lock()
 _children: list[subprocess.Popen[bytes]] = []
@@ -92,6 +92,24 @@ def die_with_parent() -> None:
         return
     if os.getppid() == 1:  # the parent died before prctl took effect
         sys.exit("the harness that started this process is gone")
+
+
+def fast_exit(code: int) -> NoReturn:
+    """Flush output and exit now, skipping the interpreter's teardown of every module.
+
+    For a process whose work is done and whose files are closed: with kfp, pandas and
+    scikit-learn loaded the teardown alone takes about a second on a 2-core machine, which a
+    run would otherwise wait for at every child it stops and at its own end. ``atexit``
+    handlers do not run: call this only where none is needed.
+    """
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(Exception):
+            if stream is not None:
+                stream.flush()
+    os._exit(code)
 
 
 def stop(proc: subprocess.Popen[bytes], grace: float = 5.0) -> int | None:

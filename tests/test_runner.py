@@ -127,8 +127,20 @@ def test_interrupted_run_leaves_a_valid_report_and_no_processes(tmp_path: Path) 
     report = load_report(tmp_path)
     assert report["status"] == "interrupted" and report["exit_code"] == 130 and report["finished_at"]
     time.sleep(0.5)
-    left = subprocess.run(["pgrep", "-f", f"harness.serving.runtime.*{tmp_path}"], capture_output=True, text=True)
-    assert left.stdout.strip() == "", f"model server still running: {left.stdout}"
+    for what, pattern in {"model server": "harness.serving.runtime", "pipeline runner": "harness.pipelines.local_exec"}.items():
+        left = subprocess.run(["pgrep", "-f", f"{pattern}.*{tmp_path}"], capture_output=True, text=True)
+        assert left.stdout.strip() == "", f"{what} still running: {left.stdout}"
+
+
+def test_fast_exit_flushes_output_and_keeps_the_exit_code() -> None:
+    code = "import sys\nfrom harness.procs import fast_exit\nprint('out', end='')\nprint('err', end='', file=sys.stderr)\nfast_exit(3)"
+    proc = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (3, "out", "err")
+
+
+def test_the_cli_entry_point_keeps_main_exit_code(tmp_path: Path) -> None:
+    proc = subprocess.run([PYTHON, "-m", "harness", "compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "a.json" in proc.stderr
 
 
 def test_usage_error_exits_2(tmp_path: Path) -> None:

@@ -58,6 +58,28 @@ def split_source(source: str | None) -> tuple[Path | None, str | None]:
     return file, (func or None)
 
 
+def source_imports(source: str | None) -> list[str]:
+    """The modules a pipeline's source imports, read without importing or compiling it.
+
+    For a Python file (or the built-in pipeline): every import in it, component bodies
+    included; for a compiled package: the imports of its components' sources. A pipeline
+    runner can load these while the pipeline still compiles. Empty when it cannot tell.
+    """
+    from harness.pipelines.warm_tasks import component_sources, imported_modules
+
+    try:
+        file, _ = split_source(source)
+        if file is None:
+            file = Path(__file__).with_name("iris.py")
+        text = file.read_text()
+        if file.suffix in (".yaml", ".yml"):
+            spec = yaml.safe_load(text)
+            return list(dict.fromkeys(m for src in component_sources(spec) for m in imported_modules(src)))
+        return imported_modules(text)
+    except (OSError, ValueError, yaml.YAMLError, ConfigError, AttributeError):
+        return []
+
+
 def compile_pipeline(source: str | None, out_dir: Path) -> CompiledPipeline:
     """Compile ``source`` into ``out_dir/pipeline.yaml``.
 

@@ -8,7 +8,10 @@ change the harness's own environment. The local target avoids that in one of two
 - ``check`` (default): verify that the harness's environment already satisfies every
   requirement (kfp's own included), then run each task without its install step, which
   would be a no-op (measured: ~1.3 s per task of pip start-up saved). A requirement that
-  is not satisfied is an error naming the package, never an install.
+  is not satisfied is an error naming the package, never an install. Each task runs as a
+  fork of the runner, which imported kfp's executor and the components' imports once
+  (:mod:`harness.pipelines.warm_tasks`), instead of a fresh interpreter importing them again.
+- ``subprocess``: the same check, and each task a fresh ``python`` as kfp.local starts it.
 - ``venv``: kfp.local's own fresh venv per task (``use_venv=True``): isolated and slow.
 
 The run itself happens in a child process (:mod:`harness.pipelines.local_exec`) so that it
@@ -87,6 +90,98 @@ def local_spec(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return result, missing
 
 
+class LocalPipelineRunner:
+    """The kfp.local runner child of one pipeline run.
+
+    :meth:`prestart` starts it before the pipeline is compiled, so that its imports (kfp.local,
+    kfp's executor) overlap the compile; :meth:`run` hands it the compiled spec and waits.
+    Without a prestart, :meth:`run` starts it itself.
+    """
+
+    def __init__(self, work_dir: Path, *, isolation: str = "check") -> None:
+        self.work_dir = work_dir
+        self.isolation = isolation
+        self.proc: Any = None
+        self.handoff = work_dir / "pipeline.handoff.json"
+        self.result_path = work_dir / "pipeline-result.json"
+        self.log_path = work_dir / "pipeline.log"
+
+    def argv(self, source: list[str]) -> list[str]:
+        argv = [
+            sys.executable, "-m", "harness.pipelines.local_exec", *source,
+            "--pipeline-root", str(self.work_dir / "pipeline-root"),
+            "--result", str(self.result_path),
+        ]
+        if self.isolation == "venv":
+            argv.append("--use-venv")
+        elif self.isolation == "check":
+            argv.append("--fork")
+        return argv
+
+    def _spawn(self, source: list[str]) -> None:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.result_path.unlink(missing_ok=True)
+        self.proc = procs.spawn(self.argv(source), log_path=self.log_path, env={"PYTHONUNBUFFERED": "1", "NO_COLOR": "1"})
+
+    def prestart(self, preload: list[str] | None = None) -> None:
+        """Start the runner now; it waits for :meth:`run` to hand it a pipeline.
+
+        ``preload``: modules the tasks will import (see
+        :func:`harness.pipelines.compile.source_imports`), loaded while it waits.
+        """
+        if self.proc is None:
+            self.handoff.unlink(missing_ok=True)
+            extra = ["--preload", ",".join(preload)] if preload and self.isolation == "check" else []
+            self._spawn(["--handoff", str(self.handoff), *extra])
+
+    def run(self, spec_path: Path, arguments: Mapping[str, Any] | None = None, timeout: float = 900.0) -> PipelineRun:
+        """Run the compiled pipeline at ``spec_path`` and wait for it.
+
+        Raises:
+            ConfigError: ``check`` isolation and a requirement is not satisfied.
+            WaitTimeout: the run took longer than ``timeout``; its tasks are killed.
+            PipelineError: the runner itself broke (no result written).
+        """
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        spec = yaml.safe_load(spec_path.read_text())
+        run_spec = spec_path
+        if self.isolation in ("check", "subprocess"):
+            stripped, missing = local_spec(spec)
+            if missing:
+                self.stop()
+                raise ConfigError(
+                    "the local target runs pipeline tasks in the harness's environment, which lacks: "
+                    + "; ".join(missing)
+                    + ". Install them, or set pipeline_isolation = 'venv' (--pipeline-isolation venv).",
+                    "pipeline_isolation",
+                )
+            run_spec = self.work_dir / "pipeline.local.yaml"
+            run_spec.write_text(yaml.safe_dump(stripped, sort_keys=False))
+        started = time.monotonic()
+        job: dict[str, Any] = {"spec": str(run_spec), "arguments": dict(arguments or {})}
+        if self.proc is None:
+            self._spawn(["--spec", str(run_spec), "--arguments", json.dumps(job["arguments"])])
+        else:
+            tmp = self.handoff.with_suffix(".tmp")
+            tmp.write_text(json.dumps(job))
+            tmp.replace(self.handoff)
+        try:
+            code = procs.wait_exit(self.proc, timeout)
+            if code is None:
+                raise WaitTimeout("the local pipeline run", timeout, f"see {self.log_path}")
+        finally:
+            self.stop()
+        if not self.result_path.is_file():
+            raise PipelineError(f"the local pipeline runner exited {code} without a result; see {self.log_path}")
+        return _pipeline_run(spec, json.loads(self.result_path.read_text()), time.monotonic() - started, self.log_path)
+
+    def stop(self) -> None:
+        """Stop the runner and its tasks (safe to call twice, and when never started)."""
+        if self.proc is not None:
+            procs.stop(self.proc)
+            self.proc = None
+
+
 def run_local(
     spec_path: Path,
     work_dir: Path,
@@ -102,43 +197,7 @@ def run_local(
         WaitTimeout: the run took longer than ``timeout``; its tasks are killed.
         PipelineError: the runner itself broke (no result written).
     """
-    work_dir.mkdir(parents=True, exist_ok=True)
-    spec = yaml.safe_load(spec_path.read_text())
-    run_spec = spec_path
-    if isolation == "check":
-        stripped, missing = local_spec(spec)
-        if missing:
-            raise ConfigError(
-                "the local target runs pipeline tasks in the harness's environment, which lacks: "
-                + "; ".join(missing)
-                + ". Install them, or set pipeline_isolation = 'venv' (--pipeline-isolation venv).",
-                "pipeline_isolation",
-            )
-        run_spec = work_dir / "pipeline.local.yaml"
-        run_spec.write_text(yaml.safe_dump(stripped, sort_keys=False))
-    result_path = work_dir / "pipeline-result.json"
-    result_path.unlink(missing_ok=True)
-    argv = [
-        sys.executable, "-m", "harness.pipelines.local_exec",
-        "--spec", str(run_spec),
-        "--pipeline-root", str(work_dir / "pipeline-root"),
-        "--result", str(result_path),
-        "--arguments", json.dumps(dict(arguments or {})),
-    ]
-    if isolation == "venv":
-        argv.append("--use-venv")
-    log_path = work_dir / "pipeline.log"
-    started = time.monotonic()
-    proc = procs.spawn(argv, log_path=log_path, env={"PYTHONUNBUFFERED": "1", "NO_COLOR": "1"})
-    try:
-        code = procs.wait_exit(proc, timeout)
-        if code is None:
-            raise WaitTimeout("the local pipeline run", timeout, f"see {log_path}")
-    finally:
-        procs.stop(proc)
-    if not result_path.is_file():
-        raise PipelineError(f"the local pipeline runner exited {code} without a result; see {log_path}")
-    return _pipeline_run(spec, json.loads(result_path.read_text()), time.monotonic() - started, log_path)
+    return LocalPipelineRunner(work_dir, isolation=isolation).run(spec_path, arguments, timeout)
 
 
 def _pipeline_run(spec: Mapping[str, Any], result: Mapping[str, Any], duration: float, log: Path) -> PipelineRun:

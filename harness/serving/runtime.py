@@ -50,7 +50,7 @@ def wait_for_model_dir(path: str, timeout: float, poll: float = 0.05) -> str:
 
 
 def main() -> None:
-    from harness.procs import die_with_parent
+    from harness.procs import die_with_parent, fast_exit
 
     die_with_parent()
     parser = argparse.ArgumentParser(add_help=False)
@@ -69,6 +69,7 @@ def main() -> None:
         sys.argv += ["--enable_grpc", "false"]
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
 
+    import sklearn.base  # noqa: F401 - what unpickling the model imports; loaded while the pipeline trains
     from kserve import ModelServer, model_server
 
     from harness.serving.sklearn_model import ValidatingSKLearnModel
@@ -86,7 +87,8 @@ def main() -> None:
 
         server.setup_event_loop = setup_event_loop
     del model_server  # imported for its flag parsing, which reads sys.argv
-    server.start([model])
+    server.start([model])  # returns once the server has shut down
+    fast_exit(0)  # skip ~1 s of interpreter teardown that the harness would wait for
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harness.errors import InfrastructureError
 from harness.models import Endpoint, PipelineRun
-from harness.pipelines.local_run import run_local
+from harness.pipelines.local_run import LocalPipelineRunner
 from harness.serving.local import LocalModelServer
 from harness.targets.base import TargetContext
 
@@ -27,22 +27,29 @@ class LocalTarget:
     def __init__(self, ctx: TargetContext) -> None:
         self.ctx = ctx
         self.server: LocalModelServer | None = None
+        self.pipeline_runner: LocalPipelineRunner | None = None
         self._model_dir: Path | None = None
 
     def provision(self) -> None:
-        """Nothing to bring up locally."""
+        """Start the pipeline runner and the model server now, so their imports overlap the compile.
+
+        Both wait for their input (the compiled pipeline, the trained model) through a
+        handoff file; :meth:`teardown` stops them if the run never gets that far.
+        """
+        self._prestart_server()
+        if self.pipeline_runner is None:
+            from harness.pipelines.compile import source_imports
+
+            self.pipeline_runner = LocalPipelineRunner(self.ctx.work_dir, isolation=self.ctx.config.pipeline_isolation)
+            self.pipeline_runner.prestart(preload=source_imports(self.ctx.config.pipeline))
 
     def run_pipeline(self, package: Path) -> PipelineRun:
         cfg = self.ctx.config
         self._prestart_server()
+        runner = self.pipeline_runner or LocalPipelineRunner(self.ctx.work_dir, isolation=cfg.pipeline_isolation)
+        self.pipeline_runner = None  # one run per runner; it stops itself when done
         self.ctx.progress("running the pipeline with kfp.local")
-        run = run_local(
-            package,
-            self.ctx.work_dir,
-            arguments=_pipeline_arguments(package, cfg.min_accuracy),
-            timeout=cfg.pipeline_timeout,
-            isolation=cfg.pipeline_isolation,
-        )
+        run = runner.run(package, _pipeline_arguments(package, cfg.min_accuracy), cfg.pipeline_timeout)
         if run.model_uri:
             self._model_dir = Path(run.model_uri)
         return run
@@ -82,6 +89,9 @@ class LocalTarget:
         return [p for p in (self.ctx.work_dir / "server.log", self.ctx.work_dir / "pipeline.log") if p.exists()]
 
     def teardown(self) -> None:
+        if self.pipeline_runner is not None:
+            self.pipeline_runner.stop()
+            self.pipeline_runner = None
         if self.server is not None:
             self.server.stop()
             self.server = None
