@@ -14,7 +14,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.client import InferenceClient
 from harness.config import HarnessConfig
@@ -31,6 +31,9 @@ from harness.models import CheckResult, CheckStatus, Endpoint, PipelineRun, RunS
 from harness.redact import redact, register_config_secrets
 from harness.reports.writer import ReportWriter
 from harness.targets import Target, TargetContext, make_target
+
+if TYPE_CHECKING:
+    from harness.load.run import LocalLoad
 
 OnCheck = Callable[[CheckResult], None]
 
@@ -80,6 +83,7 @@ class ValidationRun:
         self.target: Target = make_target(TargetContext(cfg, self.report_dir, self.progress))
         self.pipeline_run: PipelineRun | None = None
         self.endpoint: Endpoint | None = None
+        self._load: LocalLoad | None = None  # prestarted locust, released by load()
 
     # --- bookkeeping -------------------------------------------------------------------------
     def record(self, result: CheckResult) -> CheckResult:
@@ -196,6 +200,14 @@ class ValidationRun:
             for result in run_robustness(client, self.cfg, self.model_artifact(), self.report_dir):
                 self.record(result)
 
+    def _prestart_load(self, endpoint: Endpoint) -> None:
+        """Start locust while verify and robustness run: its import (~1 s) is off the load phase."""
+        if self.cfg.load and not self.cfg.load_in_cluster:
+            from harness.load.run import LocalLoad
+
+            self._load = LocalLoad.for_endpoint(endpoint, self.cfg, self.report_dir)
+            self._load.prestart()
+
     def load(self, endpoint: Endpoint) -> None:
         from harness.load import run_load
         from harness.slo import compare_baseline, evaluate_slos
@@ -206,6 +218,9 @@ class ValidationRun:
         with self.phase("load"):
             if in_cluster is not None:
                 result = in_cluster(endpoint, self.cfg, self.report_dir, self.progress)
+            elif self._load is not None:
+                load, self._load = self._load, None
+                result = load.run(self.progress)
             else:
                 result = run_load(endpoint, self.cfg, self.report_dir, progress=self.progress)
             self.report.set("load", result.as_dict())
@@ -239,6 +254,7 @@ class ValidationRun:
                 names = ([] if ok_to_deploy else ["deploy.ready"]) + ["predict.golden", "predict.accuracy", "predict.parity", "predict.protocols"]
                 self.skip(names, "no endpoint to verify")
             else:
+                self._prestart_load(endpoint)
                 self.verify(endpoint)
                 if self.cfg.robustness:
                     self.robustness(endpoint)
@@ -262,6 +278,9 @@ class ValidationRun:
         return RunOutcome(self.report.data, code, self.report_dir)
 
     def _close(self, status: RunStatus) -> None:
+        if self._load is not None:  # prestarted, and the run never got to the load phase
+            self._load.stop()
+            self._load = None
         try:
             if status is not RunStatus.PASSED:
                 files = self.target.diagnostics(self.report_dir / "diagnostics")

@@ -200,3 +200,44 @@ def test_an_interrupt_reaps_every_locust_process(stub: Callable[..., Endpoint], 
 def test_importing_the_harness_never_imports_locust() -> None:
     code = "import sys, harness.load, harness.slo, harness.runner, harness.cli; sys.exit(1 if 'locust' in sys.modules or 'gevent' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60, check=False).returncode == 0
+
+
+def _stub_requests(endpoint: Endpoint) -> int:
+    return int(httpx.get(f"{endpoint.base_url}/stats", timeout=5).json()["requests"])
+
+
+def test_a_prestarted_run_sends_nothing_until_released_and_times_its_window_from_the_go(no_leaked_children: None, stub: Callable[..., Endpoint], tmp_path: Path) -> None:
+    from harness.load.run import LocalLoad
+
+    endpoint = stub("--delay-ms", "5")
+    load = LocalLoad.for_endpoint(endpoint, _cfg(duration=2.0), tmp_path)
+    load.prestart()
+    # long enough for locust to import, connect its workers and (were it not held) start
+    wait_until(lambda: "workers connected" in _read(tmp_path / "load" / "locust-local.log"), what="locust's workers", timeout=30)
+    time.sleep(1.0)
+    assert _stub_requests(endpoint) == 0 and not (tmp_path / "load" / "results").exists()
+    result = load.run()
+    assert result.complete and result.requests > 0 and _stub_requests(endpoint) >= result.requests
+    assert result.startup_s is not None  # counted from the go, not from the prestart
+    assert 1.0 <= result.measured_s <= 2.0
+    assert not _locust_pids(str(tmp_path)) and load.proc is None
+
+
+def test_a_prestarted_run_that_is_never_released_leaves_nothing_behind(no_leaked_children: None, stub: Callable[..., Endpoint], tmp_path: Path) -> None:
+    from harness.load.run import LocalLoad
+
+    endpoint = stub()
+    load = LocalLoad.for_endpoint(endpoint, _cfg(), tmp_path)
+    load.prestart()
+    wait_until(lambda: "workers connected" in _read(tmp_path / "load" / "locust-local.log"), what="locust's workers", timeout=30)
+    load.stop()
+    load.stop()
+    assert _stub_requests(endpoint) == 0
+    assert not _locust_pids(str(tmp_path))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""

@@ -20,6 +20,7 @@ What it does, by role:
 Configuration comes from the environment: ``MLH_LOAD_PLAN`` (JSON, see
 :meth:`harness.load.plan.LoadPlan.plan_json`) and ``MLH_LOAD_HEADERS`` (JSON object; it may
 hold secrets and is never written anywhere). ``MLH_LOAD_OUT`` is the output directory.
+With ``MLH_LOAD_GO`` set, the master waits (workers connected) until that file exists.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ OUT = Path(os.environ.get("MLH_LOAD_OUT", "."))
 LOWEST_US, HIGHEST_US, DIGITS = 1, 3_600_000_000, 3  # 1 µs .. 1 h, 3 significant digits
 MESSAGE_LIMIT = 200
 WORKER_WAIT_S = 10.0
+GO_FILE = os.environ.get("MLH_LOAD_GO", "")  # see harness.load.plan.GO_FILE_ENV
+GO_WAIT_S = 900.0
 # stdout emission of a worker's result (read back by harness.cluster.load_job): one BEGIN
 # line, the JSON in DATA lines of at most EMIT_CHUNK characters (well under the 16 KiB at
 # which container runtimes split a log line), one END line.
@@ -300,6 +303,20 @@ def _on_init(environment: Any, **_: Any) -> None:
     deadline = time.monotonic() + WORKER_WAIT_S
     while len(runner.clients.ready) < expected and time.monotonic() < deadline:
         gevent.sleep(0.02)
+    if GO_FILE:
+        _wait_for_go(Path(GO_FILE))
+
+
+def _wait_for_go(path: Path) -> None:
+    """Hold the test until the harness says go (it prestarted locust); exit if it never does."""
+    parent = os.getppid()
+    deadline = time.monotonic() + GO_WAIT_S
+    while not path.exists():
+        if os.getppid() != parent:
+            sys.exit("the harness that started this load run is gone")
+        if time.monotonic() > deadline:
+            sys.exit(f"no go from the harness within {GO_WAIT_S:g}s ({path})")
+        gevent.sleep(0.01)
 
 
 def _is_worker(environment: Any) -> bool:

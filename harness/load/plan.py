@@ -32,8 +32,11 @@ LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 Role = Literal["local", "master", "worker"]
 MASTER_PORT = 5557
 WORKER_WAIT_S = 30  # how long a master waits for its workers to connect
-ROW_LIMIT = 200
-RUN_TIME_BACKSTOP_S = 5  # --run-time = window + this; the locustfile stops the test first  # rows shipped to the workers (iris has 150)
+ROW_LIMIT = 200  # rows shipped to the workers (iris has 150)
+RUN_TIME_BACKSTOP_S = 5  # --run-time = window + this; the locustfile stops the test first
+#: when set, a master waits (workers connected) until this file exists before starting the
+#: test: the harness starts locust early and releases it when the load phase begins
+GO_FILE_ENV = "MLH_LOAD_GO"
 
 
 def auto_processes(cfg: HarnessConfig) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 from harness import procs
 from harness.config import HarnessConfig
 from harness.errors import InfrastructureError
-from harness.load.plan import WORKER_WAIT_S, LoadPlan, locust_argv, locust_env
+from harness.load.plan import GO_FILE_ENV, WORKER_WAIT_S, LoadPlan, locust_argv, locust_env
 from harness.load.results import LoadResult, merge_worker_files, read_worker_files
 from harness.models import Endpoint
 from harness.redact import SENSITIVE_HEADERS, redact, register_secrets
@@ -27,7 +27,7 @@ from harness.redact import SENSITIVE_HEADERS, redact, register_secrets
 Progress = Callable[[str], None]
 STOP_GRACE_S = 15.0  # after the window: users stop, workers write their files, master exits
 RESULT_WAIT_S = 5.0  # after the master exits: the forked workers finish writing
-POLL_S = 0.2
+POLL_S = 0.05
 
 
 def run_load(
@@ -53,50 +53,100 @@ def run_load(
     Raises:
         InfrastructureError: locust did not start, or no worker reported any figures.
     """
-    plan = LoadPlan.from_config(endpoint, cfg)
-    return run_plan(plan, out_dir / "load", progress, via=_via(endpoint))
+    return LocalLoad.for_endpoint(endpoint, cfg, out_dir).run(progress)
 
 
 def run_plan(plan: LoadPlan, load_dir: Path, progress: Progress | None = None, via: str = "direct") -> LoadResult:
     """Run ``plan`` locally (master + forked workers on this host) into ``load_dir``."""
-    say = progress or (lambda _m: None)
-    register_secrets(v for k, v in plan.headers.items() if k.lower() in SENSITIVE_HEADERS)
-    shutil.rmtree(load_dir / "results", ignore_errors=True)
-    (load_dir / "live.json").unlink(missing_ok=True)
-    load_dir.mkdir(parents=True, exist_ok=True)
-    (load_dir / "plan.json").write_text(json.dumps(plan.describe(), indent=2) + "\n")
-    port = procs.free_port()
-    argv = locust_argv(plan, "local", load_dir, master_port=port)
-    launched = time.time()
-    proc = procs.spawn(argv, log_path=load_dir / "locust-output.log", env=locust_env(plan, load_dir))
-    deadline = time.monotonic() + WORKER_WAIT_S + plan.duration_s + STOP_GRACE_S
-    timed_out = False
-    try:
-        last_said = 0.0
-        while proc.poll() is None:
-            if time.monotonic() > deadline:
-                timed_out = True
-                break
-            if time.monotonic() - last_said >= 0.5:
-                say(_live_line(load_dir, plan, launched))
-                last_said = time.monotonic()
-            time.sleep(POLL_S)
-        if not timed_out:
-            _wait_for_results(load_dir, plan.processes)
-    finally:
-        procs.stop(proc, grace=3.0)
-        _redact_logs(load_dir)
-    docs = read_worker_files(load_dir / "results")
-    if not docs:
-        tail = _tail(load_dir)
-        why = "did not finish in time" if timed_out else f"exited with code {proc.returncode}"
-        raise InfrastructureError(f"locust {why} and no worker reported figures; see {load_dir}/locust-local.log: {tail}")
-    live = _read_json(load_dir / "live.json")
-    startup = round(live["started_at"] - launched, 3) if live and "started_at" in live else None
-    return result_from_docs(
-        plan, docs, via=via, finished=not timed_out, startup_s=startup,
-        files={"log": str(load_dir / "locust-local.log"), "results": str(load_dir / "results")},
-    )
+    return LocalLoad(plan, load_dir, via).run(progress)
+
+
+class LocalLoad:
+    """One local locust run: a master that forks its workers on this host.
+
+    :meth:`prestart` starts locust early (its import takes about a second) and leaves it
+    waiting, workers connected, for a go file; :meth:`run` releases it (or starts it, if it
+    was not prestarted) and collects the figures. The load window is timed from the go.
+    """
+
+    def __init__(self, plan: LoadPlan, load_dir: Path, via: str = "direct") -> None:
+        self.plan = plan
+        self.load_dir = load_dir
+        self.via = via
+        self.proc: Any = None
+        self.go_file = load_dir / "go"
+
+    @classmethod
+    def for_endpoint(cls, endpoint: Endpoint, cfg: HarnessConfig, out_dir: Path) -> LocalLoad:
+        return cls(LoadPlan.from_config(endpoint, cfg), out_dir / "load", _via(endpoint))
+
+    def _spawn(self, gated: bool) -> None:
+        plan, load_dir = self.plan, self.load_dir
+        register_secrets(v for k, v in plan.headers.items() if k.lower() in SENSITIVE_HEADERS)
+        shutil.rmtree(load_dir / "results", ignore_errors=True)
+        for stale in (load_dir / "live.json", self.go_file):
+            stale.unlink(missing_ok=True)
+        load_dir.mkdir(parents=True, exist_ok=True)
+        (load_dir / "plan.json").write_text(json.dumps(plan.describe(), indent=2) + "\n")
+        argv = locust_argv(plan, "local", load_dir, master_port=procs.free_port())
+        env = locust_env(plan, load_dir)
+        if gated:
+            env[GO_FILE_ENV] = str(self.go_file)
+        self.proc = procs.spawn(argv, log_path=load_dir / "locust-output.log", env=env)
+
+    def prestart(self) -> None:
+        """Start locust now; it connects its workers and waits for :meth:`run`."""
+        if self.proc is None:
+            self._spawn(gated=True)
+
+    def run(self, progress: Progress | None = None) -> LoadResult:
+        """Run the load window and return the merged figures (locust is stopped in any case)."""
+        say = progress or (lambda _m: None)
+        plan, load_dir = self.plan, self.load_dir
+        if self.proc is None:
+            self._spawn(gated=False)
+        else:
+            self.go_file.write_text("go\n")
+        proc = self.proc
+        launched = time.time()
+        deadline = time.monotonic() + WORKER_WAIT_S + plan.duration_s + STOP_GRACE_S
+        timed_out = False
+        try:
+            last_said = 0.0
+            # done when every worker has written its figures (each writes once, atomically, at
+            # test stop): locust's own shutdown after that adds nothing but a second of waiting
+            while proc.poll() is None and _result_count(load_dir) < plan.processes:
+                if time.monotonic() > deadline:
+                    timed_out = True
+                    break
+                if time.monotonic() - last_said >= 0.5:
+                    say(_live_line(load_dir, plan, launched))
+                    last_said = time.monotonic()
+                time.sleep(POLL_S)
+            if not timed_out and proc.poll() is not None:
+                _wait_for_results(load_dir, plan.processes)
+        finally:
+            # the figures are on disk by now: locust gets a moment for its summary, not its
+            # whole shutdown (about a second of greenlet joins and interpreter teardown)
+            self.stop(grace=0.3 if _result_count(load_dir) >= plan.processes else 3.0)
+            _redact_logs(load_dir)
+        docs = read_worker_files(load_dir / "results")
+        if not docs:
+            tail = _tail(load_dir)
+            why = "did not finish in time" if timed_out else f"exited with code {proc.returncode}"
+            raise InfrastructureError(f"locust {why} and no worker reported figures; see {load_dir}/locust-local.log: {tail}")
+        live = _read_json(load_dir / "live.json")
+        startup = round(live["started_at"] - launched, 3) if live and "started_at" in live else None
+        return result_from_docs(
+            plan, docs, via=self.via, finished=not timed_out, startup_s=startup,
+            files={"log": str(load_dir / "locust-local.log"), "results": str(load_dir / "results")},
+        )
+
+    def stop(self, grace: float = 3.0) -> None:
+        """Stop locust (safe to call twice, and when never started)."""
+        if self.proc is not None:
+            procs.stop(self.proc, grace=grace)
+            self.proc = None
 
 
 def result_from_docs(
@@ -151,10 +201,14 @@ def _via(endpoint: Endpoint) -> str:
     return "port-forward" if "port-forward" in endpoint.description.lower() else "direct"
 
 
+def _result_count(load_dir: Path) -> int:
+    return len(list((load_dir / "results").glob("worker-*.json")))
+
+
 def _wait_for_results(load_dir: Path, expected: int) -> None:
     deadline = time.monotonic() + RESULT_WAIT_S
     while time.monotonic() < deadline:
-        if len(list((load_dir / "results").glob("worker-*.json"))) >= expected:
+        if _result_count(load_dir) >= expected:
             return
         time.sleep(0.05)
 
