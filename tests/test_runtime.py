@@ -6,6 +6,7 @@ import pytest
 
 from harness.client import InferenceClient
 from harness.models import Endpoint
+from harness.serving.local import LocalModelServer
 from harness.serving.validation import validate_rows
 
 
@@ -101,3 +102,31 @@ def test_prestarted_server_gives_up_without_a_model(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode != 0 and "no model directory was written" in proc.stderr
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local IPv4/IPv6 addresses with a socket listening on ``port`` (Linux /proc/net/tcp*)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc/net/tcp")
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_server_listens_on_loopback_only(model_dir: Path, tmp_path: Path, workers: int) -> None:
+    server = LocalModelServer(model_dir, "sklearn-iris", tmp_path / "server.log", workers=workers)
+    endpoint = server.start(ready_timeout=60)
+    try:
+        port = int(endpoint.base_url.rsplit(":", 1)[1])
+        assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1, little-endian hex; not 00000000
+    finally:
+        server.stop()

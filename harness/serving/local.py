@@ -60,6 +60,7 @@ class LocalModelServer:
             sys.executable, "-m", "harness.serving.runtime",
             "--model_name", self.model_name,
             *source,
+            "--http_host", HOST,
             "--http_port", str(self.port),
             "--workers", str(self.workers),
             "--log_requests", "true" if self.log_requests else "false",

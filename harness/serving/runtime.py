@@ -8,7 +8,8 @@ serves is what KServe serves. Differences, on purpose:
   values, empty or oversized batches and non-JSON bodies answer **400** with an
   ``{"error": ...}`` body (KServe's stock sklearn server answers 500 for most of them);
 - per-request logging (uvicorn's access line, KServe's latency/trace lines) is off
-  unless ``--log_requests true``: measured here at ~25% of the server's CPU.
+  unless ``--log_requests true``: measured here at ~25% of the server's CPU;
+- it listens on ``--http_host`` (default 127.0.0.1); KServe's server always binds 0.0.0.0.
 
 Run: ``python -m harness.serving.runtime --model_name sklearn-iris --model_dir DIR --http_port N``
 """
@@ -49,6 +50,19 @@ def wait_for_model_dir(path: str, timeout: float, poll: float = 0.05) -> str:
     sys.exit(f"no model directory was written to {path} within {timeout:g}s")
 
 
+def _bind_to(host: str) -> None:
+    """Make KServe's REST server (one worker or many) listen on ``host``, not its fixed 0.0.0.0."""
+    from kserve.protocol.rest import server as rest_server
+
+    original = rest_server.RESTServer.__init__
+
+    def __init__(self: rest_server.RESTServer, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        self.config.host = host  # read when the socket is bound, by both server kinds
+
+    rest_server.RESTServer.__init__ = __init__  # type: ignore[method-assign]
+
+
 def main() -> None:
     from harness.procs import die_with_parent, fast_exit
 
@@ -61,6 +75,7 @@ def main() -> None:
     parser.add_argument("--model_name", default="model")
     parser.add_argument("--log_requests", default="false", choices=("true", "false"))
     parser.add_argument("--max_batch_size", type=int, default=DEFAULT_MAX_BATCH)
+    parser.add_argument("--http_host", default="127.0.0.1", help="Address to bind (KServe's own server binds 0.0.0.0).")
     args, _ = parser.parse_known_args()
 
     if args.log_requests == "false" and "--enable_latency_logging" not in sys.argv:
@@ -74,6 +89,7 @@ def main() -> None:
 
     from harness.serving.sklearn_model import ValidatingSKLearnModel
 
+    _bind_to(args.http_host)
     model_dir = args.model_dir or wait_for_model_dir(args.model_dir_file, args.model_dir_wait)
     model = ValidatingSKLearnModel(args.model_name, model_dir, args.max_batch_size)
     model.load()
