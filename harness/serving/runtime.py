@@ -57,10 +57,10 @@ def _bind_to(host: str) -> None:
     original = rest_server.RESTServer.__init__
 
     def __init__(self: rest_server.RESTServer, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        original(self, *args, **kwargs)
         self.config.host = host  # read when the socket is bound, by both server kinds
 
-    rest_server.RESTServer.__init__ = __init__  # type: ignore[method-assign]
+    rest_server.RESTServer.__init__ = __init__
 
 
 def main() -> None:
