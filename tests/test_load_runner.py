@@ -206,15 +206,17 @@ def _stub_requests(endpoint: Endpoint) -> int:
     return int(httpx.get(f"{endpoint.base_url}/stats", timeout=5).json()["requests"])
 
 
-def test_a_prestarted_run_sends_nothing_until_released_and_times_its_window_from_the_go(no_leaked_children: None, stub: Callable[..., Endpoint], tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_prestarted_run_sends_nothing_until_released_and_times_its_window_from_the_go(no_leaked_children: None, stub: Callable[..., Endpoint], tmp_path: Path, processes: int) -> None:
     from harness.load.run import LocalLoad
 
     endpoint = stub("--delay-ms", "5")
-    load = LocalLoad.for_endpoint(endpoint, _cfg(duration=2.0), tmp_path)
+    load = LocalLoad.for_endpoint(endpoint, _cfg(duration=2.0, load_processes=processes), tmp_path)
     load.prestart()
     # long enough for locust to import, connect its workers and (were it not held) start
-    wait_until(lambda: "workers connected" in _read(tmp_path / "load" / "locust-local.log"), what="locust's workers", timeout=30)
-    time.sleep(1.0)
+    ready = "workers connected" if processes > 1 else "Starting Locust"
+    wait_until(lambda: ready in _read(tmp_path / "load" / "locust-local.log"), what="locust", timeout=30)
+    time.sleep(1.5)
     assert _stub_requests(endpoint) == 0 and not (tmp_path / "load" / "results").exists()
     result = load.run()
     assert result.complete and result.requests > 0 and _stub_requests(endpoint) >= result.requests

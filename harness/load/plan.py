@@ -204,6 +204,10 @@ def locust_argv(
         "--only-summary",
         "--expect-workers-max-wait", str(worker_wait_s),
     ]
+    if role == "local" and plan.processes == 1:
+        # one process: locust's standalone runner, no master to feed (its stats reports and
+        # the extra process cost CPU the server could use)
+        return argv + common
     if role == "local":
         # an explicit port on 127.0.0.1: locust's default (5557 on every interface) collides
         # with any other load run on the same machine
