@@ -93,6 +93,7 @@ class Recorder:
         self.t0: float | None = None  # this worker's test start (epoch s)
         self.stopped: float | None = None
         self.warmup = float(PLAN.get("warmup_s", 0.0))
+        self.duration = float(PLAN.get("duration_s", 0.0))  # 0: no planned end (stopped from outside)
         self.latency = _new_histogram()
         self.service = _new_histogram()
         self.kinds: dict[str, HdrHistogram] = {}
@@ -105,6 +106,7 @@ class Recorder:
         self.requests = 0
         self.failed = 0
         self.warmup_requests = 0
+        self.late_requests = 0
         self.min_us: int | None = None
         self.max_us = 0
         self.written = False
@@ -122,9 +124,15 @@ class Recorder:
         if origin < self.t0 + self.warmup:
             self.warmup_requests += 1
             return
+        finished = started + response_time / 1000
+        if self.duration and finished > self.t0 + self.duration:
+            # the window ends at its planned end, as wrk's does: an answer still in flight then
+            # would carry the generator's own stop (the quit message, users being killed)
+            self.late_requests += 1
+            return
         service_us = max(LOWEST_US, int(response_time * 1000))
         latency_us = service_us + (max(0, int((started - intended) * 1_000_000)) if intended is not None else 0)
-        second = int(started + response_time / 1000 - self.t0 - self.warmup)
+        second = int(finished - self.t0 - self.warmup)
         self.requests += 1
         self.kind_counts[name] += 1
         self.second_counts[second] += 1
@@ -156,6 +164,8 @@ class Recorder:
             return
         self.written = True
         self.stopped = self.stopped or time.time()
+        if self.duration:
+            self.stopped = min(self.stopped, self.t0 + self.duration)
         data = {
             "pid": os.getpid(),
             "t0": self.t0,
@@ -164,6 +174,7 @@ class Recorder:
             "requests": self.requests,
             "failures": self.failed,
             "warmup_requests": self.warmup_requests,
+            "late_requests": self.late_requests,
             "min_us": self.min_us,
             "max_us": self.max_us,
             "latency": self.latency.encode().decode(),

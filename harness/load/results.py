@@ -120,6 +120,7 @@ class LoadResult(_AsDict):
     service_time_ms: LatencySummary | None = None
     by_protocol: Mapping[str, KindSummary] = dataclasses.field(default_factory=dict)
     warmup_requests: int = 0
+    late_requests: int = 0
     workers: int = 0
     complete: bool = True
     histogram: str | None = None
@@ -139,6 +140,7 @@ class MergedFigures:
     failures_by_kind: tuple[FailureKind, ...]
     timeline: tuple[TimelinePoint, ...]
     warmup_requests: int
+    late_requests: int
     workers: int
     histogram: str | None
 
@@ -157,6 +159,14 @@ def _decode_add(target: HdrHistogram, encoded: str | None) -> None:
         target.add(HdrHistogram.decode(encoded.encode()))
 
 
+def _slot(histograms: dict[Any, HdrHistogram], key: Any) -> HdrHistogram:
+    """``histograms[key]``, created on first use (``setdefault`` would allocate one every call)."""
+    found = histograms.get(key)
+    if found is None:
+        found = histograms[key] = new_histogram()
+    return found
+
+
 def merge_worker_files(docs: Iterable[Mapping[str, Any]]) -> MergedFigures:
     """Add the workers' figures up exactly (histograms bucket by bucket, counts by key)."""
     docs = list(docs)
@@ -168,7 +178,7 @@ def merge_worker_files(docs: Iterable[Mapping[str, Any]]) -> MergedFigures:
     second_counts: Counter[int] = Counter()
     second_failures: Counter[int] = Counter()
     failures: Counter[tuple[str, int, str]] = Counter()
-    requests = failed = warmup = 0
+    requests = failed = warmup = late = 0
     min_us: int | None = None
     max_us = 0
     measured = 0.0
@@ -176,6 +186,7 @@ def merge_worker_files(docs: Iterable[Mapping[str, Any]]) -> MergedFigures:
         requests += doc["requests"]
         failed += doc["failures"]
         warmup += doc.get("warmup_requests", 0)
+        late += doc.get("late_requests", 0)
         measured = max(measured, float(doc["stopped"]) - float(doc["measure_from"]))
         _decode_add(latency, doc.get("latency"))
         _decode_add(service, doc.get("service"))
@@ -185,12 +196,12 @@ def merge_worker_files(docs: Iterable[Mapping[str, Any]]) -> MergedFigures:
         for name, kind in doc.get("kinds", {}).items():
             kind_counts[name] += kind["requests"]
             kind_failures[name] += kind["failures"]
-            _decode_add(kinds.setdefault(name, new_histogram()), kind.get("histogram"))
+            _decode_add(_slot(kinds, name), kind.get("histogram"))
         for key, sec in doc.get("seconds", {}).items():
             second = int(key)
             second_counts[second] += sec["requests"]
             second_failures[second] += sec["failures"]
-            _decode_add(seconds.setdefault(second, new_histogram()), sec.get("histogram"))
+            _decode_add(_slot(seconds, second), sec.get("histogram"))
         for row in doc.get("failures_by_kind", []):
             failures[(row["name"], int(row["status"]), redact(row["message"]))] += row["count"]
     by_protocol = {
@@ -211,6 +222,7 @@ def merge_worker_files(docs: Iterable[Mapping[str, Any]]) -> MergedFigures:
         failures_by_kind=tuple(FailureKind(n, s, m, c) for (n, s, m), c in failures.most_common()),
         timeline=timeline,
         warmup_requests=warmup,
+        late_requests=late,
         workers=len(docs),
         histogram=latency.encode().decode() if latency.get_total_count() else None,
     )

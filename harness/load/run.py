@@ -190,6 +190,7 @@ def result_from_docs(
         service_time_ms=merged.service,
         by_protocol=merged.by_protocol,
         warmup_requests=merged.warmup_requests,
+        late_requests=merged.late_requests,
         workers=merged.workers,
         complete=finished and merged.workers >= plan.processes,
         histogram=merged.histogram,
