@@ -94,6 +94,27 @@ def die_with_parent() -> None:
         sys.exit("the harness that started this process is gone")
 
 
+def wait_for_handoff(path: str | Path, timeout: float, what: str, poll: float = 0.02) -> str:
+    """In a prestarted child: the text the harness writes to ``path`` once the input is ready.
+
+    The harness starts some children before their input exists (the pipeline runner before
+    the compile, the model server before training) and writes it atomically to ``path``.
+    Exits when ``timeout`` passes or the process that started this one goes away.
+    """
+    parent = os.getppid()
+    deadline = time.monotonic() + timeout
+    file = Path(path)
+    while time.monotonic() < deadline:
+        if file.is_file():
+            text = file.read_text().strip()
+            if text:
+                return text
+        if os.getppid() != parent:
+            sys.exit("the harness that started this process is gone")
+        time.sleep(poll)
+    sys.exit(f"no {what} was written to {path} within {timeout:g}s")
+
+
 def fast_exit(code: int) -> NoReturn:
     """Flush output and exit now, skipping the interpreter's teardown of every module.
 

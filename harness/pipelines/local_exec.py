@@ -77,16 +77,6 @@ def _task_outputs(task_dir: Path) -> tuple[dict[str, str], dict[str, float]]:
     return artifacts, metrics
 
 
-def _wait_for_handoff(path: Path, timeout: float, poll: float = 0.02) -> dict[str, Any]:
-    """The run the harness hands over once it compiled the pipeline (this process started early)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.is_file():
-            return dict(json.loads(path.read_text()))
-        time.sleep(poll)
-    sys.exit(f"no pipeline was handed over in {path} within {timeout:g}s")
-
-
 def _install_warm_tasks(spec_path: str) -> None:
     import yaml
 
@@ -129,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         # while the harness still compiles: kfp's executor and what the pipeline's source imports
         warm_tasks.preload([*warm_tasks.EXECUTOR_MODULES, *filter(None, args.preload.split(","))])
     if args.handoff:
-        handoff = _wait_for_handoff(Path(args.handoff), args.handoff_wait)
+        from harness.procs import wait_for_handoff
+
+        handoff = json.loads(wait_for_handoff(args.handoff, args.handoff_wait, "pipeline"))
         args.spec, args.arguments = handoff["spec"], json.dumps(handoff.get("arguments", {}))
     warnings.simplefilter("ignore")
     if args.fork and not args.use_venv:

@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import pathlib
 import sys
-import time
 
 from harness.serving.validation import DEFAULT_MAX_BATCH
 
@@ -30,24 +28,6 @@ def _quiet_request_logs() -> None:
     for name in ("uvicorn.access", "kserve.trace"):
         logging.getLogger(name).setLevel(logging.WARNING)
         logging.getLogger(name).disabled = True
-
-
-def wait_for_model_dir(path: str, timeout: float, poll: float = 0.05) -> str:
-    """The model directory written into ``path`` by the harness once training is done.
-
-    Lets the server start (and pay for importing KServe) while the pipeline still runs.
-    Exits when ``timeout`` passes or the parent process goes away.
-    """
-    parent = os.getppid()
-    deadline = time.monotonic() + timeout
-    file = pathlib.Path(path)
-    while time.monotonic() < deadline:
-        if file.is_file() and file.read_text().strip():
-            return file.read_text().strip()
-        if os.getppid() != parent:
-            sys.exit("the harness that started this server is gone")
-        time.sleep(poll)
-    sys.exit(f"no model directory was written to {path} within {timeout:g}s")
 
 
 def _bind_to(host: str) -> None:
@@ -64,7 +44,7 @@ def _bind_to(host: str) -> None:
 
 
 def main() -> None:
-    from harness.procs import die_with_parent, fast_exit
+    from harness.procs import die_with_parent, fast_exit, wait_for_handoff
 
     die_with_parent()
     parser = argparse.ArgumentParser(add_help=False)
@@ -90,7 +70,7 @@ def main() -> None:
     from harness.serving.sklearn_model import ValidatingSKLearnModel
 
     _bind_to(args.http_host)
-    model_dir = args.model_dir or wait_for_model_dir(args.model_dir_file, args.model_dir_wait)
+    model_dir = args.model_dir or wait_for_handoff(args.model_dir_file, args.model_dir_wait, "model directory")
     model = ValidatingSKLearnModel(args.model_name, model_dir, args.max_batch_size)
     model.load()
     server = ModelServer()
