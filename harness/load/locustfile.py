@@ -8,7 +8,8 @@ What it does, by role:
 * **worker** (or a forked ``--processes`` child): ``KServeUser`` (a ``FastHttpUser``) posts
   V1 ``:predict`` and/or V2 ``/infer`` requests built from the plan's rows. A listener on
   locust's ``request`` event records every response time at microsecond resolution into
-  HDR histograms (total, per kind, per second), skipping the warm-up. With a target
+  HDR histograms (total, per kind, per second), skipping the warm-up and answers that arrive
+  after the window's planned end (``t0 + duration_s``). With a target
   rate each user keeps a fixed schedule and latency counts from the *intended* start, so
   a stalled server cannot hide behind a stalled generator (no coordinated omission). At
   test stop the worker writes its figures to ``$MLH_LOAD_OUT/results/worker-<pid>.json``
@@ -16,11 +17,13 @@ What it does, by role:
   prints them between marker lines (:func:`emit_stdout`) for ``kubectl logs`` to carry back.
 * **master**: stops the test after exactly ``duration_s`` and writes ``live.json`` every
   second (elapsed, rps, p95, errors) for the harness's status line.
+* **standalone** (one process, no master): both of the above.
 
 Configuration comes from the environment: ``MLH_LOAD_PLAN`` (JSON, see
 :meth:`harness.load.plan.LoadPlan.plan_json`) and ``MLH_LOAD_HEADERS`` (JSON object; it may
 hold secrets and is never written anywhere). ``MLH_LOAD_OUT`` is the output directory.
-With ``MLH_LOAD_GO`` set, the master waits (workers connected) until that file exists.
+With ``MLH_LOAD_GO`` set, the master (workers connected) or the standalone runner waits until
+that file exists.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 This is the seam between the harness and locust's processes. :class:`LoadPlan` holds
 everything the locustfile needs; :func:`locust_argv` and :func:`locust_env` turn it into
 the command line and environment of a local run (``--processes``: one master that forks
-its workers, fast to start) or of a separate ``master`` and ``worker`` (``--master`` /
-``--worker``: what a Kubernetes Job runs). Nothing here imports locust.
+its workers, fast to start; a single standalone process when ``processes`` is 1) or of a
+separate ``master`` and ``worker`` (``--master`` / ``--worker``: what a Kubernetes Job
+runs). Nothing here imports locust.
 
 Example:
     >>> plan = LoadPlan.from_config(Endpoint("http://127.0.0.1:8080", "iris"), HarnessConfig())  # doctest: +SKIP

@@ -1,9 +1,10 @@
 """Drive load against an endpoint with locust in its own processes, and collect the figures.
 
-The harness starts one locust master that forks its workers (``--processes``), watches
-the master's ``live.json`` for the status line, enforces a hard deadline by killing the
-process group, and merges the workers' result files exactly. locust is never imported
-here: it monkey-patches whatever process imports it.
+The harness starts one locust master that forks its workers (``--processes``), or one
+standalone locust process when a single one is asked for, watches ``live.json`` for the
+status line, enforces a hard deadline by killing the process group, and merges the
+workers' result files exactly. locust is never imported here: it monkey-patches whatever
+process imports it.
 """
 
 from __future__ import annotations
@@ -57,12 +58,12 @@ def run_load(
 
 
 def run_plan(plan: LoadPlan, load_dir: Path, progress: Progress | None = None, via: str = "direct") -> LoadResult:
-    """Run ``plan`` locally (master + forked workers on this host) into ``load_dir``."""
+    """Run ``plan`` locally (standalone, or master + forked workers, on this host) into ``load_dir``."""
     return LocalLoad(plan, load_dir, via).run(progress)
 
 
 class LocalLoad:
-    """One local locust run: a master that forks its workers on this host.
+    """One local locust run on this host: one standalone process, or a master that forks its workers.
 
     :meth:`prestart` starts locust early (its import takes about a second) and leaves it
     waiting, workers connected, for a go file; :meth:`run` releases it (or starts it, if it
