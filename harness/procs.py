@@ -198,21 +198,42 @@ def running() -> list[subprocess.Popen[bytes]]:
         return [p for p in _children if p.poll() is None]
 
 
+_interrupted = threading.Event()
+
+
+def check_interrupted() -> None:
+    """Raise KeyboardInterrupt if a signal arrived whose KeyboardInterrupt was lost on its way.
+
+    Python drops an exception raised where it cannot propagate (a garbage-collector callback,
+    a ``__del__``): hypothesis runs ``gc.collect()`` with such a callback before every test
+    case, and a Ctrl-C landing there was silently lost. Long loops call this at safe points.
+    """
+    if _interrupted.is_set():
+        raise KeyboardInterrupt("interrupted")
+
+
 @contextlib.contextmanager
 def interrupts_as_keyboard_interrupt() -> Iterator[None]:
-    """Turn SIGTERM into KeyboardInterrupt for the duration, so cleanup paths run."""
+    """Turn SIGINT and SIGTERM into KeyboardInterrupt for the duration, so cleanup paths run.
+
+    The signal is also remembered, for :func:`check_interrupted`.
+    """
 
     def handler(signum: int, frame: object) -> None:
+        _interrupted.set()
         raise KeyboardInterrupt(f"signal {signum}")
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, handler)
+    _interrupted.clear()
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        _interrupted.clear()
 
 
 def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int | None:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness import procs
 from harness.client import InferenceClient
 from harness.config import HarnessConfig
 from harness.errors import (
@@ -89,6 +90,7 @@ class ValidationRun:
     def record(self, result: CheckResult) -> CheckResult:
         self.report.add_check(result)
         self.on_check(result)
+        procs.check_interrupted()  # a Ctrl-C that was lost on its way still stops the run here
         return result
 
     @contextlib.contextmanager

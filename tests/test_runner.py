@@ -11,7 +11,7 @@ import pytest
 
 from harness.config import load_config
 from harness.errors import InfrastructureError, WaitTimeout
-from harness.models import Endpoint
+from harness.models import CheckResult, CheckStatus, Endpoint
 from harness.reports.writer import load_report
 from harness.runner import ValidationRun
 
@@ -180,3 +180,28 @@ def test_cli_main_reaps_only_its_own_children(served: Endpoint, tmp_path: Path) 
 
     with InferenceClient(served) as client:
         assert client.ready(), "an in-process main() stopped a server it did not start"
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the lost interrupt
+def test_an_interrupt_lost_in_a_gc_callback_still_stops_the_run(tmp_path: Path) -> None:
+    """Python drops a KeyboardInterrupt raised inside a gc callback (hypothesis runs gc.collect()
+    with one before every test case); the run must still stop at its next check."""
+    import gc
+
+    from harness import procs
+
+    def raise_in_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # type: ignore[operator]
+
+    with procs.interrupts_as_keyboard_interrupt():
+        gc.callbacks.append(raise_in_gc)
+        try:
+            gc.collect()  # the KeyboardInterrupt dies here ("Exception ignored in ...")
+        finally:
+            gc.callbacks.remove(raise_in_gc)
+        run = ValidationRun(load_config(cli={"load": False}, env={}), tmp_path)
+        with pytest.raises(KeyboardInterrupt):
+            run.record(CheckResult("predict.golden", CheckStatus.PASSED, "ok"))
+        run.target.teardown()
+    procs.check_interrupted()  # the context is over: nothing left pending

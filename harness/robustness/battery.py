@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException
 
+from harness import procs
 from harness.client import InferenceClient
 from harness.errors import InferenceError, WaitTimeout
 from harness.models import CheckResult, CheckStatus
@@ -141,6 +142,7 @@ class Battery:
 
     def try_one(self, request: BadRequest, source: str) -> Finding | None:
         """Send ``request`` unless the battery has stopped; a finding if the answer is wrong."""
+        procs.check_interrupted()
         if self.stopped is None and time.monotonic() - self.started > self.profile.budget_s:
             self.stopped = f"time budget of {self.profile.budget_s:g}s spent"
         if self.stopped is not None:

@@ -17,6 +17,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
+from harness import procs
 from harness.client import InferenceClient
 from harness.errors import InferenceError
 from harness.models import CheckResult, CheckStatus
@@ -74,6 +75,7 @@ def run_parity(client: InferenceClient, profile: Profile, model_path: Path | Non
     @hypothesis_settings(profile.parity_examples, seed)
     @given(valid_batches(profile.parity_max_batch))
     def example(rows: list[list[float]]) -> None:
+        procs.check_interrupted()
         if time.monotonic() - started > profile.budget_s:
             found.setdefault("stopped", f"time budget of {profile.budget_s:g}s spent")
             return
