@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from harness import __version__, procs
@@ -60,6 +62,9 @@ def entry() -> NoReturn:
     Every child is stopped and every file closed when :func:`main` returns; the teardown of
     kfp, scikit-learn and pandas would add about a second to every command here.
     """
+    # hypothesis keeps its caches in ./.hypothesis by default: not in the user's working tree
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mlharness" / "hypothesis"
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(cache))
     procs.fast_exit(main())
 
 
