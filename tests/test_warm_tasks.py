@@ -76,10 +76,13 @@ def test_imported_modules_reads_every_absolute_import() -> None:
     source = "import os, json as j\nfrom sklearn.svm import SVC\nfrom . import x\n\ndef f():\n    import pandas as pd\n    from kfp import dsl\n"
     assert warm_tasks.imported_modules(source) == ["os", "json", "sklearn.svm", "pandas", "kfp"]
     assert warm_tasks.imported_modules("def (") == []
+    assert warm_tasks.imported_modules(source, in_functions_only=True) == ["pandas", "kfp"]
 
 
 def test_source_imports_reads_the_pipeline_without_compiling_it(tmp_path: Path, package: Path) -> None:
-    assert {"pandas", "sklearn.svm", "sklearn.model_selection", "joblib"} <= set(source_imports(None))
+    builtin = source_imports(None)
+    assert {"pandas", "sklearn.svm", "sklearn.model_selection", "joblib"} <= set(builtin)
+    assert "harness.versions" not in builtin  # a module-level import of the pipeline file, not a task's
     assert {"pandas", "sklearn.svm"} <= set(source_imports(str(package)))  # a compiled package
     assert source_imports(str(tmp_path / "missing.py")) == []
 

@@ -61,9 +61,10 @@ def split_source(source: str | None) -> tuple[Path | None, str | None]:
 def source_imports(source: str | None) -> list[str]:
     """The modules a pipeline's source imports, read without importing or compiling it.
 
-    For a Python file (or the built-in pipeline): every import in it, component bodies
-    included; for a compiled package: the imports of its components' sources. A pipeline
-    runner can load these while the pipeline still compiles. Empty when it cannot tell.
+    For a Python file (or the built-in pipeline): the imports inside its functions, where
+    lightweight components import what they use; for a compiled package: the imports of its
+    components' sources. A pipeline runner can load these while the pipeline still compiles.
+    Empty when it cannot tell.
     """
     from harness.pipelines.warm_tasks import component_sources, imported_modules
 
@@ -75,7 +76,7 @@ def source_imports(source: str | None) -> list[str]:
         if file.suffix in (".yaml", ".yml"):
             spec = yaml.safe_load(text)
             return list(dict.fromkeys(m for src in component_sources(spec) for m in imported_modules(src)))
-        return imported_modules(text)
+        return imported_modules(text, in_functions_only=True)
     except (OSError, ValueError, yaml.YAMLError, ConfigError, AttributeError):
         return []
 

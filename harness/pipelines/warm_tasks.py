@@ -56,14 +56,19 @@ def parse_task_command(command: list[str]) -> tuple[str, list[str]] | None:
     return command[3], list(command[4:])
 
 
-def imported_modules(source: str) -> list[str]:
-    """The absolute module names a component's source imports (in order, once each)."""
+def imported_modules(source: str, *, in_functions_only: bool = False) -> list[str]:
+    """The absolute module names a source imports (in order, once each).
+
+    ``in_functions_only``: only imports inside function bodies, which is where a lightweight
+    component's imports live (a pipeline file's module-level imports never reach its tasks).
+    """
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return []
+    scopes = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)] if in_functions_only else [tree]
     names: list[str] = []
-    for node in ast.walk(tree):
+    for node in (inner for scope in scopes for inner in ast.walk(scope)):
         if isinstance(node, ast.Import):
             found = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
