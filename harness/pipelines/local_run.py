@@ -158,12 +158,11 @@ class LocalPipelineRunner:
             run_spec = self.work_dir / "pipeline.local.yaml"
             run_spec.write_text(yaml.safe_dump(stripped, sort_keys=False))
         started = time.monotonic()
-        job: dict[str, Any] = {"spec": str(run_spec), "arguments": dict(arguments or {})}
         if self.proc is None:
-            self._spawn(["--spec", str(run_spec), "--arguments", json.dumps(job["arguments"])])
-        else:
+            self._spawn(["--spec", str(run_spec), "--arguments", json.dumps(dict(arguments or {}))])
+        else:  # the prestarted runner is waiting for exactly this (atomically: a rename)
             tmp = self.handoff.with_suffix(".tmp")
-            tmp.write_text(json.dumps(job))
+            tmp.write_text(json.dumps({"spec": str(run_spec), "arguments": dict(arguments or {})}))
             tmp.replace(self.handoff)
         try:
             code = procs.wait_exit(self.proc, timeout)
