@@ -112,10 +112,10 @@ def component_sources(spec: Mapping[str, Any]) -> list[str]:
 
 def _child(module: Path, args: list[str], env_vars: Mapping[str, str], out_fd: int) -> None:
     """In the fork: become ``python -m kfp.dsl.executor_main`` and never return."""
+    from harness.procs import die_with_parent, fast_exit
+
     code = 1
     try:
-        from harness.procs import die_with_parent
-
         die_with_parent()  # PR_SET_PDEATHSIG does not survive fork
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
@@ -137,13 +137,7 @@ def _child(module: Path, args: list[str], env_vars: Mapping[str, str], out_fd: i
             traceback.print_exc()
             code = 1
     finally:
-        for stream in (sys.stdout, sys.__stdout__, sys.__stderr__):
-            try:
-                if stream is not None:
-                    stream.flush()
-            except Exception:  # noqa: BLE001, S110 - exiting regardless
-                pass
-        os._exit(code)
+        fast_exit(code)  # flushes what the task printed; never returns into the runner's code
 
 
 def run_forked(source: str, args: list[str], env_vars: Mapping[str, str] | None = None, echo: Callable[[str], None] | None = None) -> int:
