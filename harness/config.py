@@ -106,6 +106,15 @@ def parse_mapping(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def parse_labels(value: Any) -> tuple[str, ...]:
+    """Class names from a list or a comma-separated string."""
+    items = [str(v).strip() for v in value] if isinstance(value, list | tuple) else str(value).split(",")
+    labels = tuple(v.strip() for v in items if v.strip())
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"class names must be distinct, got {list(labels)}")
+    return labels
+
+
 def _positive(kind: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def parse(value: Any) -> Any:
         number = kind(value)
@@ -225,6 +234,41 @@ class HarnessConfig:
     token_file: str | None = _setting(None, "File holding the bearer token.", group="endpoint")
     model_artifact: str | None = _setting(
         None, "Model directory or model.joblib to check parity against.", group="endpoint"
+    )
+    protocol: str = _setting(
+        "auto",
+        "Inference protocol: 'auto' discovers what the server speaks (V1 :predict, V2 /infer) and "
+        "checks over all of it; 'v1' or 'v2' uses only that one.",
+        choices=("auto", "v1", "v2"),
+        group="endpoint",
+    )
+    output_name: str | None = _setting(
+        None,
+        "V2 output tensor to read the predictions from. Default: the only output, else one named "
+        "'predict' or 'output-0', else the first non-float output.",
+        group="endpoint",
+    )
+    labels: tuple[str, ...] = _setting(
+        (),
+        "Class names in index order (e.g. setosa,versicolor,virginica), so answers given as names "
+        "and as indices compare alike. Default: the model artifact's classes_, if it has names.",
+        parse_labels,
+        group="endpoint",
+    )
+    ca_cert: str | None = _setting(
+        None,
+        "CA bundle (PEM) that verifies an https endpoint. Default: SSL_CERT_FILE or "
+        "REQUESTS_CA_BUNDLE if set, else certifi's bundle.",
+        group="endpoint",
+    )
+    insecure: bool = _setting(
+        False, "Do not verify the https endpoint's certificate (credentials go out unverified).", parse_bool, group="endpoint"
+    )
+    max_response_bytes: int = _setting(
+        16 * 1024 * 1024,
+        "Largest response body the harness reads; a longer one is cut off and reported, never buffered.",
+        _positive(int),
+        group="endpoint",
     )
     # cluster --------------------------------------------------------------------------------
     cluster_name: str = _setting("mlharness", "Name of the kind/minikube cluster.", group="cluster")
@@ -416,6 +460,10 @@ def validate(cfg: HarnessConfig) -> None:
             f"not {cfg.target}",
             "load_in_cluster",
         )
+    if cfg.ca_cert and cfg.insecure:
+        raise ConfigError("give either ca_cert (verify with this CA) or insecure (do not verify), not both", "insecure")
+    if cfg.ca_cert and not Path(cfg.ca_cert).is_file():
+        raise ConfigError(f"file {cfg.ca_cert!r} does not exist", "ca_cert")
     if cfg.token and cfg.token_file:
         raise ConfigError("give either token or token_file, not both", "token_file")
     if cfg.load and cfg.warmup >= cfg.duration:
