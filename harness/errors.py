@@ -88,11 +88,13 @@ class InferenceError(HarnessError):
         message: what happened.
         status: the HTTP status, when there was a response.
         body: the (truncated, redacted) response body, when there was one.
+        timed_out: no complete answer came within the request's deadline.
     """
 
-    def __init__(self, message: str, status: int | None = None, body: str = "") -> None:
+    def __init__(self, message: str, status: int | None = None, body: str = "", *, timed_out: bool = False) -> None:
         self.status = status
         self.body = body
+        self.timed_out = timed_out
         super().__init__(message)
 
 

@@ -97,7 +97,10 @@ class PipelineRun(_AsDict):
 class Endpoint(_AsDict):
     """Where a deployed model answers.
 
-    ``headers`` may carry secrets (cookie, token); ``as_dict`` redacts them.
+    ``headers`` may carry secrets (cookie, token); ``as_dict`` redacts them. ``protocols``
+    is what the server was found to speak (``v1``: ``:predict``; ``v2``: the Open Inference
+    Protocol's ``/infer``), V1 first. ``tls_verify`` is httpx's ``verify=``: a CA bundle path,
+    True (the default bundle) or False (``--insecure``).
     """
 
     base_url: str
@@ -105,6 +108,12 @@ class Endpoint(_AsDict):
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
     protocols: tuple[str, ...] = ("v1", "v2")
     description: str = ""
+    tls_verify: str | bool = True
+
+    @property
+    def primary_protocol(self) -> str:
+        """The protocol checks use when they need one: V1 where spoken, else the first."""
+        return "v1" if "v1" in self.protocols or not self.protocols else self.protocols[0]
 
     def as_dict(self) -> dict[str, Any]:
         from harness.redact import redact_headers

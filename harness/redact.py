@@ -15,10 +15,18 @@ MASK = "***"
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key", "set-cookie"})
 _lock = threading.Lock()
 _secrets: set[str] = set()
+#: a registered secret cut off at the start or end of a text still leaks this many characters
+#: at most (a body cut at a size limit, a line wrapped by a terminal)
+PARTIAL_MIN = 6
+#: session cookies of Kubeflow's auth proxies, masked by name even if nobody registered them:
+#: oidc-authservice (``authservice_session``) and oauth2-proxy (``_oauth2_proxy``, and
+#: Kubeflow >= 1.8's ``oauth2_proxy_kubeflow``, split ``_0``/``_1`` when long)
+SESSION_COOKIES = r"(?:authservice_session|_?oauth2_proxy[A-Za-z0-9_-]*)"
 # Patterns that look like secrets even if nobody registered them.
 _PATTERNS = (
     re.compile(r"(?i)(authorization:\s*bearer\s+)[^\s\"']+"),
-    re.compile(r"(?i)(authservice_session=)[^\s;\"']+"),
+    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{12,}"),
+    re.compile(rf"(?i)(\b{SESSION_COOKIES}=)[^\s;,\"']+"),
     re.compile(r"(?i)(\"?(?:token|client-key-data|client-certificate-data|password)\"?\s*[:=]\s*\"?)[^\s\"',}]+"),
 )
 
@@ -55,20 +63,65 @@ def register_config_secrets(cfg: Any) -> None:
         else:
             register_secret(str(value))
     if getattr(cfg, "cookie", None):
-        for part in str(cfg.cookie).split(";"):
-            register_secret(part.partition("=")[2].strip())
+        register_cookie(str(cfg.cookie))
+    for name, value in getattr(cfg, "header", ()):
+        if name.lower() in ("cookie", "set-cookie"):
+            register_cookie(value)
+        elif name.lower() in ("authorization", "proxy-authorization"):
+            register_secret(value.partition(" ")[2].strip())
     register_secret(cfg.token_value)
 
 
+def register_cookie(header: str) -> None:
+    """Register a Cookie header, and each ``name=value`` pair's value on its own."""
+    register_secret(header)
+    for part in header.split(";"):
+        register_secret(part.partition("=")[2].strip())
+
+
 def redact(text: str) -> str:
-    """``text`` with every registered secret and secret-shaped value masked."""
+    """``text`` with every registered secret and secret-shaped value masked.
+
+    A secret cut off at either end of ``text`` (a body read up to a size limit, a window into
+    a longer text) is masked too: any end that is a piece of a secret at least
+    :data:`PARTIAL_MIN` characters long. Redact before cutting text to a length, never after:
+    use :func:`preview`.
+    """
     with _lock:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:
         text = text.replace(secret, MASK)
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + MASK, text)
+    return _mask_cut_ends(text, secrets)
+
+
+def _mask_cut_ends(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if len(secret) <= PARTIAL_MIN or len(text) < PARTIAL_MIN:
+            continue
+        if text[-PARTIAL_MIN:] in secret:  # cheap filter: most texts end in no piece of a secret
+            for n in range(min(len(secret) - 1, len(text)), PARTIAL_MIN - 1, -1):
+                if text.endswith(secret[:n]):
+                    text = text[:-n] + MASK
+                    break
+        if text[:PARTIAL_MIN] in secret:
+            for n in range(min(len(secret) - 1, len(text)), PARTIAL_MIN - 1, -1):
+                if text.startswith(secret[-n:]):
+                    text = MASK + text[n:]
+                    break
     return text
+
+
+def preview(text: str | bytes, limit: int) -> str:
+    """The first ``limit`` characters of ``text`` after redaction (``...`` marks a cut).
+
+    Redacting first is the point: a secret cut in half no longer matches its registered value.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    clean = redact(text)
+    return clean if len(clean) <= limit else clean[:limit] + "..."
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:

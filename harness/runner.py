@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness import procs
-from harness.client import InferenceClient
+from harness.client import InferenceClient, client_for
 from harness.config import HarnessConfig
 from harness.errors import (
     EXIT_FAILED,
@@ -179,7 +179,7 @@ class ValidationRun:
     def verify(self, endpoint: Endpoint) -> None:
         from harness import verify
 
-        with self.phase("verify"), InferenceClient(endpoint, self.cfg.request_timeout) as client:
+        with self.phase("verify"), self.client(endpoint) as client:
             self.progress("verifying predictions")
             cases = [verify.SEED_CASE]
             if self.cfg.golden_file:
@@ -194,10 +194,16 @@ class ValidationRun:
             return Path(self.cfg.model_artifact)
         return self.target.model_artifact()
 
+    def client(self, endpoint: Endpoint) -> InferenceClient:
+        """A client with the run's settings; class names from the settings, else the artifact's."""
+        from harness.verify import artifact_labels
+
+        return client_for(endpoint, self.cfg, () if self.cfg.labels else artifact_labels(self.model_artifact()))
+
     def robustness(self, endpoint: Endpoint) -> None:
         from harness.robustness import run_robustness
 
-        with self.phase("robustness"), InferenceClient(endpoint, self.cfg.request_timeout) as client:
+        with self.phase("robustness"), self.client(endpoint) as client:
             self.progress("robustness: property-based inputs")
             for result in run_robustness(client, self.cfg, self.model_artifact(), self.report_dir):
                 self.record(result)

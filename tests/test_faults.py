@@ -139,8 +139,12 @@ def test_v2_disagreeing_with_v1_fails_protocols(fault_server: Callable[[str], Fa
     assert outcome.exit_code == EXIT_FAILED
     result = statuses(outcome)
     assert result["predict.protocols"] == "failed", result
-    assert result["predict.golden"] == "passed"
     assert "V2 disagrees with V1" in check(outcome, "predict.protocols")["message"]
+    # golden cases run over every protocol spoken: V1 answers right, V2 does not
+    golden = check(outcome, "predict.golden")
+    assert golden["status"] == "failed" and "over V2" in golden["message"], golden
+    assert {f["protocol"] for f in golden["details"]["failures"]} == {"v2"}
+    assert result["predict.accuracy"] == "passed"  # accuracy and parity read V1, which is right
 
 
 def test_v1_only_server_skips_v2_cleanly_and_passes(fault_server: Callable[[str], FaultServer], model_dir: Path, tmp_path: Path) -> None:

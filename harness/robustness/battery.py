@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 from hypothesis import given
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException
@@ -124,7 +123,7 @@ class Battery:
             response = self.client.request(request.method, request.path, content=request.body, headers=headers, timeout=self.timeout)
         except InferenceError as exc:
             elapsed = (time.perf_counter() - started) * 1000
-            timed_out = isinstance(exc.__cause__, httpx.TimeoutException)
+            timed_out = exc.timed_out
             kind = type(exc.__cause__).__name__ if exc.__cause__ else "error"
             return Outcome(None, "", elapsed, f"{kind} after {elapsed / 1000:.1f}s", timed_out)
         elapsed = (time.perf_counter() - started) * 1000

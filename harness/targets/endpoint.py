@@ -2,7 +2,8 @@
 
 Nothing is provisioned, no pipeline runs, nothing is deployed or torn down: ``deploy()``
 builds the :class:`~harness.models.Endpoint` from the settings and waits, within
-``ready_timeout``, until ``GET /v1/models/NAME`` answers ready. The seed's curl
+``ready_timeout``, until the model answers ready over V1 or V2 (:mod:`harness.discovery`;
+``protocol`` forces one), and records which protocols it speaks. The seed's curl
 
     curl -H "Host: sklearn-iris.admin.example.com" -H "Cookie: authservice_session=..." \\
         http://INGRESS:PORT/v1/models/sklearn-iris:predict -d @iris-input.json
@@ -14,17 +15,20 @@ Every secret (cookie, token, header values) is registered for redaction before u
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from harness.client import InferenceClient
 from harness.config import HarnessConfig
+from harness.discovery import wait_ready
 from harness.errors import ConfigError, InferenceError, PipelineError
 from harness.models import Endpoint, PipelineRun
 from harness.redact import redact, register_config_secrets
 from harness.targets.base import TargetContext
-from harness.waiting import wait_until
+from harness.tls import verify_setting
 
 PROBE_TIMEOUT = 5.0
+PROBE_MAX_BYTES = 64 * 1024
 BODY_PREVIEW = 200
 
 
@@ -49,7 +53,13 @@ def build_endpoint(cfg: HarnessConfig) -> Endpoint:
         raise ConfigError("the endpoint target needs --url", "url")
     register_config_secrets(cfg)
     via = f" (Host: {cfg.host_header})" if cfg.host_header else ""
-    return Endpoint(cfg.url.rstrip("/"), cfg.model_name, endpoint_headers(cfg), description=f"given endpoint {cfg.url}{via}")
+    return Endpoint(
+        cfg.url.rstrip("/"),
+        cfg.model_name,
+        endpoint_headers(cfg),
+        description=f"given endpoint {cfg.url}{via}",
+        tls_verify=verify_setting(cfg),
+    )
 
 
 class EndpointTarget:
@@ -62,7 +72,6 @@ class EndpointTarget:
     def __init__(self, ctx: TargetContext) -> None:
         self.ctx = ctx
         register_config_secrets(ctx.config)
-        self._last = "no answer yet"
 
     def provision(self) -> None:
         """Nothing to bring up: the service is already there."""
@@ -71,24 +80,19 @@ class EndpointTarget:
         raise PipelineError("the endpoint target runs no pipeline; use --target local or a cluster target")
 
     def deploy(self, run: PipelineRun | None) -> Endpoint:
-        """The given endpoint, once its model answers ready (WaitTimeout after ``ready_timeout``)."""
+        """The given endpoint, once its model answers ready, with the protocols it speaks.
+
+        Raises:
+            WaitTimeout: not ready within ``ready_timeout`` (every probe's answer in the
+                message), or ready only over a protocol other than the one asked for.
+        """
         cfg = self.ctx.config
         endpoint = build_endpoint(cfg)
         self.ctx.progress(f"waiting for {cfg.model_name} at {endpoint.base_url}")
         timeout = max(0.5, min(cfg.request_timeout, cfg.ready_timeout))
-        with InferenceClient(endpoint, timeout) as client:
-            wait_until(
-                lambda: self._ready(client),
-                what=f"model {cfg.model_name!r} at {endpoint.base_url} to answer ready (GET /v1/models/{cfg.model_name})",
-                timeout=cfg.ready_timeout,
-                interval=0.5,
-                describe=lambda: self._last,
-            )
-        return endpoint
-
-    def _ready(self, client: InferenceClient) -> bool:
-        ready, self._last = client.readiness()
-        return ready
+        with InferenceClient(endpoint, timeout, max_bytes=cfg.max_response_bytes) as client:
+            found = wait_ready(client, cfg.protocol, timeout=cfg.ready_timeout)
+        return dataclasses.replace(endpoint, protocols=found.ready, description=f"{endpoint.description}: {found.summary()}")
 
     def model_artifact(self) -> Path | None:
         artifact = self.ctx.config.model_artifact
@@ -101,11 +105,10 @@ class EndpointTarget:
             return []
         name = cfg.model_name
         lines = []
-        with InferenceClient(build_endpoint(cfg), PROBE_TIMEOUT) as client:
+        with InferenceClient(build_endpoint(cfg), PROBE_TIMEOUT, max_bytes=PROBE_MAX_BYTES) as client:
             for path in (f"/v1/models/{name}", "/v2/health/ready", f"/v2/models/{name}", f"/v2/models/{name}/ready"):
                 try:
-                    response = client.request("GET", path)
-                    lines.append(f"GET {path} -> HTTP {response.status_code}: {response.text[:BODY_PREVIEW]}")
+                    lines.append(f"GET {path} -> {client.request('GET', path).describe(BODY_PREVIEW)}")
                 except InferenceError as exc:
                     lines.append(f"GET {path} -> {exc}")
         out_dir.mkdir(parents=True, exist_ok=True)

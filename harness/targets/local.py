@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from harness.config import HarnessConfig
 from harness.errors import InfrastructureError
 from harness.models import Endpoint, PipelineRun
 from harness.pipelines.local_run import LocalPipelineRunner
@@ -79,7 +80,8 @@ class LocalTarget:
         if self.server is None:
             self.server = self._new_server(model_dir)
         self.ctx.progress(f"starting the KServe model server on {self.server.url}")
-        return self.server.start(cfg.ready_timeout, model_dir=model_dir)
+        endpoint = self.server.start(cfg.ready_timeout, model_dir=model_dir)
+        return with_protocols(endpoint, cfg)
 
     def model_artifact(self) -> Path | None:
         return self._model_dir
@@ -96,6 +98,18 @@ class LocalTarget:
             self.server.stop()
             self.server = None
         shutil.rmtree(self.ctx.work_dir / "pipeline-root" / ".workspace", ignore_errors=True)
+
+
+def with_protocols(endpoint: Endpoint, cfg: HarnessConfig) -> Endpoint:
+    """``endpoint`` with the protocols its ready server speaks (all, or the one asked for)."""
+    import dataclasses
+
+    from harness.client import InferenceClient
+    from harness.discovery import wait_ready
+
+    with InferenceClient(endpoint, cfg.request_timeout) as client:
+        found = wait_ready(client, cfg.protocol, timeout=cfg.ready_timeout)
+    return dataclasses.replace(endpoint, protocols=found.ready)
 
 
 def _pipeline_arguments(package: Path, min_accuracy: float) -> dict[str, float]:

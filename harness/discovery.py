@@ -1,0 +1,101 @@
+"""Which protocols a server speaks, found by asking: readiness over V1 and V2.
+
+V1 readiness is ``GET /v1/models/NAME`` answering 200 (with ``ready`` not false); V2 (the Open
+Inference Protocol) readiness is ``GET /v2/health/ready`` and ``GET /v2/models/NAME/ready``
+answering 200. KServe's own servers speak both; MLServer and KServe's V2-only runtimes
+(``protocolVersion: v2``) speak V2 only; older custom servers V1 only.
+
+With ``protocol = "auto"`` the wait ends as soon as one protocol answers ready, and the
+endpoint speaks what answered ready in that round. With ``v1`` or ``v2`` the wait is for
+that protocol; if the other one answers ready instead, the wait stops at once with a message
+saying so, rather than waiting out the timeout on a protocol the server does not speak.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from harness.client import InferenceClient
+from harness.waiting import wait_until
+
+PROTOCOLS = ("v1", "v2")
+NAMES = {"v1": "V1", "v2": "V2"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Readiness:
+    """One round of probes: which protocols answered ready, and what each probe saw."""
+
+    ready: tuple[str, ...]
+    seen: dict[str, str]
+
+    def summary(self) -> str:
+        """``ready over V2; V1 not spoken here (GET /v1/models/x -> HTTP 404: ...)``."""
+        spoken = " and ".join(NAMES[p] for p in self.ready) or "no protocol"
+        others = [f"{NAMES[p]} not ready or not spoken ({self.seen[p]})" for p in PROTOCOLS if p not in self.ready and p in self.seen]
+        return "; ".join([f"ready over {spoken}", *others])
+
+    def describe(self) -> str:
+        """What every probe saw, for a timeout message."""
+        return "; ".join(f"{NAMES[p]}: {self.seen[p]}" for p in PROTOCOLS if p in self.seen)
+
+
+def probe(client: InferenceClient) -> Readiness:
+    """One round: V1 model readiness, then V2 server and model readiness."""
+    ready: list[str] = []
+    seen: dict[str, str] = {}
+    v1_ready, seen["v1"] = client.readiness()
+    if v1_ready:
+        ready.append("v1")
+    health_ready, health_seen = client.probe_ready("/v2/health/ready")
+    v2_ready, model_seen = client.v2_readiness()
+    seen["v2"] = model_seen if v2_ready or health_ready else f"{health_seen}; {model_seen}"
+    if v2_ready:
+        ready.append("v2")
+    return Readiness(tuple(ready), seen)
+
+
+def wait_ready(
+    client: InferenceClient,
+    protocol: str = "auto",
+    *,
+    timeout: float,
+    interval: float = 0.5,
+    abort: Callable[[], str | None] | None = None,
+) -> Readiness:
+    """Wait until the model answers ready over ``protocol`` (``auto``: over any).
+
+    Returns the round that ended the wait; its ``ready`` is what the endpoint speaks (just
+    ``protocol`` when one was asked for).
+
+    Raises:
+        harness.errors.WaitTimeout: nothing ready within ``timeout`` (the message lists every probe), or the
+            model is ready over the other protocol only (at once, naming the fix).
+    """
+    if protocol not in ("auto", *PROTOCOLS):
+        raise ValueError(f"unknown protocol {protocol!r}")
+    last = Readiness((), {})
+    what = f"model {client.endpoint.model_name!r} at {client.endpoint.base_url} to answer ready over " + (
+        "V1 or V2" if protocol == "auto" else NAMES[protocol]
+    )
+
+    def once() -> Readiness | None:
+        nonlocal last
+        last = probe(client)
+        if protocol == "auto":
+            return last if last.ready else None
+        if protocol in last.ready:
+            return Readiness((protocol,), last.seen)
+        return None
+
+    def other_protocol_only() -> str | None:
+        if protocol != "auto" and last.ready:
+            other = NAMES[last.ready[0]]
+            return (
+                f"the model answers ready over {other} but not over {NAMES[protocol]} ({last.seen[protocol]}): "
+                f"use protocol {last.ready[0]} or auto (--protocol)"
+            )
+        return abort() if abort is not None else None
+
+    return wait_until(once, what=what, timeout=timeout, interval=interval, describe=lambda: last.describe(), abort=other_protocol_only)
