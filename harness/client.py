@@ -184,22 +184,22 @@ class InferenceClient:
         """V1 model readiness: ``GET /v1/models/NAME`` answers 200 with ``ready: true``."""
         return self.readiness()[0]
 
-    def readiness(self) -> tuple[bool, str]:
+    def readiness(self, timeout: float | None = None) -> tuple[bool, str]:
         """V1 model readiness, and what the server answered (redacted, for timeout messages)."""
-        return self.probe_ready(f"/v1/models/{self.endpoint.model_name}")
+        return self.probe_ready(f"/v1/models/{self.endpoint.model_name}", timeout)
 
-    def v2_readiness(self) -> tuple[bool, str]:
+    def v2_readiness(self, timeout: float | None = None) -> tuple[bool, str]:
         """V2 model readiness (``GET /v2/models/NAME/ready``), and what the server answered."""
-        return self.probe_ready(f"/v2/models/{self.endpoint.model_name}/ready")
+        return self.probe_ready(f"/v2/models/{self.endpoint.model_name}/ready", timeout)
 
     def v2_ready(self) -> bool:
         """V2 model readiness: ``GET /v2/models/NAME/ready`` answers 200."""
         return self.v2_readiness()[0]
 
-    def probe_ready(self, path: str) -> tuple[bool, str]:
+    def probe_ready(self, path: str, timeout: float | None = None) -> tuple[bool, str]:
         """Whether ``GET path`` answers 200 without ``ready: false``, and what it answered."""
         try:
-            answer = self.request("GET", path)
+            answer = self.request("GET", path, timeout=timeout)
         except InferenceError as exc:
             return False, f"GET {path} -> {exc}"
         seen = f"GET {path} -> {answer.describe(200)}"

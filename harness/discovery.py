@@ -14,6 +14,7 @@ saying so, rather than waiting out the timeout on a protocol the server does not
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 
 from harness.client import InferenceClient
@@ -41,15 +42,23 @@ class Readiness:
         return "; ".join(f"{NAMES[p]}: {self.seen[p]}" for p in PROTOCOLS if p in self.seen)
 
 
-def probe(client: InferenceClient) -> Readiness:
-    """One round: V1 model readiness, then V2 server and model readiness."""
+def probe(client: InferenceClient, deadline: float | None = None) -> Readiness:
+    """One round: V1 model readiness, then V2 server and model readiness.
+
+    With a ``deadline`` (``time.monotonic()``), no probe waits past it (a server that stalls
+    every answer cannot stretch a readiness wait by three request timeouts).
+    """
+
+    def timeout() -> float | None:
+        return None if deadline is None else max(0.1, min(client.timeout, deadline - time.monotonic()))
+
     ready: list[str] = []
     seen: dict[str, str] = {}
-    v1_ready, seen["v1"] = client.readiness()
+    v1_ready, seen["v1"] = client.readiness(timeout())
     if v1_ready:
         ready.append("v1")
-    health_ready, health_seen = client.probe_ready("/v2/health/ready")
-    v2_ready, model_seen = client.v2_readiness()
+    health_ready, health_seen = client.probe_ready("/v2/health/ready", timeout())
+    v2_ready, model_seen = client.v2_readiness(timeout())
     seen["v2"] = model_seen if v2_ready or health_ready else f"{health_seen}; {model_seen}"
     if v2_ready:
         ready.append("v2")
@@ -76,13 +85,14 @@ def wait_ready(
     if protocol not in ("auto", *PROTOCOLS):
         raise ValueError(f"unknown protocol {protocol!r}")
     last = Readiness((), {})
+    deadline = time.monotonic() + timeout
     what = f"model {client.endpoint.model_name!r} at {client.endpoint.base_url} to answer ready over " + (
         "V1 or V2" if protocol == "auto" else NAMES[protocol]
     )
 
     def once() -> Readiness | None:
         nonlocal last
-        last = probe(client)
+        last = probe(client, deadline)
         if protocol == "auto":
             return last if last.ready else None
         if protocol in last.ready:

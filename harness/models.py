@@ -109,6 +109,7 @@ class Endpoint(_AsDict):
     protocols: tuple[str, ...] = ("v1", "v2")
     description: str = ""
     tls_verify: str | bool = True
+    readiness: str = ""  # what the readiness probes found ("ready over V2; V1 not ... (HTTP 404)")
 
     @property
     def primary_protocol(self) -> str:

@@ -173,7 +173,9 @@ class ValidationRun:
                 return None
             self.endpoint = endpoint
             self.report.set("endpoint", endpoint.as_dict())
-            self.record(CheckResult("deploy.ready", CheckStatus.PASSED, f"{endpoint.model_name} ready at {endpoint.base_url}", round(time.perf_counter() - started, 3)))
+            found = endpoint.readiness or "ready over " + " and ".join(p.upper() for p in endpoint.protocols)
+            message = f"{endpoint.model_name} at {endpoint.base_url}: {found}"
+            self.record(CheckResult("deploy.ready", CheckStatus.PASSED, message, round(time.perf_counter() - started, 3), {"protocols": list(endpoint.protocols)}))
             return endpoint
 
     def verify(self, endpoint: Endpoint) -> None:

@@ -16,6 +16,7 @@ Every secret (cookie, token, header values) is registered for redaction before u
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 from harness.client import InferenceClient
@@ -28,6 +29,7 @@ from harness.targets.base import TargetContext
 from harness.tls import verify_setting
 
 PROBE_TIMEOUT = 5.0
+PROBE_BUDGET_S = 10.0  # all diagnostics probes together: a stalling server cannot hold a failed run
 PROBE_MAX_BYTES = 64 * 1024
 BODY_PREVIEW = 200
 
@@ -92,7 +94,7 @@ class EndpointTarget:
         timeout = max(0.5, min(cfg.request_timeout, cfg.ready_timeout))
         with InferenceClient(endpoint, timeout, max_bytes=cfg.max_response_bytes) as client:
             found = wait_ready(client, cfg.protocol, timeout=cfg.ready_timeout)
-        return dataclasses.replace(endpoint, protocols=found.ready, description=f"{endpoint.description}: {found.summary()}")
+        return dataclasses.replace(endpoint, protocols=found.ready, readiness=found.summary())
 
     def model_artifact(self) -> Path | None:
         artifact = self.ctx.config.model_artifact
@@ -106,9 +108,14 @@ class EndpointTarget:
         name = cfg.model_name
         lines = []
         with InferenceClient(build_endpoint(cfg), PROBE_TIMEOUT, max_bytes=PROBE_MAX_BYTES) as client:
+            deadline = time.monotonic() + PROBE_BUDGET_S
             for path in (f"/v1/models/{name}", "/v2/health/ready", f"/v2/models/{name}", f"/v2/models/{name}/ready"):
+                left = deadline - time.monotonic()
+                if left <= 0.1:
+                    lines.append(f"GET {path} -> not tried: the {PROBE_BUDGET_S:g}s budget of these probes was spent")
+                    continue
                 try:
-                    lines.append(f"GET {path} -> {client.request('GET', path).describe(BODY_PREVIEW)}")
+                    lines.append(f"GET {path} -> {client.request('GET', path, timeout=min(PROBE_TIMEOUT, left)).describe(BODY_PREVIEW)}")
                 except InferenceError as exc:
                     lines.append(f"GET {path} -> {exc}")
         out_dir.mkdir(parents=True, exist_ok=True)

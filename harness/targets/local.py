@@ -109,7 +109,7 @@ def with_protocols(endpoint: Endpoint, cfg: HarnessConfig) -> Endpoint:
 
     with InferenceClient(endpoint, cfg.request_timeout) as client:
         found = wait_ready(client, cfg.protocol, timeout=cfg.ready_timeout)
-    return dataclasses.replace(endpoint, protocols=found.ready)
+    return dataclasses.replace(endpoint, protocols=found.ready, readiness=found.summary())
 
 
 def _pipeline_arguments(package: Path, min_accuracy: float) -> dict[str, float]:
