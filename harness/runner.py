@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness import procs
 from harness.client import InferenceClient, client_for
+from harness.compat import deploy_compat
 from harness.config import HarnessConfig
 from harness.errors import (
     EXIT_FAILED,
@@ -253,12 +254,15 @@ class ValidationRun:
         try:
             self.provision()
             run: PipelineRun | None = None
+            package: Path | None = None
             if self.target.runs_pipelines:
                 package = self.build_pipeline()
                 run = self.run_pipeline(package) if package else None
                 if run is None:
                     self.skip(["pipeline.run"] if package is None else [], "the pipeline did not compile")
             ok_to_deploy = run is not None or not self.target.runs_pipelines
+            if ok_to_deploy:  # train/serve compatibility (harness/compat.py), before the deploy it predicts
+                self.record(deploy_compat(self.target, self.model_artifact(), package))
             endpoint = self.deploy(run) if ok_to_deploy else None
             if endpoint is None:
                 names = ([] if ok_to_deploy else ["deploy.ready"]) + ["predict.golden", "predict.accuracy", "predict.parity", "predict.protocols"]

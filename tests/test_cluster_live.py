@@ -12,11 +12,11 @@ pytestmark = pytest.mark.cluster
 
 
 def test_kubeflow_namespaces_are_servable(kubeflow: Kubectl) -> None:  # noqa: F811
-    from harness.cluster.readiness import wait_pods_stable
+    from harness.cluster.readiness import wait_workloads_ready
 
     for ns in (KSERVE_NS, KFP_NS):
-        statuses = wait_pods_stable(kubeflow, ns, timeout=300, interval=5, stable_polls=2)
-        assert statuses, f"no pods in {ns}"
+        statuses = wait_workloads_ready(kubeflow, ns, timeout=300, interval=5, stable_polls=2)
+        assert statuses, f"no Deployments or StatefulSets in {ns}"
 
 
 def test_kfp_api_answers(kubeflow: Kubectl, tmp_path_factory: pytest.TempPathFactory) -> None:  # noqa: F811

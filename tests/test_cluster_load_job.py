@@ -23,7 +23,7 @@ from harness.config import load_config
 from harness.errors import ConfigError, InfrastructureError, WaitTimeout
 from harness.load.plan import LOCUSTFILE
 from harness.models import Endpoint
-from tests.cluster_fakes import FakeRunner, check_golden, fail, ok
+from tests.cluster_fakes import FakeRunner, check_golden, fail, isvc, k8s_list, ok, pod, serialize
 
 K8S = "1.34"
 NS = "mlh-1"
@@ -77,20 +77,31 @@ def emitted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 
 def job_json(condition: str | None, active: int = 1) -> str:
-    conditions = [{"type": condition, "status": "True", "reason": "BackoffLimitExceeded" if condition == "Failed" else None}]
-    status = {"conditions": conditions, "succeeded": 1} if condition else {"active": active}
-    return json.dumps({"status": status})
+    """``kubectl get job -o json``: a batch/v1 Job whose status the Job controller filled (a
+    Complete or Failed condition, the latter with the reason the Job docs name for a
+    backoffLimit of 0; else active pods), built with the Kubernetes models."""
+    from kubernetes import client as k8s
+
+    reasons = {"Complete": None, "Failed": "BackoffLimitExceeded"}
+    if condition:
+        status = k8s.V1JobStatus(conditions=[k8s.V1JobCondition(type=condition, status="True", reason=reasons[condition])],
+                                 succeeded=1 if condition == "Complete" else None, failed=1 if condition == "Failed" else None)
+    else:
+        status = k8s.V1JobStatus(active=active)
+    job = k8s.V1Job(api_version="batch/v1", kind="Job", metadata=k8s.V1ObjectMeta(name="mlh-load-master", namespace=NS),
+                    status=status)
+    return json.dumps(serialize(job))
 
 
 def fake(pod_logs: dict[str, str], master: str | None = "Complete") -> FakeRunner:
-    items = {"items": [{"metadata": {"name": p}} for p in pod_logs]}
+    items = k8s_list(*(pod(p, NS, "Succeeded", ready=False, terminated="Completed", restart_policy="Never") for p in pod_logs))
     rules: list = [
         (("get", "job", "mlh-load-master"), ok(job_json(master))),
         (("get", "job", "mlh-load-worker"), ok(job_json("Complete"))),
-        (("get", "pods", "-l"), ok(json.dumps(items))),
-        (("get", "pods", "-o", "json"), ok(json.dumps(items))),
+        (("get", "pods", "-l"), ok(items)),
+        (("get", "pods", "-o", "json"), ok(items)),
     ]
-    rules += [(("logs", pod), ok(text)) for pod, text in pod_logs.items()]
+    rules += [(("logs", pod_name), ok(text)) for pod_name, text in pod_logs.items()]
     return FakeRunner(rules)
 
 
@@ -262,7 +273,7 @@ def test_cluster_target_uses_the_isvc_address_or_the_predictor_service(tmp_path:
     from harness.targets.cluster import KindTarget
 
     cfg = config(namespace=NS)
-    address = json.dumps({"status": {"address": {"url": "http://sklearn-iris-predictor.mlh-1.svc.cluster.local/"}}})
+    address = json.dumps(isvc("sklearn-iris", NS, ready=True))
     target = KindTarget(TargetContext(cfg, tmp_path), FakeRunner([(("get", "inferenceservice"), ok(address))]), state_root=tmp_path)
     assert target.in_cluster_url("sklearn-iris") == URL
     bare = KindTarget(TargetContext(cfg, tmp_path), FakeRunner([(("get", "inferenceservice"), fail())]), state_root=tmp_path)

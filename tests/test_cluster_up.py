@@ -13,9 +13,9 @@ from harness.cluster.session import ClusterSession
 from harness.cluster.versions import resolve
 from harness.config import load_config
 from harness.errors import EXIT_INFRA, InfrastructureError, ToolMissingError
-from tests.cluster_fakes import FakeRunner, check_golden, fail, ok, pods_json
+from tests.cluster_fakes import FakeRunner, check_golden, deployment, fail, k8s_list, ok
 
-READY = pods_json(("a", "Running", True, None), ("b", "Succeeded", False, None))
+READY = k8s_list(deployment("a", "x"), deployment("b", "x", replicas=2, ready=2))
 
 
 def fresh_cluster(target: str) -> FakeRunner:
@@ -24,7 +24,7 @@ def fresh_cluster(target: str) -> FakeRunner:
         (("kind", "get", "clusters"), ok("other\n")),
         (("minikube", "profile", "list"), fail("no profiles")),
         (("get", "configmap", "mlharness-install"), fail()),
-        (("get", "pods"), ok(READY)),
+        (("get", "deployments,statefulsets"), ok(READY)),
     ])
 
 
@@ -35,7 +35,7 @@ def existing_cluster(target: str) -> FakeRunner:
         (("kind", "get", "clusters"), ok("mlharness\n")),
         (("minikube", "profile", "list"), ok(json.dumps({"valid": [{"Name": "mlharness"}]}))),
         (("get", "configmap", "mlharness-install"), ok(marker)),
-        (("get", "pods"), ok(READY)),
+        (("get", "deployments,statefulsets"), ok(READY)),
     ])
 
 

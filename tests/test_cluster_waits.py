@@ -1,67 +1,92 @@
-"""Waits time out with a useful message and leave a diagnostics bundle; KFP runs explain failures."""
+"""Waits time out with a useful message, tolerate objects that do not exist yet, and concern the
+platform only. Fakes: tests/cluster_fakes.py (upstream shapes)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import types
 from pathlib import Path
 
 import pytest
 
 from harness.cluster.commands import CommandResult
 from harness.cluster.install import KubeflowInstaller
-from harness.cluster.kfp_run import KfpPipelineRunner, model_uri_from_pod
 from harness.cluster.kubectl import Kubectl
-from harness.cluster.readiness import wait_isvc_ready, wait_pods_stable
+from harness.cluster.readiness import wait_isvc_ready, wait_workloads_ready
+from harness.cluster.steps import Step, execute
 from harness.cluster.versions import resolve
 from harness.errors import WaitTimeout
-from harness.models import TaskState
-from tests.cluster_fakes import FakeRunner, fail, ok, pods_json
+from tests.cluster_fakes import FakeRunner, deployment, fail, isvc, k8s_list, ok, pod, statefulset
 
-NEVER_READY = pods_json(("ml-pipeline-5f7", "Running", False, "CrashLoopBackOff"), ("mysql-0", "Running", True, None))
+READY_KFP = k8s_list(deployment("ml-pipeline", "kubeflow"), deployment("mysql", "kubeflow"))
+NEVER_READY = k8s_list(deployment("ml-pipeline", "kubeflow", ready=0), deployment("mysql", "kubeflow"))
 
 
 def kubectl(runner: FakeRunner, tmp_path: Path) -> Kubectl:
     return Kubectl(runner, tmp_path / "kubeconfig")
 
 
-def test_pods_that_never_settle_time_out_naming_the_bad_pod(tmp_path: Path) -> None:
-    runner = FakeRunner([(("get", "pods"), ok(NEVER_READY))])
+def test_workloads_that_never_get_ready_time_out_naming_them(tmp_path: Path) -> None:
+    runner = FakeRunner([(("get", "deployments,statefulsets"), ok(NEVER_READY))])
     with pytest.raises(WaitTimeout) as info:
-        wait_pods_stable(kubectl(runner, tmp_path), "kubeflow", timeout=0.2, interval=0.01, stable_polls=2)
+        wait_workloads_ready(kubectl(runner, tmp_path), "kubeflow", timeout=0.2, interval=0.01, stable_polls=2)
     message = str(info.value)
     assert "timed out after 0.2s" in message and "kubeflow" in message
-    assert "ml-pipeline-5f7 Running 0/1 (main: CrashLoopBackOff)" in message and "mysql-0" not in message
+    assert "Deployment/ml-pipeline 0/1 ready" in message and "mysql" not in message
 
 
-def test_changing_statuses_are_not_stable(tmp_path: Path) -> None:
-    one = pods_json(("a", "Running", True, None))
-    two = pods_json(("a", "Running", True, None), ("b", "Pending", False, "ContainerCreating"))
+def test_changing_workloads_are_not_stable(tmp_path: Path) -> None:
+    one = k8s_list(deployment("kserve-controller-manager", "kserve"))
+    two = k8s_list(deployment("kserve-controller-manager", "kserve"),
+                   deployment("llmisvc-controller-manager", "kserve", ready=0, updated=1))
     states = iter([one] * 3 + [two] * 1000)
-    runner = FakeRunner([(("get", "pods"), lambda argv: CommandResult(argv, 0, next(states)))])
-    with pytest.raises(WaitTimeout, match="b Pending 0/1"):
-        wait_pods_stable(kubectl(runner, tmp_path), "kserve", timeout=0.3, interval=0.01, stable_polls=5)
+    runner = FakeRunner([(("get", "deployments,statefulsets"), lambda argv: CommandResult(argv, 0, next(states)))])
+    with pytest.raises(WaitTimeout, match="llmisvc-controller-manager 0/1 ready"):
+        wait_workloads_ready(kubectl(runner, tmp_path), "kserve", timeout=0.3, interval=0.01, stable_polls=5)
+
+
+def test_a_rollout_not_yet_observed_is_not_ready(tmp_path: Path) -> None:
+    rolling = k8s_list(deployment("ml-pipeline", "kubeflow", generation=2, observed=1), statefulset("db", "kubeflow"))
+    runner = FakeRunner([(("get", "deployments,statefulsets"), ok(rolling))])
+    with pytest.raises(WaitTimeout, match="new generation not observed"):
+        wait_workloads_ready(kubectl(runner, tmp_path), "kubeflow", timeout=0.1, interval=0.01, stable_polls=1)
+
+
+def test_reused_cluster_with_failed_pipeline_pods_passes_readiness(tmp_path: Path) -> None:
+    """Issue 10 #3: a Failed or Completed pod of an earlier run (KFP sets no pod GC) stays in
+    kubeflow; readiness looks at the platform's Deployments/StatefulSets, so it passes."""
+    leftovers = k8s_list(pod("iris-7xk2p-system-container-impl-1", "kubeflow", "Failed", ready=False, terminated="Error",
+                             labels={"pipeline/runid": "old"}, restart_policy="Never"),
+                         pod("iris-7xk2p-system-container-driver-2", "kubeflow", "Succeeded", ready=False,
+                             terminated="Completed", labels={"pipeline/runid": "old"}, restart_policy="Never"))
+    runner = FakeRunner([(("get", "deployments,statefulsets"), ok(READY_KFP)), (("get", "pods"), ok(leftovers)),
+                         (("get", "configmap", "mlharness-install"),
+                          ok(json.dumps({"data": {"versions": json.dumps(resolve().as_dict(), sort_keys=True)}})))])
+    installer = KubeflowInstaller(kubectl(runner, tmp_path), resolve(), tmp_path / "diag", interval=0.0, stable_polls=2)
+    assert installer.ensure() is False, "nothing installed at the same versions"
+    assert not any("apply" in argv for argv, _, _ in runner.calls)
+    assert not any(argv[3:5] == ("get", "pods") for argv, _, _ in runner.calls), "run pods are not platform"
 
 
 def test_installer_timeout_writes_diagnostics_and_names_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    crashing = k8s_list(pod("ml-pipeline-5f7", "kubeflow", "Running", ready=False, waiting="CrashLoopBackOff"),
+                        pod("mysql-0", "kubeflow", "Running"))
     runner = FakeRunner([
         (("get", "configmap", "mlharness-install"), fail()),
-        (("get", "pods", "-n", "kubeflow", "-o", "json"), ok(NEVER_READY)),
-        (("get", "pods"), ok(pods_json(("ok", "Running", True, None)))),
+        (("get", "deployments,statefulsets", "-n", "kubeflow"), ok(NEVER_READY)),
+        (("get", "deployments,statefulsets"), ok(k8s_list(deployment("ok", "x")))),
+        (("get", "pods", "-n", "kubeflow", "-o", "json"), ok(crashing)),
         (("logs",), ok("Error: cannot connect to mysql\n")),
         (("describe", "pods"), ok("Events: Back-off restarting failed container\n")),
     ])
     installer = KubeflowInstaller(kubectl(runner, tmp_path), resolve(), tmp_path / "diag", interval=0.01, stable_polls=2)
-    installer_steps = installer.readiness_steps()
-    assert [s.timeout for s in installer_steps] == [600, 300, 900]
+    assert [s.timeout for s in installer.readiness_steps()] == [600, 300, 900]
     import harness.cluster.install as install
 
     monkeypatch.setattr(install, "KFP_STABLE_TIMEOUT", 0.2)
     with pytest.raises(WaitTimeout) as info:
         installer.ensure()
     message = str(info.value)
-    assert "pods in namespace kubeflow" in message and "CrashLoopBackOff" in message
+    assert "Deployments and StatefulSets in namespace kubeflow" in message and "ml-pipeline 0/1" in message
     assert "diagnostics" in message and str(tmp_path / "diag") in message
     diag = tmp_path / "diag"
     for name in ("kubeflow/pods.txt", "kubeflow/events.txt", "kubeflow/describe-pods.txt",
@@ -69,76 +94,50 @@ def test_installer_timeout_writes_diagnostics_and_names_them(tmp_path: Path, mon
         assert (diag / name).is_file(), f"missing {name}"
     assert not (diag / "kubeflow/logs/mysql-0.log").exists(), "ready pods' logs are not collected"
     assert "cannot connect to mysql" in (diag / "kubeflow/logs/ml-pipeline-5f7.log").read_text()
-    previous = [argv for argv, _, _ in runner.calls if "--previous" in argv]
-    assert previous and previous[0][-5:] == ("-n", "kubeflow", "--all-containers", "--prefix", "--previous")
+
+
+NO_MATCH = "error: no matching resources found\n"
+
+
+def test_kubectl_wait_is_repeated_while_the_objects_do_not_exist_yet(tmp_path: Path) -> None:
+    answers = iter([CommandResult((), 1, "", NO_MATCH), CommandResult((), 1, "", NO_MATCH),
+                    CommandResult((), 0, "deployment.apps/kserve-controller-manager condition met\n")])
+    runner = FakeRunner([(("wait",), lambda argv: next(answers))])
+    k = kubectl(runner, tmp_path)
+    step = Step("KServe deployments Available", k.argv("wait", "--for=condition=Available", "deployment", "--all",
+                                                        "-n", "kserve", "--timeout=300s"), 5.0, until_exists=True)
+    execute([step], runner, missing_delay=0.01)
+    assert len(runner.calls) == 3 and "repeated while the objects do not exist yet" in step.render()
+
+
+def test_kubectl_wait_for_objects_that_never_appear_times_out(tmp_path: Path) -> None:
+    runner = FakeRunner([(("wait",), fail(NO_MATCH))])
+    step = Step("cert-manager deployments Available", kubectl(runner, tmp_path).argv("wait", "deployment", "--all"), 0.2,
+                until_exists=True)
+    with pytest.raises(WaitTimeout, match="never appeared: error: no matching resources found"):
+        execute([step], runner, missing_delay=0.05)
+
+
+def test_kubectl_wait_failing_for_another_reason_fails_at_once(tmp_path: Path) -> None:
+    from harness.errors import CommandError
+
+    runner = FakeRunner([(("wait",), fail("error: timed out waiting for the condition on deployments/kserve-controller-manager"))])
+    step = Step("KServe deployments Available", kubectl(runner, tmp_path).argv("wait", "deployment", "--all"), 5.0,
+                until_exists=True)
+    with pytest.raises(CommandError, match="timed out waiting for the condition"):
+        execute([step], runner, missing_delay=0.01)
+    assert len(runner.calls) == 1
 
 
 def test_isvc_not_ready_times_out_with_its_condition(tmp_path: Path) -> None:
-    isvc = {"status": {"conditions": [{"type": "Ready", "status": "False", "reason": "RevisionMissing",
-                                       "message": "storage initializer failed: 403 Forbidden"}]}}
-    runner = FakeRunner([(("get", "inferenceservice"), ok(json.dumps(isvc)))])
-    with pytest.raises(WaitTimeout, match="Ready=False: storage initializer failed: 403 Forbidden"):
+    message = 'admission webhook "pod-policy.example.com" denied the request: identity "my-identity" not found'
+    failing = isvc("sklearn-iris", "mlh-1", ready=False, reason="FailedCreate", message=message)
+    runner = FakeRunner([(("get", "inferenceservice"), ok(json.dumps(failing)))])
+    with pytest.raises(WaitTimeout, match=f"Ready=False: {message}"):
         wait_isvc_ready(kubectl(runner, tmp_path), "sklearn-iris", "mlh-1", timeout=0.1, interval=0.01)
 
 
-def test_model_uri_comes_from_the_executor_input() -> None:
-    executor_input = {"outputs": {"artifacts": {"model": {"artifacts": [{"uri": "minio://mlpipeline/v2/artifacts/iris/run-1/train/model"}]}}}}
-    pod = {"spec": {"containers": [{"name": "main", "command": ["launcher"], "args": ["--executor_input", json.dumps(executor_input)]}]}}
-    assert model_uri_from_pod(pod) == "minio://mlpipeline/v2/artifacts/iris/run-1/train/model"
-    assert model_uri_from_pod({"spec": {"containers": [{"args": ["{not json"]}]}}) is None
-
-
-class FakeKfp:
-    """kfp.Client stand-in whose run never finishes: the train task failed, evaluate is running."""
-
-    def __init__(self, finish: bool) -> None:
-        self.finish = finish
-
-    def create_experiment(self, name: str, namespace: str | None = None) -> None:
-        self.experiment = name
-
-    def create_run_from_pipeline_package(self, path: str, **kwargs: object) -> types.SimpleNamespace:
-        return types.SimpleNamespace(run_id="run-42")
-
-    def _run(self) -> types.SimpleNamespace:
-        t0 = dt.datetime(2026, 1, 1)
-        task = lambda name, state, pod: types.SimpleNamespace(  # noqa: E731
-            display_name=name, state=state, pod_name=pod, start_time=t0, end_time=t0 + dt.timedelta(seconds=3))
-        details = [task("load", "SUCCEEDED", "iris-load-1"), task("train", "FAILED", "iris-train-1"),
-                   task("train-driver", "SUCCEEDED", "iris-train-driver")]
-        return types.SimpleNamespace(state="FAILED", run_details=types.SimpleNamespace(task_details=details))
-
-    def wait_for_run_completion(self, run_id: str, timeout: int) -> types.SimpleNamespace:
-        if not self.finish:
-            raise TimeoutError("Run timeout")
-        return self._run()
-
-    def get_run(self, run_id: str) -> types.SimpleNamespace:
-        return self._run()
-
-
-@pytest.fixture
-def package(tmp_path: Path) -> Path:
-    path = tmp_path / "pipeline.yaml"
-    path.write_text("pipelineInfo: {name: iris}\nroot:\n  dag:\n    tasks: {load: {}, print-head: {}, train: {}, evaluate: {}}\n")
-    return path
-
-
-def test_kfp_timeout_is_explained_with_tasks_and_logs(tmp_path: Path, package: Path) -> None:
-    runner = FakeRunner([(("logs", "iris-train-1"), ok("ValueError: accuracy 0.31 is below the threshold\n"))])
-    kfp_runner = KfpPipelineRunner(FakeKfp(finish=False), kubectl(runner, tmp_path), tmp_path)
-    with pytest.raises(WaitTimeout) as info:
-        kfp_runner.run(package, experiment="mlharness", arguments={}, timeout=5, run_name="r")
-    message = str(info.value)
-    assert "KFP run run-42" in message and "train=failed" in message and "print-head=skipped" in message
-    assert "below the threshold" in (tmp_path / "pipeline-logs" / "train.log").read_text()
-
-
-def test_kfp_failure_names_the_failing_task_and_its_log(tmp_path: Path, package: Path) -> None:
-    runner = FakeRunner([(("logs", "iris-train-1"), ok("Traceback ...\n"))])
-    run = KfpPipelineRunner(FakeKfp(finish=True), kubectl(runner, tmp_path), tmp_path).run(
-        package, experiment="mlharness", arguments={}, timeout=5, run_name="r")
-    assert not run.succeeded and run.model_uri is None
-    assert run.task("train").state is TaskState.FAILED and run.task("load").state is TaskState.SUCCEEDED
-    assert "failing task train" in run.message and run.task("train").log_path
-    assert [t.name for t in run.tasks] == ["load", "print-head", "train", "evaluate"]
+def test_isvc_ready_returns_the_object(tmp_path: Path) -> None:
+    runner = FakeRunner([(("get", "inferenceservice"), ok(json.dumps(isvc("sklearn-iris", "mlh-1", ready=True))))])
+    obj = wait_isvc_ready(kubectl(runner, tmp_path), "sklearn-iris", "mlh-1", timeout=1, interval=0.01)
+    assert obj["status"]["address"]["url"] == "http://sklearn-iris-predictor.mlh-1.svc.cluster.local"

@@ -107,7 +107,9 @@ def test_cli_run_local_end_to_end(tmp_path: Path) -> None:
     report = load_report(tmp_path)
     assert report["status"] == "passed"
     names = [c["name"] for c in report["checks"]]
-    assert names[:8] == ["pipeline.compile", "pipeline.lint", "pipeline.run", "deploy.ready", "predict.golden", "predict.accuracy", "predict.parity", "predict.protocols"]
+    assert names[:9] == ["pipeline.compile", "pipeline.lint", "pipeline.run", "deploy.compat", "deploy.ready", "predict.golden", "predict.accuracy", "predict.parity", "predict.protocols"]
+    compat = next(c for c in report["checks"] if c["name"] == "deploy.compat")
+    assert compat["status"] == "passed", compat  # trained and served by this interpreter's scikit-learn
     assert "mlharness PASSED on local" in proc.stdout
 
 

@@ -92,26 +92,39 @@ def _write_state(provider: ClusterProvider) -> None:
     path.write_text(json.dumps({"created_by": "mlharness", "target": provider.target, "name": provider.name, "created_at": stamp}, indent=2))
 
 
+def tools_step(provider: ClusterProvider) -> Step:
+    """The first step of every plan: the tools the provider needs are on PATH."""
+    return Step(f"needs on PATH: {', '.join(provider.tools)}", label="check", timeout=0)
+
+
 def ensure_cluster(
-    provider: ClusterProvider, runner: CommandRunner, progress: Callable[[str], None] = lambda _m: None
+    provider: ClusterProvider,
+    runner: CommandRunner,
+    progress: Callable[[str], None] = lambda _m: None,
+    on_step: Callable[[Step], None] = lambda _s: None,
 ) -> ClusterHandle:
     """Reuse the named cluster if it exists, else create it (if the provider can).
 
+    Args:
+        on_step: called with each plan step as it runs (the trace a test compares with the plan).
     Raises:
         ToolMissingError: a tool the provider needs is not installed (exit 3).
         InfrastructureError: the cluster cannot be created or reached.
     """
+    on_step(tools_step(provider))
     require_tools(runner, provider.tools)
     if provider.can_create:
         provider.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
+    for step in provider.probe_steps():
+        on_step(step)
     if provider.exists(runner):
         progress(f"reusing {provider.target} cluster {provider.name}")
-        execute(provider.reuse_steps(), runner, progress)
+        execute(provider.reuse_steps(), runner, progress, on_step=on_step)
         return ClusterHandle(provider.target, provider.name, provider.kubeconfig, created=False)
     if not provider.can_create:
         raise InfrastructureError(f"cannot reach the cluster of {provider.kubeconfig}; check the file and its current context")
     progress(f"creating {provider.target} cluster {provider.name}")
-    execute(provider.create_steps(), runner, progress)
+    execute(provider.create_steps(), runner, progress, on_step=on_step)
     _write_state(provider)
     return ClusterHandle(provider.target, provider.name, provider.kubeconfig, created=True)
 

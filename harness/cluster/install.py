@@ -1,14 +1,16 @@
-"""Install cert-manager, KServe (RawDeployment, no Knative/Istio) and KFP standalone; wait until servable.
+"""Install cert-manager, KServe (raw Deployments, no Knative/Istio) and KFP standalone; wait until servable.
 
-Each command below names the upstream file it comes from. Versions come from
-:mod:`harness.cluster.versions`. The install is idempotent: ``kubectl apply`` is, and a
-``mlharness-install`` ConfigMap records the versions installed, so a second ``up`` at the
-same versions skips straight to the readiness checks. Any failure leaves a diagnostics
+Each command below names the upstream file it comes from. Versions and what each release
+needs come from :mod:`harness.cluster.versions`. The install is idempotent: ``kubectl apply``
+is, and a ``mlharness-install`` ConfigMap records the versions installed, so a second ``up``
+at the same versions skips straight to the readiness checks. The marker is written only
+after readiness passed, in the plan as in execution. Any failure leaves a diagnostics
 bundle (pods, events, describe, logs incl. previous containers) in ``diag_dir``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 from harness.cluster import diagnostics
 from harness.cluster.commands import CommandRunner
 from harness.cluster.kubectl import Kubectl, to_yaml
-from harness.cluster.readiness import wait_pods_stable
+from harness.cluster.readiness import wait_workloads_ready
 from harness.cluster.steps import Step, execute
 from harness.cluster.versions import Versions
 from harness.errors import CommandError, InfrastructureError, WaitTimeout
@@ -28,36 +30,45 @@ KFP_NS = "kubeflow"
 NAMESPACES = (CERT_MANAGER_NS, KSERVE_NS, KFP_NS)
 MARKER = "mlharness-install"
 MARKER_NS = "default"
+MANAGED = {"app.kubernetes.io/managed-by": "mlharness"}
 
 # Readiness budgets (seconds).
 CERT_MANAGER_TIMEOUT = 600  # kserve hack/quick_install.sh: wait deployment/cert-manager-webhook --timeout=600s
-KSERVE_CONTROLLER_TIMEOUT = 300  # kserve hack/quick_install.sh: wait pod -l control-plane=kserve-controller-manager --timeout=300s
+KSERVE_CONTROLLER_TIMEOUT = 300  # kserve hack/quick_install.sh: wait for the controller --timeout=300s
 KSERVE_STABLE_TIMEOUT = 300
 KFP_CRD_TIMEOUT = 60  # KFP install docs: kubectl wait --for condition=established --timeout=60s crd/applications.app.k8s.io
 KFP_STABLE_TIMEOUT = 900  # KFP CI wait_for_pods.py polls 10 s, 5 stable polls; first pulls of KFP images are slow
 
 
 def cert_manager_url(v: Versions) -> str:
-    # cert-manager's static install manifest, as in kserve hack/quick_install.sh (v0.10) and cert-manager's docs.
+    # cert-manager's static install manifest (a release asset of cert-manager/cert-manager, as in
+    # kserve hack/quick_install.sh and cert-manager's docs).
     return f"https://github.com/cert-manager/cert-manager/releases/download/{v.cert_manager}/cert-manager.yaml"
 
 
 def kserve_urls(v: Versions) -> tuple[str, str]:
-    # kserve/website docs/admin-guide/kubernetes-deployment.md ("Ingress with YAML"): --server-side is
-    # required because the InferenceService CRD is large (kserve#3487).
+    # Release assets: kserve/kserve hack/release/publish-release.sh uploads install/<tag>/*, made by
+    # hack/release/generate-install.sh (kserve.yaml = config/overlays/all: CRDs, controllers,
+    # webhooks, the inferenceservice-config ConfigMap; kserve-cluster-resources.yaml =
+    # config/clusterresources: the ClusterServingRuntimes). --server-side: the CRDs are too large
+    # for a client-side apply's last-applied annotation (kserve/website kubernetes-deployment.md).
     base = f"https://github.com/kserve/kserve/releases/download/{v.kserve}"
     return f"{base}/kserve.yaml", f"{base}/kserve-cluster-resources.yaml"
 
 
 def kfp_kustomizations(v: Versions) -> tuple[str, str]:
-    # kubeflow/website .../pipelines/operator-guides/installation (and UPSTREAM.md): cluster-scoped
-    # resources, wait for the Application CRD, then env/platform-agnostic.
+    # kubeflow/pipelines manifests/kustomize at the backend tag (both paths exist at 2.14.x-2.17.0);
+    # order as in KFP's standalone install docs: cluster-scoped resources, wait for the
+    # Application CRD, then env/platform-agnostic.
     base = "github.com/kubeflow/pipelines/manifests/kustomize"
     return f"{base}/cluster-scoped-resources?ref={v.kfp}", f"{base}/env/platform-agnostic?ref={v.kfp}"
 
 
-# kserve/website docs/admin-guide/kubernetes-deployment.md: switch the default deployment mode.
-RAW_DEPLOYMENT_PATCH = json.dumps({"data": {"deploy": json.dumps({"defaultDeploymentMode": "RawDeployment"})}})
+def deployment_mode_patch(v: Versions) -> str:
+    """The ``inferenceservice-config`` patch making raw Deployments the default (kserve/website
+    kubernetes-deployment.md; config/configmap/inferenceservice.yaml ships ``Serverless``)."""
+    mode = v.kserve_release.deployment_mode
+    return json.dumps({"data": {"deploy": json.dumps({"defaultDeploymentMode": mode})}})
 
 
 def marker_manifest(v: Versions) -> dict[str, Any]:
@@ -65,9 +76,14 @@ def marker_manifest(v: Versions) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": MARKER, "namespace": MARKER_NS, "labels": {"app.kubernetes.io/managed-by": "mlharness"}},
+        "metadata": {"name": MARKER, "namespace": MARKER_NS, "labels": dict(MANAGED)},
         "data": {"versions": json.dumps(v.as_dict(), sort_keys=True)},
     }
+
+
+def kserve_namespace() -> dict[str, Any]:
+    """The ``kserve`` Namespace that ``kserve.yaml`` carries no more from v0.17.0 on."""
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": KSERVE_NS, "labels": dict(MANAGED)}}
 
 
 class KubeflowInstaller:
@@ -93,14 +109,19 @@ class KubeflowInstaller:
     # --- plan ------------------------------------------------------------------------------
     def _stable(self, namespace: str, timeout: float) -> Step:
         def wait(_runner: CommandRunner) -> None:
-            wait_pods_stable(self.kubectl, namespace, timeout=timeout, interval=self.interval, stable_polls=self.stable_polls)
+            wait_workloads_ready(self.kubectl, namespace, timeout=timeout, interval=self.interval,
+                                 stable_polls=self.stable_polls)
 
         return Step(
-            f"all pods in {namespace} Running and ready, statuses unchanged over {self.stable_polls} polls "
+            f"every Deployment and StatefulSet in {namespace} ready, unchanged over {self.stable_polls} polls "
             f"{self.interval:g}s apart",
             timeout=timeout,
             wait=wait,
         )
+
+    def _available(self, what: str, namespace: str, timeout: int) -> Step:
+        return Step(what, self.kubectl.argv("wait", "--for=condition=Available", "deployment", "--all", "-n", namespace,
+                                            f"--timeout={timeout}s"), timeout + 30.0, until_exists=True)
 
     def probe_steps(self) -> list[Step]:
         return [Step(f"read the {MARKER} ConfigMap (versions installed before)",
@@ -111,25 +132,26 @@ class KubeflowInstaller:
         k, v = self.kubectl, self.v
         kserve_yaml, kserve_resources = kserve_urls(v)
         kfp_cluster, kfp_env = kfp_kustomizations(v)
+        kserve_ns = [] if v.kserve_release.creates_namespace else [
+            Step(f"create namespace {KSERVE_NS} (KServe {v.kserve}'s kserve.yaml has no Namespace)",
+                 k.argv("apply", "-f", "-"), 60.0, stdin=to_yaml([kserve_namespace()]), stdin_name="kserve-namespace.yaml")]
         return [
             Step(f"install cert-manager {v.cert_manager}", k.argv("apply", "-f", cert_manager_url(v)), 300.0),
-            Step(f"cert-manager {v.cert_manager} deployments Available",
-                 k.argv("wait", "--for=condition=Available", "deployment", "--all", "-n", CERT_MANAGER_NS,
-                        f"--timeout={CERT_MANAGER_TIMEOUT}s"), CERT_MANAGER_TIMEOUT + 30.0),
-            Step(f"install KServe {v.kserve} (CRDs and controller)", k.argv("apply", "--server-side", "-f", kserve_yaml), 300.0,
-                 retries=2),
-            Step("KServe controller pod Ready",
-                 k.argv("wait", "--for=condition=Ready", "pod", "-l", "control-plane=kserve-controller-manager",
-                        "-n", KSERVE_NS, f"--timeout={KSERVE_CONTROLLER_TIMEOUT}s"), KSERVE_CONTROLLER_TIMEOUT + 30.0),
+            self._available(f"cert-manager {v.cert_manager} deployments Available", CERT_MANAGER_NS, CERT_MANAGER_TIMEOUT),
+            *kserve_ns,
+            Step(f"install KServe {v.kserve} (CRDs, controllers, webhooks)", k.argv("apply", "--server-side", "-f", kserve_yaml),
+                 300.0, retries=2),
+            self._available(f"KServe {v.kserve} controller deployments Available (their webhooks admit what follows)",
+                            KSERVE_NS, KSERVE_CONTROLLER_TIMEOUT),
             Step(f"install KServe {v.kserve} ClusterServingRuntimes",
                  k.argv("apply", "--server-side", "-f", kserve_resources), 300.0, retries=3),
-            Step("KServe default deployment mode RawDeployment (no Knative, no Istio)",
+            Step(f"KServe default deployment mode {v.kserve_release.deployment_mode} (no Knative, no Istio)",
                  k.argv("patch", "configmap/inferenceservice-config", "-n", KSERVE_NS, "--type=strategic",
-                        "-p", RAW_DEPLOYMENT_PATCH), 60.0),
+                        "-p", deployment_mode_patch(v)), 60.0),
             Step(f"install KFP {v.kfp} cluster-scoped resources", k.argv("apply", "-k", kfp_cluster), 300.0, retries=1),
             Step("KFP Application CRD established",
                  k.argv("wait", "--for", "condition=established", f"--timeout={KFP_CRD_TIMEOUT}s",
-                        "crd/applications.app.k8s.io"), KFP_CRD_TIMEOUT + 30.0),
+                        "crd/applications.app.k8s.io"), KFP_CRD_TIMEOUT + 30.0, until_exists=True),
             Step(f"install KFP {v.kfp} standalone (env/platform-agnostic)", k.argv("apply", "-k", kfp_env), 600.0, retries=1),
         ]
 
@@ -141,14 +163,16 @@ class KubeflowInstaller:
     def marker_steps(self) -> list[Step]:
         return [Step(f"record the installed versions in ConfigMap {MARKER_NS}/{MARKER}",
                      self.kubectl.argv("apply", "-f", "-"), 60.0, stdin=to_yaml([marker_manifest(self.v)]),
-                     stdin_name=f"{MARKER}.yaml")]
+                     stdin_name=f"{MARKER}.yaml", when="after an install")]
 
     def plan(self) -> list[tuple[str, list[Step]]]:
-        """The whole plan by phase, for ``--dry-run``."""
+        """The whole plan by phase, in the order :meth:`ensure` runs it."""
+        install = [dataclasses.replace(s, when=s.when or "unless installed at these versions") for s in self.install_steps()]
         return [
             ("kubeflow: check what is installed", self.probe_steps()),
-            ("kubeflow: install (skipped when the marker shows the same versions)", self.install_steps() + self.marker_steps()),
+            ("kubeflow: install (skipped when the marker shows the same versions)", install),
             ("kubeflow: readiness", self.readiness_steps()),
+            ("kubeflow: record the install (after readiness, only when something was installed)", self.marker_steps()),
         ]
 
     # --- run -------------------------------------------------------------------------------
@@ -163,22 +187,29 @@ class KubeflowInstaller:
             return None
         return data if isinstance(data, dict) else None
 
-    def ensure(self, progress: Callable[[str], None] = lambda _m: None) -> bool:
+    def ensure(self, progress: Callable[[str], None] = lambda _m: None,
+               on_step: Callable[[Step], None] = lambda _s: None) -> bool:
         """Install what is missing and wait until servable; True if it installed anything.
 
+        Args:
+            on_step: called with each plan step as it runs (the trace a test compares with :meth:`plan`).
         Raises:
             WaitTimeout / CommandError: with the diagnostics directory named in the message.
         """
         runner = self.kubectl.runner
+        plan = dict(self.plan())
         try:
+            for step in self.probe_steps():
+                on_step(step)
             installed = self.installed_versions() == self.v.as_dict()
             if installed:
                 progress("Kubeflow already installed at these versions: checking readiness")
             else:
-                execute(self.install_steps(), runner, progress)
-            execute(self.readiness_steps(), runner, progress)
+                execute(plan["kubeflow: install (skipped when the marker shows the same versions)"], runner, progress,
+                        on_step=on_step)
+            execute(self.readiness_steps(), runner, progress, on_step=on_step)
             if not installed:
-                execute(self.marker_steps(), runner, progress)
+                execute(self.marker_steps(), runner, progress, on_step=on_step)
             return not installed
         except (WaitTimeout, CommandError) as exc:
             files = diagnostics.collect(self.kubectl, NAMESPACES, self.diag_dir)

@@ -1,16 +1,16 @@
 """Run a compiled pipeline on Kubeflow Pipelines with ``kfp.Client`` and explain failures.
 
 The client's own ``wait_for_run_completion`` raises a bare ``TimeoutError`` (UPSTREAM.md):
-here a timeout or a failed task ends with each task's state and the logs of the failing
-task's pod in the report directory. The model artifact's URI is read from the ``train``
-task's pod: KFP v2 hands the executor its input (output artifact URIs included) as the
-``--executor_input`` JSON argument; the pod log is the fallback.
+here a timeout or a failed task ends with each task's state and the log of the failing
+task's pod in the report directory. Task states come from the run API (``run_details``,
+whose fields are those ``toApiPipelineTaskDetail`` sets in kubeflow/pipelines
+backend/src/apiserver/server/api_converter.go); pods and the model URI come from the pods
+labelled with the run id (:mod:`harness.cluster.kfp_pods`), since the API names no pod.
+Runs are submitted with caching off: a cached ``train`` has no executor pod to read from.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,16 +18,18 @@ from typing import Any
 
 import yaml
 
+from harness.cluster.kfp_pods import MAIN_CONTAINER, RunPods
 from harness.cluster.kubectl import Kubectl
 from harness.errors import HarnessError, PipelineError, WaitTimeout
 from harness.models import PipelineRun, TaskRun, TaskState
 from harness.redact import redact
 
 MODEL_OUTPUT = "model"
+MODEL_TASK = "train"
 KFP_NAMESPACE = "kubeflow"
+# RuntimeState of backend/api/v2beta1/run.proto (no CACHED state exists in the v2beta1 API).
 _STATES = {"SUCCEEDED": TaskState.SUCCEEDED, "FAILED": TaskState.FAILED, "SKIPPED": TaskState.SKIPPED,
-           "CANCELED": TaskState.FAILED, "CACHED": TaskState.SUCCEEDED}
-_URI = re.compile(r"((?:minio|s3)://[^\s\"']+/" + MODEL_OUTPUT + r")\b")
+           "CANCELED": TaskState.FAILED, "CANCELING": TaskState.FAILED}
 
 
 def planned_tasks(package: Path) -> list[str]:
@@ -36,48 +38,36 @@ def planned_tasks(package: Path) -> list[str]:
     return list(spec.get("root", {}).get("dag", {}).get("tasks", {}))
 
 
-def model_uri_from_pod(pod: Mapping[str, Any], output: str = MODEL_OUTPUT) -> str | None:
-    """The URI of output artifact ``output`` in the pod's ``--executor_input`` JSON, if any."""
-    for container in pod.get("spec", {}).get("containers", []):
-        for arg in list(container.get("command", [])) + list(container.get("args", [])):
-            text = str(arg).strip()
-            if not text.startswith("{") or "outputs" not in text:
-                continue
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError:
-                continue
-            artifacts = data.get("outputs", {}).get("artifacts", {}).get(output, {}).get("artifacts", [])
-            if artifacts and artifacts[0].get("uri"):
-                return str(artifacts[0]["uri"])
-    return None
+def task_runs(run: Any, planned: list[str]) -> list[TaskRun]:
+    """A TaskRun per planned task from a ``V2beta1Run``'s ``run_details.task_details``.
 
-
-def task_runs(run: Any, planned: list[str]) -> list[tuple[TaskRun, str | None]]:
-    """(TaskRun, pod name) per planned task from a ``V2beta1Run``'s ``run_details``."""
+    A planned task's detail is the one whose ``display_name`` is the task name (the Argo DAG
+    task of that name; its driver is ``<task>-driver``, its pod ``executor``:
+    backend/src/v2/compiler/argocompiler/dag.go, container.go). A task with no detail was skipped.
+    """
     details = getattr(getattr(run, "run_details", None), "task_details", None) or []
     by_name: dict[str, Any] = {}
     for task in details:
         name = getattr(task, "display_name", None)
-        if name in planned and (getattr(task, "pod_name", None) or name not in by_name):
+        if name in planned and name not in by_name:
             by_name[name] = task
-    out: list[tuple[TaskRun, str | None]] = []
+    out: list[TaskRun] = []
     for name in planned:
         task = by_name.get(name)
         state = _STATES.get(str(getattr(task, "state", "") or "").upper(), TaskState.UNKNOWN) if task else TaskState.SKIPPED
         duration = None
         if task is not None and getattr(task, "start_time", None) and getattr(task, "end_time", None):
             duration = round((task.end_time - task.start_time).total_seconds(), 3)
-        out.append((TaskRun(name=name, state=state, duration_s=duration), getattr(task, "pod_name", None) if task else None))
+        out.append(TaskRun(name=name, state=state, duration_s=duration))
     return out
 
 
 class KfpPipelineRunner:
-    """Submits a package to KFP and waits for it.
+    """Submits a package to KFP (caching off) and waits for it.
 
     Args:
         client: a ``kfp.Client`` (with the run's auth).
-        kubectl: kubectl of the cluster, to read task pods.
+        kubectl: kubectl of the cluster, to read the run's pods.
         work_dir: the report directory (task logs go to ``pipeline-logs/``).
         namespace: the KFP user namespace (multi-user Kubeflow), or None for standalone.
     """
@@ -93,38 +83,27 @@ class KfpPipelineRunner:
         path = self.work_dir / "pipeline-logs" / f"{task}.log"
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            result = self.kubectl.run("logs", pod, "-n", self.pod_namespace, "--all-containers", "--prefix", timeout=60, check=False)
+            result = self.kubectl.run("logs", pod, "-n", self.pod_namespace, "-c", MAIN_CONTAINER, timeout=60, check=False)
             text = result.stdout + result.stderr
         except HarnessError as exc:
             text = f"could not read the logs of pod {pod}: {exc}"
-        path.write_text(redact(text))
+        path.write_text(redact(f"# kubectl logs {pod} -c {MAIN_CONTAINER} -n {self.pod_namespace}\n{text}"))
         return path
 
-    def _model_uri(self, pod: str | None) -> str | None:
-        if not pod:
-            return None
-        try:
-            uri = model_uri_from_pod(self.kubectl.get_json("pod", pod, "-n", self.pod_namespace))
-            if uri:
-                return uri
-            logs = self.kubectl.run("logs", pod, "-n", self.pod_namespace, "--all-containers", timeout=60, check=False).stdout
-        except HarnessError:
-            return None
-        match = _URI.search(logs)
-        return match.group(1) if match else None
-
     def run(self, package: Path, *, experiment: str, arguments: Mapping[str, Any], timeout: float, run_name: str) -> PipelineRun:
-        """Run ``package`` and wait at most ``timeout`` seconds.
+        """Run ``package`` with caching off and wait at most ``timeout`` seconds.
 
         Raises:
             WaitTimeout: the run did not finish; tasks so far and logs are in the message.
         """
+        text = package.read_text()
         planned = planned_tasks(package)
         started = time.monotonic()
         try:
             self.client.create_experiment(experiment, namespace=self.namespace)
             result = self.client.create_run_from_pipeline_package(
-                str(package), arguments=dict(arguments), run_name=run_name, experiment_name=experiment, namespace=self.namespace
+                str(package), arguments=dict(arguments), run_name=run_name, experiment_name=experiment,
+                namespace=self.namespace, enable_caching=False,
             )
         except Exception as exc:  # kfp raises ApiException, MaxRetryError...: all mean "cannot submit"
             raise PipelineError(f"KFP did not accept the run: {redact(str(exc))[:500]}") from exc
@@ -135,28 +114,36 @@ class KfpPipelineRunner:
         except TimeoutError:
             timed_out = True
             run = self.client.get_run(run_id)
-        tasks = task_runs(run, planned)
+        pods = RunPods(self.kubectl, self.pod_namespace, run_id, text)
         final: list[TaskRun] = []
-        model_uri = None
-        for task, pod in tasks:
+        model_uri, model_error = None, ""
+        for task in task_runs(run, planned):
             log = None
-            if pod and (task.state is not TaskState.SUCCEEDED or timed_out):
-                log = str(self._pod_logs(task.name, pod))
-            if task.name == "train" and task.state is TaskState.SUCCEEDED:
-                model_uri = self._model_uri(pod)
-            final.append(TaskRun(task.name, task.state, {MODEL_OUTPUT: model_uri} if task.name == "train" and model_uri else {},
-                                 {}, task.duration_s, log))
+            if task.state is TaskState.FAILED or (timed_out and task.state is not TaskState.SUCCEEDED):
+                pod = pods.log_pod(task.name)
+                log = str(self._pod_logs(task.name, pod)) if pod else None
+            artifacts: dict[str, str] = {}
+            if task.name == MODEL_TASK and task.state is TaskState.SUCCEEDED:
+                try:
+                    model_uri = pods.output_uri(MODEL_TASK, MODEL_OUTPUT)
+                    artifacts[MODEL_OUTPUT] = model_uri
+                except PipelineError as exc:
+                    model_error = str(exc)
+            final.append(TaskRun(task.name, task.state, artifacts, {}, task.duration_s, log))
         states = ", ".join(f"{t.name}={t.state.value}" for t in final)
         if timed_out:
             logs = [t.log_path for t in final if t.log_path]
             raise WaitTimeout(f"KFP run {run_id}", timeout, f"tasks: {states}" + (f"; logs: {', '.join(logs)}" if logs else ""))
         state = str(getattr(run, "state", "")).upper()
         failed = [t for t in final if t.state is TaskState.FAILED]
-        message = "" if state == "SUCCEEDED" else (
-            f"run ended {state or 'UNKNOWN'}" + (f"; failing task {failed[0].name}, log {failed[0].log_path}" if failed else "")
-        )
+        if state == "SUCCEEDED":
+            message = model_error
+        else:
+            message = f"run ended {state or 'UNKNOWN'}" + (
+                f"; failing task {failed[0].name}" + (f", log {failed[0].log_path}" if failed[0].log_path else ", no pod found")
+                if failed else "")
         return PipelineRun(
-            pipeline_name=yaml.safe_load(package.read_text()).get("pipelineInfo", {}).get("name", "pipeline"),
+            pipeline_name=yaml.safe_load(text).get("pipelineInfo", {}).get("name", "pipeline"),
             run_id=run_id,
             succeeded=state == "SUCCEEDED",
             tasks=tuple(final),

@@ -54,7 +54,8 @@ class KindProvider:
 
     def create_steps(self) -> list[Step]:
         return [
-            Step(f"write the kind config to {self.config_path}", timeout=1.0, wait=self._write_config, label="write"),
+            Step(f"write the kind config to {self.config_path}", timeout=1.0, wait=self._write_config, label="write",
+                 when="if absent"),
             Step(
                 f"create kind cluster {self.name} (node {self.versions.kind_node})",
                 (

@@ -19,14 +19,15 @@ import shlex
 from typing import Any
 
 MANAGED = {"app.kubernetes.io/managed-by": "mlharness"}
-# KFP's object store, as its manifests name it: Service minio-service.kubeflow:9000 (MinIO, or
-# SeaweedFS' S3 gateway in newer releases: kubeflow/pipelines manifests/kustomize/third-party/
-# seaweedfs/base/seaweedfs/minio-service.yaml) and Secret mlpipeline-minio-artifact with keys
-# accesskey/secretkey (.../mlpipeline-minio-artifact-secret.yaml).
-KFP_S3_ENDPOINT = "minio-service.kubeflow:9000"
+# KFP's object store credentials: Secret mlpipeline-minio-artifact with keys accesskey/secretkey
+# in every KFP release (kubeflow/pipelines manifests/kustomize/third-party/{minio,seaweedfs}/base/
+# .../mlpipeline-minio-artifact-secret.yaml). Its endpoint depends on the KFP release
+# (harness.cluster.versions.KFP_RELEASES).
 KFP_S3_SECRET = "mlpipeline-minio-artifact"
 KFP_S3_REGION = "us-east-1"
-DEPLOYMENT_MODE = "RawDeployment"  # kserve/website kubernetes-deployment.md (v0.15: RawDeployment)
+# Raw Kubernetes Deployments: "Standard" from KServe v0.16.0, "RawDeployment" before and still
+# accepted as an alias (kserve/kserve pkg/constants/constants.go, ParseDeploymentMode).
+LEGACY_DEPLOYMENT_MODE = "RawDeployment"
 LOCUST_IMAGE = "locustio/locust:2.46.6"  # the locust pinned in pyproject.toml, its published image
 # The image has no hdrhistogram (the locustfile's histograms): pip installs this pin (the one in
 # pyproject.toml; a manylinux wheel, its runtime needs no dependency) at pod start, from PyPI.
@@ -36,11 +37,11 @@ LOAD_MASTER_PORT = 5557
 LOAD_WORKER_WAIT_S = 300  # the master waits this long for workers: image pull + pip install
 
 
-def namespace(name: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(MANAGED)}}
+def namespace(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {**MANAGED, **(labels or {})}}}
 
 
-def s3_secret(name: str, ns: str, access_key: str, secret_key: str, endpoint: str = KFP_S3_ENDPOINT) -> dict[str, Any]:
+def s3_secret(name: str, ns: str, access_key: str, secret_key: str, endpoint: str) -> dict[str, Any]:
     """KServe's S3 credentials secret for KFP's object store (plain HTTP inside the cluster)."""
     return {
         "apiVersion": "v1",
@@ -76,8 +77,9 @@ def storage_uri(artifact_uri: str) -> str:
     return artifact_uri
 
 
-def inference_service(name: str, ns: str, uri: str, service_account_name: str | None) -> dict[str, Any]:
-    """The InferenceService serving the run's sklearn model in RawDeployment mode."""
+def inference_service(name: str, ns: str, uri: str, service_account_name: str | None,
+                      mode: str = LEGACY_DEPLOYMENT_MODE) -> dict[str, Any]:
+    """The InferenceService serving the run's sklearn model on raw Deployments (``mode``)."""
     predictor: dict[str, Any] = {
         "minReplicas": 1,
         "model": {
@@ -95,14 +97,14 @@ def inference_service(name: str, ns: str, uri: str, service_account_name: str | 
             "name": name,
             "namespace": ns,
             "labels": dict(MANAGED),
-            "annotations": {"serving.kserve.io/deploymentMode": DEPLOYMENT_MODE},
+            "annotations": {"serving.kserve.io/deploymentMode": mode},
         },
         "spec": {"predictor": predictor},
     }
 
 
 def predictor_service(isvc_name: str) -> str:
-    """The predictor's Service in RawDeployment (KServe's smoke test port-forwards svc/<name>-predictor 8080:80)."""
+    """The predictor's Service in raw-Deployment mode (KServe's smoke test port-forwards svc/<name>-predictor 8080:80)."""
     return f"{isvc_name}-predictor"
 
 

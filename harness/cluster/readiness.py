@@ -1,11 +1,16 @@
 """Readiness that means servable, not just "created": every wait has a timeout and a message.
 
-- :func:`wait_pods_stable`: all pods of a namespace Running and ready, with statuses
-  unchanged over several polls (KFP's own CI does this:
-  kubeflow/pipelines .github/resources/scripts/kfp-readiness/wait_for_pods.py, which polls
-  every 10 s and wants 5 unchanged polls; its default timeout is 600 s, our KFP step allows 900 s).
+- :func:`wait_workloads_ready`: every Deployment and StatefulSet of a namespace has all its
+  replicas ready and updated at its current generation, unchanged over several polls (KFP's
+  own CI waits for stability the same way: kubeflow/pipelines
+  .github/resources/scripts/kfp-readiness/wait_for_pods.py polls every 10 s and wants 5
+  unchanged polls). It looks at the platform's own workloads only: pods a pipeline run left
+  behind (Failed or Completed; KFP configures no pod GC) never make a reused cluster "not ready".
 - :func:`wait_isvc_ready`: the InferenceService's ``Ready`` condition is True (KServe's
   tests poll ``.status.conditions[?(@.type=="Ready")]``; kserve/kserve hack/release/smoke-test.sh).
+
+Field names are those of the Kubernetes API (apps/v1 DeploymentStatus, StatefulSetStatus;
+core/v1 PodStatus) as ``kubectl get -o json`` prints them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from harness.cluster.kubectl import Kubectl
 from harness.waiting import wait_until
 
 PodStatus = tuple[str, int, int, tuple[str, ...]]
+# (desired replicas, ready, updated, generation observed)
+WorkloadStatus = tuple[int, int, int, bool]
+WORKLOADS = "deployments,statefulsets"
 
 
 def pod_statuses(pods: dict[str, Any]) -> dict[str, PodStatus]:
@@ -41,37 +49,53 @@ def _settled(status: PodStatus) -> bool:
     return phase == "Succeeded" or (phase == "Running" and ready == total and total > 0)
 
 
-def describe_statuses(statuses: dict[str, PodStatus]) -> str:
-    """The pods that are not ready, for a timeout message."""
-    bad = [
-        f"{name} {phase} {ready}/{total}" + (f" ({'; '.join(waiting)})" if waiting else "")
-        for name, (phase, ready, total, waiting) in sorted(statuses.items())
-        if not _settled((phase, ready, total, waiting))
-    ]
+def workload_statuses(items: dict[str, Any]) -> dict[str, WorkloadStatus]:
+    """"Kind/name" -> (desired, ready, updated, generation observed) of a ``get deployments,statefulsets`` list."""
+    statuses: dict[str, WorkloadStatus] = {}
+    for obj in items.get("items", []):
+        meta, spec, status = obj.get("metadata", {}), obj.get("spec", {}), obj.get("status", {}) or {}
+        desired = spec.get("replicas", 1)
+        desired = 1 if desired is None else int(desired)
+        observed = int(status.get("observedGeneration") or 0) >= int(meta.get("generation") or 0)
+        name = f"{obj.get('kind', '?')}/{meta.get('name', '?')}"
+        statuses[name] = (desired, int(status.get("readyReplicas") or 0), int(status.get("updatedReplicas") or 0), observed)
+    return statuses
+
+
+def _workload_ready(status: WorkloadStatus) -> bool:
+    desired, ready, updated, observed = status
+    return observed and ready >= desired and updated >= desired
+
+
+def describe_workloads(statuses: dict[str, WorkloadStatus]) -> str:
+    """The workloads that are not ready, for a timeout message."""
     if not statuses:
-        return "no pods yet"
-    return "not ready: " + ", ".join(bad) if bad else f"{len(statuses)} pods ready but still changing"
+        return "no Deployments or StatefulSets yet"
+    bad = [f"{name} {ready}/{desired} ready, {updated} updated" + ("" if observed else ", new generation not observed")
+           for name, (desired, ready, updated, observed) in sorted(statuses.items())
+           if not _workload_ready((desired, ready, updated, observed))]
+    return "not ready: " + ", ".join(bad) if bad else f"{len(statuses)} workloads ready but still changing"
 
 
-def wait_pods_stable(
+def wait_workloads_ready(
     kubectl: Kubectl,
     namespace: str,
     *,
     timeout: float,
     interval: float = 10.0,
     stable_polls: int = 5,
-) -> dict[str, PodStatus]:
-    """Wait until every pod in ``namespace`` is ready and statuses stop changing.
+) -> dict[str, WorkloadStatus]:
+    """Wait until every Deployment and StatefulSet in ``namespace`` is ready and stops changing.
 
     Raises:
-        WaitTimeout: naming the pods that are not ready (phase, ready/total, waiting reason).
+        WaitTimeout: naming the workloads that are not ready (ready/desired replicas).
     """
     state: dict[str, Any] = {"previous": None, "stable": 0, "last": {}}
 
-    def probe() -> dict[str, PodStatus] | None:
-        current = pod_statuses(kubectl.get_json("pods", "-n", namespace))
+    def probe() -> dict[str, WorkloadStatus] | None:
+        current = workload_statuses(kubectl.get_json(WORKLOADS, "-n", namespace))
         state["last"] = current
-        if current and current == state["previous"] and all(_settled(s) for s in current.values()):
+        if current and current == state["previous"] and all(_workload_ready(s) for s in current.values()):
             state["stable"] += 1
         else:
             state["stable"] = 0
@@ -80,10 +104,10 @@ def wait_pods_stable(
 
     return wait_until(
         probe,
-        what=f"pods in namespace {namespace} to be ready and stable over {stable_polls} polls",
+        what=f"Deployments and StatefulSets in namespace {namespace} to be ready and stable over {stable_polls} polls",
         timeout=timeout,
         interval=interval,
-        describe=lambda: describe_statuses(state["last"]),
+        describe=lambda: describe_workloads(state["last"]),
     )
 
 

@@ -8,6 +8,7 @@ retry on 404/502/503 (UPSTREAM.md).
 from __future__ import annotations
 
 import base64
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from harness.cluster import manifests
 from harness.cluster.kubectl import Kubectl
 from harness.cluster.portforward import PortForward
 from harness.cluster.readiness import wait_isvc_ready
+from harness.cluster.versions import PROFILE_LABEL, Versions
 from harness.errors import InfrastructureError
 from harness.models import Endpoint
 from harness.redact import register_secrets
@@ -25,6 +27,33 @@ from harness.waiting import wait_until
 SEED_ROWS = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
 S3_SECRET = "mlharness-s3"
 SERVICE_ACCOUNT = "mlharness-sa"
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectStore:
+    """Where KFP keeps artifacts, as KServe's storage initializer must reach it.
+
+    Args:
+        endpoint: host:port of the S3 API inside the cluster.
+        labels: labels the run's namespace needs to be admitted (KFP >= 2.15's NetworkPolicy).
+    """
+
+    endpoint: str
+    labels: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def object_store(kubectl: Kubectl, versions: Versions | None, kfp_namespace: str = "kubeflow") -> ObjectStore:
+    """KFP's object store: from the pinned release's facts, or (an existing Kubeflow of unknown
+    release) from the Service it runs: ``minio-service`` (MinIO, or SeaweedFS behind it in 2.15),
+    else ``seaweedfs`` (2.16 on). An existing Kubeflow's profile namespaces carry the label already."""
+    if versions is not None:
+        release = versions.kfp_release
+        return ObjectStore(release.s3_endpoint, dict([PROFILE_LABEL]) if release.profile_label else {})
+    for service in ("minio-service", "seaweedfs"):
+        if kubectl.exists("service", service, "-n", kfp_namespace):
+            return ObjectStore(f"{service}.{kfp_namespace}:9000")
+    raise InfrastructureError(f"found neither Service minio-service nor seaweedfs in namespace {kfp_namespace}: "
+                              "where does KFP keep its artifacts?")
 
 
 def kfp_store_credentials(kubectl: Kubectl, kfp_namespace: str = "kubeflow") -> tuple[str, str]:
@@ -38,16 +67,22 @@ def kfp_store_credentials(kubectl: Kubectl, kfp_namespace: str = "kubeflow") -> 
     return access, secret
 
 
-def deploy_objects(name: str, ns: str, model_uri: str, access: str, secret: str) -> list[dict[str, Any]]:
-    """Secret + ServiceAccount + InferenceService for the model at ``model_uri``."""
+def deploy_objects(name: str, ns: str, model_uri: str, access: str, secret: str, *, endpoint: str,
+                   mode: str = manifests.LEGACY_DEPLOYMENT_MODE) -> list[dict[str, Any]]:
+    """Secret + ServiceAccount + InferenceService for the model at ``model_uri``.
+
+    Args:
+        endpoint: the object store's host:port (:func:`object_store`).
+        mode: the KServe deployment mode annotation (the release's name for raw Deployments).
+    """
     uri = manifests.storage_uri(model_uri)
     objs: list[dict[str, Any]] = []
     sa = None
     if uri.startswith("s3://"):
-        objs.append(manifests.s3_secret(S3_SECRET, ns, access, secret))
+        objs.append(manifests.s3_secret(S3_SECRET, ns, access, secret, endpoint))
         objs.append(manifests.service_account(SERVICE_ACCOUNT, ns, S3_SECRET))
         sa = SERVICE_ACCOUNT
-    objs.append(manifests.inference_service(name, ns, uri, sa))
+    objs.append(manifests.inference_service(name, ns, uri, sa, mode))
     return objs
 
 

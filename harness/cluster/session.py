@@ -11,7 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.cluster import make_provider
-from harness.cluster.base import ClusterHandle, ensure_cluster, read_state, release_cluster
+from harness.cluster.base import (
+    ClusterHandle,
+    ensure_cluster,
+    read_state,
+    release_cluster,
+    tools_step,
+)
 from harness.cluster.commands import CommandRunner, SubprocessRunner
 from harness.cluster.install import KFP_NS, KSERVE_NS, KubeflowInstaller
 from harness.cluster.kubectl import Kubectl
@@ -53,6 +59,7 @@ class ClusterSession:
         self.installer = KubeflowInstaller(self.kubectl, self.versions, work_dir / "diagnostics",
                                            interval=interval, stable_polls=stable_polls)
         self.handle: ClusterHandle | None = None
+        self.executed: list[Step] = []  # every plan step ``up`` ran, in order (see :meth:`plan_sections`)
 
     @property
     def installs(self) -> bool:
@@ -61,9 +68,9 @@ class ClusterSession:
 
     def up(self) -> ClusterHandle:
         """Create or reuse the cluster and make Kubeflow servable on it."""
-        self.handle = ensure_cluster(self.provider, self.runner, self.progress)
+        self.handle = ensure_cluster(self.provider, self.runner, self.progress, self.executed.append)
         if self.installs:
-            self.installer.ensure(self.progress)
+            self.installer.ensure(self.progress, self.executed.append)
         else:
             for ns, what in ((KFP_NS, "Kubeflow Pipelines"), (KSERVE_NS, "KServe")):
                 if not self.kubectl.exists("namespace", ns):
@@ -100,19 +107,23 @@ class ClusterSession:
         (self.provider.kubeconfig.parent / "state.json").unlink(missing_ok=True)
         return True
 
-    def plan(self) -> str:
-        """The dry-run plan: every command with its pinned versions, every wait with its timeout."""
+    def plan_sections(self) -> list[tuple[str, list[Step]]]:
+        """Every step ``up`` may run, by phase, in order; each conditional one says when it runs."""
         p = self.provider
         versions = ", ".join(f"{k}={v}" for k, v in self.versions.as_dict().items())
-        header: list[Step] = [Step(f"needs on PATH: {', '.join(p.tools)}", label="check", timeout=0)]
         sections: list[tuple[str, list[Step]]] = [
-            (f"{p.target} cluster {p.name}; kubeconfig {p.kubeconfig}; versions: {versions}", header),
+            (f"{p.target} cluster {p.name}; kubeconfig {p.kubeconfig}; versions: {versions}", [tools_step(p)]),
             ("cluster: find an existing one", p.probe_steps()),
             ("cluster: reuse it (when present)", p.reuse_steps()),
             ("cluster: create it (when absent)", p.create_steps()),
         ]
         if self.installs:
             sections += self.installer.plan()
+        return sections
+
+    def plan(self) -> str:
+        """The dry-run plan: every command with its pinned versions, every wait with its timeout."""
+        sections = self.plan_sections()
         sections.append(("teardown (mlharness down, or the end of a run that created the cluster, unless keep_cluster)",
-                         p.delete_steps()))
+                         self.provider.delete_steps()))
         return format_plan(sections)

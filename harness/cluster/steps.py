@@ -3,6 +3,7 @@
 Providers and the installer describe their work as a list of :class:`Step`; the same list
 is executed (:func:`execute`) or printed by ``--dry-run`` (:func:`format_plan`), so the plan
 shown is exactly what runs: the command with its pinned versions, the wait with its timeout.
+``execute`` reports each step it runs to ``on_step``; a test compares that trace with the plan.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from harness.cluster.commands import CommandRunner
-from harness.errors import CommandError
+from harness.errors import CommandError, WaitTimeout
 
 # A wait implemented in Python (pods stable over polls): gets the runner, returns nothing,
 # raises WaitTimeout.
@@ -35,6 +36,9 @@ class Step:
         env: environment variables the command needs (``KUBECONFIG`` for minikube).
         label: how the plan names a Python step ("wait", "write").
         retries: extra attempts after a failure (webhooks that are not serving yet).
+        until_exists: the command (a ``kubectl wait``) fails at once while the objects it waits
+            for do not exist yet ("no matching resources found", NotFound): run it again every
+            few seconds until they do, within ``timeout`` overall.
     """
 
     what: str
@@ -47,6 +51,7 @@ class Step:
     env: tuple[tuple[str, str], ...] = ()
     label: str = "wait"
     retries: int = 0
+    until_exists: bool = False
 
     @property
     def is_wait(self) -> bool:
@@ -63,10 +68,37 @@ class Step:
         if self.stdin is not None:
             cmd += f" < {self.stdin_name or 'stdin'}"
         retry = f", {self.retries} retries" if self.retries else ""
+        if self.until_exists:
+            retry += ", repeated while the objects do not exist yet"
         return f"{cond}run: {cmd}  # {self.what}; timeout {self.timeout:g}s{retry}"
 
 
 RETRY_DELAY = 10.0
+MISSING_DELAY = 3.0
+# What kubectl prints when a wait finds nothing to wait for (kubectl wait with a selector or
+# --all: "error: no matching resources found"; a named object: 'Error from server (NotFound)').
+_MISSING = ("no matching resources found", "(NotFound)")
+
+
+def _missing(exc: CommandError) -> bool:
+    return any(text in exc.output for text in _MISSING)
+
+
+def _run_until_exists(step: Step, runner: CommandRunner, progress: Callable[[str], None], delay: float) -> None:
+    deadline = time.monotonic() + step.timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            runner.run(step.argv, timeout=max(remaining, 1.0), input=step.stdin, env=dict(step.env) or None)
+            return
+        except CommandError as exc:
+            if not _missing(exc):
+                raise
+            if time.monotonic() + delay >= deadline:
+                raise WaitTimeout(step.what, step.timeout, "the objects to wait for never appeared: "
+                                  + exc.output.strip()[-200:]) from exc
+            progress(f"{step.what}: nothing to wait for yet, again in {delay:g}s")
+            time.sleep(delay)
 
 
 def execute(
@@ -74,12 +106,18 @@ def execute(
     runner: CommandRunner,
     progress: Callable[[str], None] = lambda _m: None,
     retry_delay: float = RETRY_DELAY,
+    on_step: Callable[[Step], None] = lambda _s: None,
+    missing_delay: float = MISSING_DELAY,
 ) -> None:
-    """Run the steps in order; the first failure (after its retries) raises."""
+    """Run the steps in order, reporting each to ``on_step``; the first failure (after its retries) raises."""
     for step in steps:
+        on_step(step)
         progress(step.what)
         if step.wait is not None:
             step.wait(runner)
+            continue
+        if step.until_exists:
+            _run_until_exists(step, runner, progress, missing_delay)
             continue
         for attempt in range(step.retries + 1):
             try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.cluster import diagnostics, manifests
 from harness.cluster.auth import Auth
@@ -20,12 +20,21 @@ from harness.cluster.commands import CommandRunner
 from harness.cluster.install import KFP_NS, KSERVE_NS
 from harness.cluster.kfp_run import KfpPipelineRunner
 from harness.cluster.portforward import PortForward
-from harness.cluster.serving import KServeDeployment, deploy_objects, kfp_store_credentials
+from harness.cluster.serving import (
+    KServeDeployment,
+    ObjectStore,
+    deploy_objects,
+    kfp_store_credentials,
+    object_store,
+)
 from harness.cluster.session import ClusterSession
 from harness.config import HarnessConfig
 from harness.errors import HarnessError, InfrastructureError
 from harness.load import LoadResult
 from harness.models import Endpoint, PipelineRun
+
+if TYPE_CHECKING:
+    from harness.compat import RuntimeVersions
 from harness.targets.base import Progress, TargetContext
 
 KFP_API_SERVICE = "ml-pipeline"
@@ -51,14 +60,26 @@ class ClusterTarget:
         self.created_namespace = False
         self.kfp_forward: PortForward | None = None
         self.deployment: KServeDeployment | None = None
+        self._store: ObjectStore | None = None
+
+    @property
+    def store(self) -> ObjectStore:
+        """KFP's object store on this cluster (the pinned KFP release's, or found on an existing one)."""
+        if self._store is None:
+            self._store = object_store(self.kubectl, self.session.versions if self.session.installs else None)
+        return self._store
 
     def provision(self) -> None:
         self.session.up()
+        labels = self.store.labels if self.session.installs else {}
         if not self.kubectl.exists("namespace", self.namespace):
             if not self.session.installs and self.cfg.namespace:
                 raise InfrastructureError(f"namespace {self.namespace} does not exist on the existing cluster")
-            self.kubectl.apply([manifests.namespace(self.namespace)])
+            self.kubectl.apply([manifests.namespace(self.namespace, labels)])
             self.created_namespace = True
+        elif labels:  # a namespace given with --namespace on a cluster mlharness installed: admit it to the store
+            self.kubectl.run("label", "namespace", self.namespace, *(f"{k}={v}" for k, v in labels.items()),
+                             "--overwrite", timeout=30.0)
 
     def _kfp_client(self) -> Any:
         import kfp
@@ -81,11 +102,14 @@ class ClusterTarget:
 
     def deploy(self, run: PipelineRun | None) -> Endpoint:
         if run is None or not run.model_uri:
-            raise InfrastructureError("the pipeline run reported no model artifact URI to serve")
+            why = f": {run.message}" if run is not None and run.message else ""
+            raise InfrastructureError(f"the pipeline run reported no model artifact URI to serve{why}")
         access, secret = kfp_store_credentials(self.kubectl)
+        mode = self.session.versions.kserve_release.deployment_mode if self.session.installs else manifests.LEGACY_DEPLOYMENT_MODE
         self.deployment = KServeDeployment(self.kubectl, self.namespace, self.cfg.model_name, self.ctx.work_dir)
         self.ctx.progress(f"creating InferenceService {self.namespace}/{self.cfg.model_name}")
-        self.deployment.apply(deploy_objects(self.cfg.model_name, self.namespace, run.model_uri, access, secret))
+        self.deployment.apply(deploy_objects(self.cfg.model_name, self.namespace, run.model_uri, access, secret,
+                                             endpoint=self.store.endpoint, mode=mode))
         return self.deployment.reach(ingress_url=self.cfg.ingress_url, headers=self.auth.headers(self.cfg),
                                      ready_timeout=max(self.cfg.ready_timeout, 300.0))
 
@@ -110,6 +134,13 @@ class ClusterTarget:
         """The model stays in the cluster's object store: no local copy (parity is skipped)."""
         return None
 
+    def serving_runtime(self) -> RuntimeVersions | None:
+        """What serves the model: the pinned KServe release's sklearn server (None on an existing
+        Kubeflow, whose KServe release mlharness does not know)."""
+        from harness.compat import kserve_runtime
+
+        return kserve_runtime(self.session.versions.kserve_release.sklearn_server) if self.session.installs else None
+
     def diagnostics(self, out_dir: Path) -> list[Path]:
         files = diagnostics.collect(self.kubectl, [self.namespace, KSERVE_NS, KFP_NS], out_dir)
         return files + sorted((self.ctx.work_dir / "pipeline-logs").glob("*.log"))
@@ -130,13 +161,13 @@ class ClusterTarget:
 
 
 class KindTarget(ClusterTarget):
-    """A kind cluster with cert-manager, KServe (RawDeployment) and KFP standalone."""
+    """A kind cluster with cert-manager, KServe (raw Deployments) and KFP standalone."""
 
     name = "kind"
 
 
 class MinikubeTarget(ClusterTarget):
-    """A minikube profile with cert-manager, KServe (RawDeployment) and KFP standalone."""
+    """A minikube profile with cert-manager, KServe (raw Deployments) and KFP standalone."""
 
     name = "minikube"
 
