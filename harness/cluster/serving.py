@@ -1,7 +1,7 @@
 """Serve the run's model on KServe and wait until it answers, not just until it is Ready.
 
 Ready is not enough: KServe issue #1658 reports 404s right after Ready, so the deploy ends
-with a first successful V1 prediction (retried until ``timeout``), as KServe's own tests
+with a first successful prediction over the protocol found (retried until ``timeout``), as KServe's own tests
 retry on 404/502/503 (UPSTREAM.md).
 """
 
@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from harness.client import InferenceClient
 from harness.cluster import manifests
 from harness.cluster.kubectl import Kubectl
 from harness.cluster.portforward import PortForward
 from harness.cluster.readiness import wait_isvc_ready
 from harness.cluster.versions import PROFILE_LABEL, Versions
-from harness.errors import InfrastructureError
+from harness.discovery import wait_ready
+from harness.errors import InferenceError, InfrastructureError
 from harness.models import Endpoint
 from harness.redact import register_secrets
 from harness.waiting import wait_until
 
 SEED_ROWS = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
+PROBE_TIMEOUT = 10.0
 S3_SECRET = "mlharness-s3"
 SERVICE_ACCOUNT = "mlharness-sa"
 
@@ -86,21 +88,20 @@ def deploy_objects(name: str, ns: str, model_uri: str, access: str, secret: str,
     return objs
 
 
-def first_prediction(base_url: str, model: str, headers: dict[str, str], *, timeout: float) -> None:
-    """Wait for the first 200 with predictions from ``/v1/models/<model>:predict``."""
+def first_prediction(client: InferenceClient, *, timeout: float) -> None:
+    """Wait for a first answer with predictions to the seed rows, over the endpoint's first
+    protocol (KServe #1658: 404 right after Ready)."""
     last = {"seen": "no answer yet"}
 
     def probe() -> bool:
         try:
-            response = httpx.post(f"{base_url}/v1/models/{model}:predict", json={"instances": SEED_ROWS},
-                                  headers=headers, timeout=10.0, trust_env=False)
-        except httpx.HTTPError as exc:
-            last["seen"] = f"{type(exc).__name__}: {exc}"
+            client.classify(SEED_ROWS)
+        except InferenceError as exc:
+            last["seen"] = str(exc)
             return False
-        last["seen"] = f"HTTP {response.status_code}"
-        return response.status_code == 200 and "predictions" in response.text
+        return True
 
-    wait_until(probe, what=f"a first successful prediction from {model} (KServe #1658: 404 right after Ready)",
+    wait_until(probe, what=f"a first successful prediction from {client.endpoint.model_name} (KServe #1658: 404 right after Ready)",
                timeout=timeout, interval=2.0, describe=lambda: last["seen"])
 
 
@@ -117,8 +118,10 @@ class KServeDeployment:
     def apply(self, objects: list[dict[str, Any]]) -> None:
         self.kubectl.apply(objects, timeout=120.0)
 
-    def reach(self, *, ingress_url: str | None, headers: dict[str, str], ready_timeout: float) -> Endpoint:
-        """Wait for Ready, open the way in, wait for a first prediction; the Endpoint."""
+    def reach(self, *, ingress_url: str | None, headers: dict[str, str], ready_timeout: float,
+              protocol: str = "auto", tls_verify: str | bool = True) -> Endpoint:
+        """Wait for Ready, open the way in, find the protocols the model answers ready over,
+        wait for a first prediction; the Endpoint."""
         isvc = wait_isvc_ready(self.kubectl, self.name, self.namespace, timeout=ready_timeout)
         headers = dict(headers)
         if ingress_url:
@@ -134,8 +137,15 @@ class KServeDeployment:
                                        self.work_dir / "port-forward-predictor.log")
             base = self.forward.start()
             how = f"port-forward to svc/{manifests.predictor_service(self.name)}"
-        first_prediction(base, self.name, headers, timeout=ready_timeout)
-        return Endpoint(base, self.name, headers, ("v1", "v2"), f"KServe InferenceService {self.namespace}/{self.name} via {how}")
+        endpoint = Endpoint(base, self.name, headers, description=f"KServe InferenceService {self.namespace}/{self.name} via {how}",
+                            tls_verify=tls_verify)
+        deadline = time.monotonic() + ready_timeout
+        with InferenceClient(endpoint, PROBE_TIMEOUT) as client:
+            found = wait_ready(client, protocol, timeout=ready_timeout)
+        endpoint = dataclasses.replace(endpoint, protocols=found.ready, readiness=found.summary())
+        with InferenceClient(endpoint, PROBE_TIMEOUT) as client:
+            first_prediction(client, timeout=max(1.0, deadline - time.monotonic()))
+        return endpoint
 
     def stop(self) -> None:
         if self.forward is not None:

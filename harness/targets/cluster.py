@@ -32,6 +32,7 @@ from harness.config import HarnessConfig
 from harness.errors import HarnessError, InfrastructureError
 from harness.load import LoadResult
 from harness.models import Endpoint, PipelineRun
+from harness.tls import verify_setting
 
 if TYPE_CHECKING:
     from harness.compat import RuntimeVersions
@@ -111,7 +112,8 @@ class ClusterTarget:
         self.deployment.apply(deploy_objects(self.cfg.model_name, self.namespace, run.model_uri, access, secret,
                                              endpoint=self.store.endpoint, mode=mode))
         return self.deployment.reach(ingress_url=self.cfg.ingress_url, headers=self.auth.headers(self.cfg),
-                                     ready_timeout=max(self.cfg.ready_timeout, 300.0))
+                                     ready_timeout=max(self.cfg.ready_timeout, 300.0), protocol=self.cfg.protocol,
+                                     tls_verify=verify_setting(self.cfg))
 
     def in_cluster_url(self, model: str) -> str:
         """The predictor's URL inside the cluster: the InferenceService's ``status.address.url``,
