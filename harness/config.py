@@ -223,6 +223,12 @@ class HarnessConfig:
     robustness_severity: str = _setting(
         "fail", "Whether robustness findings fail the run or only warn.", choices=("fail", "warn"), group="robustness"
     )
+    accepted_findings: str | None = _setting(
+        None,
+        "TOML or JSON file of known robustness findings (per category, optionally per status or protocol, "
+        "each with a reason): listed as accepted in every report, they do not fail the run.",
+        group="robustness",
+    )
     # endpoint -------------------------------------------------------------------------------
     url: str | None = _setting(None, "Base URL of an already deployed endpoint.", group="endpoint")
     host_header: str | None = _setting(None, "Host header (KServe behind an ingress).", group="endpoint")
@@ -475,6 +481,10 @@ def validate(cfg: HarnessConfig) -> None:
         raise ConfigError(f"file {cfg.golden_file!r} does not exist", "golden_file")
     if cfg.baseline and not Path(cfg.baseline).is_file():
         raise ConfigError(f"file {cfg.baseline!r} does not exist", "baseline")
+    if cfg.accepted_findings:
+        from harness.robustness.accepted import load_accepted
+
+        load_accepted(cfg.accepted_findings)  # exists, parses, every entry has a known category and a reason
     if not re.match(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", cfg.model_name):
         raise ConfigError(
             f"{cfg.model_name!r} is not a valid model name (lower-case letters, digits and '-')",

@@ -2,7 +2,14 @@
 
 It serves the iris SVC from ``--model-dir`` the way KServe does (``GET /v1/models/NAME``,
 ``POST /v1/models/NAME:predict``, ``/v2/health/ready``, ``POST /v2/models/NAME/infer``),
-validating input like :mod:`harness.serving.runtime`, and breaks on purpose with ``--fault``:
+validating input like :mod:`harness.serving.runtime`, and breaks on purpose with ``--fault``.
+Healthy, it is the strict server of issue 9: every malformed request gets a 4xx with an
+``{"error": ...}`` body (415 for a body sent as text, XML or form), a wrong method 405; it
+serves any batch size (a 20,000-row batch, a 4 MiB body), reads a JSON body sent with no
+Content-Type (as tritonclient sends it), and coerces FP16 data and booleans in V2 tensors, as
+the Open Inference Protocol allows ("The server can decide to coerce each element to the
+required type": kserve/open-inference-protocol, ``specification/protocol/inference_rest.md``)
+and as MLServer 1.7.1 does.
 
 ==================  ===========================================================================
 ``none``            healthy: what a good deployment does
@@ -13,6 +20,8 @@ validating input like :mod:`harness.serving.runtime`, and breaks on purpose with
 ``never-ready``     readiness answers 503 forever
 ``v2-disagree``     V2 answers differ from V1
 ``v1-only``         no V2 routes (404), like a V1-only server
+``v2-only``         no V1 routes (404), like MLServer or KServe's ``protocolVersion: v2`` runtimes
+``large-batch-wrong`` batches of more than 1,000 rows get every answer shifted to the next class
 ``slow-tail``       every 10th prediction takes 400 ms more
 ``flaky-5xx``       every 20th prediction answers 503
 ``echo-headers``    error bodies echo the request headers (cookie, token) and answer 500
@@ -39,13 +48,15 @@ from typing import Any
 HOST = "127.0.0.1"
 FAULTS = (
     "none", "wrong-predictions", "error-500", "crash", "hang", "never-ready",
-    "v2-disagree", "v1-only", "slow-tail", "flaky-5xx", "echo-headers",
+    "v2-disagree", "v1-only", "v2-only", "slow-tail", "flaky-5xx", "echo-headers", "large-batch-wrong",
 )
 MAX_BODY = 64 * 1024 * 1024
-MAX_BATCH = 10_000
+MAX_BATCH = 10_000_000  # healthy means serving large valid batches, not refusing them
+LARGE_BATCH = 1_000  # large-batch-wrong: batches larger than this answer wrong
 HANG_S = 120.0  # bounded: the test stops the process long before
 ECHOED = ("cookie", "authorization", "x-api-secret")
-NUMERIC = ("FP32", "FP64", "INT8", "INT16", "INT32", "INT64")
+NUMERIC = ("FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64")
+FLOATS = ("FP16", "FP32", "FP64")
 
 
 class Reject(Exception):
@@ -134,7 +145,7 @@ class Handler(BaseHTTPRequestHandler):
         srv = self.server
         name = srv.model_name
         v2_paths = path.startswith("/v2/")
-        if v2_paths and srv.fault == "v1-only":
+        if (v2_paths and srv.fault == "v1-only") or (path.startswith("/v1/") and srv.fault == "v2-only"):
             raise Reject(404, f"no route {path}")
         ready = srv.fault != "never-ready"
         routes = {
@@ -160,8 +171,8 @@ class Handler(BaseHTTPRequestHandler):
     # --- inference ---------------------------------------------------------------------------
     def _json(self, body: bytes) -> Any:
         kind = self.headers.get("Content-Type", "application/json").split(";")[0].strip().lower()
-        if kind != "application/json":
-            raise Reject(400, f"expected Content-Type application/json, got {kind}")
+        if kind != "application/json":  # no Content-Type reads as JSON, as KServe's V1 route does
+            raise Reject(415, f"expected Content-Type application/json, got {kind}")
         try:
             return json.loads(body)
         except (ValueError, RecursionError) as exc:
@@ -204,12 +215,14 @@ class Handler(BaseHTTPRequestHandler):
             flat = [v for r in flat for v in r]  # KServe accepts row-major nested data too
         if not isinstance(flat, list) or len(flat) != shape[0] * shape[1]:
             raise Reject(400, f"data does not fit shape {shape}")
+        if datatype in FLOATS:  # coerce booleans, as MLServer does
+            flat = [float(v) if isinstance(v, bool) else v for v in flat]
         rows = [flat[i * shape[1] : (i + 1) * shape[1]] for i in range(shape[0])]
         clean = self._validate(rows)
-        if datatype == "FP32":  # KServe reads FP32 tensors as float32
+        if datatype in ("FP16", "FP32"):  # read at the tensor's precision, as KServe and MLServer do
             import numpy as np
 
-            clean = np.asarray(clean, dtype=np.float32).astype(np.float64).tolist()
+            clean = np.asarray(clean, dtype=np.float16 if datatype == "FP16" else np.float32).astype(np.float64).tolist()
         outputs = self._predict(clean, "v2")
         self._send(200, {
             "model_name": self.server.model_name, "id": str(uuid.uuid4()),
@@ -226,7 +239,8 @@ class Handler(BaseHTTPRequestHandler):
         if srv.fault == "flaky-5xx" and count % 20 == 0:
             raise Reject(503, "injected intermittent failure")
         outputs = [int(v) for v in srv.model.predict(np.asarray(rows, dtype=np.float64))]
-        if srv.fault == "wrong-predictions" or (srv.fault == "v2-disagree" and protocol == "v2"):
+        large = srv.fault == "large-batch-wrong" and len(rows) > LARGE_BATCH
+        if large or srv.fault == "wrong-predictions" or (srv.fault == "v2-disagree" and protocol == "v2"):
             outputs = [(v + 1) % 3 for v in outputs]
         return outputs
 

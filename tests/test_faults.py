@@ -9,6 +9,7 @@ catching its fault, a test here fails.
 from __future__ import annotations
 
 import importlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,15 +22,24 @@ from harness.errors import EXIT_FAILED, EXIT_PASSED
 from harness.runner import RunOutcome, run_validation
 from tests.fault_server import FaultServer
 
-# small timeouts and the ci profile keep each run to a few seconds
+# A short ready timeout and the ci profile keep each run to seconds. The request timeout is
+# the default 10 s: the battery's large valid requests (a 4 MiB body) get the run's
+# request_timeout, and the pure-Python fault server can take seconds for one under CPU
+# contention; the other battery requests keep the ci profile's 3 s.
 FAST: dict[str, Any] = {
     "target": "endpoint",
     "load": False,
-    "request_timeout": "1s",
+    "request_timeout": "10s",
     "ready_timeout": "3s",
     "robustness_profile": "ci",
 }
 VERIFY = ("predict.golden", "predict.accuracy", "predict.parity", "predict.protocols")
+# what the error-500 server answers 500 to: every category it answers 400 when healthy
+# (415, 404 and 405 answers stay), numeric strings in a V2 tensor included
+ERROR_500_CATEGORIES = {
+    "invalid_json", "wrong_top_level", "instances_not_list", "ragged_rows", "wrong_feature_count", "strings",
+    "booleans", "nulls", "non_finite", "empty_batch", "deep_nesting", "bad_tensor", "coercible_values",
+}
 
 
 @pytest.fixture
@@ -69,7 +79,13 @@ def test_healthy_server_passes_every_check(fault_server: Callable[[str], FaultSe
     assert {k: v for k, v in statuses(outcome).items() if k in expected} == dict.fromkeys(expected, "passed"), statuses(outcome)
     assert outcome.exit_code == EXIT_PASSED
     battery = check(outcome, "robustness.bad_inputs")["details"]
-    assert battery["total_requests"] >= 100 and battery["v2_tried"] is True
+    assert battery["total_requests"] >= 100 and battery["protocols"] == ["v1", "v2"]
+    # the strict server serves the valid unusual requests: large batch and body, FP16 and booleans
+    answers = battery["unusual"]["statuses"]
+    assert answers["large_batch"] == {"200": 2} and answers["large_body"] == {"200": 2}, answers
+    assert answers["coercible_values"] == {"200": 2, "400": 1}, answers  # numeric strings: declined
+    assert battery["unusual"]["passed_as"] == {"answered": 8, "declined": 4}
+    assert set(battery["malformed"]["statuses"]["wrong_method"]) == {"405"}
     assert (tmp_path / "report" / "robustness.json").is_file()
 
 
@@ -81,6 +97,11 @@ def test_wrong_predictions_fail_golden_and_accuracy(fault_server: Callable[[str]
     assert "expected 1, got 2" in check(outcome, "predict.golden")["message"]
 
 
+def _findings(battery: dict[str, Any]) -> list[dict[str, Any]]:
+    details = battery["details"]
+    return [*details["malformed"]["findings"], *details["unusual"]["findings"]]
+
+
 def test_500_on_malformed_input_fails_bad_inputs_with_a_shrunk_example(fault_server: Callable[[str], FaultServer], model_dir: Path, tmp_path: Path) -> None:
     outcome = validate(fault_server("error-500"), model_dir, tmp_path)
     assert outcome.exit_code == EXIT_FAILED
@@ -89,13 +110,71 @@ def test_500_on_malformed_input_fails_bad_inputs_with_a_shrunk_example(fault_ser
     assert all(result[name] == "passed" for name in VERIFY), result
     battery = check(outcome, "robustness.bad_inputs")
     assert "server error HTTP 500" in battery["message"]
-    findings = {f["category"]: f for f in battery["details"]["findings"]}
-    assert {"invalid_json", "ragged_rows", "non_finite", "v2_malformed"} <= set(findings)
-    assert all(f["status"] == 500 and '"error"' in f["body"] for f in findings.values())
+    findings = _findings(battery)
+    assert {f["category"] for f in findings} == ERROR_500_CATEGORIES
+    assert {f["protocol"] for f in findings} == {"v1", "v2"}
+    assert all(f["status"] == 500 and '"error"' in f["body"] for f in findings)
+    unusual = battery["details"]["unusual"]["findings"]
+    assert [(f["category"], f["request"]["note"]) for f in unusual] == [("coercible_values", "numeric strings in an FP32 tensor")]
     # hypothesis shrank the generated ragged batch to (nearly) the smallest one
-    ragged = findings["ragged_rows"]
+    ragged = next(f for f in findings if f["category"] == "ragged_rows" and f["protocol"] == "v1")
     assert ragged["source"] == "generated (shrunk)"
     assert len(ragged["request"]["body"]) <= len('{"instances":[[],[0.0]]}'), ragged
+    # a body that is not UTF-8 is kept exactly, and the finding says how to send it again
+    assert all(f["request"]["replay"].startswith("curl") for f in findings)
+    saved = json.loads((tmp_path / "report" / "robustness.json").read_text())
+    assert saved["checks"][1]["details"]["malformed"]["findings"] == battery["details"]["malformed"]["findings"]
+
+
+def _accept(tmp_path: Path, categories: set[str]) -> Path:
+    path = tmp_path / "accepted.toml"
+    path.write_text("".join(f'[[accept]]\ncategory = "{c}"\nstatus = 500\nreason = "stock runtime answers 500 (TICKET-1)"\n\n' for c in sorted(categories)))
+    return path
+
+
+def test_accepted_findings_list_known_500s_without_failing(fault_server: Callable[[str], FaultServer], model_dir: Path, tmp_path: Path) -> None:
+    server = fault_server("error-500")
+    outcome = validate(server, model_dir, tmp_path / "all", accepted_findings=str(_accept(tmp_path, ERROR_500_CATEGORIES | {"unknown_model"})))
+    result = statuses(outcome)
+    assert outcome.exit_code == EXIT_PASSED, check(outcome, "robustness.bad_inputs")["message"]
+    assert result["robustness.bad_inputs"] == "passed"
+    battery = check(outcome, "robustness.bad_inputs")
+    assert _findings(battery) == []
+    accepted = battery["details"]["accepted"]
+    assert {f["category"] for f in accepted} == ERROR_500_CATEGORIES
+    assert all(f["accepted"]["reason"] == "stock runtime answers 500 (TICKET-1)" for f in accepted)
+    assert "accepted finding(s) in 13 categories" in battery["message"] and "nulls over V1 and V2 (HTTP 500)" in battery["message"]
+    # the entry that matched nothing is stale: reported, not failed
+    assert [e["category"] for e in battery["details"]["accepted_stale"]] == ["unknown_model"]
+    assert "stale" in battery["message"] and "unknown_model" in battery["message"]
+    report_dir = tmp_path / "all" / "report"
+    saved = json.loads((report_dir / "robustness.json").read_text())
+    assert saved["accepted_findings"]["stale"][0]["category"] == "unknown_model"
+    assert {f["category"] for f in saved["checks"][1]["details"]["accepted"]} == ERROR_500_CATEGORIES
+    for view in ("summary.md", "report.html", "junit.xml"):
+        assert "accepted finding(s)" in (report_dir / view).read_text(), view
+
+    missing = "ragged_rows"
+    outcome = validate(server, model_dir, tmp_path / "one-missing", accepted_findings=str(_accept(tmp_path, ERROR_500_CATEGORIES - {missing})))
+    assert outcome.exit_code == EXIT_FAILED
+    battery = check(outcome, "robustness.bad_inputs")
+    assert battery["status"] == "failed"
+    assert {f["category"] for f in _findings(battery)} == {missing}
+    assert f"{missing} over V1" in battery["message"] and "accepted finding(s) in 12 categories" in battery["message"]
+
+
+def test_a_large_batch_answered_wrong_fails_bad_inputs(fault_server: Callable[[str], FaultServer], model_dir: Path, tmp_path: Path) -> None:
+    outcome = validate(fault_server("large-batch-wrong"), model_dir, tmp_path)
+    result = statuses(outcome)
+    assert outcome.exit_code == EXIT_FAILED, result
+    assert result["robustness.bad_inputs"] == "failed"
+    assert all(result[name] == "passed" for name in (*VERIFY, "robustness.parity")), result  # small batches are right
+    battery = check(outcome, "robustness.bad_inputs")
+    findings = battery["details"]["unusual"]["findings"]
+    assert {(f["category"], f["protocol"]) for f in findings} == {(c, p) for c in ("large_batch", "large_body") for p in ("v1", "v2")}
+    assert all("wrong predictions" in f["problem"] and f["status"] == 200 for f in findings)
+    assert "20000 of 20000 predictions differ: row 0: expected 1, got 2" in battery["message"]
+    assert battery["details"]["malformed"]["findings"] == []
 
 
 def test_crash_on_one_bad_request_fails_bad_inputs_without_hanging(fault_server: Callable[[str], FaultServer], model_dir: Path, tmp_path: Path) -> None:
@@ -153,8 +232,26 @@ def test_v1_only_server_skips_v2_cleanly_and_passes(fault_server: Callable[[str]
     assert outcome.exit_code == EXIT_PASSED, result
     assert result["predict.protocols"] == "skipped"
     assert result["robustness.bad_inputs"] == "passed"
-    assert check(outcome, "robustness.bad_inputs")["details"]["v2_tried"] is False
-    assert check(outcome, "robustness.parity")["details"]["compared"] == ["the artifact in-process"]
+    battery = check(outcome, "robustness.bad_inputs")["details"]
+    assert battery["protocols"] == ["v1"]
+    assert {p for kind in ("malformed", "unusual") for per in battery[kind]["requests"].values() for p in per} == {"v1"}
+    assert check(outcome, "robustness.parity")["details"]["compared"] == ["V1 vs the artifact in-process"]
+
+
+def test_v2_only_server_like_mlserver_passes_over_v2(fault_server: Callable[[str], FaultServer], model_dir: Path, tmp_path: Path) -> None:
+    """A healthy V2-only server: no V1 request is expected to succeed, none is a finding."""
+    outcome = validate(fault_server("v2-only"), model_dir, tmp_path)
+    result = statuses(outcome)
+    expected = {"deploy.ready", "predict.golden", "predict.accuracy", "predict.parity", "robustness.parity", "robustness.bad_inputs"}
+    assert {k: v for k, v in result.items() if k in expected} == dict.fromkeys(expected, "passed"), result
+    assert outcome.exit_code == EXIT_PASSED
+    assert result["predict.protocols"] == "skipped"
+    battery = check(outcome, "robustness.bad_inputs")["details"]
+    assert battery["protocols"] == ["v2"] and battery["seed_case"]["after"] == {"v2": [1, 1]}
+    assert {p for kind in ("malformed", "unusual") for per in battery[kind]["requests"].values() for p in per} == {"v2"}
+    assert "booleans" not in battery["malformed"]["requests"]  # a V1-only category
+    assert battery["unusual"]["statuses"]["coercible_values"] == {"200": 2, "400": 1}
+    assert check(outcome, "robustness.parity")["details"]["compared"] == ["V2 vs the artifact in-process"]
 
 
 def test_severity_warn_records_findings_without_failing(fault_server: Callable[[str], FaultServer], model_dir: Path, tmp_path: Path) -> None:

@@ -1,10 +1,13 @@
-"""``robustness.bad_inputs``: malformed requests get a 4xx with an error body, and the server lives.
+"""``robustness.bad_inputs``: malformed requests get a 4xx, valid unusual ones a right answer or a 4xx.
 
-The battery sends the fixed catalogue, then hypothesis-generated requests per category,
-each with a per-request timeout. It stops early when the server is gone (a transport
-error and no readiness) or hangs (``max_timeouts`` unanswered requests), and when the
-profile's time budget is spent, so a broken server never hangs the harness. Afterwards the
-server must still be ready and answer the seed case as it did before the battery.
+Over the protocols the server speaks (``Endpoint.protocols``: a V2-only server such as
+MLServer gets no V1 request), the battery sends the fixed catalogue (malformed, then valid
+but unusual), then hypothesis-generated malformed requests per category, each with a
+per-request timeout (the large valid ones get the run's ``request_timeout``). It stops early
+when the server is gone (a transport error and no readiness) or hangs (``max_timeouts``
+unanswered requests), and when the profile's time budget is spent, so a broken server never
+hangs the harness. Afterwards the server must still be ready and answer the seed case as it
+did before. Findings matched by an accepted-findings entry are listed, not failed.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given
@@ -19,75 +23,20 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException
 
 from harness import procs
-from harness.client import InferenceClient
+from harness.client import Answer, InferenceClient
 from harness.errors import InferenceError, WaitTimeout
-from harness.models import CheckResult, CheckStatus
-from harness.redact import redact
-from harness.robustness.malformed import (
-    CATEGORIES,
-    BadRequest,
-    explicit_cases,
-    speaks_v2,
-    strategies,
-)
+from harness.robustness.accepted import AcceptedFindings
+from harness.robustness.categories import CATEGORIES
+from harness.robustness.malformed import malformed_cases
 from harness.robustness.profiles import Profile, hypothesis_settings
+from harness.robustness.requests import Request
+from harness.robustness.strategies import strategies
+from harness.robustness.unusual import unusual_cases
+from harness.robustness.verdicts import Finding, Judge, Outcome
 from harness.verify import SEED_INSTANCES
 from harness.waiting import wait_until
 
-BODY_LIMIT = 300
 PROBE_TIMEOUT = 2.0
-MESSAGE_FINDINGS = 3  # findings spelled out in the message; all are in the details
-
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    """What came back for one request: a status and body, or a transport failure."""
-
-    status: int | None
-    body: str = ""
-    elapsed_ms: float = 0.0
-    error: str = ""
-    timed_out: bool = False
-
-    def problem(self, request: BadRequest) -> str | None:
-        """Why this answer breaks the contract, or None if it keeps it."""
-        if self.timed_out:
-            return f"no answer within the per-request timeout ({self.error})"
-        if self.status is None:
-            return f"no HTTP answer: {self.error}"
-        if self.status >= 500:
-            return f"server error HTTP {self.status} (expected a 4xx)"
-        if self.status < 400:
-            if request.tolerate_ok and self.status < 300:
-                return None
-            return f"accepted with HTTP {self.status} (expected a 4xx)"
-        if not self.body.strip():
-            return f"HTTP {self.status} without an error body"
-        return None
-
-
-@dataclasses.dataclass(frozen=True)
-class Finding:
-    """A request that broke the contract, and what came back."""
-
-    request: BadRequest
-    outcome: Outcome
-    problem: str
-    source: str  # "catalogue" or "generated (shrunk)"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "category": self.request.category,
-            "source": self.source,
-            "problem": self.problem,
-            "request": self.request.describe(),
-            "status": self.outcome.status,
-            "body": self.outcome.body,
-        }
-
-    def summary(self) -> str:
-        req = self.request.describe(80)
-        return f"{self.request.category}: {req['method']} {req['path']} {req['body']!r} -> {self.problem}; body {self.outcome.body[:120]!r}"
 
 
 class _Stop(Exception):
@@ -101,81 +50,110 @@ class Battery:
         client: the inference client (its headers carry Host, cookie and token).
         profile: example counts, sizes and time bounds.
         timeout: per-request timeout in seconds.
+        large_timeout: timeout of the large valid requests (batch, body).
+        judge: the verdict on each answer.
+        accepted: findings that are listed but do not fail.
     """
 
-    def __init__(self, client: InferenceClient, profile: Profile, timeout: float) -> None:
+    def __init__(self, client: InferenceClient, profile: Profile, timeout: float, large_timeout: float, judge: Judge, accepted: AcceptedFindings) -> None:
         self.client = client
         self.profile = profile
         self.timeout = timeout
+        self.large_timeout = large_timeout
+        self.judge = judge
+        self.accepted = accepted
+        self.protocols = tuple(client.endpoint.protocols)
         self.started = time.monotonic()
-        self.tried: dict[str, int] = {c: 0 for c in CATEGORIES}
-        self.tolerated: dict[str, int] = {}
+        self.tried: dict[str, dict[str, int]] = {}  # category -> protocol -> requests
+        self.statuses: dict[str, dict[str, int]] = {}  # category -> HTTP status (or "timeout"...) -> count
+        self.passed_as: dict[str, dict[str, int]] = {}  # category -> "rejected"/"answered"/"declined" -> count
         self.timeouts = 0
         self.stopped: str | None = None
-        self.first: Finding | None = None
-        self.findings: dict[str, Finding] = {}  # category -> smallest finding so far
+        self.first: Finding | None = None  # the first finding not accepted
+        self.findings: dict[tuple[str, str, str], Finding] = {}
 
     # --- one request -------------------------------------------------------------------------
-    def send(self, request: BadRequest) -> Outcome:
-        headers = {"Content-Type": request.content_type} if request.content_type else {}
+    def send(self, request: Request) -> tuple[Outcome, Answer | None]:
+        timeout = self.large_timeout if request.large else self.timeout
         started = time.perf_counter()
         try:
-            response = self.client.request(request.method, request.path, content=request.body, headers=headers, timeout=self.timeout)
+            answer = self.client.request(request.method, request.path, content=request.body, headers=request.headers(), timeout=timeout)
         except InferenceError as exc:
             elapsed = (time.perf_counter() - started) * 1000
-            timed_out = exc.timed_out
             kind = type(exc.__cause__).__name__ if exc.__cause__ else "error"
-            return Outcome(None, "", elapsed, f"{kind} after {elapsed / 1000:.1f}s", timed_out)
-        elapsed = (time.perf_counter() - started) * 1000
-        text = response.text
-        body = redact(text[:BODY_LIMIT] + ("..." if len(text) > BODY_LIMIT else ""))
-        return Outcome(response.status_code, body, elapsed)
+            return Outcome(None, "", elapsed, f"{kind} after {elapsed / 1000:.1f}s", exc.timed_out), None
+        return Outcome.of(answer), answer
 
-    def alive(self) -> bool:
-        """V1 model readiness with a short timeout (a hung server answers nothing)."""
+    def _ready(self, path: str) -> bool:
         try:
-            response = self.client.request("GET", f"/v1/models/{self.client.endpoint.model_name}", timeout=PROBE_TIMEOUT)
+            answer = self.client.request("GET", path, timeout=PROBE_TIMEOUT)
         except InferenceError:
             return False
-        return response.status_code == 200
+        if answer.status_code != 200:
+            return False
+        try:
+            data = answer.json()
+        except ValueError:
+            return True  # 200 with an empty or plain body: KServe's V2 ready paths may answer so
+        return not (isinstance(data, dict) and data.get("ready") is False)
 
-    def try_one(self, request: BadRequest, source: str) -> Finding | None:
+    def alive(self) -> bool:
+        """Model readiness over every protocol spoken, each with a short timeout."""
+        name = self.client.endpoint.model_name
+        paths = {"v1": f"/v1/models/{name}", "v2": f"/v2/models/{name}/ready"}
+        return all(self._ready(paths[p]) for p in self.protocols if p in paths)
+
+    def try_one(self, request: Request, source: str) -> Finding | None:
         """Send ``request`` unless the battery has stopped; a finding if the answer is wrong."""
         procs.check_interrupted()
         if self.stopped is None and time.monotonic() - self.started > self.profile.budget_s:
             self.stopped = f"time budget of {self.profile.budget_s:g}s spent"
         if self.stopped is not None:
             return None
-        self.tried[request.category] += 1
-        outcome = self.send(request)
-        problem = outcome.problem(request)
+        _count(self.tried, request.category, request.protocol)
+        outcome, answer = self.send(request)
+        status = str(outcome.status) if outcome.status is not None else ("timeout" if outcome.timed_out else "no answer")
+        _count(self.statuses, request.category, status)
+        problem, how = self.judge.judge(request, outcome, answer)
         if problem is None:
-            if request.tolerate_ok and outcome.status is not None and outcome.status < 300:
-                self.tolerated[request.category] = self.tolerated.get(request.category, 0) + 1
+            _count(self.passed_as, request.category, how)
             return None
-        finding = Finding(request, outcome, problem, source)
-        self.first = self.first or finding
-        self.findings[request.category] = finding
+        accepted = self.accepted.match(request.category, request.protocol, outcome.status)
+        finding = Finding(request, outcome, problem, source, accepted)
+        self._keep(finding)
+        if accepted is None and self.first is None:
+            self.first = finding
         if outcome.timed_out:
             self.timeouts += 1
             if self.timeouts >= self.profile.max_timeouts:
                 self.stopped = f"stopped after {self.timeouts} unanswered requests (the server hangs)"
         elif outcome.status is None and not self.alive():
-            self.stopped = f"the server stopped answering after {request.category} request: {request.describe(80)['body']!r}"
+            self.stopped = f"the server stopped answering after a {request.category} request over {request.protocol.upper()}: {request.preview(80)!r}"
         return finding
 
+    def _keep(self, finding: Finding) -> None:
+        """Keep the smallest request per category, protocol and status (hypothesis shrinks toward it)."""
+        kept = self.findings.get(finding.key)
+        if kept is None or finding.request.size < kept.request.size or finding.source == "generated (shrunk)":
+            self.findings[finding.key] = finding
+
     # --- phases ------------------------------------------------------------------------------
-    def run_catalogue(self, cases: list[BadRequest]) -> None:
+    def run_catalogue(self, cases: list[Request]) -> None:
         for case in cases:
             self.try_one(case, "catalogue")
 
-    def run_generated(self, category: str, strategy: Any, seed: int | None) -> None:
-        """Generate ``bad_examples`` requests of ``category``; keep the shrunk failing one."""
+    def run_generated(self, strategy: Any, seed: int | None) -> None:
+        """Generate ``bad_examples`` requests; shrink the first one that fails and is not accepted.
+
+        Accepted findings do not stop generation: it goes on looking for findings that are not.
+        """
 
         @hypothesis_settings(self.profile.bad_examples, seed)
         @given(strategy)
-        def example(request: BadRequest) -> None:
-            if self.try_one(request, "generated (shrunk)") is not None:
+        def example(request: Request) -> None:
+            finding = self.try_one(request, "generated")
+            if finding is not None and finding.accepted is None:
+                self._keep(dataclasses.replace(finding, source="generated (shrunk)"))
                 raise _Stop
 
         run: Callable[[], None] = example if seed is None else hypothesis_seed(seed)(example)
@@ -188,66 +166,54 @@ class Battery:
         return time.monotonic() - self.started
 
 
-def _seed_answer(client: InferenceClient) -> list[Any] | str:
-    try:
-        return list(client.predict(SEED_INSTANCES).outputs)
-    except InferenceError as exc:
-        return str(exc)
+def _count(table: dict[str, dict[str, int]], row: str, column: str) -> None:
+    cells = table.setdefault(row, {})
+    cells[column] = cells.get(column, 0) + 1
 
 
-def run_bad_inputs(client: InferenceClient, profile: Profile, timeout: float, ready_timeout: float, failing: CheckStatus, seed: int | None) -> CheckResult:
-    """The whole ``robustness.bad_inputs`` check. ``failing`` is FAILED or WARNED (severity)."""
-    battery = Battery(client, profile, timeout)
-    before = _seed_answer(client)
-    v2 = speaks_v2(client)
-    battery.run_catalogue(explicit_cases(client.endpoint.model_name, profile, v2))
-    generated = strategies(client.endpoint.model_name)
-    if not v2:
-        generated.pop("v2_malformed")
-    for category, strategy in generated.items():
-        if battery.stopped:
-            break
-        battery.run_generated(category, strategy, seed)
-    duration = battery.elapsed()
-    # afterwards: still ready, still the same answer to the seed case
+def seed_answers(client: InferenceClient) -> dict[str, Any]:
+    """The seed case's canonical answer over each protocol spoken (or the error, as text)."""
+    answers: dict[str, Any] = {}
+    for protocol in client.endpoint.protocols:
+        try:
+            answers[protocol] = list(client.classify(SEED_INSTANCES, protocol).outputs)
+        except InferenceError as exc:
+            answers[protocol] = str(exc)
+    return answers
+
+
+def run_battery(
+    client: InferenceClient,
+    profile: Profile,
+    timeouts: tuple[float, float],
+    ready_timeout: float,
+    model_path: Path | None,
+    accepted: AcceptedFindings,
+    seed: int | None,
+) -> tuple[Battery, dict[str, Any], str | None]:
+    """Run the whole battery: (its state, the seed case before and after, a problem afterwards)."""
+    battery = Battery(client, profile, timeouts[0], timeouts[1], Judge(client, model_path), accepted)
+    model = client.endpoint.model_name
+    before = seed_answers(client)
+    battery.run_catalogue(malformed_cases(model, profile, battery.protocols))
+    battery.run_catalogue(unusual_cases(model, profile, battery.protocols))
+    for protocol in battery.protocols:
+        for strategy in strategies(model, protocol).values():
+            if battery.stopped:
+                break
+            battery.run_generated(strategy, seed)
     after_problem = None
+    after: dict[str, Any] | None = None
     try:
         wait_until(battery.alive, what="the server to be ready after the battery", timeout=min(ready_timeout, 10.0), interval=0.2)
-        after = _seed_answer(client)
+        after = seed_answers(client)
         if after != before:
             after_problem = f"after the battery the seed case answers {after!r}, before it answered {before!r}"
     except WaitTimeout as exc:
-        after, after_problem = None, f"the server is not ready after the battery: {exc}"
-    tried = {c: n for c, n in battery.tried.items() if n}
-    findings = sorted(battery.findings.values(), key=lambda f: list(CATEGORIES).index(f.request.category))
-    details: dict[str, Any] = {
-        "profile": profile.name,
-        "seed": seed,
-        "requests": tried,
-        "total_requests": sum(tried.values()),
-        "duration_s": round(duration, 3),
-        "per_request_timeout_s": timeout,
-        "tolerated_2xx": battery.tolerated,
-        "v2_tried": v2,
-        "stopped": battery.stopped,
-        "seed_case": {"before": before, "after": after},
-        "findings": [f.as_dict() for f in findings],
-        "first_failure": battery.first.as_dict() if battery.first else None,
-    }
-    problems = [f.summary() for f in findings]
-    total = details["total_requests"]
-    if problems or after_problem:
-        parts = [f"{len(findings)} of {len(tried)} categories broke the contract in {total} requests"]
-        if battery.stopped:
-            parts.append(f"battery {battery.stopped}")
-        if battery.first and battery.first is not battery.findings.get(battery.first.request.category):
-            parts.append(f"first failure {battery.first.summary()}")
-        if after_problem:
-            parts.append(after_problem)
-        more = len(problems) - MESSAGE_FINDINGS
-        parts += problems[:MESSAGE_FINDINGS] + ([f"+{more} more in details.findings"] if more > 0 else [])
-        message = redact("; ".join(parts))
-        return CheckResult("robustness.bad_inputs", failing, message, round(duration, 3), details)
-    stopped = f" (battery {battery.stopped})" if battery.stopped else ""
-    message = f"{total} malformed requests in {len(tried)} categories all got a 4xx with an error body in {duration:.1f}s{stopped}; the server still answers the seed case"
-    return CheckResult("robustness.bad_inputs", CheckStatus.PASSED, message, round(duration, 3), details)
+        after_problem = f"the server is not ready after the battery: {exc}"
+    return battery, {"before": before, "after": after}, after_problem
+
+
+def category_order(finding: Finding) -> tuple[int, str, str]:
+    key = finding.key
+    return (list(CATEGORIES).index(key[0]), key[1], key[2])

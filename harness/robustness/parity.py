@@ -1,9 +1,11 @@
 """``robustness.parity``: on generated valid inputs the served model answers what the artifact does.
 
-Valid inputs are batches of finite floats, in the iris ranges and far beyond them. For
-each batch the served V1 answer must equal the trained artifact's answer in-process, and
-the V2 answer (FP64, so no rounding differs) must equal the V1 answer. Hypothesis shrinks
-a disagreement to the smallest batch that still shows it.
+Valid inputs are batches of finite floats, in the iris ranges and far beyond them. For each
+batch, over every protocol the server speaks (V2 with FP64, so no rounding differs), the
+served answer must equal the trained artifact's answer in-process, and V1 and V2 must agree
+where both are spoken. Answers are compared as canonical labels (``client.reader``: 1, 1.0
+and a class name mapped through ``labels`` are alike). Hypothesis shrinks a disagreement to
+the smallest batch that still shows it.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from harness.client import InferenceClient
 from harness.errors import InferenceError
 from harness.models import CheckResult, CheckStatus
 from harness.redact import redact
-from harness.robustness.malformed import N_FEATURES, speaks_v2
+from harness.robustness.malformed import N_FEATURES
 from harness.robustness.profiles import Profile, hypothesis_settings
-from harness.verify import load_model
+from harness.verify import expected_answers, load_model
 
 # iris features lie within [0.1, 7.9] cm; "beyond" reaches far outside in both directions
 IRIS_VALUES = st.floats(min_value=0.0, max_value=8.0, allow_nan=False, allow_infinity=False)
@@ -44,32 +46,35 @@ class _Mismatch(Exception):
 
 def run_parity(client: InferenceClient, profile: Profile, model_path: Path | None, failing: CheckStatus, seed: int | None) -> CheckResult:
     """The whole ``robustness.parity`` check. ``failing`` is FAILED or WARNED (severity)."""
-    v2 = speaks_v2(client)
+    protocols = tuple(client.endpoint.protocols)
+    both = {"v1", "v2"} <= set(protocols)
     try:
-        model = load_model(model_path) if model_path is not None else None
+        if model_path is not None:
+            load_model(model_path)
     except (OSError, RuntimeError, ValueError) as exc:
         return CheckResult("robustness.parity", CheckStatus.ERROR, f"cannot load the model artifact {model_path}: {exc}")
-    if model is None and not v2:
-        return CheckResult("robustness.parity", CheckStatus.SKIPPED, "no model artifact to compare with (give --model-artifact) and the server does not speak V2")
-    import numpy as np
-
+    if model_path is None and not both:
+        only = " and ".join(p.upper() for p in protocols) or "no protocol"
+        return CheckResult(
+            "robustness.parity", CheckStatus.SKIPPED,
+            f"no model artifact to compare with (give --model-artifact) and the server speaks only {only}: nothing to compare",
+        )
     started = time.monotonic()
     counts = {"batches": 0, "rows": 0}
     found: dict[str, Any] = {}
 
     def compare(rows: list[list[float]]) -> str | None:
         try:
-            served = list(client.predict(rows).outputs)
-            if model is not None:
-                expected = [v.item() if hasattr(v, "item") else v for v in model.predict(np.asarray(rows, dtype=np.float64))]
-                if served != expected:
-                    return f"served V1 {served} != artifact in-process {expected}"
-            if v2:
-                other = list(client.infer(rows, datatype="FP64").outputs)
-                if other != served:
-                    return f"V2 {other} != V1 {served}"
+            served = {p: list((client.predict(rows) if p == "v1" else client.infer(rows, datatype="FP64")).outputs) for p in protocols}
         except InferenceError as exc:
             return f"a valid input was not answered: {exc}"
+        if model_path is not None:
+            expected = expected_answers(client, model_path, rows)
+            for protocol, answer in served.items():
+                if answer != expected:
+                    return f"served {protocol.upper()} {answer} != artifact in-process {expected}"
+        if both and served["v1"] != served["v2"]:
+            return f"V2 {served['v2']} != V1 {served['v1']}"
         return None
 
     @hypothesis_settings(profile.parity_examples, seed)
@@ -91,17 +96,19 @@ def run_parity(client: InferenceClient, profile: Profile, model_path: Path | Non
     except (_Mismatch, HypothesisException, ExceptionGroup):
         pass  # the shrunk disagreement is in ``found``
     duration = time.monotonic() - started
-    against = (["the artifact in-process"] if model is not None else []) + (["V1 vs V2"] if v2 else [])
+    against = [f"{p.upper()} vs the artifact in-process" for p in protocols] if model_path is not None else []
+    against += ["V1 vs V2"] if both else []
     details: dict[str, Any] = {
         "profile": profile.name,
         "seed": seed,
         **counts,
         "duration_s": round(duration, 3),
+        "protocols": list(protocols),
         "compared": against,
         "model_artifact": str(model_path) if model_path else None,
         "stopped": found.get("stopped"),
     }
-    skipped = "" if model is not None else " (no model artifact: give --model-artifact to compare with it)"
+    skipped = "" if model_path is not None else " (no model artifact: give --model-artifact to compare with it)"
     if "problem" in found:
         details["counterexample"] = {"rows": found["rows"], "problem": redact(found["problem"])}
         message = redact(f"smallest disagreeing batch {found['rows']}: {found['problem']}{skipped}")

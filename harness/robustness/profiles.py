@@ -25,9 +25,10 @@ class Profile:
         parity_max_batch: most rows in one generated parity batch.
         bad_examples: generated malformed requests per category.
         request_timeout: seconds one request may take (the per-request deadline; the
-            run's ``request_timeout`` caps it further).
-        large_batch_rows: rows of the "very large batch" request.
-        oversized_bytes: size of the "oversized body" request.
+            run's ``request_timeout`` caps it further). The large valid requests (batch,
+            body) get the run's ``request_timeout`` itself: their work grows with their size.
+        large_batch_rows: rows of the valid "very large batch" request.
+        large_body_bytes: size of the valid "large body" request.
         nesting_depth: list depth of the deepest "deep nesting" request.
         budget_s: the battery stops sending once it has run this long.
         max_timeouts: the battery stops after this many unanswered requests (a hung server).
@@ -40,7 +41,7 @@ class Profile:
     bad_examples: int
     request_timeout: float
     large_batch_rows: int
-    oversized_bytes: int
+    large_body_bytes: int
     nesting_depth: int
     budget_s: float
     max_timeouts: int
@@ -62,7 +63,7 @@ PROFILES: dict[str, Profile] = {
         bad_examples=6,
         request_timeout=3.0,
         large_batch_rows=20_000,
-        oversized_bytes=4 * MIB,
+        large_body_bytes=4 * MIB,
         nesting_depth=5_000,
         budget_s=30.0,
         max_timeouts=2,
@@ -75,7 +76,7 @@ PROFILES: dict[str, Profile] = {
         bad_examples=100,
         request_timeout=10.0,
         large_batch_rows=200_000,
-        oversized_bytes=32 * MIB,
+        large_body_bytes=32 * MIB,
         nesting_depth=100_000,
         budget_s=600.0,
         max_timeouts=3,

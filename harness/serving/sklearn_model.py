@@ -64,7 +64,7 @@ class ValidatingSKLearnModel(Model):
             raise InvalidInput(f"expected a numeric tensor, got datatype {tensor.datatype}")
         if holds_bool(tensor.data):
             raise InvalidInput(f"expected numbers in a {tensor.datatype} tensor, got booleans")
-        if len(tensor.shape) != 2:
+        if len(tensor.shape) != 2 or any(d < 0 for d in tensor.shape):  # the V2 spec: unsigned dimensions
             raise InvalidInput(f"expected shape [N, {self.n_features}], got {tensor.shape}")
         try:
             return tensor.as_numpy().tolist()

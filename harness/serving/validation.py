@@ -51,7 +51,16 @@ def validate_rows(rows: Any, n_features: int, max_batch: int) -> list[list[float
 
 
 def holds_bool(data: Any) -> bool:
-    """Whether JSON tensor data holds a boolean (numpy would read ``true`` as 1.0)."""
-    if isinstance(data, bool):
-        return True
-    return isinstance(data, list) and any(holds_bool(v) for v in data)
+    """Whether JSON tensor data holds a boolean (numpy would read ``true`` as 1.0).
+
+    Iterative: data nested hundreds of lists deep (a malformed request) must not exhaust the
+    stack; a recursive walk answered 500 at depth ~500 and dropped the connection at ~900.
+    """
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, bool):
+            return True
+        if isinstance(item, list):
+            stack.extend(item)
+    return False
