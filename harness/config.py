@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 import re
 import tomllib
@@ -38,10 +39,30 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 # --- value parsers -------------------------------------------------------------------------
+def parse_float(value: Any) -> float:
+    """A finite number: ``nan`` and ``inf`` (which TOML and ``float()`` accept) are refused.
+
+    A threshold of ``nan`` compares false with everything, so a gate would pass on any figure.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return number
+
+
+def parse_int(value: Any) -> int:
+    """A whole number: ``true`` and ``2.5`` are refused rather than read as 1 and 2."""
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return int(value)
+
+
 def parse_duration(value: Any) -> float:
     """Seconds from ``30``, ``30s``, ``500ms``, ``2m`` or ``1h``."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
+        seconds = parse_float(value)
     else:
         match = _DURATION.match(str(value))
         if not match:
@@ -66,7 +87,7 @@ def parse_bool(value: Any) -> bool:
 def parse_percent(value: Any) -> float:
     """A fraction from ``20%``, ``0.2`` or ``20`` (values above 1 are read as percent)."""
     text = str(value).strip()
-    number = float(text.rstrip("%"))
+    number = parse_float(text.removesuffix("%"))
     if text.endswith("%") or number > 1:
         number /= 100
     if number < 0:
@@ -137,10 +158,20 @@ def _non_negative(kind: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return parse
 
 
-def _fraction(value: Any) -> float:
-    number = float(value)
+def parse_fraction(value: Any) -> float:
+    """A fraction from ``0.05`` or ``5%``: between 0 and 1 (0 % and 100 %)."""
+    text = str(value).strip()
+    number = parse_float(text.removesuffix("%")) / (100 if text.endswith("%") else 1)
     if not 0 <= number <= 1:
-        raise ValueError(f"expected a fraction between 0 and 1, got {value!r}")
+        raise ValueError(f"expected a fraction between 0 and 1 or a percentage like 5%, got {value!r}")
+    return number
+
+
+def parse_port(value: Any) -> int:
+    """A TCP port, 0 to 65535 (0: pick a free one)."""
+    number = parse_int(value)
+    if not 0 <= number <= 65535:
+        raise ValueError(f"expected a port between 0 and 65535, got {value!r}")
     return number
 
 
@@ -171,12 +202,18 @@ class HarnessConfig:
     )
     model_name: str = _setting("sklearn-iris", "Name the model is served under.")
     golden_file: str | None = _setting(None, "JSON file of extra golden cases [{instances, predictions}].")
-    min_accuracy: float = _setting(0.9, "Accuracy the trained and the served model must reach.", _fraction)
-    ready_timeout: float = _setting(60.0, "How long to wait for the endpoint to get ready.", parse_duration)
-    pipeline_timeout: float = _setting(900.0, "How long a pipeline run may take.", parse_duration)
-    request_timeout: float = _setting(10.0, "Timeout of one inference request.", parse_duration)
-    port: int = _setting(0, "Port of the local model server (0: a free one).", _non_negative(int))
-    server_workers: int = _setting(1, "Worker processes of the local model server.", _positive(int))
+    min_accuracy: float = _setting(0.9, "Accuracy the trained and the served model must reach (0.9 or 90%).", parse_fraction)
+    ready_timeout: float = _setting(60.0, "How long to wait for the endpoint to get ready.", _positive(parse_duration))
+    pipeline_timeout: float = _setting(900.0, "How long a pipeline run may take.", _positive(parse_duration))
+    request_timeout: float = _setting(10.0, "Timeout of one inference request.", _positive(parse_duration))
+    compile_timeout: float = _setting(
+        120.0, "How long importing and compiling a pipeline file may take (it runs in a child process).", _positive(parse_duration)
+    )
+    diagnostics_timeout: float = _setting(
+        60.0, "How long collecting diagnostics after a failed run may take (a second Ctrl-C cuts it short).", _positive(parse_duration)
+    )
+    port: int = _setting(0, "Port of the local model server (0: a free one).", parse_port)
+    server_workers: int = _setting(1, "Worker processes of the local model server.", _positive(parse_int))
     server_log_requests: bool = _setting(
         False, "Let the local model server log every request (costs ~25% of its CPU).", parse_bool
     )
@@ -191,26 +228,26 @@ class HarnessConfig:
     keep: bool = _setting(False, "Leave the deployment up after the run.", parse_bool)
     # load -----------------------------------------------------------------------------------
     load: bool = _setting(True, "Drive load with locust after verification.", parse_bool, group="load")
-    users: int = _setting(8, "Concurrent locust users.", _positive(int), group="load")
-    spawn_rate: float = _setting(50.0, "Users started per second.", _positive(float), group="load")
+    users: int = _setting(8, "Concurrent locust users.", _positive(parse_int), group="load")
+    spawn_rate: float = _setting(50.0, "Users started per second.", _positive(parse_float), group="load")
     duration: float = _setting(30.0, "Load window, warm-up included.", _positive(parse_duration), group="load")
     rate: float | None = _setting(
-        None, "Target request rate (req/s, constant arrival). Default: as fast as users go.", _positive(float), group="load"
+        None, "Target request rate (req/s, constant arrival). Default: as fast as users go.", _positive(parse_float), group="load"
     )
     warmup: float = _setting(2.0, "Seconds at the start excluded from the figures.", parse_duration, group="load")
     load_processes: int = _setting(
         0,
         "locust worker processes (0: auto, as many as the local server has workers, else one per core).",
-        _non_negative(int),
+        _non_negative(parse_int),
         group="load",
     )
-    batch_size: int = _setting(1, "Rows per inference request under load.", _positive(int), group="load")
+    batch_size: int = _setting(1, "Rows per inference request under load.", _positive(parse_int), group="load")
     load_protocol: str = _setting("mixed", "Request kinds under load.", choices=("v1", "v2", "mixed"), group="load")
-    slo_p50_ms: float | None = _setting(None, "SLO: p50 latency (ms).", _positive(float), group="slo")
-    slo_p95_ms: float | None = _setting(100.0, "SLO: p95 latency (ms).", _positive(float), group="slo")
-    slo_p99_ms: float | None = _setting(250.0, "SLO: p99 latency (ms).", _positive(float), group="slo")
-    slo_error_rate: float | None = _setting(0.001, "SLO: highest error rate (fraction).", _fraction, group="slo")
-    slo_min_rps: float | None = _setting(None, "SLO: lowest throughput (req/s).", _positive(float), group="slo")
+    slo_p50_ms: float | None = _setting(None, "SLO: p50 latency (ms).", _positive(parse_float), group="slo")
+    slo_p95_ms: float | None = _setting(100.0, "SLO: p95 latency (ms).", _positive(parse_float), group="slo")
+    slo_p99_ms: float | None = _setting(250.0, "SLO: p99 latency (ms).", _positive(parse_float), group="slo")
+    slo_error_rate: float | None = _setting(0.001, "SLO: highest error rate (a fraction or a percentage: 0.001 or 0.1%).", parse_fraction, group="slo")
+    slo_min_rps: float | None = _setting(None, "SLO: lowest throughput (req/s).", _positive(parse_float), group="slo")
     baseline: str | None = _setting(None, "report.json of an earlier run to compare with.", group="slo")
     baseline_tolerance: float = _setting(
         0.2, "Allowed regression against the baseline (20%).", parse_percent, group="slo"
@@ -273,7 +310,7 @@ class HarnessConfig:
     max_response_bytes: int = _setting(
         16 * 1024 * 1024,
         "Largest response body the harness reads; a longer one is cut off and reported, never buffered.",
-        _positive(int),
+        _positive(parse_int),
         group="endpoint",
     )
     # cluster --------------------------------------------------------------------------------
@@ -378,28 +415,48 @@ def read_config_file(path: str | Path | None = None, cwd: str | Path = ".") -> t
     base = Path(cwd)
     if path is None:
         for candidate in (base / CONFIG_FILE, base / "pyproject.toml"):
+            if candidate.exists() and not candidate.is_file():  # a directory (or a socket) by that name
+                raise ConfigError(f"{str(candidate)!r} is not a file; the harness reads its settings from a file of that name", "config")
             if candidate.is_file():
                 data, source = _load_toml(candidate)
                 if candidate.name == "pyproject.toml":
-                    data = data.get(PYPROJECT_TABLE[0], {}).get(PYPROJECT_TABLE[1], {})
+                    data = _table(data, PYPROJECT_TABLE, source)
                     if not data:
                         continue
                 return _flatten(data), source
         return {}, ""
     file = Path(path)
+    if file.is_dir():
+        raise ConfigError(f"{str(file)!r} is a directory; give the config file (e.g. {str(file / CONFIG_FILE)!r})", "config")
     if not file.is_file():
         raise ConfigError(f"config file {str(file)!r} does not exist", "config")
     data, source = _load_toml(file)
     if file.name == "pyproject.toml":
-        data = data.get(PYPROJECT_TABLE[0], {}).get(PYPROJECT_TABLE[1], {})
+        data = _table(data, PYPROJECT_TABLE, source)
     return _flatten(data), source
 
 
 def _load_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
-        return tomllib.loads(path.read_text()), str(path)
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not a UTF-8 text file (byte {exc.start} is 0x{exc.object[exc.start]:02x}); is it a TOML file?", "config") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}", "config") from None
+    try:
+        return tomllib.loads(text), str(path)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}", "config") from None
+
+
+def _table(data: Mapping[str, Any], keys: tuple[str, ...], source: str) -> dict[str, Any]:
+    """The nested table ``keys`` (``[tool.mlharness]``), or an empty one; a ConfigError if it is not a table."""
+    current: Any = data
+    for depth, key in enumerate(keys):
+        current = current.get(key, {})
+        if not isinstance(current, Mapping):
+            raise ConfigError(f"{'.'.join(keys[: depth + 1])} in {source} is not a table", "config")
+    return dict(current)
 
 
 def _flatten(data: Mapping[str, Any], table: str = "") -> dict[str, Any]:
