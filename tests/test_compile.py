@@ -75,3 +75,81 @@ def test_cli_compile_builtin_passes(tmp_path: Path) -> None:
     proc = subprocess.run([PYTHON, "-m", "harness", "compile", "-o", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (tmp_path / "pipeline.yaml").is_file()
+
+
+EXITING = {
+    "sys.exit(0)": ("import sys\nsys.exit(0)\n", "called sys.exit(0)"),
+    "os._exit(0)": ("import os\nos._exit(0)\n", "called os._exit(0)"),
+    "from os import _exit": ("from os import _exit\n_exit(3)\n", "called os._exit(3)"),
+    "module-level argparse": (
+        "import argparse\nparser = argparse.ArgumentParser()\nparser.add_argument('--epochs', required=True)\nargs = parser.parse_args()\n",
+        "the following arguments are required: --epochs",
+    ),
+    "kills itself": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", "was killed by SIGKILL"),
+    "reads stdin": ("name = input()\n", "EOFError"),
+    "exit in the pipeline body": (GOOD.replace("    hello(name=name)", "    import sys\n    sys.exit(0)"), "called sys.exit(0)"),
+}
+
+
+@pytest.mark.parametrize("case", list(EXITING))
+def test_a_pipeline_file_that_exits_is_a_failed_compile_that_says_so(case: str, tmp_path: Path, no_leaked_children: None) -> None:
+    source, words = EXITING[case]
+    src = tmp_path / "x.py"
+    src.write_text(source)
+    with pytest.raises(PipelineCompileError) as info:
+        compile_pipeline(str(src), tmp_path / "out")
+    assert words in str(info.value)
+    assert not (tmp_path / "out" / "pipeline.yaml").exists()
+
+
+def test_argv_parsing_at_import_sees_only_the_file_not_the_harness_flags(tmp_path: Path) -> None:
+    """A notebook exported as a script parses its own flags at import; it must not get the harness's."""
+    src = tmp_path / "p.py"
+    src.write_text("import argparse, sys\nassert sys.argv[1:] == [], sys.argv\nargparse.ArgumentParser().parse_args()\n" + GOOD)
+    assert compile_pipeline(str(src), tmp_path / "out").name == "hello"
+
+
+def test_module_level_code_that_hangs_is_timed_out(tmp_path: Path, no_leaked_children: None) -> None:
+    src = tmp_path / "slow.py"
+    src.write_text("import time\ntime.sleep(600)\n")
+    with pytest.raises(PipelineCompileError, match="took longer than 3s"):
+        compile_pipeline(str(src), tmp_path / "out", timeout=3.0)
+
+
+def test_a_stale_package_never_passes_for_a_failed_compile(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    compile_pipeline(None, out)
+    src = tmp_path / "x.py"
+    src.write_text("import os\nos._exit(0)\n")
+    with pytest.raises(PipelineCompileError):
+        compile_pipeline(str(src), out)
+    assert not (out / "pipeline.yaml").exists()
+
+
+def test_cli_compile_of_an_exiting_file_says_what_happened(tmp_path: Path) -> None:
+    src = tmp_path / "x.py"
+    src.write_text("import sys\nsys.exit(0)\n")
+    proc = subprocess.run([PYTHON, "-m", "harness", "compile", str(src), "-o", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode == 1, out
+    assert "does not compile" in out and "called sys.exit(0)" in out and "Traceback" not in out
+
+
+@pytest.mark.slow
+def test_run_with_an_exiting_pipeline_fails_pipeline_compile_and_finishes_the_report(tmp_path: Path) -> None:
+    from harness.reports.writer import load_report
+
+    src = tmp_path / "x.py"
+    src.write_text("import sys\nsys.exit(0)\n")
+    report_dir = tmp_path / "report"
+    proc = subprocess.run(
+        [PYTHON, "-m", "harness", "run", "--no-load", "--pipeline", str(src), "--report-dir", str(report_dir)],
+        capture_output=True, text=True, timeout=180, cwd=tmp_path,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = load_report(report_dir)
+    checks = {c["name"]: c for c in report["checks"]}
+    assert report["status"] == "failed" and report["exit_code"] == 1 and report["finished_at"]
+    assert checks["pipeline.compile"]["status"] == "failed" and "called sys.exit(0)" in checks["pipeline.compile"]["message"]
+    assert checks["pipeline.run"]["status"] == "skipped"
+    assert all((report_dir / name).is_file() for name in ("report.html", "summary.md", "junit.xml"))

@@ -1,31 +1,32 @@
 """Compile a pipeline to KFP's IR YAML: from a Python file, a function or a compiled package.
 
-A pipeline written for KFP 1.8 (``kfp.v2.dsl``, ``PipelineExecutionMode.V2_COMPATIBLE``)
+A Python pipeline is imported and compiled in a child process, so that its module-level code
+cannot end or fake the harness's run. A pipeline written for KFP 1.8 (``kfp.v2.dsl``, ``PipelineExecutionMode.V2_COMPATIBLE``)
 does not import under KFP 2. Such a file is linted from its source first, so the user
 gets findings that say what to change instead of a traceback.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import importlib.util
-import io
+import json
 import os
+import signal
+import subprocess
 import sys
 import tempfile
-import uuid
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from harness import procs
 from harness.errors import ConfigError, PipelineError
 from harness.pipelines.lint import Finding, Severity, lint_source
 
 BUILTIN = "builtin:iris"
+COMPILE_TIMEOUT = 120.0
+OUTPUT_TAIL = 2000  # characters of the child's output quoted in a failure
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,33 +82,33 @@ def source_imports(source: str | None) -> list[str]:
         return []
 
 
-def compile_pipeline(source: str | None, out_dir: Path) -> CompiledPipeline:
+def compile_pipeline(source: str | None, out_dir: Path, timeout: float = COMPILE_TIMEOUT) -> CompiledPipeline:
     """Compile ``source`` into ``out_dir/pipeline.yaml``.
+
+    A Python source (and the built-in pipeline) is imported and compiled in a child process
+    (:mod:`harness.pipelines.compile_exec`): whatever its module-level code does, from
+    ``sys.exit(0)`` to ``os._exit`` or an ``argparse`` call, ends that child only, and comes
+    back as a failed compile that says what happened.
 
     Args:
         source: ``FILE.py:FUNC``, ``FILE.py`` (its one ``@dsl.pipeline``), a compiled
             ``.yaml`` package, or ``None`` for the built-in iris pipeline.
         out_dir: where the package is written.
+        timeout: seconds the import and compile may take (module-level code may hang).
 
     Raises:
-        PipelineError: the source cannot be imported or compiled; ``findings`` says why.
+        PipelineCompileError: the source cannot be imported or compiled; ``findings`` says why.
         ConfigError: the file does not exist or names no pipeline.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "pipeline.yaml"
     file, func_name = split_source(source)
     if file is None:
-        from harness.pipelines.iris import iris_pipeline
-
-        return _compile_func(iris_pipeline, target, BUILTIN, ())
+        return _compile_in_child(None, None, target, BUILTIN, (), timeout)
     if file.suffix in (".yaml", ".yml"):
         return _load_package(file, target)
-    findings = tuple(lint_source(file.read_text(), str(file)))
-    try:
-        func = _import_pipeline(file, func_name)
-    except PipelineError as exc:
-        raise PipelineCompileError(str(exc), findings) from exc
-    return _compile_func(func, target, str(source), findings)
+    findings = tuple(lint_source(file.read_text(errors="replace"), str(file)))
+    return _compile_in_child(file, func_name, target, str(source), findings, timeout)
 
 
 class PipelineCompileError(PipelineError):
@@ -118,18 +119,71 @@ class PipelineCompileError(PipelineError):
         super().__init__(message)
 
 
-def _compile_func(
-    func: Callable[..., Any], target: Path, source: str, findings: tuple[Finding, ...]
+def _compile_in_child(
+    file: Path | None, func_name: str | None, target: Path, label: str, findings: tuple[Finding, ...], timeout: float
 ) -> CompiledPipeline:
-    from kfp import compiler
+    """Import and compile in :mod:`harness.pipelines.compile_exec`; its verdict, or what ended it."""
+    with tempfile.TemporaryDirectory(prefix="mlharness-compile-") as tmp:
+        work = Path(tmp)
+        result_path, log_path = work / "result.json", work / "output.log"
+        argv = [sys.executable, "-m", "harness.pipelines.compile_exec", "--label", label, "--out", str(target.resolve()), "--result", str(result_path)]
+        if file is not None:
+            argv += ["--file", str(file.resolve())]
+        if func_name:
+            argv += ["--func", func_name]
+        target.unlink(missing_ok=True)  # a package left by an earlier compile must not pass for this one
+        proc = procs.spawn(argv, log_path=log_path, cwd=work, env={"PYTHONUNBUFFERED": "1"})
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise PipelineCompileError(
+                f"importing and compiling {label} took longer than {timeout:g}s (module-level code that waits "
+                f"or loops?){_output(log_path)}",
+                findings,
+            ) from None
+        finally:
+            procs.stop(proc, grace=1.0)
+        result = _read_result(result_path)
+        if result is None:
+            raise PipelineCompileError(f"the process importing {label} {_how(code)} before it finished{_output(log_path)}", findings)
+        if result.get("status") == "config":
+            raise ConfigError(str(result.get("message")), str(result.get("key") or "pipeline"))
+        if result.get("status") != "ok" or not target.is_file():
+            message = str(result.get("message") or f"compiling {label} wrote no package")
+            raise PipelineCompileError(message + (_output(log_path) if result.get("with_output") else ""), findings)
+    return CompiledPipeline(target, str(result.get("name") or "pipeline"), label, findings)
 
+
+def _read_result(path: Path) -> dict[str, Any] | None:
     try:
-        compiler.Compiler().compile(pipeline_func=func, package_path=str(target))
-    except Exception as exc:
-        raise PipelineCompileError(f"kfp could not compile {source}: {exc}", findings) from exc
-    spec = yaml.safe_load(target.read_text())
-    name = spec.get("pipelineInfo", {}).get("name", getattr(func, "__name__", "pipeline"))
-    return CompiledPipeline(target, name, source, findings)
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _how(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+def _output(log_path: Path, limit: int = OUTPUT_TAIL) -> str:
+    """``; its output: ...``: the tail of what the child printed (the module's own words)."""
+    try:
+        with log_path.open("rb") as log:
+            log.seek(0, os.SEEK_END)
+            size = log.tell()
+            log.seek(max(0, size - limit))
+            text = log.read().decode("utf-8", errors="replace").strip()
+    except OSError:
+        return ""
+    if not text:
+        return ""
+    return f"; its output{' (last part)' if size > limit else ''}: {text}"
 
 
 def _load_package(file: Path, target: Path) -> CompiledPipeline:
@@ -153,48 +207,3 @@ def _load_package(file: Path, target: Path) -> CompiledPipeline:
     if file.resolve() != target.resolve():
         target.write_text(text)
     return CompiledPipeline(target, spec["pipelineInfo"].get("name", file.stem), str(file))
-
-
-def _import_pipeline(file: Path, func_name: str | None) -> Callable[..., Any]:
-    """Import ``file`` as a fresh module and return the pipeline function in it.
-
-    Module-level code runs (notebooks exported as scripts often compile at import); it runs
-    in a temporary working directory so it writes nothing beside the user's file.
-    """
-    module_name = f"_mlharness_pipeline_{uuid.uuid4().hex[:8]}"
-    spec = importlib.util.spec_from_file_location(module_name, file)
-    if spec is None or spec.loader is None:
-        raise PipelineError(f"cannot import {file}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    cwd = os.getcwd()
-    sys.path.insert(0, str(file.parent.resolve()))
-    try:
-        with (
-            tempfile.TemporaryDirectory() as tmp,
-            contextlib.redirect_stdout(io.StringIO()),
-            warnings.catch_warnings(),
-        ):
-            warnings.simplefilter("ignore")
-            os.chdir(tmp)
-            spec.loader.exec_module(module)
-    except Exception as exc:
-        raise PipelineError(f"importing {file} failed: {type(exc).__name__}: {exc}") from exc
-    finally:
-        os.chdir(cwd)
-        sys.path.remove(str(file.parent.resolve()))
-        sys.modules.pop(module_name, None)
-    if func_name:
-        func = getattr(module, func_name, None)
-        if func is None:
-            raise ConfigError(f"{file} has no function {func_name!r}", "pipeline")
-        return func
-    from kfp.dsl.graph_component import GraphComponent
-
-    pipelines = [v for v in vars(module).values() if isinstance(v, GraphComponent)]
-    if len(pipelines) != 1:
-        raise ConfigError(
-            f"{file} defines {len(pipelines)} @dsl.pipeline functions; name one as FILE.py:FUNC",
-            "pipeline",
-        )
-    return pipelines[0]
