@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import NoReturn
 
 from harness import __version__, procs
-from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, HarnessError
+from harness.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    ConfigError,
+    HarnessError,
+    InfrastructureError,
+)
+from harness.reports.writer import path_error
 
 # sub-command modules under harness.commands, in the order --help lists them
 COMMANDS = ("run", "serve", "compile", "report", "up", "down", "compare")
@@ -45,6 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with procs.reaping(), procs.interrupts_as_keyboard_interrupt():
             code: int = args._main(args)
             return code
+    except OSError as exc:  # a file the command reads or writes: one line, not a traceback
+        error = path_error(Path(exc.filename), exc, key=str(exc.filename)) if exc.filename else InfrastructureError(str(exc))
+        code = error.exit_code
+        print(f"mlharness: error: {error}" if code == EXIT_USAGE else f"mlharness: {type(error).__name__}: {error}", file=sys.stderr)
+        return code
     except ConfigError as exc:
         print(f"mlharness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import errno
 from importlib import metadata
 from pathlib import Path
 
-from harness.commands.common import console
+from harness.commands.common import console, line
 from harness.errors import EXIT_FAILED, EXIT_PASSED
 from harness.pipelines.compile import PipelineCompileError, compile_pipeline
 from harness.pipelines.lint import Finding, Severity, has_errors, lint_spec
+from harness.reports.writer import atomic_write_text, path_error
 
 NAME = "compile"
 HELP = "Compile a pipeline (FILE.py[:FUNC] or a compiled YAML; default the built-in iris) and lint it."
@@ -24,20 +26,35 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def _print(findings: list[Finding]) -> None:
     for f in findings:
-        console.print(f"  [{COLORS[f.severity]}]{f.severity.value:>7}[/] {f.location}: {f.message} [dim]\\[{f.rule}][/]", soft_wrap=True)
+        console.print(line("  ", (f"{f.severity.value:>7}", COLORS[f.severity]), f" {f.location}: {f.message} ", (f"[{f.rule}]", "dim")), soft_wrap=True)
+
+
+def _output_dir(path: str) -> Path:
+    """``-o``: a directory the harness can write into (exit 2 naming it, before compiling)."""
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if not out.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(out))
+        probe = atomic_write_text(out / ".mlharness-write-test", "")
+        probe.unlink()
+    except OSError as exc:
+        raise path_error(out, exc, key="--output-dir") from None
+    return out
 
 
 def main(args: argparse.Namespace) -> int:
+    out = _output_dir(args.output_dir)
     try:
-        compiled = compile_pipeline(args.source, Path(args.output_dir))
+        compiled = compile_pipeline(args.source, out)
     except PipelineCompileError as exc:
-        console.print(f"[bold red]does not compile:[/] {exc}")
+        console.print(line(("does not compile:", "bold red"), " ", str(exc)), soft_wrap=True)
         _print(list(exc.findings))
         if exc.findings:
             console.print("fix the errors above and compile again")
         return EXIT_FAILED
     findings = list(compiled.findings) + lint_spec(compiled.spec, metadata.version("kfp"))
-    console.print(f"compiled [cyan]{compiled.name}[/] -> {compiled.path}")
+    console.print(line("compiled ", (compiled.name, "cyan"), f" -> {compiled.path}"), soft_wrap=True)
     _print(findings)
     failed = has_errors(findings) or (args.strict and any(f.severity is Severity.WARNING for f in findings))
     console.print("[bold red]lint failed[/]" if failed else "[green]lint passed[/]")

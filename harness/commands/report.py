@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harness.commands.common import console, err_console
 from harness.errors import EXIT_PASSED, EXIT_USAGE
-from harness.reports.writer import REPORT_FILE
+from harness.reports.writer import REPORT_FILE, path_error
 
 NAME = "report"
 HELP = "Re-render report.html, summary.md and junit.xml from a run's report.json."
@@ -40,8 +40,10 @@ def main(args: argparse.Namespace) -> int:
         return _usage(f"no {REPORT_FILE} in {run_dir} (pass the directory a run wrote)")
     except json.JSONDecodeError as exc:
         return _usage(f"{report} is not valid JSON: {exc}")
-    except (ValueError, TypeError, OSError) as exc:  # load_report's schema checks, unreadable files
+    except (ValueError, TypeError) as exc:  # load_report's schema checks
         return _usage(f"{report} is not a valid mlharness report: {exc}")
+    except OSError as exc:  # unreadable, or the views cannot be written (read-only, a full disk)
+        raise path_error(run_dir, exc, key="RUN_DIR") from None
     for path in files:
         console.print(str(path), markup=False, soft_wrap=True)
     return EXIT_PASSED

@@ -10,7 +10,6 @@ opens offline and can be archived as the sign-off document of a release.
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +19,7 @@ import jinja2
 
 from harness.reports.junit import JUNIT_FILE, render_junit
 from harness.reports.view import build_view
-from harness.reports.writer import REPORT_FILE, load_report
+from harness.reports.writer import REPORT_FILE, atomic_write_text, load_report
 
 HTML_FILE = "report.html"
 SUMMARY_FILE = "summary.md"
@@ -133,10 +132,7 @@ def render_summary(report: Mapping[str, Any]) -> str:
 
 
 def _write(path: Path, content: str) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(content, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic_write_text(path, content)  # never a truncated or 0-byte file, even on a full disk
 
 
 def render_all(report_dir: Path) -> list[Path]:

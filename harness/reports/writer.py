@@ -1,32 +1,46 @@
 """``report.json``: the machine-readable truth of a run, rewritten after every step.
 
-Each write goes to a temporary file that is then renamed over ``report.json``, so a
-crash or Ctrl-C at any moment leaves the last complete report, with status ``running``
-until the run ends as ``passed``, ``failed``, ``error`` or ``interrupted``. Every string
-passes :func:`harness.redact.redact_obj` on its way to disk.
+Each write goes to a temporary file of its own that is then renamed over ``report.json``,
+so a crash or Ctrl-C at any moment leaves the last complete report, with status ``running``
+until the run ends as ``passed``, ``failed``, ``error`` or ``interrupted``. A write that
+fails (a full disk) leaves the previous report in place and raises :class:`ReportWriteError`;
+the final one falls back to rewriting the existing file in place, so a run that ended is
+never left ``running``. Every string passes :func:`harness.redact.redact_obj` on its way to disk.
+
+Each run's directory is created atomically under a unique name
+(:func:`create_report_dir`) and held with a lock while the run writes to it, so two runs
+never share one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import json
+import math
 import os
 import platform
 import socket
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.errors import ConfigError, InfrastructureError
 from harness.models import CheckResult, CheckStatus, RunStatus
 from harness.redact import redact_obj
 
 SCHEMA_VERSION = 1
 REPORT_FILE = "report.json"
+LOCK_FILE = ".mlharness.lock"
+# errors that say the path the user chose is wrong (exit 2), not that the machine failed (exit 3)
+USER_PATH_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP})
 VERSIONED_PACKAGES = ("kfp", "kserve", "scikit-learn", "locust", "kubernetes", "numpy")
 
 
@@ -64,6 +78,79 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+class ReportWriteError(InfrastructureError):
+    """A report file could not be written (a full disk, an unwritable directory): exit 3."""
+
+    def __init__(self, path: Path, exc: OSError) -> None:
+        self.path = path
+        self.os_error = exc
+        super().__init__(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def path_error(path: Path, exc: OSError, key: str = "report_dir") -> ConfigError | InfrastructureError:
+    """The error for ``exc`` on ``path``: ConfigError (exit 2) if the path is at fault, else exit 3."""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.EEXIST or (exc.errno == errno.ENOTDIR and path.is_file()):
+        reason = "it is a file, not a directory"
+    if exc.errno in USER_PATH_ERRNOS:
+        return ConfigError(f"cannot use {str(path)!r}: {reason}", key)
+    return InfrastructureError(f"cannot write {path}: {reason}")
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file of this writer's own, then rename.
+
+    A reader sees the old file or the new one, never half of either; a failed write leaves no
+    temporary file and no truncated ``path`` behind.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to any file
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def create_report_dir(path: Path | None, base: str | Path = "reports") -> Path:
+    """The run's directory: ``path``, or a new ``base/<timestamp>[-n]`` created atomically.
+
+    The default name is taken with ``mkdir`` (which fails if it exists), never checked first
+    and created later, so two runs starting in the same second get two directories.
+
+    Raises:
+        ConfigError: the directory cannot be created where the user asked (a file there, no
+            permission): exit 2, naming ``report_dir``.
+        InfrastructureError: the machine failed (a full disk).
+    """
+    if path is not None:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise path_error(path, exc) from None
+        if not path.is_dir():
+            raise ConfigError(f"cannot use {str(path)!r}: it is a file, not a directory", "report_dir")
+        return path
+    root = Path(base)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 10_000):
+            candidate = root / (stamp if n == 1 else f"{stamp}-{n}")
+            try:
+                candidate.mkdir()
+            except FileExistsError:
+                continue
+            return candidate
+    except OSError as exc:
+        raise path_error(root, exc) from None
+    raise InfrastructureError(f"no free report directory name under {root} for {stamp}")
+
+
 class ReportWriter:
     """Owns ``report.json`` of one run.
 
@@ -74,10 +161,11 @@ class ReportWriter:
     """
 
     def __init__(self, report_dir: Path, target: str, config: Mapping[str, Any]) -> None:
-        self.dir = report_dir
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir = create_report_dir(report_dir)
         self.path = self.dir / REPORT_FILE
         self._lock = threading.Lock()
+        self._dir_lock: int | None = None
+        self._hold_dir()
         self.data: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "tool": "mlharness",
@@ -98,9 +186,42 @@ class ReportWriter:
             "load": None,
             "slo": [],
             "baseline": None,
+            "cleanup": None,
             "artifacts": {},
         }
-        self.flush()
+        try:
+            self.flush()
+        except ReportWriteError as exc:  # the first write: an unwritable directory is the user's to fix
+            self.close()
+            raise path_error(self.dir, exc.os_error) from None
+
+    def _hold_dir(self) -> None:
+        """Lock the directory for this run: a second run writing into it would mix two reports."""
+        try:
+            import fcntl
+        except ImportError:  # not on Windows: the unique default name still keeps runs apart
+            return
+        lock_path = self.dir / LOCK_FILE
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise path_error(self.dir, exc) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ConfigError(f"{str(self.dir)!r} is in use by another mlharness run; give each run its own directory", "report_dir") from None
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        self._dir_lock = fd
+
+    def close(self) -> None:
+        """Release the directory (the lock file stays, harmless; at exit the OS releases it anyway)."""
+        if self._dir_lock is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._dir_lock)
+            self._dir_lock = None
 
     # --- updates -----------------------------------------------------------------------------
     def set(self, key: str, value: Any) -> None:
@@ -130,7 +251,12 @@ class ReportWriter:
         ]
 
     def finish(self, status: RunStatus, exit_code: int, error: str | None = None) -> None:
-        """Close the report with its final status."""
+        """Close the report with its final status (again, if called twice: the later call wins).
+
+        If the disk is full, the existing ``report.json`` is rewritten in place (compact, or
+        cut down to the verdict and the checks), so the report never says ``running`` after
+        the run ended. Raises :class:`ReportWriteError` only if even that fails.
+        """
         with self._lock:
             self.data["status"] = status.value
             self.data["exit_code"] = exit_code
@@ -138,15 +264,39 @@ class ReportWriter:
             self.data["finished_at"] = now_iso()
             started = dt.datetime.fromisoformat(self.data["started_at"].replace("Z", "+00:00"))
             self.data["duration_s"] = round((dt.datetime.now(dt.UTC) - started).total_seconds(), 3)
-        self.flush()
+        try:
+            self.flush()
+        except ReportWriteError:
+            self._rewrite_in_place()
 
     def flush(self) -> None:
-        """Write atomically: a reader never sees half a report."""
+        """Write atomically: a reader never sees half a report.
+
+        Raises:
+            ReportWriteError: the write failed; the previous ``report.json`` is still there.
+        """
         with self._lock:
             text = json.dumps(redact_obj(self.data), indent=2, default=str)
-            tmp = self.path.with_suffix(".json.tmp")
-            tmp.write_text(text + "\n")
-            os.replace(tmp, self.path)
+            try:
+                atomic_write_text(self.path, text + "\n")
+            except OSError as exc:
+                raise ReportWriteError(self.path, exc) from None
+
+    def _rewrite_in_place(self) -> None:
+        """Overwrite the blocks the existing ``report.json`` already holds: no new space needed."""
+        with self._lock:
+            data = redact_obj(self.data)
+            essentials = {k: data[k] for k in ("schema_version", "tool", "status", "exit_code", "target", "started_at", "finished_at", "duration_s", "error")}
+            essentials["error"] = ((essentials["error"] or "") + " (report cut down: the disk was full)").strip()
+            candidates = [data, {**essentials, "checks": data["checks"]}, essentials]
+            try:
+                size = self.path.stat().st_size
+                text = next(t for t in (json.dumps(c, separators=(",", ":"), default=str) + "\n" for c in candidates) if len(t) <= size)
+                with self.path.open("r+", encoding="utf-8") as out:
+                    out.write(text)
+                    out.truncate()
+            except (OSError, StopIteration) as exc:
+                raise ReportWriteError(self.path, exc if isinstance(exc, OSError) else OSError(errno.ENOSPC, "no room left for the final report")) from None
 
 
 def load_report(path: str | Path) -> dict[str, Any]:
@@ -154,9 +304,43 @@ def load_report(path: str | Path) -> dict[str, Any]:
     file = Path(path)
     if file.is_dir():
         file = file / REPORT_FILE
-    data = json.loads(file.read_text())
+    data = json.loads(file.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or "schema_version" not in data:
         raise ValueError(f"{file} is not an mlharness report (no schema_version)")
-    if data["schema_version"] > SCHEMA_VERSION:
+    if not isinstance(data["schema_version"], int) or data["schema_version"] > SCHEMA_VERSION:
         raise ValueError(f"{file} has schema_version {data['schema_version']}; this mlharness reads up to {SCHEMA_VERSION}")
     return data
+
+
+LOAD_NUMBERS = ("requests", "failures", "error_rate", "rps")
+
+
+def load_baseline(path: str | Path) -> dict[str, Any]:
+    """A ``report.json`` to compare load figures with, checked where the comparison reads it.
+
+    Raises:
+        ValueError: not JSON, not an mlharness report, no ``load`` section, or figures that are
+            not finite numbers; the message names the file and the field.
+    """
+    file = Path(path)
+    try:
+        report = load_report(file)
+    except UnicodeDecodeError:
+        raise ValueError(f"{file} is not a JSON text file") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{file} is not valid JSON ({exc})") from None
+    if not isinstance(report.get("schema_version"), int):
+        raise ValueError(f"{file}: schema_version is {report.get('schema_version')!r}, not a number")
+    load = report.get("load")
+    if load is None:
+        raise ValueError(f"{file} has no load figures (was that run made with --no-load?)")
+    if not isinstance(load, dict):
+        raise ValueError(f"{file}: load is a {type(load).__name__}, not an object")
+    latency = load.get("latency_ms")
+    if latency is not None and not isinstance(latency, dict):
+        raise ValueError(f"{file}: load.latency_ms is a {type(latency).__name__}, not an object")
+    fields = [(f"load.{k}", load.get(k)) for k in LOAD_NUMBERS] + [(f"load.latency_ms.{k}", v) for k, v in (latency or {}).items()]
+    for name, value in fields:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)):
+            raise ValueError(f"{file}: {name} is {value!r}, not a number")
+    return report
