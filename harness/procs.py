@@ -134,12 +134,14 @@ def fast_exit(code: int) -> NoReturn:
 
 
 def stop(proc: subprocess.Popen[bytes], grace: float = 5.0) -> int | None:
-    """SIGTERM the child's process group, SIGKILL it after ``grace`` seconds."""
+    """SIGTERM the child's process group, SIGKILL it after ``grace`` seconds.
+
+    While a run cleans up after a second signal (see :func:`cleaning_up`), the grace is cut
+    short: the group is killed at once.
+    """
     if proc.poll() is None:
         _signal_group(proc, signal.SIGTERM)
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
+        if not _wait_unless_hurried(proc, grace):
             _signal_group(proc, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=grace)
@@ -149,6 +151,19 @@ def stop(proc: subprocess.Popen[bytes], grace: float = 5.0) -> int | None:
         if proc in _children:
             _children.remove(proc)
     return proc.returncode
+
+
+def _wait_unless_hurried(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Whether ``proc`` exited within ``timeout``; gives up early once a cleanup is hurried."""
+    deadline = time.monotonic() + timeout
+    while not _hurry.is_set():
+        try:
+            proc.wait(timeout=min(0.05, max(0.0, deadline - time.monotonic())))
+            return True
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                return False
+    return proc.poll() is not None
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
@@ -199,6 +214,8 @@ def running() -> list[subprocess.Popen[bytes]]:
 
 
 _interrupted = threading.Event()
+_cleaning = threading.Event()  # a run is cleaning up: a signal hurries it instead of raising
+_hurry = threading.Event()  # a signal arrived during the cleanup
 
 
 def check_interrupted() -> None:
@@ -219,21 +236,55 @@ def interrupts_as_keyboard_interrupt() -> Iterator[None]:
     The signal is also remembered, for :func:`check_interrupted`.
     """
 
-    def handler(signum: int, frame: object) -> None:
-        _interrupted.set()
-        raise KeyboardInterrupt(f"signal {signum}")
-
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     _interrupted.clear()
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, _on_signal) for sig in SIGNALS}
     try:
         yield
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
         _interrupted.clear()
+
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """SIGINT/SIGTERM: a KeyboardInterrupt, or, while a run cleans up, a request to hurry."""
+    if _cleaning.is_set():
+        _hurry.set()
+        return
+    _interrupted.set()
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def cleaning_up(hurried: bool = False) -> Iterator[threading.Event]:
+    """While a run tears down and finishes its report: a signal no longer interrupts it.
+
+    A second Ctrl-C, or CI's SIGTERM after its SIGINT, sets the yielded event instead of
+    raising: diagnostics stop waiting, :func:`stop` kills at once, and the report is still
+    finished. Installs the handler for SIGINT and SIGTERM for the duration (in the main
+    thread), also where :func:`interrupts_as_keyboard_interrupt` is not in force. ``hurried``:
+    start with the event set (a signal already arrived).
+    """
+    if hurried:
+        _hurry.set()
+    else:
+        _hurry.clear()
+    _cleaning.set()
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, _on_signal) for sig in SIGNALS} if in_main else {}
+    try:
+        yield _hurry
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        _cleaning.clear()
+        _hurry.clear()
 
 
 def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int | None:

@@ -1,15 +1,17 @@
 """One validation run, one straight line: the code path the CLI and the pytest suites share.
 
-config -> provision -> compile + lint -> run pipeline -> deploy -> verify -> robustness
--> load -> SLO gates -> report. Teardown always runs (unless asked to keep), and the
-report is written after every step, so a broken or interrupted run still leaves one.
+config -> inputs read -> provision -> compile + lint -> run pipeline -> deploy -> verify ->
+robustness -> load -> SLO gates -> report. The report is written after every step, and one
+place ends every run (:meth:`ValidationRun.execute`'s ``_end``): diagnostics within their own
+time bound, teardown (unless asked to keep), then the final report with its status, exit
+code, HTML, Markdown and JUnit. A second signal hurries that end; it never skips it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -17,11 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness import procs
+from harness.bounded import call_within
 from harness.client import InferenceClient, client_for
 from harness.compat import deploy_compat
 from harness.config import HarnessConfig
 from harness.errors import (
     EXIT_FAILED,
+    EXIT_INFRA,
     EXIT_INTERRUPTED,
     EXIT_PASSED,
     ConfigError,
@@ -30,8 +34,9 @@ from harness.errors import (
     WaitTimeout,
 )
 from harness.models import CheckResult, CheckStatus, Endpoint, PipelineRun, RunStatus
+from harness.preflight import read_inputs
 from harness.redact import redact, register_config_secrets
-from harness.reports.writer import ReportWriter
+from harness.reports.writer import ReportWriteError, ReportWriter, create_report_dir
 from harness.targets import Target, TargetContext, make_target
 
 if TYPE_CHECKING:
@@ -41,13 +46,23 @@ OnCheck = Callable[[CheckResult], None]
 
 
 def default_report_dir(base: str | Path = "reports") -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = Path(base) / stamp
-    n = 1
-    while path.exists():
-        n += 1
-        path = Path(base) / f"{stamp}-{n}"
-    return path
+    """A new, empty ``base/<timestamp>[-n]`` directory, created atomically (never shared)."""
+    return create_report_dir(None, base)
+
+
+BASELINE_CHECKS = ("baseline.p95", "baseline.p99", "baseline.error_rate")
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """How the steps ended: the run's status, exit code and error line."""
+
+    status: RunStatus
+    code: int
+    error: str | None = None
+
+
+INTERRUPTED = Verdict(RunStatus.INTERRUPTED, EXIT_INTERRUPTED, "interrupted")
 
 
 @dataclasses.dataclass
@@ -78,11 +93,17 @@ class ValidationRun:
     ) -> None:
         register_config_secrets(cfg)  # before anything (report, argv, logs) is written
         self.cfg = cfg
-        self.report_dir = report_dir or (Path(cfg.report_dir) if cfg.report_dir else default_report_dir())
+        self.inputs = read_inputs(cfg)  # a bad golden or baseline file: exit 2 before any work
+        self.report_dir = create_report_dir(report_dir or (Path(cfg.report_dir) if cfg.report_dir else None))
         self.progress = progress or (lambda _msg: None)
         self.on_check = on_check or (lambda _c: None)
         self.report = ReportWriter(self.report_dir, cfg.target, cfg.as_dict())
-        self.target: Target = make_target(TargetContext(cfg, self.report_dir, self.progress))
+        try:
+            self.target: Target = make_target(TargetContext(cfg, self.report_dir, self.progress))
+        except BaseException as exc:  # the report must not stay ``running``
+            failed = exc if isinstance(exc, HarnessError) else None
+            self._finish(Verdict(RunStatus.ERROR, failed.exit_code if failed else EXIT_FAILED, f"{type(exc).__name__}: {exc}"))
+            raise
         self.pipeline_run: PipelineRun | None = None
         self.endpoint: Endpoint | None = None
         self._load: LocalLoad | None = None  # prestarted locust, released by load()
@@ -99,8 +120,11 @@ class ValidationRun:
         started = time.perf_counter()
         try:
             yield
-        finally:
-            self.report.phase(name, time.perf_counter() - started)
+        except BaseException:
+            with contextlib.suppress(ReportWriteError):  # the error in flight says more than a full disk
+                self.report.phase(name, time.perf_counter() - started)
+            raise
+        self.report.phase(name, time.perf_counter() - started)
 
     def skip(self, names: list[str], reason: str) -> None:
         for name in names:
@@ -123,7 +147,7 @@ class ValidationRun:
             self.progress("compiling the pipeline")
             started = time.perf_counter()
             try:
-                compiled = compile_pipeline(self.cfg.pipeline, self.report_dir)
+                compiled = compile_pipeline(self.cfg.pipeline, self.report_dir, self.cfg.compile_timeout)
             except PipelineCompileError as exc:
                 source_findings = [f.as_dict() for f in exc.findings]
                 self.report.set("lint", source_findings)
@@ -184,9 +208,7 @@ class ValidationRun:
 
         with self.phase("verify"), self.client(endpoint) as client:
             self.progress("verifying predictions")
-            cases = [verify.SEED_CASE]
-            if self.cfg.golden_file:
-                cases += verify.load_golden_file(self.cfg.golden_file)
+            cases = [verify.SEED_CASE, *self.inputs.golden_cases]
             self.record(verify.check_golden(client, cases))
             self.record(verify.check_accuracy(client, self.cfg.min_accuracy))
             self.record(verify.check_parity(client, self.model_artifact()))
@@ -238,19 +260,23 @@ class ValidationRun:
         for check in evaluate_slos(result, self.cfg):
             self.record(check)
         self.report.set("slo", [c.as_dict() for c in self.report.checks() if c.name.startswith("slo.")])
-        if self.cfg.baseline:
-            from harness.reports.writer import load_report
-
-            baseline = load_report(self.cfg.baseline)
-            comparison, checks = compare_baseline(self.report.data, baseline, self.cfg.baseline_tolerance)
+        if self.inputs.baseline is not None:
+            comparison, checks = compare_baseline(self.report.data, self.inputs.baseline, self.cfg.baseline_tolerance)
             self.report.set("baseline", comparison)
             for check in checks:
                 self.record(check)
 
     # --- the whole line ----------------------------------------------------------------------
     def execute(self) -> RunOutcome:
-        """Run every step; always tear down and finish the report."""
-        status, code, error = RunStatus.PASSED, EXIT_PASSED, None
+        """Run every step, then :meth:`_end`: teardown and the final report, whatever happened."""
+        verdict = INTERRUPTED  # if even the steps' own handlers were interrupted
+        try:
+            verdict = self._steps()
+        finally:
+            verdict = self._end(verdict)
+        return RunOutcome(self.report.data, verdict.code, self.report_dir)
+
+    def _steps(self) -> Verdict:
         try:
             self.provision()
             run: PipelineRun | None = None
@@ -274,55 +300,109 @@ class ValidationRun:
                     self.robustness(endpoint)
                 if self.cfg.load:
                     self.load(endpoint)
+            if not self.cfg.load and self.inputs.baseline is not None:
+                self.skip(list(BASELINE_CHECKS), "no load figures to compare with the baseline: load is off (--no-load)")
             if any(c.failed for c in self.report.checks()):
-                status, code = RunStatus.FAILED, EXIT_FAILED
+                return Verdict(RunStatus.FAILED, EXIT_FAILED)
+            return Verdict(RunStatus.PASSED, EXIT_PASSED)
         except KeyboardInterrupt:
-            status, code, error = RunStatus.INTERRUPTED, EXIT_INTERRUPTED, "interrupted"
+            return INTERRUPTED
         except HarnessError as exc:
-            status = RunStatus.ERROR
             code = exc.exit_code if isinstance(exc, ConfigError | InfrastructureError) else EXIT_FAILED
-            error = f"{type(exc).__name__}: {exc}"
+            return Verdict(RunStatus.ERROR, code, f"{type(exc).__name__}: {exc}")
+        except OSError as exc:  # the machine, not a check: a full disk, a vanished directory
+            return Verdict(RunStatus.ERROR, EXIT_INFRA, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # noqa: BLE001 - a bug still leaves a report and a traceback file
-            status, code, error = RunStatus.ERROR, EXIT_FAILED, f"{type(exc).__name__}: {exc}"
-            (self.report_dir / "error.log").write_text(redact(traceback.format_exc()))
-        finally:
-            self._close(status)
-        self.report.finish(status, code, redact(error) if error else None)
-        self._render()
-        return RunOutcome(self.report.data, code, self.report_dir)
+            with contextlib.suppress(OSError):
+                (self.report_dir / "error.log").write_text(redact(traceback.format_exc()))
+            return Verdict(RunStatus.ERROR, EXIT_FAILED, f"{type(exc).__name__}: {exc}")
 
-    def _close(self, status: RunStatus) -> None:
-        if self._load is not None:  # prestarted, and the run never got to the load phase
-            self._load.stop()
-            self._load = None
+    def _end(self, verdict: Verdict) -> Verdict:
+        """The one place a run ends: stop what runs, diagnose, tear down, finish the report.
+
+        Signals no longer raise here (:func:`procs.cleaning_up`); a second one hurries the
+        end (diagnostics cut short, children killed without grace). A KeyboardInterrupt that
+        slipped in before the shield was up starts the end again, hurried.
+        """
+        hurried = False
+        for _attempt in range(3):
+            try:
+                with procs.cleaning_up(hurried) as hurry:
+                    return self._close(verdict, hurry)
+            except KeyboardInterrupt:
+                hurried = True
+        return self._finish(verdict)
+
+    def _close(self, verdict: Verdict, hurry: threading.Event) -> Verdict:
+        cleanup: dict[str, Any] = {}
+        with contextlib.suppress(ReportWriteError):  # the verdict on disk first: a SIGKILL from here on still leaves it
+            self.report.finish(verdict.status, verdict.code, redact(verdict.error) if verdict.error else None)
         try:
-            if status is not RunStatus.PASSED:
-                files = self.target.diagnostics(self.report_dir / "diagnostics")
-                self.report.set("artifacts", {**self.report.data["artifacts"], "diagnostics": [str(f) for f in files]})
-        except Exception as exc:  # noqa: BLE001 - diagnostics must never mask the real failure
-            self.progress(f"collecting diagnostics failed: {exc}")
-        finally:
-            if not (self.cfg.keep and status is RunStatus.PASSED):
-                with self.phase("teardown"):
-                    self.target.teardown()
+            if self._load is not None:  # prestarted, and the run never got to the load phase
+                self._load.stop()
+                self._load = None
+        except Exception as exc:  # noqa: BLE001 - nothing in the cleanup may skip the report
+            cleanup["load"] = f"stopping locust failed: {exc}"
+        if verdict.status is not RunStatus.PASSED:
+            cleanup["diagnostics"] = self._diagnostics(hurry)
+        if self.cfg.keep and verdict.status is RunStatus.PASSED:
+            cleanup["teardown"] = "skipped: keep is set"
+        else:
+            started = time.perf_counter()
+            try:
+                self.target.teardown()
+                cleanup["teardown"] = "hurried by a second signal" if hurry.is_set() else "done"
+            except Exception as exc:  # noqa: BLE001 - reported, and the run says so
+                cleanup["teardown"] = f"failed: {type(exc).__name__}: {exc}"
+                self.progress(f"teardown failed: {exc}")
+                if verdict.status is RunStatus.PASSED:  # what was deployed may still be up
+                    verdict = Verdict(RunStatus.ERROR, EXIT_INFRA, f"teardown failed: {type(exc).__name__}: {exc}")
+            with contextlib.suppress(ReportWriteError):
+                self.report.phase("teardown", time.perf_counter() - started)
+        with contextlib.suppress(ReportWriteError):
+            self.report.set("cleanup", cleanup)
+        return self._finish(verdict)
+
+    def _diagnostics(self, hurry: threading.Event) -> str:
+        """The target's diagnostics, within ``diagnostics_timeout``; a second signal stops the wait."""
+        if hurry.is_set():
+            return "skipped: a second signal arrived"
+        self.progress("collecting diagnostics")
+        done = call_within(lambda: self.target.diagnostics(self.report_dir / "diagnostics"), self.cfg.diagnostics_timeout, hurry, "mlharness-diagnostics")
+        if done.abandoned or done.error:  # diagnostics must never mask the real failure
+            note = done.abandoned or f"failed: {done.error}"
+            self.progress(f"diagnostics {note}")
+            return note
+        files = [str(f) for f in done.value or []]
+        with contextlib.suppress(ReportWriteError):
+            self.report.set("artifacts", {**self.report.data["artifacts"], "diagnostics": files})
+        return f"collected {len(files)} file(s)"
+
+    def _finish(self, verdict: Verdict) -> Verdict:
+        """Final status, exit code and rendered views; a report that cannot be written is exit 3."""
+        try:
+            self.report.finish(verdict.status, verdict.code, redact(verdict.error) if verdict.error else None)
+        except ReportWriteError as exc:
+            self.progress(str(exc))
+            self.report.close()
+            code = verdict.code if verdict.code not in (EXIT_PASSED, EXIT_FAILED) else EXIT_INFRA
+            return Verdict(RunStatus.ERROR, code, str(exc))
+        self._render()
+        self.report.close()
+        return verdict
 
     def _render(self) -> None:
         try:
             from harness.reports.render import render_all
-        except ImportError:
-            return
-        try:
+
             files = render_all(self.report_dir)
-        except Exception as exc:  # noqa: BLE001 - a broken template must not lose the JSON truth
+            self.report.set("artifacts", {**self.report.data["artifacts"], **{p.suffix.lstrip('.') or p.name: str(p) for p in files}})
+        except Exception as exc:  # noqa: BLE001 - a broken template or a full disk must not lose the JSON truth
             self.progress(f"rendering the reports failed: {exc}")
-            return
-        self.report.set("artifacts", {**self.report.data["artifacts"], **{p.suffix.lstrip('.') or p.name: str(p) for p in files}})
 
 
 def _warm_up_verification() -> None:
     """Import scikit-learn and load the iris rows while the pipeline runs (the harness only waits)."""
-    import threading
-
     from harness.verify import iris_rows
 
     threading.Thread(target=iris_rows, name="mlharness-warm-up", daemon=True).start()

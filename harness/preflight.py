@@ -1,0 +1,49 @@
+"""Inputs read before any work: every file a run will read later is parsed and checked first.
+
+A golden file that is not JSON, or a baseline of another schema, used to surface after the
+pipeline had trained and the load had run (or never, with ``--no-load``). Here each one is
+read at the start: a bad one is a :class:`~harness.errors.ConfigError` naming its key
+(exit 2) before a directory is created or a process started.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from harness.config import HarnessConfig
+from harness.errors import ConfigError
+from harness.reports.writer import load_baseline
+from harness.verify import GoldenCase, load_golden_file
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInputs:
+    """What the run's settings point to, already read: extra golden cases and the baseline report."""
+
+    golden_cases: tuple[GoldenCase, ...] = ()
+    baseline: dict[str, Any] | None = None
+
+
+def read_inputs(cfg: HarnessConfig) -> RunInputs:
+    """Parse ``golden_file`` and ``baseline`` (when set).
+
+    Raises:
+        ConfigError: a file cannot be read or does not hold what it should; names the key.
+    """
+    golden: tuple[GoldenCase, ...] = ()
+    if cfg.golden_file:
+        try:
+            golden = tuple(load_golden_file(cfg.golden_file))
+        except ConfigError:
+            raise
+        except (OSError, ValueError, TypeError) as exc:  # not text, rows that are not lists, ...
+            raise ConfigError(f"cannot read golden cases from {cfg.golden_file}: {type(exc).__name__}: {exc}", "golden_file") from None
+    baseline = None
+    if cfg.baseline:
+        try:
+            baseline = load_baseline(cfg.baseline)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError(str(exc) if isinstance(exc, ValueError) else f"cannot read {Path(cfg.baseline)}: {exc}", "baseline") from None
+    return RunInputs(golden, baseline)
