@@ -1,4 +1,10 @@
-"""What the sub-commands share: settings as flags, config loading, the console."""
+"""What the sub-commands share: settings as flags, config loading, the console.
+
+Text from the outside (server answers, pipeline output, file names, settings) reaches the
+console only as :class:`rich.text.Text` (see :func:`line`), never inside a markup string:
+``[/v1/models/x:predict]`` or ``[link=...]`` in a server's error body is shown as sent,
+never read as a style, a link or a broken tag.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,23 @@ from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from harness.config import SETTINGS, HarnessConfig, cli_flag, env_var, load_config, read_config_file
 
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# no emoji codes either: ":thumbs_up:" in a server's answer stays text
+console = Console(stderr=False, highlight=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, emoji=False)
+
+
+def line(*parts: str | tuple[str, str]) -> Text:
+    """A console line from plain strings and ``(string, style)`` pairs; nothing in it is markup.
+
+    Example:
+        >>> line(("failed", "bold red"), " ", "[/v1/models/x:predict] 500").plain
+        'failed [/v1/models/x:predict] 500'
+    """
+    return Text.assemble(*parts)
 
 
 def add_settings(parser: argparse.ArgumentParser, groups: Iterable[str]) -> None:

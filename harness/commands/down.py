@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands.common import add_settings, config_from_args, console
+from rich.text import Text
+
+from harness.commands.common import add_settings, config_from_args, console, line
 from harness.errors import EXIT_PASSED, ConfigError
 
 NAME = "down"
@@ -31,7 +33,7 @@ def main(args: argparse.Namespace) -> int:
         console.print(format_plan([("delete", session.provider.delete_steps())]), markup=False, soft_wrap=True, end="")
         return EXIT_PASSED
     if session.down(force=args.force):
-        console.print(f"deleted {cfg.target} cluster [cyan]{cfg.cluster_name}[/]")
+        console.print(line(f"deleted {cfg.target} cluster ", (cfg.cluster_name, "cyan")))
     else:
-        console.print(f"no {cfg.target} cluster named {cfg.cluster_name}: nothing to delete")
+        console.print(Text(f"no {cfg.target} cluster named {cfg.cluster_name}: nothing to delete"))
     return EXIT_PASSED

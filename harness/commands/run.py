@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from rich.table import Table
+from rich.text import Text
 
-from harness.commands.common import add_settings, config_from_args, console
+from harness.commands.common import add_settings, config_from_args, console, line
 from harness.models import CheckResult, CheckStatus
 from harness.runner import run_validation
 
@@ -27,31 +28,31 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
-    console.print(f"[bold]mlharness run[/] target=[cyan]{cfg.target}[/]")
+    console.print(line(("mlharness run", "bold"), " target=", (cfg.target, "cyan")))
 
     def on_check(result: CheckResult) -> None:
-        style = STYLES[result.status]
-        console.print(f"  [{style}]{result.status.value:>7}[/] {result.name:<22} {result.message}", soft_wrap=True)
+        status = (f"{result.status.value:>7}", STYLES[result.status])
+        console.print(line("  ", status, f" {result.name:<22} {result.message}"), soft_wrap=True)
 
-    with console.status("starting", spinner="dots") as status:
+    with console.status("starting", spinner="dots") as spinner:
 
         def progress(message: str) -> None:
-            status.update(message)
+            spinner.update(Text(message))
 
         outcome = run_validation(cfg, progress=progress, on_check=on_check)
     report = outcome.report
-    table = Table(title=f"mlharness {report['status'].upper()} on {report['target']}", show_lines=False)
+    table = Table(title=Text(f"mlharness {report['status'].upper()} on {report['target']}"), show_lines=False)
     table.add_column("check")
     table.add_column("status")
     table.add_column("s", justify="right")
     table.add_column("message", overflow="fold")
     for check in report["checks"]:
         style = STYLES[CheckStatus(check["status"])]
-        table.add_row(check["name"], f"[{style}]{check['status']}[/]", f"{check['duration_s']:.2f}", check["message"])
+        table.add_row(Text(check["name"]), Text(check["status"], style=style), f"{check['duration_s']:.2f}", Text(check["message"]))
     console.print(table)
     phases = ", ".join(f"{k} {v:.1f}s" for k, v in report["phases"].items())
-    console.print(f"time: {report['duration_s']:.1f}s ({phases})")
+    console.print(Text(f"time: {report['duration_s']:.1f}s ({phases})"))
     if report.get("error"):
-        console.print(f"[bold red]error:[/] {report['error']}")
-    console.print(f"report: {outcome.report_dir / 'report.json'}")
+        console.print(line(("error:", "bold red"), " ", report["error"]), soft_wrap=True)
+    console.print(Text(f"report: {outcome.report_dir / 'report.json'}"), soft_wrap=True)
     return outcome.exit_code

@@ -7,7 +7,9 @@ import shlex
 import time
 from pathlib import Path
 
-from harness.commands.common import add_settings, config_from_args, console
+from rich.text import Text
+
+from harness.commands.common import add_settings, config_from_args, console, line
 from harness.errors import InfrastructureError, PipelineError
 from harness.pipelines.compile import compile_pipeline
 from harness.pipelines.local_run import run_local
@@ -42,19 +44,19 @@ def main(args: argparse.Namespace) -> int:
         if not run.succeeded or not run.model_uri:
             raise PipelineError(f"the pipeline failed: {run.message}; see {work / 'pipeline.log'}")
         model_dir = Path(run.model_uri)
-        console.print(f"trained: {model_dir}")
+        console.print(Text(f"trained: {model_dir}"), soft_wrap=True)
     else:
-        console.print(f"reusing model: {model_dir} (--retrain to train again)")
+        console.print(Text(f"reusing model: {model_dir} (--retrain to train again)"), soft_wrap=True)
     if not (model_dir / "model.joblib").is_file() and not model_dir.is_file():
         raise InfrastructureError(f"no model.joblib in {model_dir}")
     server = LocalModelServer(model_dir, cfg.model_name, work / "server.log", port=cfg.port, workers=cfg.server_workers, log_requests=cfg.server_log_requests)
-    with console.status(f"starting the model server on {server.url}"):
+    with console.status(Text(f"starting the model server on {server.url}")):
         endpoint = server.start(cfg.ready_timeout)
     body = '{"instances": [' + ", ".join(str(list(r)) for r in SEED_INSTANCES) + "]}"
-    console.print(f"serving [cyan]{cfg.model_name}[/] at [bold]{endpoint.base_url}[/] (log: {server.log_path})")
+    console.print(line("serving ", (cfg.model_name, "cyan"), " at ", (endpoint.base_url, "bold"), f" (log: {server.log_path})"), soft_wrap=True)
     console.print("try:")
     console.print(
-        f"  curl -H 'Content-Type: application/json' {endpoint.base_url}/v1/models/{cfg.model_name}:predict -d {shlex.quote(body)}",
+        Text(f"  curl -H 'Content-Type: application/json' {endpoint.base_url}/v1/models/{cfg.model_name}:predict -d {shlex.quote(body)}"),
         soft_wrap=True,
     )
     console.print("Ctrl-C stops the server.")

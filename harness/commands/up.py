@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands.common import add_settings, config_from_args, console
+from rich.text import Text
+
+from harness.commands.common import add_settings, config_from_args, console, line
 from harness.errors import EXIT_PASSED, ConfigError
 
 NAME = "up"
@@ -26,12 +28,12 @@ def main(args: argparse.Namespace) -> int:
     if cfg.target not in ("kind", "minikube"):
         raise ConfigError("mlharness up creates kind or minikube clusters", "target")
     work = Path(args.work_dir or ".mlharness/up")
-    session = ClusterSession(cfg, work, progress=lambda m: console.print(f"  {m}", soft_wrap=True))
+    session = ClusterSession(cfg, work, progress=lambda m: console.print(Text(f"  {m}"), soft_wrap=True))
     if args.dry_run:
         console.print(session.plan(), soft_wrap=True, markup=False, end="")
         return EXIT_PASSED
     handle = session.up()
     verb = "created" if handle.created else "reused"
-    console.print(f"[green]ready[/]: {verb} {handle.target} cluster [cyan]{handle.name}[/] with Kubeflow")
-    console.print(f"kubeconfig: {handle.kubeconfig}  (try: kubectl --kubeconfig {handle.kubeconfig} get pods -A)", soft_wrap=True)
+    console.print(line(("ready", "green"), f": {verb} {handle.target} cluster ", (handle.name, "cyan"), " with Kubeflow"))
+    console.print(Text(f"kubeconfig: {handle.kubeconfig}  (try: kubectl --kubeconfig {handle.kubeconfig} get pods -A)"), soft_wrap=True)
     return EXIT_PASSED
