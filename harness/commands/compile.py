@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 from importlib import metadata
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from harness.commands.common import console, line
 from harness.errors import EXIT_FAILED, EXIT_PASSED
 from harness.pipelines.compile import PipelineCompileError, compile_pipeline
 from harness.pipelines.lint import Finding, Severity, has_errors, lint_spec
-from harness.reports.writer import atomic_write_text, path_error
+from harness.reports.writer import path_error
 
 NAME = "compile"
 HELP = "Compile a pipeline (FILE.py[:FUNC] or a compiled YAML; default the built-in iris) and lint it."
@@ -36,8 +37,9 @@ def _output_dir(path: str) -> Path:
         out.mkdir(parents=True, exist_ok=True)
         if not out.is_dir():
             raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(out))
-        probe = atomic_write_text(out / ".mlharness-write-test", "")
-        probe.unlink()
+        if not os.access(out, os.W_OK):
+            code = errno.EROFS if os.statvfs(out).f_flag & os.ST_RDONLY else errno.EACCES
+            raise OSError(code, os.strerror(code), str(out))
     except OSError as exc:
         raise path_error(out, exc, key="--output-dir") from None
     return out
