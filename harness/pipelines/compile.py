@@ -132,7 +132,9 @@ def _compile_in_child(
         if func_name:
             argv += ["--func", func_name]
         target.unlink(missing_ok=True)  # a package left by an earlier compile must not pass for this one
-        proc = procs.spawn(argv, log_path=log_path, cwd=work, env={"PYTHONUNBUFFERED": "1"})
+        # the harness's own working directory (``python -m`` finds an uninstalled checkout there);
+        # the child moves into a temporary one of its own before it imports the file
+        proc = procs.spawn(argv, log_path=log_path, env={"PYTHONUNBUFFERED": "1"})
         try:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
