@@ -9,8 +9,8 @@ import pytest
 
 from harness.models import Endpoint
 
-from .catalogue import PROBES, Probe
-from .servers import SEED_ROWS, ForeignServer, flat, listening_addresses
+from .catalogue import PROBES, Probe, table
+from .servers import REPO, SEED_ROWS, ForeignServer, flat, listening_addresses
 
 LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F"}  # 127.0.0.1, and as IPv4-mapped IPv6
 V2_SEED = {"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32", "data": SEED_ROWS}]}
@@ -84,3 +84,8 @@ def test_catalogue_statuses(who: str, probe: Probe, request: pytest.FixtureReque
     assert answer.status_code == probe.expect[who], f"{who} answered {answer.status_code}: {answer.text[:300]}"
     if answer.status_code >= 400:
         assert answer.content, "an error without a body"
+
+
+def test_the_docs_show_the_catalogue() -> None:
+    docs = (REPO / "docs" / "conformance.md").read_text()
+    assert table() in docs, "docs/conformance.md differs from tests/foreign/catalogue.py: paste `python -m tests.foreign.catalogue`"
