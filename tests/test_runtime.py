@@ -127,6 +127,10 @@ def test_the_server_listens_on_loopback_only(model_dir: Path, tmp_path: Path, wo
     try:
         port = int(endpoint.base_url.rsplit(":", 1)[1])
         assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, little-endian hex; not 00000000
+        # the runtime's patches reach every worker (spawned, they import the runtime afresh)
+        for _ in range(2 * workers):
+            bare = httpx.post(f"{endpoint.base_url}/v2/models/sklearn-iris/infer", content=json.dumps(V2_SEED).encode(), timeout=10)
+            assert bare.status_code == 200, bare.text
     finally:
         server.stop()
 

@@ -14,6 +14,11 @@ starts with ``multiprocessing``'s *spawn*: patches made in the parent do not rea
   missing" to NVIDIA's tritonclient (which sends no Content-Type with JSON tensors) and to
   curl without ``-H``. A body that carries ``Inference-Header-Content-Length`` is the binary
   tensor extension and is left alone.
+- :func:`give_workers_time_to_start`: KServe's multi-worker server pings each worker every
+  0.5 s from the moment it is spawned and kills (then respawns) one that does not answer within
+  5 s (``kserve/protocol/rest/multiprocess/server.py``, ``RESTServerProcess.is_alive``). A
+  worker first imports KServe and scikit-learn: 11 s measured on this project's busy 2-core
+  machine, so no worker ever came up. A worker now gets a start-up grace before its first ping.
 - :func:`log_each_warning_once`: KServe 0.21 answers with FastAPI's deprecated
   ``ORJSONResponse``, which warns on every response; scikit-learn's ``warnings.catch_warnings``
   blocks reset Python's once-per-location registry, so every request printed the warning again
@@ -25,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import time
 import warnings
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, TextIO
@@ -33,7 +39,8 @@ Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
 BINARY_HEADER = b"inference-header-content-length"  # the V2 binary tensor extension's header
-MAX_DISTINCT_WARNINGS = 10_000  # past this many distinct warnings, new ones are shown but not remembered
+MAX_DISTINCT_WARNINGS = 10_000
+WORKER_START_GRACE = 120.0  # seconds a spawned worker may take to import and start answering pings  # past this many distinct warnings, new ones are shown but not remembered
 
 
 def bind_rest_server_to(host: str) -> None:
@@ -110,6 +117,32 @@ def quiet_request_logs() -> None:
             logging.getLogger(name).disabled = True
 
     on_create_application(quiet)
+
+
+def give_workers_time_to_start(grace: float = WORKER_START_GRACE) -> None:
+    """In the multi-worker server's parent: a worker younger than ``grace`` counts as alive while
+    its process runs; after that, KServe's own ping (5 s) decides, as before.
+
+    A worker that exits during its start-up is still respawned at once; one that hangs while
+    starting is caught ``grace`` seconds later instead of 5.
+    """
+    from kserve.protocol.rest.multiprocess import server as mp_server
+
+    original_start = mp_server.RESTServerProcess.start
+    original_is_alive = mp_server.RESTServerProcess.is_alive
+
+    def start(self: mp_server.RESTServerProcess) -> None:
+        self._mlharness_started = time.monotonic()
+        original_start(self)
+
+    def is_alive(self: mp_server.RESTServerProcess, timeout: float = 5) -> bool:
+        started: float | None = getattr(self, "_mlharness_started", None)
+        if started is not None and time.monotonic() - started < grace:
+            return bool(self._process.is_alive())
+        return bool(original_is_alive(self, timeout))
+
+    mp_server.RESTServerProcess.start = start
+    mp_server.RESTServerProcess.is_alive = is_alive
 
 
 def log_each_warning_once(stream: TextIO | None = None) -> None:

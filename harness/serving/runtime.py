@@ -47,6 +47,7 @@ def patch_kserve(args: argparse.Namespace) -> None:
 
     kserve_patches.bind_rest_server_to(args.http_host)
     kserve_patches.accept_json_without_content_type()
+    kserve_patches.give_workers_time_to_start()
     if args.log_requests == "false":
         kserve_patches.quiet_request_logs()
     if args.log_repeated_warnings == "false":
