@@ -15,7 +15,7 @@ import dataclasses
 import json
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -193,8 +193,12 @@ def mlserver(venv: Path, model_dir: Path, work: Path, model_name: str = MODEL_NA
     )
 
 
-def kserve_stock(model_dir: Path, work: Path, model_name: str = MODEL_NAME) -> ForeignServer:
-    """KServe's stock sklearn server (:mod:`tests.foreign.kserve_sklearn`) on a free port."""
+def kserve_stock(model_dir: Path, work: Path, model_name: str = MODEL_NAME, env: Mapping[str, str] | None = None) -> ForeignServer:
+    """KServe's stock sklearn server (:mod:`tests.foreign.kserve_sklearn`) on a free port.
+
+    ``env`` adds environment variables, e.g. upstream's ``PREDICT_PROBA=true`` (probabilities
+    instead of labels).
+    """
     port = procs.free_port(HOST)
     work.mkdir(parents=True, exist_ok=True)
     return ForeignServer(
@@ -209,7 +213,7 @@ def kserve_stock(model_dir: Path, work: Path, model_name: str = MODEL_NAME) -> F
         log_path=work / "kserve-sklearn.log",
         cwd=REPO,  # so ``-m tests.foreign.kserve_sklearn`` resolves
         ports={"http": port},
-        env={"PYTHONUNBUFFERED": "1"},
+        env={"PYTHONUNBUFFERED": "1", **(env or {})},
     )
 
 
@@ -229,10 +233,12 @@ class ForeignServers:
         work = self.work / f"mlserver-{len(self.started)}"
         return self._start(mlserver(venv, model_dir, work, model_name), timeout)
 
-    def kserve(self, model_dir: Path, *, model_name: str = MODEL_NAME, timeout: float = READY_TIMEOUT) -> ForeignServer:
+    def kserve(
+        self, model_dir: Path, *, model_name: str = MODEL_NAME, env: Mapping[str, str] | None = None, timeout: float = READY_TIMEOUT,
+    ) -> ForeignServer:
         """A started stock KServe sklearn server serving ``model_dir`` as ``model_name``."""
         work = self.work / f"kserve-{len(self.started)}"
-        return self._start(kserve_stock(model_dir, work, model_name), timeout)
+        return self._start(kserve_stock(model_dir, work, model_name, env), timeout)
 
     def stop_all(self) -> None:
         for server in reversed(self.started):
