@@ -12,8 +12,9 @@ starts with ``multiprocessing``'s *spawn*: patches made in the parent do not rea
   parses a body as JSON only with a JSON content type (``strict_content_type=True`` by
   default), so KServe's V2 route gets raw bytes and answers 400 "inference-header-content-length
   missing" to NVIDIA's tritonclient (which sends no Content-Type with JSON tensors) and to
-  curl without ``-H``. A body that carries ``Inference-Header-Content-Length`` is the binary
+  ``curl -H 'Content-Type:'``. A body that carries ``Inference-Header-Content-Length`` is the binary
   tensor extension and is left alone.
+- :func:`quiet_request_logs`: no access or trace line per request (~25 % of the server's CPU).
 - :func:`give_workers_time_to_start`: KServe's multi-worker server pings each worker every
   0.5 s from the moment it is spawned and kills (then respawns) one that does not answer within
   5 s (``kserve/protocol/rest/multiprocess/server.py``, ``RESTServerProcess.is_alive``). A
@@ -39,8 +40,8 @@ Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
 BINARY_HEADER = b"inference-header-content-length"  # the V2 binary tensor extension's header
-MAX_DISTINCT_WARNINGS = 10_000
-WORKER_START_GRACE = 120.0  # seconds a spawned worker may take to import and start answering pings  # past this many distinct warnings, new ones are shown but not remembered
+MAX_DISTINCT_WARNINGS = 10_000  # past this many distinct warnings, new ones are shown but not remembered
+WORKER_START_GRACE = 120.0  # seconds a spawned worker may take to import and start answering pings
 
 
 def bind_rest_server_to(host: str) -> None:

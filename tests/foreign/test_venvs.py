@@ -35,12 +35,13 @@ def test_a_ready_venv_is_reused_without_pip(tmp_path: Path, monkeypatch: pytest.
     assert venvs.ensure_venv(spec, root=tmp_path) == venv
 
 
-def _script(tmp_path: Path, code: str) -> list[str]:
+def _script(code: str) -> list[str]:
+    """A stand-in for pip: prints what pip would and exits as it would."""
     return [sys.executable, "-c", code]
 
 
 def test_a_connection_error_in_pips_output_is_unreachable(tmp_path: Path) -> None:
-    argv = _script(tmp_path, "print(\"WARNING: Retrying after connection broken by 'NewConnectionError(...)'\"); raise SystemExit(1)")
+    argv = _script("print(\"WARNING: Retrying after connection broken by 'NewConnectionError(...)'\"); raise SystemExit(1)")
     with pytest.raises(IndexUnreachable, match="NewConnectionError"):
         venvs._run(argv, tmp_path / "log", 30, "installing x")
 
@@ -49,19 +50,19 @@ def test_an_index_that_does_not_answer_is_unreachable(tmp_path: Path, monkeypatc
     from harness.procs import free_port
 
     monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{free_port()}/simple")  # nothing listens there
-    argv = _script(tmp_path, "print('ERROR: No matching distribution found for x'); raise SystemExit(1)")
+    argv = _script("print('ERROR: No matching distribution found for x'); raise SystemExit(1)")
     with pytest.raises(IndexUnreachable, match="127.0.0.1"):
         venvs._run(argv, tmp_path / "log", 30, "installing x", project="x")
 
 
 def test_other_pip_failures_fail_with_the_output(tmp_path: Path) -> None:
-    argv = _script(tmp_path, "print('ERROR: ResolutionImpossible: a conflict'); raise SystemExit(1)")
+    argv = _script("print('ERROR: ResolutionImpossible: a conflict'); raise SystemExit(1)")
     with pytest.raises(VenvBuildError, match="ResolutionImpossible"):
         venvs._run(argv, tmp_path / "log", 30, "installing x")
 
 
 def test_a_build_past_its_timeout_is_stopped(tmp_path: Path) -> None:
-    argv = _script(tmp_path, "import time; print('collecting', flush=True); time.sleep(60)")
+    argv = _script("import time; print('collecting', flush=True); time.sleep(60)")
     with pytest.raises(VenvBuildError, match="did not finish within 0.5s"):
         venvs._run(argv, tmp_path / "log", 0.5, "installing x")
 
