@@ -1,4 +1,10 @@
+import asyncio
+import io
+import json
 import math
+import re
+import warnings
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -6,8 +12,17 @@ import pytest
 
 from harness.client import InferenceClient
 from harness.models import Endpoint
+from harness.serving import kserve_patches
 from harness.serving.local import LocalModelServer
 from harness.serving.validation import validate_rows
+
+from .foreign.catalogue import BINARY_BODY, BINARY_HEADERS
+from .foreign.servers import listening_addresses
+
+SEED = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
+V2_SEED = {"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32", "data": SEED}]}
+# 1 MB of log for a default 30 s run at the ~2,400 req/s one worker serves (shared/UPSTREAM.md)
+LOG_BYTES_PER_REQUEST = 1_000_000 / (30 * 2_400)
 
 
 @pytest.mark.parametrize(
@@ -72,11 +87,15 @@ def test_client_v1_v2_and_metadata(served: Endpoint) -> None:
 
 
 def test_request_logging_is_off_by_default(served: Endpoint, tmp_path_factory: pytest.TempPathFactory) -> None:
+    log = next(tmp_path_factory.getbasetemp().glob("server*/server.log"))
+    before = log.stat().st_size  # the session's server: other tests' bad requests are logged as errors
     with InferenceClient(served) as client:
         for _ in range(5):
             client.predict([[6.8, 2.8, 4.8, 1.4]])
-    log = next(tmp_path_factory.getbasetemp().glob("server*/server.log")).read_text()
-    assert ":predict" not in log, "the server logged requests although log_requests is off"
+    with log.open("rb") as handle:
+        handle.seek(before)
+        written = handle.read().decode(errors="replace")
+    assert ":predict" not in written, f"the server logged requests although log_requests is off: {written[-500:]}"
 
 
 def test_prestarted_server_waits_for_its_model_then_serves(model_dir: Path, tmp_path: Path) -> None:
@@ -104,22 +123,6 @@ def test_prestarted_server_gives_up_without_a_model(tmp_path: Path) -> None:
     assert proc.returncode != 0 and "no model directory was written" in proc.stderr
 
 
-def _listening_addresses(port: int) -> set[str]:
-    """Local IPv4/IPv6 addresses with a socket listening on ``port`` (Linux /proc/net/tcp*)."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            local, state = line.split()[1], line.split()[3]
-            address, hex_port = local.rsplit(":", 1)
-            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
-                found.add(address)
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc/net/tcp")
 @pytest.mark.parametrize("workers", [1, 2])
 def test_the_server_listens_on_loopback_only(model_dir: Path, tmp_path: Path, workers: int) -> None:
@@ -127,6 +130,94 @@ def test_the_server_listens_on_loopback_only(model_dir: Path, tmp_path: Path, wo
     endpoint = server.start(ready_timeout=60)
     try:
         port = int(endpoint.base_url.rsplit(":", 1)[1])
-        assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1, little-endian hex; not 00000000
+        assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, little-endian hex; not 00000000
+        # the runtime's patches reach every worker (spawned, they import the runtime afresh)
+        for _ in range(2 * workers):
+            bare = httpx.post(f"{endpoint.base_url}/v2/models/sklearn-iris/infer", content=json.dumps(V2_SEED).encode(), timeout=10)
+            assert bare.status_code == 200, bare.text
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("protocol", ["v1", "v2"])
+def test_json_without_content_type_is_accepted(served: Endpoint, protocol: str) -> None:
+    """tritonclient's JSON infer and ``curl -H 'Content-Type:'`` send JSON with no Content-Type."""
+    path, body = (":predict", {"instances": SEED}) if protocol == "v1" else ("/infer", V2_SEED)
+    url = f"{served.base_url}/{protocol}/models/sklearn-iris{path}"
+    response = httpx.post(url, content=json.dumps(body).encode(), timeout=10)
+    assert "content-type" not in response.request.headers
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert (answer["predictions"] if protocol == "v1" else answer["outputs"][0]["data"]) == [1, 1]
+
+
+def test_binary_tensors_still_work(served: Endpoint) -> None:
+    """The V2 binary tensor extension: JSON header, raw FP32 bytes, no Content-Type."""
+    response = httpx.post(f"{served.base_url}/v2/models/sklearn-iris/infer", content=BINARY_BODY, headers=BINARY_HEADERS, timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.json()["outputs"][0]["data"] == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "added"),
+    [
+        ("/v2/models/m/infer", [], True),
+        ("/v2/models/m/versions/1/infer", [(b"accept", b"*/*")], True),
+        ("/v2/models/m/infer", [(b"content-type", b"text/plain")], False),
+        ("/v2/models/m/infer", [(b"inference-header-content-length", b"10")], False),
+        ("/v1/models/m:predict", [], False),
+        ("/v2/models/m/ready", [], False),
+    ],
+)
+def test_json_default_touches_only_v2_infer_without_a_content_type(path: str, headers: list, added: bool) -> None:
+    seen: list[dict] = []
+
+    async def app(scope: dict, receive: object, send: object) -> None:
+        seen.append(scope)
+
+    scope = {"type": "http", "method": "POST", "path": path, "headers": list(headers)}
+    asyncio.run(kserve_patches.JsonWithoutContentType(app)(scope, None, None))  # type: ignore[arg-type]
+    assert ((b"content-type", b"application/json") in seen[0]["headers"]) == added
+    assert scope["headers"] == headers, "the caller's scope was changed in place"
+
+
+def test_each_warning_is_shown_once_even_after_registry_resets() -> None:
+    """scikit-learn's ``catch_warnings`` per predict resets Python's once-per-line memory."""
+    shown: list[str] = []
+    note = io.StringIO()
+    with warnings.catch_warnings():  # restores showwarning and the filters afterwards
+        warnings.simplefilter("default")
+        warnings.showwarning = lambda message, *args, **kwargs: shown.append(str(message))
+        kserve_patches.log_each_warning_once(stream=note)
+        for _ in range(3):
+            warnings.warn("per request", UserWarning, stacklevel=1)
+            with warnings.catch_warnings():  # what each predict does
+                pass
+        warnings.warn("a real one", RuntimeWarning, stacklevel=1)
+    assert shown == ["per request", "a real one"]
+    assert note.getvalue().count("repeats are not logged") == 1, note.getvalue()
+
+
+def test_server_log_stays_small_under_requests(served: Endpoint, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """KServe 0.21 under FastAPI 0.165 warns on every response; the log keeps the first of each."""
+    log = next(tmp_path_factory.getbasetemp().glob("server*/server.log"))
+    with httpx.Client(base_url=served.base_url, timeout=10) as client:
+
+        def both() -> None:
+            assert client.post("/v1/models/sklearn-iris:predict", json={"instances": SEED}).status_code == 200
+            assert client.post("/v2/models/sklearn-iris/infer", json=V2_SEED).status_code == 200
+
+        for _ in range(5):  # the first occurrence of each warning lands now
+            both()
+        before = log.stat().st_size
+        for _ in range(150):
+            both()
+    grown = log.stat().st_size - before
+    per_request = grown / 300
+    assert per_request < LOG_BYTES_PER_REQUEST, (
+        f"server.log grew {grown} bytes over 300 requests ({per_request:.0f} B each): "
+        f"a 30 s run at 2,400 req/s would write {per_request * 72_000 / 1e6:.1f} MB"
+    )
+    firsts = Counter(re.findall(r"^(\S+:\d+): FastAPIDeprecationWarning", log.read_text(errors="replace"), re.M))
+    assert firsts, "the first ORJSONResponse deprecation warning should stay in the log (did FastAPI change?)"
+    assert set(firsts.values()) == {1}, f"a warning was logged more than once: {firsts}"

@@ -1,4 +1,4 @@
-"""`mlharness serve`: the seed's curl answers [1, 1]; Ctrl-C leaves nothing behind."""
+"""`mlharness serve`: the seed's curl answers [1, 1], with or without a Content-Type; Ctrl-C leaves nothing behind."""
 
 import os
 import signal
@@ -39,6 +39,13 @@ def test_serve_answers_the_seed_curl_and_ctrl_c_cleans_up(model_dir: Path, tmp_p
             timeout=10,
         )
         assert answer.json() == {"predictions": [1, 1]}
+        # JSON with no Content-Type at all (tritonclient's JSON infer, curl -H 'Content-Type:')
+        v2 = '{"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32", "data": [6.8, 2.8, 4.8, 1.4, 6.0, 3.4, 4.5, 1.6]}]}'
+        for path, body in (("/v1/models/sklearn-iris:predict", '{"instances": [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]}'),
+                           ("/v2/models/sklearn-iris/infer", v2)):
+            bare = httpx.post(url + path, content=body.encode(), timeout=10)
+            assert "content-type" not in bare.request.headers
+            assert bare.status_code == 200, f"{path} without Content-Type: {bare.status_code} {bare.text}"
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)

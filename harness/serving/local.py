@@ -25,6 +25,8 @@ class LocalModelServer:
         port: TCP port on 127.0.0.1; 0 picks a free one.
         workers: uvicorn worker processes.
         log_requests: log a line per request (off: it costs ~25% of the server's CPU).
+        repeat_warnings: log every repeat of a Python warning, as stock KServe does (off: each
+            distinct warning is logged once; KServe 0.21 warns on every response).
     """
 
     def __init__(
@@ -36,6 +38,7 @@ class LocalModelServer:
         port: int = 0,
         workers: int = 1,
         log_requests: bool = False,
+        repeat_warnings: bool = False,
     ) -> None:
         self.model_dir = Path(model_dir)
         self.model_name = model_name
@@ -43,6 +46,7 @@ class LocalModelServer:
         self.port = port or procs.free_port(HOST)
         self.workers = workers
         self.log_requests = log_requests
+        self.repeat_warnings = repeat_warnings
         self.proc: subprocess.Popen[bytes] | None = None
         self._handoff: Path | None = None
 
@@ -64,6 +68,7 @@ class LocalModelServer:
             "--http_port", str(self.port),
             "--workers", str(self.workers),
             "--log_requests", "true" if self.log_requests else "false",
+            "--log_repeated_warnings", "true" if self.repeat_warnings else "false",
         ]
 
     def prestart(self, handoff: Path) -> None:
