@@ -78,7 +78,7 @@ class StubServer:
     ``hits`` counts requests per (method, path), unknown paths included.
     """
 
-    def __init__(self, routes: Mapping[tuple[str, str], Handler]) -> None:
+    def __init__(self, routes: Mapping[tuple[str, str], Handler], port: int = 0) -> None:
         self.routes = dict(routes)
         self.hits: dict[tuple[str, str], int] = {}
         stub = self
@@ -98,7 +98,7 @@ class StubServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = _any
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 

@@ -221,3 +221,23 @@ def test_server_log_stays_small_under_requests(served: Endpoint, tmp_path_factor
     firsts = Counter(re.findall(r"^(\S+:\d+): FastAPIDeprecationWarning", log.read_text(errors="replace"), re.M))
     assert firsts, "the first ORJSONResponse deprecation warning should stay in the log (did FastAPI change?)"
     assert set(firsts.values()) == {1}, f"a warning was logged more than once: {firsts}"
+
+
+def test_a_port_taken_by_another_run_is_never_mistaken_for_ours(model_dir: Path, tmp_path: Path) -> None:
+    """Another process answers ready on the port our prestarted server was given: the harness
+    does not take that answer for its own server, and moves to another port."""
+    from tests.stub_server import StubServer, reply
+
+    server = LocalModelServer(model_dir, "sklearn-iris", tmp_path / "server.log")
+    server.prestart(tmp_path / "handoff")
+    taken = server.port
+    impostor = StubServer({("GET", "/v1/models/sklearn-iris"): reply(200, {"name": "sklearn-iris", "ready": True})}, port=taken)
+    try:
+        with impostor:
+            endpoint = server.start(ready_timeout=90, model_dir=model_dir)
+            assert server.port != taken and endpoint.base_url.endswith(f":{server.port}")
+            assert server.listening()
+            with InferenceClient(endpoint) as client:
+                assert client.predict([[6.8, 2.8, 4.8, 1.4]]).outputs == (1,)
+    finally:
+        server.stop()

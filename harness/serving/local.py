@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import psutil
 
 from harness import procs
 from harness.client import InferenceClient
 from harness.errors import InfrastructureError, WaitTimeout
 from harness.models import Endpoint
+from harness.resources import tree
 from harness.waiting import wait_until
 
 HOST = "127.0.0.1"
+PORT_ATTEMPTS = 3  # a free port picked by the harness, taken by another run before our server bound it
 
 
 class LocalModelServer:
@@ -43,6 +48,7 @@ class LocalModelServer:
         self.model_dir = Path(model_dir)
         self.model_name = model_name
         self.log_path = log_path
+        self._auto_port = not port
         self.port = port or procs.free_port(HOST)
         self.workers = workers
         self.log_requests = log_requests
@@ -88,33 +94,61 @@ class LocalModelServer:
     def start(self, ready_timeout: float = 60.0, model_dir: Path | None = None) -> Endpoint:
         """Start the server (or hand the prestarted one its model) and wait until it is ready.
 
+        Ready means *this* server answers: the port is picked free before the server binds it,
+        so another run on the machine may take it in between. The listener must belong to our
+        process tree; if our server cannot bind because the port was taken, a port the harness
+        picked is picked again (up to :data:`PORT_ATTEMPTS` times).
+
         Raises:
             InfrastructureError: the port is taken, or the server died while starting.
             WaitTimeout: not ready within ``ready_timeout`` (the server is stopped).
         """
         if model_dir is not None:
             self.model_dir = Path(model_dir)
-        if self.proc is not None and self._handoff is not None:
-            tmp = self._handoff.with_suffix(".tmp")
-            tmp.write_text(str(self.model_dir))
-            tmp.replace(self._handoff)
-        else:
-            self._check_port()
-            self.proc = procs.spawn(self.argv(), log_path=self.log_path, env={"PYTHONUNBUFFERED": "1"})
-        try:
-            with InferenceClient(self.endpoint, timeout=2.0) as client:
-                wait_until(
-                    client.ready,
-                    what=f"the model server on {self.url} to get ready",
-                    timeout=ready_timeout,
-                    interval=0.1,
-                    abort=self._died,
-                    describe=self._log_tail,
-                )
-        except WaitTimeout:
-            self.stop()
-            raise
-        return self.endpoint
+        deadline = time.monotonic() + ready_timeout
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            if self.proc is not None and self._handoff is not None:
+                tmp = self._handoff.with_suffix(".tmp")
+                tmp.write_text(str(self.model_dir))
+                tmp.replace(self._handoff)
+            else:
+                self._check_port()
+                self.proc = procs.spawn(self.argv(), log_path=self.log_path, env={"PYTHONUNBUFFERED": "1"})
+            try:
+                with InferenceClient(self.endpoint, timeout=2.0) as client:
+
+                    def ours_and_ready() -> bool:
+                        return client.ready() and self.listening()
+
+                    wait_until(
+                        ours_and_ready,
+                        what=f"the model server on {self.url} to get ready",
+                        timeout=max(0.1, deadline - time.monotonic()),
+                        interval=0.1,
+                        abort=self._died,
+                        describe=self._log_tail,
+                    )
+                return self.endpoint
+            except WaitTimeout as exc:
+                self.stop()
+                lost_port = self._auto_port and exc.aborted and "address already in use" in str(exc).lower()
+                if not lost_port or attempt == PORT_ATTEMPTS:
+                    raise
+                self.port, self._handoff = procs.free_port(HOST), None  # another run took it: start afresh elsewhere
+        raise AssertionError("unreachable")
+
+    def listening(self) -> bool:
+        """Whether our server process (or one of its workers) is the one listening on the port."""
+        if self.proc is None:
+            return False
+        for proc in tree([self.proc.pid]):
+            try:
+                connections = proc.net_connections("tcp") if hasattr(proc, "net_connections") else proc.connections("tcp")
+            except psutil.Error:
+                continue
+            if any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == self.port for c in connections):
+                return True
+        return False
 
     def _died(self) -> str | None:
         if self.proc is not None and self.proc.poll() is not None:
