@@ -242,7 +242,12 @@ class HarnessConfig:
         group="load",
     )
     batch_size: int = _setting(1, "Rows per inference request under load.", _positive(parse_int), group="load")
-    load_protocol: str = _setting("mixed", "Request kinds under load.", choices=("v1", "v2", "mixed"), group="load")
+    load_protocol: str = _setting(
+        "auto",
+        "Request kinds under load: 'auto' is 'mixed' when the endpoint speaks V1 and V2, else the one it speaks.",
+        choices=("auto", "v1", "v2", "mixed"),
+        group="load",
+    )
     slo_p50_ms: float | None = _setting(None, "SLO: p50 latency (ms).", _positive(parse_float), group="slo")
     slo_p95_ms: float | None = _setting(100.0, "SLO: p95 latency (ms).", _positive(parse_float), group="slo")
     slo_p99_ms: float | None = _setting(250.0, "SLO: p99 latency (ms).", _positive(parse_float), group="slo")

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, NoReturn
 
@@ -46,10 +46,14 @@ def spawn(
     log_path: str | Path | None = None,
     env: Mapping[str, str] | None = None,
     cwd: str | Path | None = None,
+    die_with_parent: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Start ``argv`` as a tracked child in its own process group.
 
     Output (stdout and stderr) goes to ``log_path`` when given, else is discarded.
+    ``die_with_parent``: the kernel SIGKILLs the child the moment this process dies, from
+    before its first instruction (see :func:`parent_death_preexec`); for children that must
+    never outlive the harness even while they start up (locust importing for a second).
     """
     log: IO[bytes] | int
     if log_path is not None:
@@ -66,6 +70,7 @@ def spawn(
             env=None if env is None else {**os.environ, **env},
             cwd=cwd,
             start_new_session=True,
+            preexec_fn=parent_death_preexec() if die_with_parent else None,
         )
         _children.append(proc)  # at once: a Ctrl-C after this point finds it tracked
     finally:
@@ -92,6 +97,33 @@ def die_with_parent() -> None:
         return
     if os.getppid() == 1:  # the parent died before prctl took effect
         sys.exit("the harness that started this process is gone")
+
+
+def parent_death_preexec(sig: int = signal.SIGKILL) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that sets ``PR_SET_PDEATHSIG`` in the child, between fork and exec.
+
+    The setting survives ``exec``, so the child is covered from its interpreter's first
+    instruction, long before any code of its own could check on its parent. Linux only;
+    None elsewhere. The kernel sends ``sig`` when the *thread* that forked the child ends,
+    so it is set only when called from the main thread (whose end is the process's); from
+    another thread None (the child then has to watch its parent itself).
+    """
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, sig)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
 
 
 def wait_for_handoff(path: str | Path, timeout: float, what: str, poll: float = 0.02) -> str:

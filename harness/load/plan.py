@@ -20,15 +20,19 @@ import json
 import math
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from harness import tls
 from harness.config import HarnessConfig
+from harness.errors import ConfigError
 from harness.models import Endpoint
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 """The locustfile, a plain module file of this package (``locust -f LOCUSTFILE``)."""
+LOCUST_MODULES = tuple(LOCUSTFILE.with_name(f"{name}.py") for name in ("answers", "guard", "masking", "recording"))
+"""The plain-Python modules the locustfile loads from beside itself: ship them with it."""
 
 Role = Literal["local", "master", "worker"]
 MASTER_PORT = 5557
@@ -38,6 +42,9 @@ RUN_TIME_BACKSTOP_S = 5  # --run-time = window + this; the locustfile stops the 
 #: when set, a master waits (workers connected) until this file exists before starting the
 #: test: the harness starts locust early and releases it when the load phase begins
 GO_FILE_ENV = "MLH_LOAD_GO"
+#: the pid of the process that started locust: locust exits as soon as it is not its parent
+PARENT_ENV = "MLH_LOAD_PARENT"
+PROTOCOLS = ("v1", "v2")
 
 
 def auto_processes(cfg: HarnessConfig) -> int:
@@ -52,6 +59,31 @@ def auto_processes(cfg: HarnessConfig) -> int:
     if cfg.target == "local":
         return max(1, min(cores, cfg.server_workers))
     return cores
+
+
+def load_protocol(requested: str, spoken: Sequence[str]) -> str:
+    """The request kinds to load ``v1``, ``v2`` or ``mixed``, from ``load_protocol`` and what the endpoint speaks.
+
+    ``auto``: ``mixed`` when the endpoint speaks V1 and V2, else the one it speaks.
+
+    Raises:
+        ConfigError: an explicit protocol the endpoint does not speak (named with what it does
+            speak), or an endpoint that speaks neither.
+    """
+    speaks = [p for p in PROTOCOLS if p in spoken]
+    if requested == "auto":
+        if not speaks:
+            raise ConfigError("the endpoint speaks neither V1 nor V2: nothing to load", "load_protocol")
+        return "mixed" if len(speaks) == len(PROTOCOLS) else speaks[0]
+    wanted = list(PROTOCOLS) if requested == "mixed" else [requested]
+    missing = [p for p in wanted if p not in speaks]
+    if missing:
+        raise ConfigError(
+            f"{requested} needs {' and '.join(m.upper() for m in missing)}, but the endpoint speaks "
+            f"{' and '.join(p.upper() for p in speaks) or 'neither V1 nor V2'}; use load_protocol = auto",
+            "load_protocol",
+        )
+    return requested
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +105,11 @@ class LoadPlan:
         rate: target req/s over all users (constant arrival), or None for "as fast as
             the users go".
         processes: worker processes.
-        request_timeout_s: timeout of one request.
+        request_timeout_s: total deadline of one request (connect, send, answer, body).
+        insecure: do not verify the endpoint's TLS certificate (``--insecure``).
+        ca_cert: the CA bundle that verifies it (None: certifi's); a path as seen by the
+            locust processes.
+        max_response_bytes: the longest body read; a longer answer is a failed request.
     """
 
     base_url: str
@@ -89,18 +125,28 @@ class LoadPlan:
     rate: float | None
     processes: int
     request_timeout_s: float = 10.0
+    insecure: bool = False
+    ca_cert: str | None = None
+    max_response_bytes: int = 16 * 1024 * 1024
 
     @classmethod
     def from_config(cls, endpoint: Endpoint, cfg: HarnessConfig) -> LoadPlan:
-        """The plan for ``cfg``'s load settings against ``endpoint``."""
+        """The plan for ``cfg``'s load settings against ``endpoint``.
+
+        Certificates are verified by the harness's one rule (:mod:`harness.tls`).
+
+        Raises:
+            ConfigError: ``load_protocol`` names a protocol the endpoint does not speak.
+        """
         from harness.verify import SEED_INSTANCES, iris_rows
 
         rows, _labels = iris_rows()
+        verify = tls.verify_setting(cfg)
         return cls(
             base_url=endpoint.base_url.rstrip("/"),
             model_name=endpoint.model_name,
             headers=dict(endpoint.headers),
-            protocol=cfg.load_protocol,
+            protocol=load_protocol(cfg.load_protocol, endpoint.protocols),
             batch_size=cfg.batch_size,
             rows=tuple(SEED_INSTANCES) + tuple(rows[: ROW_LIMIT - len(SEED_INSTANCES)]),
             users=cfg.users,
@@ -110,7 +156,17 @@ class LoadPlan:
             rate=cfg.rate,
             processes=cfg.load_processes or auto_processes(cfg),
             request_timeout_s=cfg.request_timeout,
+            insecure=verify is False,
+            ca_cert=verify if isinstance(verify, str) else None,
+            max_response_bytes=cfg.max_response_bytes,
         )
+
+    @property
+    def tls_description(self) -> str:
+        """How the endpoint's certificate is checked, for logs and reports."""
+        if not self.base_url.lower().startswith("https:"):
+            return "none (http)"
+        return "not verified (insecure)" if self.insecure else "verified with " + (self.ca_cert or "certifi's CA bundle")
 
     @property
     def rate_per_user(self) -> float | None:
@@ -129,6 +185,9 @@ class LoadPlan:
                 "duration_s": self.duration_s,
                 "rate_per_user": self.rate_per_user,
                 "request_timeout_s": self.request_timeout_s,
+                "insecure": self.insecure,
+                "ca_cert": self.ca_cert,
+                "max_response_bytes": self.max_response_bytes,
             }
         )
 
@@ -146,6 +205,9 @@ class LoadPlan:
             "warmup_s": self.warmup_s,
             "rate": self.rate,
             "processes": self.processes,
+            "request_timeout_s": self.request_timeout_s,
+            "max_response_bytes": self.max_response_bytes,
+            "tls": self.tls_description,
         }
 
 

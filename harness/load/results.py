@@ -18,16 +18,12 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
+from harness.load.recording import new_histogram
+from harness.load.recording import slot as _slot
 from harness.models import _AsDict
 from harness.redact import redact
 
-LOWEST_US, HIGHEST_US, DIGITS = 1, 3_600_000_000, 3  # must match the locustfile
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
-
-
-def new_histogram() -> HdrHistogram:
-    """An empty histogram with the locustfile's range and precision."""
-    return HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
 
 
 def _ms(us: float | None) -> float | None:
@@ -149,22 +145,32 @@ class MergedFigures:
         return round(self.requests / self.measured_s, 2) if self.measured_s > 0 else 0.0
 
 
-def read_worker_files(results_dir: Path) -> list[dict[str, Any]]:
-    """The workers' result documents (``worker-*.json``) in ``results_dir``."""
-    return [json.loads(p.read_text()) for p in sorted(results_dir.glob("worker-*.json"))]
+def read_worker_files(results_dir: Path, *, rewrite: bool = False) -> list[dict[str, Any]]:
+    """The workers' result documents (``worker-*.json``) in ``results_dir``, failure messages redacted.
+
+    The locustfile masks the secrets it was given before it writes; this masks again with
+    everything the harness knows (:func:`harness.redact.redact`). ``rewrite``: also write a
+    file back when that changed it, so no file keeps what the report does not.
+    """
+    docs = []
+    for path in sorted(results_dir.glob("worker-*.json")):
+        doc = json.loads(path.read_text())
+        changed = False
+        for row in doc.get("failures_by_kind") or []:
+            clean = redact(str(row.get("message", "")))
+            changed |= clean != row.get("message")
+            row["message"] = clean
+        if changed and rewrite:
+            tmp = path.with_name(f".{path.name}.redacted.tmp")
+            tmp.write_text(json.dumps(doc))
+            tmp.replace(path)
+        docs.append(doc)
+    return docs
 
 
 def _decode_add(target: HdrHistogram, encoded: str | None) -> None:
     if encoded:
         target.add(HdrHistogram.decode(encoded.encode()))
-
-
-def _slot(histograms: dict[Any, HdrHistogram], key: Any) -> HdrHistogram:
-    """``histograms[key]``, created on first use (``setdefault`` would allocate one every call)."""
-    found = histograms.get(key)
-    if found is None:
-        found = histograms[key] = new_histogram()
-    return found
 
 
 def merge_worker_files(docs: Iterable[Mapping[str, Any]]) -> MergedFigures:

@@ -10,6 +10,7 @@ process imports it.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -20,10 +21,18 @@ from typing import Any
 from harness import procs
 from harness.config import HarnessConfig
 from harness.errors import InfrastructureError
-from harness.load.plan import GO_FILE_ENV, WORKER_WAIT_S, LoadPlan, locust_argv, locust_env
+from harness.load.masking import header_secrets
+from harness.load.plan import (
+    GO_FILE_ENV,
+    PARENT_ENV,
+    WORKER_WAIT_S,
+    LoadPlan,
+    locust_argv,
+    locust_env,
+)
 from harness.load.results import LoadResult, merge_worker_files, read_worker_files
 from harness.models import Endpoint
-from harness.redact import SENSITIVE_HEADERS, redact, register_secrets
+from harness.redact import redact, register_secrets
 
 Progress = Callable[[str], None]
 STOP_GRACE_S = 15.0  # after the window: users stop, workers write their files, master exits
@@ -83,17 +92,19 @@ class LocalLoad:
 
     def _spawn(self, gated: bool) -> None:
         plan, load_dir = self.plan, self.load_dir
-        register_secrets(v for k, v in plan.headers.items() if k.lower() in SENSITIVE_HEADERS)
+        # each header value, each cookie's value on its own, the token after "Bearer"
+        register_secrets(header_secrets(plan.headers))
         shutil.rmtree(load_dir / "results", ignore_errors=True)
         for stale in (load_dir / "live.json", self.go_file):
             stale.unlink(missing_ok=True)
         load_dir.mkdir(parents=True, exist_ok=True)
         (load_dir / "plan.json").write_text(json.dumps(plan.describe(), indent=2) + "\n")
         argv = locust_argv(plan, "local", load_dir, master_port=procs.free_port())
-        env = locust_env(plan, load_dir)
+        env = {**locust_env(plan, load_dir), PARENT_ENV: str(os.getpid())}
         if gated:
             env[GO_FILE_ENV] = str(self.go_file)
-        self.proc = procs.spawn(argv, log_path=load_dir / "locust-output.log", env=env)
+        # no orphan load: the kernel kills locust the moment this process dies, from its import on
+        self.proc = procs.spawn(argv, log_path=load_dir / "locust-output.log", env=env, die_with_parent=True)
 
     def prestart(self) -> None:
         """Start locust now; it connects its workers and waits for :meth:`run`."""
@@ -131,7 +142,7 @@ class LocalLoad:
             # whole shutdown (about a second of greenlet joins and interpreter teardown)
             self.stop(grace=0.3 if _result_count(load_dir) >= plan.processes else 3.0)
             _redact_logs(load_dir)
-        docs = read_worker_files(load_dir / "results")
+        docs = read_worker_files(load_dir / "results", rewrite=True)
         if not docs:
             tail = _tail(load_dir)
             why = "did not finish in time" if timed_out else f"exited with code {proc.returncode}"
@@ -236,7 +247,8 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def _redact_logs(load_dir: Path) -> None:
-    """Locust does not log headers, but a server's error text could echo them: mask secrets."""
+    """Locust does not log headers, and the locustfile masks what it reports, but mask again
+    with every secret the harness knows."""
     for log in load_dir.glob("*.log"):
         try:
             text = log.read_text(errors="replace")
