@@ -168,7 +168,9 @@ class Sender:
             failure = answers.LoadFailure(0, f"no complete answer within {TIMEOUT_S:g}s (request_timeout)")
             self._renew()
         except answers.LoadFailure as exc:  # an answer too long to read (its connection is closed)
-            failure = exc
+            # without its traceback: the frames would hold the body read so far in a cycle
+            # (exception, frame, local) that only the garbage collector frees, megabytes each
+            failure = exc.with_traceback(None)
         except Exception as exc:  # noqa: BLE001 - any transport error is a failed request
             failure = answers.LoadFailure(0, MASK.cut(f"{type(exc).__name__}: {exc}"))
             self._renew()
