@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 from hdrh.histogram import HdrHistogram
 
 from harness.config import HarnessConfig
 from harness.load import LoadPlan, locust_argv, locust_env, merge_worker_files
-from harness.load.plan import LOCUSTFILE
+from harness.load.plan import LOCUST_MODULES, LOCUSTFILE
 from harness.load.results import new_histogram
 from harness.models import Endpoint
 
@@ -108,3 +109,25 @@ def test_auto_processes_follow_the_local_server_workers() -> None:
     assert auto_processes(load_config(cli={"server_workers": 2}, env={})) == min(cores, 2)
     assert auto_processes(load_config(cli={"server_workers": 64}, env={})) == cores
     assert auto_processes(load_config(cli={"target": "endpoint", "url": "http://127.0.0.1:9"}, env={})) == cores
+
+
+def test_the_in_cluster_configmap_ships_everything_the_locustfile_loads(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from harness.cluster import load_job
+
+    objects = load_job.load_objects("mlh-load", "ns", _plan(), deadline_s=100)
+    configmap = next(o for o in objects if o["kind"] == "ConfigMap")
+    master = next(o for o in objects if o["kind"] == "Job" and o["metadata"]["name"] == "mlh-load-master")
+    (volume,) = [v for v in master["spec"]["template"]["spec"]["volumes"] if v["name"] == "locustfile"]
+    mounted = {item["path"] for item in volume["configMap"]["items"]}
+    assert mounted == {"locustfile.py", *(m.name for m in LOCUST_MODULES)}
+    for name in mounted:  # a pod's /locust: these files, and no harness to import
+        (tmp_path / name).write_text(configmap["data"][name])
+    script = "import sys; sys.modules['harness'] = None; sys.path.insert(0, sys.argv[1]); import locustfile; print(locustfile.MASK.secrets)"
+    env = {**os.environ, "MLH_LOAD_HEADERS": json.dumps({"Authorization": "Bearer tok-123456"}), "MLH_LOAD_OUT": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "['Bearer tok-123456', 'tok-123456']"

@@ -35,6 +35,7 @@ from harness.cluster.kubectl import Kubectl
 from harness.config import HarnessConfig
 from harness.errors import HarnessError, InfrastructureError, WaitTimeout
 from harness.load import LOCUSTFILE, LoadPlan, LoadResult
+from harness.load.plan import LOCUST_MODULES
 from harness.load.run import result_from_docs
 from harness.models import Endpoint
 from harness.redact import SENSITIVE_HEADERS, redact, register_secrets
@@ -46,7 +47,7 @@ DEFAULT_WORKERS = 2  # worker pods when load_processes is not set (not the harne
 STARTUP_S = 600.0  # image pull + pip install + workers connecting, on top of the load window
 STOP_S = 120.0  # after the master: workers print their results and exit
 POLL_S = 5.0
-# must match harness/load/locustfile.py (a round-trip test pins both sides)
+# must match harness/load/recording.py (a round-trip test pins both sides)
 RESULT_BEGIN, RESULT_DATA, RESULT_END = "MLH-LOAD-RESULT-BEGIN", "MLH-LOAD-RESULT-DATA", "MLH-LOAD-RESULT-END"
 
 
@@ -70,6 +71,7 @@ def load_objects(name: str, namespace: str, plan: LoadPlan, *, deadline_s: int) 
         name, namespace, LOCUSTFILE.read_text(), plan.base_url,
         users=plan.users, spawn_rate=plan.spawn_rate, duration_s=plan.duration_s, workers=plan.processes,
         plan_json=plan.plan_json(), headers_secret=secret["metadata"]["name"], deadline_s=deadline_s,
+        modules={module.name: module.read_text() for module in LOCUST_MODULES},
     )
 
 

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from typing import Any
 
 MANAGED = {"app.kubernetes.io/managed-by": "mlharness"}
@@ -123,6 +124,7 @@ def load_job(
     headers_secret: str | None = None,
     worker_wait_s: int = LOAD_WORKER_WAIT_S,
     deadline_s: int | None = None,
+    modules: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """ConfigMap (locustfile + plan) + master Service + master Job + workers Job for in-cluster load.
 
@@ -140,6 +142,8 @@ def load_job(
             (they may be secrets: never in the ConfigMap or the Job spec).
         worker_wait_s: how long the master waits for its workers (image pull + pip install).
         deadline_s: ``activeDeadlineSeconds`` of both Jobs (default: duration + 300 s).
+        modules: file name -> text of the modules the locustfile loads from beside itself
+            (:data:`harness.load.plan.LOCUST_MODULES`), mounted next to it.
     """
     from harness.load.plan import LoadPlan, locust_argv
 
@@ -161,7 +165,8 @@ def load_job(
         env.insert(1, {"name": "MLH_LOAD_HEADERS",
                        "valueFrom": {"secretKeyRef": {"name": headers_secret, "key": "MLH_LOAD_HEADERS"}}})
     volumes = [
-        {"name": "locustfile", "configMap": {"name": f"{name}-locustfile", "items": [{"key": "locustfile.py", "path": "locustfile.py"}]}},
+        {"name": "locustfile", "configMap": {"name": f"{name}-locustfile", "items": [
+            {"key": key, "path": key} for key in ["locustfile.py", *(modules or {})]]}},
         {"name": "results", "emptyDir": {}},
     ]
     mounts = [{"name": "locustfile", "mountPath": "/locust", "readOnly": True}, {"name": "results", "mountPath": "/results"}]
@@ -198,7 +203,7 @@ def load_job(
 
     return [
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{name}-locustfile", "namespace": ns, "labels": labels},
-         "data": {"locustfile.py": locustfile, "plan.json": plan_json}},
+         "data": {"locustfile.py": locustfile, **(modules or {}), "plan.json": plan_json}},
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"{name}-master", "namespace": ns, "labels": labels},
          "spec": {"selector": {**labels, "mlharness/role": "master"},
                   "ports": [{"name": "master", "port": LOAD_MASTER_PORT, "targetPort": LOAD_MASTER_PORT}]}},
