@@ -93,6 +93,16 @@ def test_https_without_the_ca_fails_every_request_and_sends_no_credential(https_
     assert _stats(endpoint)["hits"] == 0, "a request reached the server over an unverified connection"
 
 
+def test_a_ca_file_that_holds_no_certificate_fails_every_request_with_the_reason(https_stub: tuple[Endpoint, Path], tmp_path: Path) -> None:
+    endpoint, _ = https_stub
+    bogus = tmp_path / "not-a-ca.pem"
+    bogus.write_text("not a certificate\n")
+    result = run_load(endpoint, _cfg(ca_cert=str(bogus)), tmp_path)
+    assert result.requests > 0 and result.failures == result.requests, "a TLS set-up error must not end the load silently"
+    assert all(f.status == 0 and "SSLError" in f.message for f in result.failures_by_kind), result.failures_by_kind
+    assert _stats(endpoint)["hits"] == 0
+
+
 # --- redirects -------------------------------------------------------------------------------
 def test_a_redirect_is_a_counted_failure_and_never_followed(stub: Callable[..., Endpoint], tmp_path: Path) -> None:
     elsewhere = stub("--delay-ms", "1")

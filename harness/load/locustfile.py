@@ -139,7 +139,7 @@ class Sender:
         self.headers = dict(headers)
         self.fire = fire
         self.deadline = gevent.Timeout(TIMEOUT_S)
-        self.http = self._client()
+        self.http: HTTPClient | None = None  # made by the first request: a bad CA file is its failure
 
     def _client(self) -> HTTPClient:
         return HTTPClient.from_url(
@@ -148,7 +148,8 @@ class Sender:
         )
 
     def close(self) -> None:
-        self.http.close()
+        if self.http is not None:
+            self.http.close()
 
     def post(self, kind: str, path: str, body: bytes, context: dict[str, Any]) -> None:
         failure: Any = None
@@ -157,6 +158,8 @@ class Sender:
         began = time.perf_counter()
         self.deadline.start()
         try:
+            if self.http is None:
+                self.http = self._client()
             response = self.http.request("POST", self.prefix + path, body=body, headers=self.headers)
             try:
                 length, failure = answers.judge(response, MAX_BYTES, MASK.cut, ERROR_WINDOW)
@@ -181,8 +184,8 @@ class Sender:
                   start_time=start, url=path)
 
     def _renew(self) -> None:
-        self.http.close()
-        self.http = self._client()
+        self.close()
+        self.http = None
 
 
 class Recorder(recording.Recorder):
