@@ -80,6 +80,9 @@ GO_WAIT_S = 900.0
 TIMEOUT_S = float(PLAN.get("request_timeout_s", 10.0))
 MAX_BYTES = int(PLAN.get("max_response_bytes", 16 * 1024 * 1024))
 INSECURE = bool(PLAN.get("insecure", False))
+# geventhttpclient's own timeouts are per socket operation: set past the total deadline, a
+# backstop only, so that the deadline (and its message) is what ends a stalled request
+SOCKET_TIMEOUT_S = TIMEOUT_S + 1.0
 emit_stdout = recording.emit_stdout
 
 # Workers report their stats to the master every second (default 3 s): the live line
@@ -143,7 +146,7 @@ class Sender:
 
     def _client(self) -> HTTPClient:
         return HTTPClient.from_url(
-            self.base_url, concurrency=1, connection_timeout=TIMEOUT_S, network_timeout=TIMEOUT_S,
+            self.base_url, concurrency=1, connection_timeout=SOCKET_TIMEOUT_S, network_timeout=SOCKET_TIMEOUT_S,
             ssl_context_factory=ssl_context, insecure=INSECURE,
         )
 
@@ -242,8 +245,8 @@ class KServeUser(FastHttpUser):
     """
 
     wait_time = constant(0)
-    network_timeout = TIMEOUT_S
-    connection_timeout = TIMEOUT_S
+    network_timeout = SOCKET_TIMEOUT_S
+    connection_timeout = SOCKET_TIMEOUT_S
     insecure = INSECURE
     ssl_context_factory = staticmethod(ssl_context)
     max_redirects = 0
