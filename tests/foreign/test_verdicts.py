@@ -55,7 +55,7 @@ def test_mlserver_passes_verification_and_the_slo_over_v2_alone(mlserver: Foreig
     slo = {n: c for n, c in result.items() if n.startswith("slo.")}
     assert slo and all(c["status"] == "passed" for c in slo.values()), slo
     load = report["load"]
-    assert load["requests"] > 0 and set(load["by_kind"]) == {"v2"}, load.get("by_kind")
+    assert load["requests"] > 0 and load["protocol"] == "v2" and set(load["by_protocol"]) == {"v2"}, load.get("by_protocol")
     assert code == 0, console[-2000:]
 
 
