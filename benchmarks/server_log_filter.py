@@ -66,7 +66,7 @@ def one_round(model: Path, work: Path, repeat_warnings: bool, cfg: HarnessConfig
     return {
         "rps": result.rps,
         "cpu_us_per_request": cpu / answered * 1e6,
-        "log_bytes_per_s": grown / cfg.duration,
+        "log_bytes_per_s": grown / cfg.load.duration,
         "log_bytes_per_request": grown / answered,
         "failures": float(result.failures),
     }

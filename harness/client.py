@@ -269,8 +269,8 @@ def ssl_context(verify: str | bool) -> ssl.SSLContext | bool:
 def client_for(endpoint: Endpoint, cfg: Any, labels: Sequence[str] = ()) -> InferenceClient:
     """A client with the run's settings: ``request_timeout``, ``max_response_bytes``,
     ``output_name`` and the class names (``labels`` from the settings, else ``labels``)."""
-    reader = OutputReader(cfg.output_name, tuple(cfg.labels) or tuple(labels))
-    return InferenceClient(endpoint, cfg.request_timeout, max_bytes=cfg.max_response_bytes, reader=reader)
+    reader = OutputReader(cfg.endpoint.output_name, tuple(cfg.endpoint.labels) or tuple(labels))
+    return InferenceClient(endpoint, cfg.core.request_timeout, max_bytes=cfg.endpoint.max_response_bytes, reader=reader)
 
 
 def v2_body(rows: Rows, input_name: str = "input-0", datatype: str = "FP32") -> dict[str, Any]:

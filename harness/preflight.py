@@ -33,17 +33,17 @@ def read_inputs(cfg: HarnessConfig) -> RunInputs:
         ConfigError: a file cannot be read or does not hold what it should; names the key.
     """
     golden: tuple[GoldenCase, ...] = ()
-    if cfg.golden_file:
+    if cfg.core.golden_file:
         try:
-            golden = tuple(load_golden_file(cfg.golden_file))
+            golden = tuple(load_golden_file(cfg.core.golden_file))
         except ConfigError:
             raise
         except (OSError, ValueError, TypeError) as exc:  # not text, rows that are not lists, ...
-            raise ConfigError(f"cannot read golden cases from {cfg.golden_file}: {type(exc).__name__}: {exc}", "golden_file") from None
+            raise ConfigError(f"cannot read golden cases from {cfg.core.golden_file}: {type(exc).__name__}: {exc}", "golden_file") from None
     baseline = None
-    if cfg.baseline:
+    if cfg.slo.baseline:
         try:
-            baseline = load_baseline(cfg.baseline)
+            baseline = load_baseline(cfg.slo.baseline)
         except (OSError, ValueError, TypeError) as exc:
-            raise ConfigError(str(exc) if isinstance(exc, ValueError) else f"cannot read {Path(cfg.baseline)}: {exc}", "baseline") from None
+            raise ConfigError(str(exc) if isinstance(exc, ValueError) else f"cannot read {Path(cfg.slo.baseline)}: {exc}", "baseline") from None
     return RunInputs(golden, baseline)

@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.config import HarnessConfig
 
 MASK = "***"
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key", "set-cookie"})
@@ -46,25 +49,25 @@ def register_secrets(values: Iterable[str | None]) -> None:
         register_secret(value)
 
 
-def register_config_secrets(cfg: Any) -> None:
+def register_config_secrets(cfg: HarnessConfig) -> None:
     """Register every secret setting of a ``HarnessConfig`` (those marked ``secret``).
 
     Header values, the cookie and each of its ``name=value`` values, and the token (also
     when read from ``token_file``). Call it before anything about the run is written.
     """
-    import dataclasses
+    from harness.config import SETTINGS
 
-    for field in dataclasses.fields(cfg):
-        value = getattr(cfg, field.name)
-        if not field.metadata.get("secret") or not value:
+    for setting in SETTINGS:
+        value = cfg.get(setting.key)
+        if not setting.secret or not value:
             continue
-        if field.name == "header":
+        if setting.repeatable:
             register_secrets(v for _, v in value)
         else:
             register_secret(str(value))
-    if getattr(cfg, "cookie", None):
-        register_cookie(str(cfg.cookie))
-    for name, value in getattr(cfg, "header", ()):
+    if cfg.endpoint.cookie:
+        register_cookie(str(cfg.endpoint.cookie))
+    for name, value in cfg.endpoint.header:
         if name.lower() in ("cookie", "set-cookie"):
             register_cookie(value)
         elif name.lower() in ("authorization", "proxy-authorization"):

@@ -94,10 +94,10 @@ class ValidationRun:
         register_config_secrets(cfg)  # before anything (report, argv, logs) is written
         self.cfg = cfg
         self.inputs = read_inputs(cfg)  # a bad golden or baseline file: exit 2 before any work
-        self.report_dir = create_report_dir(report_dir or (Path(cfg.report_dir) if cfg.report_dir else None))
+        self.report_dir = create_report_dir(report_dir or (Path(cfg.core.report_dir) if cfg.core.report_dir else None))
         self.progress = progress or (lambda _msg: None)
         self.on_check = on_check or (lambda _c: None)
-        self.report = ReportWriter(self.report_dir, cfg.target, cfg.as_dict())
+        self.report = ReportWriter(self.report_dir, cfg.core.target, cfg.as_dict())
         try:
             self.target: Target = make_target(TargetContext(cfg, self.report_dir, self.progress))
         except BaseException as exc:  # the report must not stay ``running``
@@ -133,7 +133,7 @@ class ValidationRun:
     # --- steps -------------------------------------------------------------------------------
     def provision(self) -> None:
         with self.phase("provision"):
-            self.progress(f"provisioning the {self.cfg.target} target")
+            self.progress(f"provisioning the {self.cfg.core.target} target")
             self.target.provision()
 
     def build_pipeline(self) -> Path | None:
@@ -147,7 +147,7 @@ class ValidationRun:
             self.progress("compiling the pipeline")
             started = time.perf_counter()
             try:
-                compiled = compile_pipeline(self.cfg.pipeline, self.report_dir, self.cfg.compile_timeout)
+                compiled = compile_pipeline(self.cfg.core.pipeline, self.report_dir, self.cfg.core.compile_timeout)
             except PipelineCompileError as exc:
                 source_findings = [f.as_dict() for f in exc.findings]
                 self.report.set("lint", source_findings)
@@ -192,7 +192,7 @@ class ValidationRun:
             try:
                 endpoint = self.target.deploy(run)
             except (WaitTimeout, InfrastructureError) as exc:
-                if not isinstance(exc, WaitTimeout) and self.cfg.target in ("kind", "minikube", "kubeconfig"):
+                if not isinstance(exc, WaitTimeout) and self.cfg.core.target in ("kind", "minikube", "kubeconfig"):
                     raise
                 self.record(CheckResult("deploy.ready", CheckStatus.FAILED, str(exc), round(time.perf_counter() - started, 3)))
                 return None
@@ -210,20 +210,20 @@ class ValidationRun:
             self.progress("verifying predictions")
             cases = [verify.SEED_CASE, *self.inputs.golden_cases]
             self.record(verify.check_golden(client, cases))
-            self.record(verify.check_accuracy(client, self.cfg.min_accuracy))
+            self.record(verify.check_accuracy(client, self.cfg.core.min_accuracy))
             self.record(verify.check_parity(client, self.model_artifact()))
             self.record(verify.check_protocols(client))
 
     def model_artifact(self) -> Path | None:
-        if self.cfg.model_artifact:
-            return Path(self.cfg.model_artifact)
+        if self.cfg.endpoint.model_artifact:
+            return Path(self.cfg.endpoint.model_artifact)
         return self.target.model_artifact()
 
     def client(self, endpoint: Endpoint) -> InferenceClient:
         """A client with the run's settings; class names from the settings, else the artifact's."""
         from harness.verify import artifact_labels
 
-        return client_for(endpoint, self.cfg, () if self.cfg.labels else artifact_labels(self.model_artifact()))
+        return client_for(endpoint, self.cfg, () if self.cfg.endpoint.labels else artifact_labels(self.model_artifact()))
 
     def robustness(self, endpoint: Endpoint) -> None:
         from harness.robustness import run_robustness
@@ -235,7 +235,7 @@ class ValidationRun:
 
     def _prestart_load(self, endpoint: Endpoint) -> None:
         """Start locust while verify and robustness run: its import (~1 s) is off the load phase."""
-        if self.cfg.load and not self.cfg.load_in_cluster:
+        if self.cfg.load.enabled and not self.cfg.cluster.load_in_cluster:
             from harness.load.run import LocalLoad
 
             self._load = LocalLoad.for_endpoint(endpoint, self.cfg, self.report_dir)
@@ -245,9 +245,9 @@ class ValidationRun:
         from harness.load import run_load
         from harness.slo import compare_baseline, evaluate_slos
 
-        in_cluster = getattr(self.target, "run_load_in_cluster", None) if self.cfg.load_in_cluster else None
-        if self.cfg.load_in_cluster and in_cluster is None:
-            raise ConfigError(f"needs a cluster target, not {self.cfg.target}", "load_in_cluster")
+        in_cluster = getattr(self.target, "run_load_in_cluster", None) if self.cfg.cluster.load_in_cluster else None
+        if self.cfg.cluster.load_in_cluster and in_cluster is None:
+            raise ConfigError(f"needs a cluster target, not {self.cfg.core.target}", "load_in_cluster")
         with self.phase("load"):
             if in_cluster is not None:
                 result = in_cluster(endpoint, self.cfg, self.report_dir, self.progress)
@@ -257,12 +257,12 @@ class ValidationRun:
             else:
                 result = run_load(endpoint, self.cfg, self.report_dir, progress=self.progress)
             self.report.set("load", result.as_dict())
-        for check in evaluate_slos(result, self.cfg):
+        for check in evaluate_slos(result, self.cfg.slo):
             self.record(check)
         self.report.set("slo", [c.as_dict() for c in self.report.checks() if c.name.startswith("slo.")])
         if self.inputs.baseline is not None:
-            comparison, checks = compare_baseline(self.report.data, self.inputs.baseline, self.cfg.baseline_tolerance)
-            self.report.set("baseline", comparison)
+            comparison, checks = compare_baseline(self.report.data, self.inputs.baseline, self.cfg.slo.baseline_tolerance)
+            self.report.set("baseline", comparison.as_dict())
             for check in checks:
                 self.record(check)
 
@@ -296,11 +296,11 @@ class ValidationRun:
             else:
                 self._prestart_load(endpoint)
                 self.verify(endpoint)
-                if self.cfg.robustness:
+                if self.cfg.robustness.enabled:
                     self.robustness(endpoint)
-                if self.cfg.load:
+                if self.cfg.load.enabled:
                     self.load(endpoint)
-            if not self.cfg.load and self.inputs.baseline is not None:
+            if not self.cfg.load.enabled and self.inputs.baseline is not None:
                 self.skip(list(BASELINE_CHECKS), "no load figures to compare with the baseline: load is off (--no-load)")
             if any(c.failed for c in self.report.checks()):
                 return Verdict(RunStatus.FAILED, EXIT_FAILED)
@@ -345,7 +345,7 @@ class ValidationRun:
             cleanup["load"] = f"stopping locust failed: {exc}"
         if verdict.status is not RunStatus.PASSED:
             cleanup["diagnostics"] = self._diagnostics(hurry)
-        if self.cfg.keep and verdict.status is RunStatus.PASSED:
+        if self.cfg.core.keep and verdict.status is RunStatus.PASSED:
             cleanup["teardown"] = "skipped: keep is set"
         else:
             started = time.perf_counter()
@@ -368,7 +368,7 @@ class ValidationRun:
         if hurry.is_set():
             return "skipped: a second signal arrived"
         self.progress("collecting diagnostics")
-        done = call_within(lambda: self.target.diagnostics(self.report_dir / "diagnostics"), self.cfg.diagnostics_timeout, hurry, "mlharness-diagnostics")
+        done = call_within(lambda: self.target.diagnostics(self.report_dir / "diagnostics"), self.cfg.core.diagnostics_timeout, hurry, "mlharness-diagnostics")
         if done.abandoned or done.error:  # diagnostics must never mask the real failure
             note = done.abandoned or f"failed: {done.error}"
             self.progress(f"diagnostics {note}")

@@ -6,21 +6,22 @@ and gates regressions past a tolerance as ``baseline.*`` checks. Both only read 
 the same functions serve ``mlharness run``, ``mlharness compare`` and the pytest suite.
 
 Example:
-    >>> checks = evaluate_slos(result, cfg)  # doctest: +SKIP
+    >>> checks = evaluate_slos(result, cfg.slo)  # doctest: +SKIP
     >>> [c.message for c in checks if c.failed]  # doctest: +SKIP
     ['p95 312.4 ms > 100 ms']
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from harness.config import HarnessConfig
+from harness.config import SloSettings
 from harness.load.results import LoadResult
-from harness.models import CheckResult, CheckStatus
+from harness.models import CheckResult, CheckStatus, _AsDict
 
-LATENCY_GATES = (("p50", "slo_p50_ms"), ("p95", "slo_p95_ms"), ("p99", "slo_p99_ms"))
+LATENCY_GATES = ("p50", "p95", "p99")
 BASELINE_METRICS = ("p95", "p99", "error_rate")
 COMPARED = ("p50", "p90", "p95", "p99", "p999", "max", "rps", "error_rate", "requests")
 
@@ -33,7 +34,7 @@ def _pct(fraction: float) -> str:
     return f"{fraction * 100:.3g} %"
 
 
-def evaluate_slos(result: LoadResult | Mapping[str, Any], cfg: HarnessConfig) -> list[CheckResult]:
+def evaluate_slos(result: LoadResult | Mapping[str, Any], slo: SloSettings) -> list[CheckResult]:
     """One check per configured threshold: ``slo.p50``, ``slo.p95``, ``slo.p99``,
     ``slo.error_rate``, ``slo.min_rps``.
 
@@ -42,13 +43,13 @@ def evaluate_slos(result: LoadResult | Mapping[str, Any], cfg: HarnessConfig) ->
 
     Args:
         result: the load result, or its ``as_dict()`` (a report's ``load`` section).
-        cfg: the thresholds (``slo_*``); ``None`` thresholds are not checked.
+        slo: the thresholds; ``None`` thresholds are not checked.
     """
     load = result.as_dict() if isinstance(result, LoadResult) else dict(result)
     latency = load.get("latency_ms") or {}
     checks = []
-    for key, setting in LATENCY_GATES:
-        limit = getattr(cfg, setting)
+    for key in LATENCY_GATES:
+        limit = {"p50": slo.p50_ms, "p95": slo.p95_ms, "p99": slo.p99_ms}[key]
         if limit is None:
             continue
         value = latency.get(key)
@@ -59,24 +60,24 @@ def evaluate_slos(result: LoadResult | Mapping[str, Any], cfg: HarnessConfig) ->
             checks.append(CheckResult(f"slo.{key}", CheckStatus.FAILED, f"{key} {_fmt(value)} ms > {limit:g} ms", 0.0, details))
         else:
             checks.append(CheckResult(f"slo.{key}", CheckStatus.PASSED, f"{key} {_fmt(value)} ms <= {limit:g} ms", 0.0, details))
-    if cfg.slo_error_rate is not None:
+    if slo.error_rate is not None:
         requests, failures = int(load.get("requests", 0)), int(load.get("failures", 0))
         rate = failures / requests if requests else 1.0
-        details = {"value": rate, "threshold": cfg.slo_error_rate, "requests": requests, "failures": failures}
+        details = {"value": rate, "threshold": slo.error_rate, "requests": requests, "failures": failures}
         if not requests:
             checks.append(CheckResult("slo.error_rate", CheckStatus.FAILED, "no request completed in the measured window", 0.0, details))
         else:
-            ok = rate <= cfg.slo_error_rate
+            ok = rate <= slo.error_rate
             sign = "<=" if ok else ">"
             top = (load.get("failures_by_kind") or [{}])[0]
             extra = "" if ok or not top else f"; most frequent: {top.get('count')}x HTTP {top.get('status')} {top.get('message', '')[:80]}"
-            message = f"error rate {_pct(rate)} ({failures}/{requests}) {sign} {_pct(cfg.slo_error_rate)}{extra}"
+            message = f"error rate {_pct(rate)} ({failures}/{requests}) {sign} {_pct(slo.error_rate)}{extra}"
             checks.append(CheckResult("slo.error_rate", CheckStatus.PASSED if ok else CheckStatus.FAILED, message, 0.0, details))
-    if cfg.slo_min_rps is not None:
+    if slo.min_rps is not None:
         rps = float(load.get("rps", 0.0))
-        ok = rps >= cfg.slo_min_rps
+        ok = rps >= slo.min_rps
         sign = ">=" if ok else "<"
-        checks.append(CheckResult("slo.min_rps", CheckStatus.PASSED if ok else CheckStatus.FAILED, f"throughput {rps:,.1f} req/s {sign} {cfg.slo_min_rps:g} req/s", 0.0, {"value": rps, "threshold": cfg.slo_min_rps, "unit": "req/s"}))
+        checks.append(CheckResult("slo.min_rps", CheckStatus.PASSED if ok else CheckStatus.FAILED, f"throughput {rps:,.1f} req/s {sign} {slo.min_rps:g} req/s", 0.0, {"value": rps, "threshold": slo.min_rps, "unit": "req/s"}))
     return checks
 
 
@@ -90,11 +91,48 @@ def _metric(load: Mapping[str, Any], name: str) -> float | None:
     return None if value is None else float(value)
 
 
+@dataclasses.dataclass(frozen=True)
+class BaselineRef:
+    """Which earlier run the comparison is against."""
+
+    started_at: str | None = None
+    git_commit: str | None = None
+    target: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricComparison:
+    """One figure, then and now; ``change`` is relative (0.25 = +25 %), None when not computable."""
+
+    name: str
+    baseline: float | None
+    current: float | None
+    change: float | None
+    gated: bool
+    regressed: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class BaselineComparison(_AsDict):
+    """The ``baseline`` section of report.json."""
+
+    baseline: BaselineRef
+    tolerance: float
+    metrics: tuple[MetricComparison, ...]
+
+    @property
+    def regressed(self) -> list[str]:
+        return [m.name for m in self.metrics if m.regressed]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "regressed": self.regressed}
+
+
 def compare_baseline(
     current_report: Mapping[str, Any],
     baseline_report: Mapping[str, Any],
     tolerance: float,
-) -> tuple[dict[str, Any], list[CheckResult]]:
+) -> tuple[BaselineComparison, list[CheckResult]]:
     """Compare the ``load`` sections of two reports.
 
     ``baseline.p95`` and ``baseline.p99`` fail when the current value exceeds the
@@ -103,10 +141,7 @@ def compare_baseline(
     baseline beyond 0.1 percentage point (so a clean baseline does not make one error fatal).
 
     Returns:
-        The ``baseline`` section of report.json: ``{baseline, tolerance, metrics:
-        [{name, baseline, current, change, gated, regressed}], regressed: [names]}``
-        (``change`` is relative, e.g. 0.25 for +25 %; None when not computable), and
-        the checks.
+        The comparison (report.json's ``baseline`` section) and the checks.
     """
     current = current_report.get("load") or {}
     base = baseline_report.get("load") or {}
@@ -117,7 +152,7 @@ def compare_baseline(
         change = (now - then) / then if now is not None and then not in (None, 0.0) else None
         gated = name in BASELINE_METRICS
         regressed = gated and _regressed(name, now, then, change, tolerance)
-        metrics.append({"name": name, "baseline": then, "current": now, "change": None if change is None else round(change, 4), "gated": gated, "regressed": regressed})
+        metrics.append(MetricComparison(name, then, now, None if change is None else round(change, 4), gated, regressed))
         if not gated:
             continue
         unit = "" if name == "error_rate" else " ms"
@@ -130,13 +165,8 @@ def compare_baseline(
         verdict = f"> +{tolerance:.0%} allowed" if regressed else f"within +{tolerance:.0%}"
         message = f"{name} {show(now)}{unit} vs baseline {show(then)}{unit}{delta}: {verdict}"
         checks.append(CheckResult(f"baseline.{name}", CheckStatus.FAILED if regressed else CheckStatus.PASSED, message, 0.0, details))
-    comparison = {
-        "baseline": {"started_at": baseline_report.get("started_at"), "git_commit": (baseline_report.get("environment") or {}).get("git_commit"), "target": baseline_report.get("target")},
-        "tolerance": tolerance,
-        "metrics": metrics,
-        "regressed": [m["name"] for m in metrics if m["regressed"]],
-    }
-    return comparison, checks
+    ref = BaselineRef(baseline_report.get("started_at"), (baseline_report.get("environment") or {}).get("git_commit"), baseline_report.get("target"))
+    return BaselineComparison(ref, tolerance, tuple(metrics)), checks
 
 
 def _regressed(name: str, now: float | None, then: float | None, change: float | None, tolerance: float) -> bool:

@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.config import EndpointSettings
 
 CA_ENV_VARS = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
 
 
-def ca_bundle(cfg: Any, env: Mapping[str, str] | None = None) -> str | None:
+def ca_bundle(endpoint: EndpointSettings, env: Mapping[str, str] | None = None) -> str | None:
     """The CA bundle to verify with, or None for the default one (certifi's)."""
     env = os.environ if env is None else env
-    if getattr(cfg, "ca_cert", None):
-        return str(cfg.ca_cert)
+    if endpoint.ca_cert:
+        return str(endpoint.ca_cert)
     for var in CA_ENV_VARS:
         if env.get(var):
             return env[var]
     return None
 
 
-def verify_setting(cfg: Any, env: Mapping[str, str] | None = None) -> str | bool:
+def verify_setting(endpoint: EndpointSettings, env: Mapping[str, str] | None = None) -> str | bool:
     """httpx's ``verify=``: False when insecure, a bundle path, or True (certifi)."""
-    if getattr(cfg, "insecure", False):
+    if endpoint.insecure:
         return False
-    return ca_bundle(cfg, env) or True
+    return ca_bundle(endpoint, env) or True

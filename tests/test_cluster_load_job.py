@@ -265,7 +265,7 @@ def test_load_in_cluster_needs_a_cluster_target() -> None:
         with pytest.raises(ConfigError, match="^load_in_cluster: runs locust as Jobs in the cluster, so it needs a cluster target .*not " + target) as info:
             load_config(cli={"target": target, "url": "http://127.0.0.1:1", "load_in_cluster": True}, env={})
         assert info.value.key == "load_in_cluster"
-    assert load_config(cli={"target": "kubeconfig", "load_in_cluster": True}, env={}).load_in_cluster
+    assert load_config(cli={"target": "kubeconfig", "load_in_cluster": True}, env={}).cluster.load_in_cluster
 
 
 def test_cluster_target_uses_the_isvc_address_or_the_predictor_service(tmp_path: Path) -> None:

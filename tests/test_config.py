@@ -15,12 +15,12 @@ from harness.errors import ConfigError
 
 def test_defaults_are_the_documented_ones() -> None:
     cfg = load_config(cli={}, env={}, file={})
-    assert (cfg.target, cfg.slo_p95_ms, cfg.slo_p99_ms, cfg.slo_error_rate) == ("local", 100.0, 250.0, 0.001)
+    assert (cfg.core.target, cfg.slo.p95_ms, cfg.slo.p99_ms, cfg.slo.error_rate) == ("local", 100.0, 250.0, 0.001)
 
 
 def test_precedence_cli_over_env_over_file() -> None:
     cfg = load_config(cli={"users": "3"}, env={"HARNESS_USERS": "5", "HARNESS_SPAWN_RATE": "7"}, file={"users": 9, "spawn_rate": 1, "duration": "1m"})
-    assert (cfg.users, cfg.spawn_rate, cfg.duration) == (3, 7.0, 60.0)
+    assert (cfg.load.users, cfg.load.spawn_rate, cfg.load.duration) == (3, 7.0, 60.0)
 
 
 @pytest.mark.parametrize(
@@ -48,14 +48,14 @@ def test_file_tables_flatten(tmp_path: Path) -> None:
     data, source = read_config_file(cwd=tmp_path)
     assert source.endswith("harness.toml")
     cfg = load_config(cli={}, env={}, file=data)
-    assert cfg.slo_p95_ms == 80.0
-    assert cfg.users == 2
+    assert cfg.slo.p95_ms == 80.0
+    assert cfg.load.users == 2
 
 
 def test_pyproject_table_is_read(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname="x"\n[tool.mlharness]\nusers = 4\n')
     data, _ = read_config_file(cwd=tmp_path)
-    assert load_config(cli={}, env={}, file=data).users == 4
+    assert load_config(cli={}, env={}, file=data).load.users == 4
 
 
 def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
@@ -84,6 +84,6 @@ def test_as_dict_masks_secrets() -> None:
 
 def test_replace_validates() -> None:
     cfg = HarnessConfig()
-    assert cfg.replace(users=2).users == 2
+    assert cfg.replace(users=2).load.users == 2
     with pytest.raises(ConfigError):
         cfg.replace(users=-1)

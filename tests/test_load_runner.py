@@ -122,7 +122,7 @@ def test_figures_match_a_known_delay_and_the_harness_never_imports_locust(no_lea
 def test_slow_server_fails_the_latency_gates(stub: Callable[..., Endpoint], tmp_path: Path) -> None:
     endpoint = stub("--delay-ms", "120")
     result = run_load(endpoint, _cfg(duration=2.5), tmp_path)
-    checks = {c.name: c for c in evaluate_slos(result, _cfg())}
+    checks = {c.name: c for c in evaluate_slos(result, _cfg().slo)}
     assert checks["slo.p95"].failed, checks["slo.p95"].message
     assert re.fullmatch(r"p95 1\d\d\.\d ms > 100 ms", checks["slo.p95"].message), checks["slo.p95"].message
     assert result.latency_ms.p50 is not None and 120 <= result.latency_ms.p50 <= 135
@@ -135,7 +135,7 @@ def test_erroring_server_fails_the_error_gate_with_the_cause(stub: Callable[...,
     assert result.requests > 0 and result.failures == result.requests
     kind = result.failures_by_kind[0]
     assert (kind.name, kind.status) == ("v1", 503) and "stub failure" in kind.message
-    checks = {c.name: c for c in evaluate_slos(result, _cfg())}
+    checks = {c.name: c for c in evaluate_slos(result, _cfg().slo)}
     assert checks["slo.error_rate"].failed
     assert "error rate 100 %" in checks["slo.error_rate"].message and "HTTP 503" in checks["slo.error_rate"].message
     assert checks["slo.p95"].failed and "no successful request" in checks["slo.p95"].message

@@ -159,7 +159,7 @@ def test_a_protocol_the_endpoint_does_not_speak_is_a_config_error(requested: str
 
 
 def test_auto_is_the_default_and_the_plan_uses_the_endpoint_protocols() -> None:
-    assert HarnessConfig().load_protocol == "auto"
+    assert HarnessConfig().load.protocol == "auto"
     plan = LoadPlan.from_config(Endpoint("http://127.0.0.1:9", "m", protocols=("v2",)), HarnessConfig())
     assert plan.protocol == "v2" and json.loads(plan.plan_json())["protocol"] == "v2"
 
@@ -178,7 +178,7 @@ def test_the_plan_verifies_certificates_by_the_harness_rule(tmp_path: Path, monk
     assert LoadPlan.from_config(endpoint, HarnessConfig()).ca_cert == str(ca)
     insecure = LoadPlan.from_config(endpoint, HarnessConfig().replace(insecure=True))
     assert insecure.insecure and insecure.ca_cert is None and insecure.describe()["tls"] == "not verified (insecure)"
-    assert json.loads(insecure.plan_json())["max_response_bytes"] == HarnessConfig().max_response_bytes
+    assert json.loads(insecure.plan_json())["max_response_bytes"] == HarnessConfig().endpoint.max_response_bytes
 
 
 def test_worker_files_are_redacted_again_when_read(tmp_path: Path) -> None:

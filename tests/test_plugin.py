@@ -15,7 +15,7 @@ pytest_plugins = ["pytester"]
 def test_every_setting_has_a_harness_option(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--help")
     text = result.stdout.str()
-    missing = [pytest_flag(f.name) for f in SETTINGS if pytest_flag(f.name) not in text]
+    missing = [pytest_flag(s.key) for s in SETTINGS if pytest_flag(s.key) not in text]
     assert missing == []
     assert "mlharness: validate ML deployments on Kubeflow" in text
 
@@ -39,9 +39,9 @@ def test_env_and_config_file_reach_the_fixture(pytester: pytest.Pytester, monkey
     pytester.makepyfile(
         """
         def test_cfg(harness_config):
-            assert harness_config.users == 5  # the option beats the file
-            assert harness_config.slo_p95_ms == 42
-            assert harness_config.spawn_rate == 7
+            assert harness_config.load.users == 5  # the option beats the file
+            assert harness_config.slo.p95_ms == 42
+            assert harness_config.load.spawn_rate == 7
         """
     )
     result = pytester.runpytest_subprocess("--harness-users", "5")

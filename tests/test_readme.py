@@ -29,11 +29,10 @@ def test_ci_runs_the_readme_test_command() -> None:
 def settings_table() -> str:
     """The settings table of docs/config.md, generated from the settings' metadata."""
     rows = ["| key | flag (`--harness-…` in pytest) | environment | group | default | meaning |", "|---|---|---|---|---|---|"]
-    for f in SETTINGS:
-        meta = f.metadata
-        default = "unset" if f.default in ((), None) else f.default
-        choices = f" ({'/'.join(meta['choices'])})" if meta["choices"] else ""
-        rows.append(f"| `{f.name}` | `{cli_flag(f.name)}` | `{env_var(f.name)}` | {meta['group']} | `{default}` | {meta['help']}{choices} |")
+    for s in SETTINGS:
+        default = "unset" if s.default in ((), None) else s.default
+        choices = f" ({'/'.join(s.choices)})" if s.choices else ""
+        rows.append(f"| `{s.key}` | `{cli_flag(s.key)}` | `{env_var(s.key)}` | {s.group} | `{default}` | {s.help}{choices} |")
     return "\n".join(rows)
 
 

@@ -323,7 +323,7 @@ def test_the_accepted_findings_setting_is_checked_when_the_config_loads(tmp_path
     with pytest.raises(ConfigError, match=r"accepted_findings: .*entry 1 \(category 'nulls'\): no reason"):
         load_config(cli={"accepted_findings": str(bad)}, env={})
     good = _write(tmp_path, "good.json", '{"accept": [{"category": "nulls", "reason": "known"}]}')
-    assert load_config(cli={"accepted_findings": str(good)}, env={}).accepted_findings == str(good)
+    assert load_config(cli={"accepted_findings": str(good)}, env={}).robustness.accepted_findings == str(good)
 
 
 def test_unknown_profile_is_a_config_error() -> None:
@@ -335,7 +335,7 @@ def test_unknown_profile_is_a_config_error() -> None:
 def test_kserve_runtime_passes_the_ci_battery(kserve: Endpoint, model_dir: Path, tmp_path: Path) -> None:
     """The harness's own KServe runtime keeps the contract over V1 and V2."""
     cfg = load_config(cli={"robustness_profile": "ci"}, env={})
-    with InferenceClient(kserve, cfg.request_timeout) as client:
+    with InferenceClient(kserve, cfg.core.request_timeout) as client:
         results = {r.name: r for r in run_robustness(client, cfg, model_dir, tmp_path)}
     assert results["robustness.parity"].status is CheckStatus.PASSED, results["robustness.parity"].message
     battery = results["robustness.bad_inputs"]
@@ -352,7 +352,7 @@ def test_kserve_runtime_passes_the_ci_battery(kserve: Endpoint, model_dir: Path,
 
 def test_parity_skips_without_an_artifact_and_with_one_protocol(kserve: Endpoint, tmp_path: Path) -> None:
     cfg = load_config(cli={"robustness_profile": "ci", "robustness": True}, env={})
-    with InferenceClient(kserve, cfg.request_timeout) as client:
+    with InferenceClient(kserve, cfg.core.request_timeout) as client:
         from harness.robustness.parity import run_parity
 
         both = run_parity(client, PROFILES["ci"], None, CheckStatus.FAILED, None)
@@ -360,7 +360,7 @@ def test_parity_skips_without_an_artifact_and_with_one_protocol(kserve: Endpoint
     assert both.status is CheckStatus.PASSED and "no model artifact" in both.message
     assert both.details["compared"] == ["V1 vs V2"]
     v2_only = Endpoint(kserve.base_url, kserve.model_name, protocols=("v2",))
-    with InferenceClient(v2_only, cfg.request_timeout) as client:
+    with InferenceClient(v2_only, cfg.core.request_timeout) as client:
         neither = run_parity(client, PROFILES["ci"], None, CheckStatus.FAILED, None)
     assert neither.status is CheckStatus.SKIPPED
     assert "--model-artifact" in neither.message and "only V2" in neither.message

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 
 from harness.cli import main as cli_main
-from harness.config import HarnessConfig
+from harness.config import HarnessConfig, SloSettings
 from harness.models import CheckStatus
 from harness.slo import compare_baseline, evaluate_slos
 
@@ -32,39 +31,39 @@ def _by_name(checks: list[Any]) -> dict[str, Any]:
 
 
 def test_default_gates_pass_a_healthy_run() -> None:
-    checks = _by_name(evaluate_slos(_load(), HarnessConfig()))
+    checks = _by_name(evaluate_slos(_load(), HarnessConfig().slo))
     assert set(checks) == {"slo.p95", "slo.p99", "slo.error_rate"}  # defaults: p95, p99, error rate
     assert all(c.status is CheckStatus.PASSED for c in checks.values()), checks
     assert checks["slo.p95"].message == "p95 20.0 ms <= 100 ms"
 
 
 def test_a_slow_run_fails_p95_with_a_readable_message() -> None:
-    checks = _by_name(evaluate_slos(_load(p95=312.4, p99=400.0), HarnessConfig()))
+    checks = _by_name(evaluate_slos(_load(p95=312.4, p99=400.0), HarnessConfig().slo))
     assert checks["slo.p95"].failed and checks["slo.p95"].message == "p95 312.4 ms > 100 ms"
     assert checks["slo.p99"].failed and checks["slo.p99"].message == "p99 400.0 ms > 250 ms"
 
 
 def test_error_rate_gate_names_the_most_frequent_failure() -> None:
-    checks = _by_name(evaluate_slos(_load(failures=20), HarnessConfig()))
+    checks = _by_name(evaluate_slos(_load(failures=20), HarnessConfig().slo))
     message = checks["slo.error_rate"].message
     assert checks["slo.error_rate"].failed
     assert message.startswith("error rate 0.2 % (20/10000) > 0.1 %") and "HTTP 500" in message
 
 
 def test_optional_gates_only_when_configured() -> None:
-    cfg = dataclasses.replace(HarnessConfig(), slo_p50_ms=4.0, slo_min_rps=600.0, slo_p99_ms=None)
-    checks = _by_name(evaluate_slos(_load(), cfg))
+    cfg = HarnessConfig(slo=SloSettings(p50_ms=4.0, min_rps=600.0, p99_ms=None))
+    checks = _by_name(evaluate_slos(_load(), cfg.slo))
     assert "slo.p99" not in checks
     assert checks["slo.p50"].failed and checks["slo.p50"].message == "p50 5.0 ms > 4 ms"
     assert checks["slo.min_rps"].failed and checks["slo.min_rps"].message == "throughput 500.0 req/s < 600 req/s"
-    ok = _by_name(evaluate_slos(_load(rps=700.0, p50=3.0), cfg))
+    ok = _by_name(evaluate_slos(_load(rps=700.0, p50=3.0), cfg.slo))
     assert not ok["slo.min_rps"].failed and not ok["slo.p50"].failed
 
 
 def test_nothing_measured_fails_rather_than_passes() -> None:
     load = _load(requests=0)
     load["latency_ms"] = {k: None for k in load["latency_ms"]}
-    checks = _by_name(evaluate_slos(load, HarnessConfig()))
+    checks = _by_name(evaluate_slos(load, HarnessConfig().slo))
     assert checks["slo.p95"].failed and checks["slo.error_rate"].failed
 
 
@@ -74,9 +73,9 @@ def test_baseline_regression_past_tolerance_fails() -> None:
     assert by["baseline.p95"].failed and "+30.0%" in by["baseline.p95"].message
     assert not by["baseline.p99"].failed  # +10 % is within 20 %
     assert not by["baseline.error_rate"].failed
-    assert comparison["regressed"] == ["p95"] and comparison["tolerance"] == 0.2
-    p95 = next(m for m in comparison["metrics"] if m["name"] == "p95")
-    assert p95 == {"name": "p95", "baseline": 20.0, "current": 26.0, "change": 0.3, "gated": True, "regressed": True}
+    assert comparison.regressed == ["p95"] and comparison.tolerance == 0.2
+    p95 = next(m for m in comparison.metrics if m.name == "p95")
+    assert dataclasses.asdict(p95) == {"name": "p95", "baseline": 20.0, "current": 26.0, "change": 0.3, "gated": True, "regressed": True}
 
 
 def test_baseline_error_rate_from_zero() -> None:
@@ -88,7 +87,7 @@ def test_baseline_error_rate_from_zero() -> None:
 
 def test_faster_run_passes_the_baseline() -> None:
     comparison, checks = compare_baseline(_report(p95=10.0, p99=20.0), _report(), 0.2)
-    assert not any(c.failed for c in checks) and comparison["regressed"] == []
+    assert not any(c.failed for c in checks) and comparison.regressed == []
 
 
 def test_compare_command_exits_1_on_regression(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

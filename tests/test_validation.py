@@ -139,8 +139,8 @@ def test_bad_input_is_one_line_and_exit_2_before_any_work(rule: str, tmp_path: P
 
 def test_percentages_are_accepted_wherever_rates_are() -> None:
     cfg = load_config(cli={"slo_error_rate": "5%", "min_accuracy": "90%", "baseline_tolerance": "20%"}, env={})
-    assert (cfg.slo_error_rate, cfg.min_accuracy, cfg.baseline_tolerance) == (pytest.approx(0.05), pytest.approx(0.9), pytest.approx(0.2))
-    assert load_config(cli={}, env={"HARNESS_SLO_ERROR_RATE": "0.5%"}).slo_error_rate == pytest.approx(0.005)
+    assert (cfg.slo.error_rate, cfg.core.min_accuracy, cfg.slo.baseline_tolerance) == (pytest.approx(0.05), pytest.approx(0.9), pytest.approx(0.2))
+    assert load_config(cli={}, env={"HARNESS_SLO_ERROR_RATE": "0.5%"}).slo.error_rate == pytest.approx(0.005)
     assert parse_fraction(0.001) == 0.001
     for bad in ("101%", "5", "-1%"):
         with pytest.raises(ValueError, match="between 0 and 1"):
@@ -151,7 +151,7 @@ def test_every_float_setting_refuses_nan_and_inf() -> None:
     """Walks the settings table: a new float setting is covered without a new case here."""
     from harness.config import SETTINGS
 
-    floats = [f.name for f in SETTINGS if f.type in ("float", "float | None")]
+    floats = [s.key for s in SETTINGS if s.field.type in ("float", "float | None")]
     assert {"slo_p95_ms", "rate", "spawn_rate", "baseline_tolerance", "duration", "request_timeout", "min_accuracy"} <= set(floats)
     for name in floats:
         for value in (math.nan, math.inf, "nan", "inf"):

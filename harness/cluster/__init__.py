@@ -22,23 +22,24 @@ from harness.errors import ConfigError
 
 
 def make_provider(cfg: HarnessConfig, root: Path | None = None) -> ClusterProvider:
-    """The provider of ``cfg.target`` (kind, minikube or kubeconfig)."""
+    """The provider of ``cfg.core.target`` (kind, minikube or kubeconfig)."""
     from harness.cluster.versions import resolve
 
-    versions = resolve(cfg.versions)
-    if cfg.target == "kind":
+    versions = resolve(cfg.cluster.versions)
+    root = root or Path(cfg.core.state_dir)
+    if cfg.core.target == "kind":
         from harness.cluster.kind import KindProvider
 
-        return KindProvider(cfg.cluster_name, versions, root)
-    if cfg.target == "minikube":
+        return KindProvider(cfg.cluster.name, versions, root)
+    if cfg.core.target == "minikube":
         from harness.cluster.minikube import MinikubeProvider
 
-        return MinikubeProvider(cfg.cluster_name, versions, root)
-    if cfg.target == "kubeconfig":
+        return MinikubeProvider(cfg.cluster.name, versions, root)
+    if cfg.core.target == "kubeconfig":
         from harness.cluster.kubeconfig import KubeconfigProvider, default_kubeconfig
 
-        return KubeconfigProvider(cfg.cluster_name, default_kubeconfig(cfg.kubeconfig))
-    raise ConfigError(f"{cfg.target!r} is not a cluster target (kind, minikube, kubeconfig)", "target")
+        return KubeconfigProvider(cfg.cluster.name, default_kubeconfig(cfg.cluster.kubeconfig))
+    raise ConfigError(f"{cfg.core.target!r} is not a cluster target (kind, minikube, kubeconfig)", "target")
 
 
 __all__ = [

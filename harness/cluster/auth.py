@@ -22,17 +22,17 @@ class Auth:
 
     @classmethod
     def from_config(cls, cfg: HarnessConfig) -> Auth:
-        auth = cls(cookie=cfg.cookie, token=cfg.token_value)
-        register_secrets([auth.cookie, auth.token, *(v for _, v in cfg.header)])
+        auth = cls(cookie=cfg.endpoint.cookie, token=cfg.token_value)
+        register_secrets([auth.cookie, auth.token, *(v for _, v in cfg.endpoint.header)])
         return auth
 
     def headers(self, cfg: HarnessConfig | None = None) -> dict[str, str]:
         """Request headers: Cookie, Authorization, the Host header and extra headers."""
         headers: dict[str, str] = {}
         if cfg is not None:
-            headers.update(dict(cfg.header))
-            if cfg.host_header:
-                headers["Host"] = cfg.host_header
+            headers.update(dict(cfg.endpoint.header))
+            if cfg.endpoint.host_header:
+                headers["Host"] = cfg.endpoint.host_header
         if self.cookie:
             headers["Cookie"] = self.cookie
         if self.token:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -22,13 +21,13 @@ from harness.cluster.commands import CommandRunner, require_tools
 from harness.cluster.steps import Step, execute
 from harness.errors import InfrastructureError
 
-STATE_ROOT_ENV = "HARNESS_STATE_DIR"
 STATE_FILE = "state.json"
+DEFAULT_STATE_ROOT = Path(".mlharness")  # the state_dir setting (HARNESS_STATE_DIR) moves it
 
 
 def state_root() -> Path:
-    """Where cluster state lives: ``$HARNESS_STATE_DIR`` or ``./.mlharness``."""
-    return Path(os.environ.get(STATE_ROOT_ENV) or ".mlharness")
+    """Where cluster state lives when no ``state_dir`` setting is at hand."""
+    return DEFAULT_STATE_ROOT
 
 
 def state_dir(target: str, name: str, root: Path | None = None) -> Path:

@@ -61,7 +61,7 @@ def in_cluster_plan(url: str, endpoint: Endpoint, cfg: HarnessConfig) -> LoadPla
     headers = {k: v for k, v in endpoint.headers.items() if k.lower() != "host"}
     target = Endpoint(url.rstrip("/"), endpoint.model_name, headers, endpoint.protocols, f"in-cluster {url}")
     plan = LoadPlan.from_config(target, cfg)
-    return dataclasses.replace(plan, processes=cfg.load_processes or DEFAULT_WORKERS)
+    return dataclasses.replace(plan, processes=cfg.load.processes or DEFAULT_WORKERS)
 
 
 def load_objects(name: str, namespace: str, plan: LoadPlan, *, deadline_s: int) -> list[dict[str, Any]]:

@@ -53,7 +53,7 @@ class ClusterSession:
         self.work_dir = work_dir
         self.runner = runner or SubprocessRunner(work_dir / "commands.log")
         self.progress = progress
-        self.versions = resolve(cfg.versions)
+        self.versions = resolve(cfg.cluster.versions)
         self.provider = make_provider(cfg, state_root)
         self.kubectl = Kubectl(self.runner, self.provider.kubeconfig)
         self.installer = KubeflowInstaller(self.kubectl, self.versions, work_dir / "diagnostics",
@@ -79,7 +79,7 @@ class ClusterSession:
 
     def release(self) -> bool:
         """Delete the cluster if this session created it (unless keep_cluster)."""
-        deleted = release_cluster(self.provider, self.handle, self.runner, keep=self.cfg.keep_cluster)
+        deleted = release_cluster(self.provider, self.handle, self.runner, keep=self.cfg.cluster.keep)
         self.handle = None
         return deleted
 

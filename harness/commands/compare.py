@@ -62,21 +62,21 @@ def main(args: argparse.Namespace) -> int:
     table.add_column("current", justify="right")
     table.add_column("change", justify="right")
     table.add_column("gate")
-    for row in comparison["metrics"]:
-        change = "-" if row["change"] is None else f"{row['change']:+.1%}"
-        if not row["gated"]:
+    for row in comparison.metrics:
+        change = "-" if row.change is None else f"{row.change:+.1%}"
+        if not row.gated:
             gate = "[dim]info[/]"
-        elif row["regressed"]:
+        elif row.regressed:
             gate = "[bold red]REGRESSED[/]"
         else:
             gate = f"[green]ok[/] (≤ +{args.tolerance:.0%})"
-        table.add_row(row["name"], _show(row["name"], row["baseline"]), _show(row["name"], row["current"]), change, gate)
+        table.add_row(row.name, _show(row.name, row.baseline), _show(row.name, row.current), change, gate)
     console.print(table)
     for check in checks:
         style = "bold red" if check.failed else ("dim" if check.status.value == "skipped" else "green")
         console.print(line("  ", (f"{check.status.value:>7}", style), f" {check.name:<20} {check.message}"), soft_wrap=True)
-    if comparison["regressed"]:
-        console.print(line(("regression:", "bold red"), " ", ", ".join(comparison["regressed"])))
+    if comparison.regressed:
+        console.print(line(("regression:", "bold red"), " ", ", ".join(comparison.regressed)))
         return EXIT_FAILED
     console.print("[green]no regression[/]")
     return EXIT_PASSED

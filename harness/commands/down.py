@@ -26,14 +26,14 @@ def main(args: argparse.Namespace) -> int:
     from harness.cluster.steps import format_plan
 
     cfg = config_from_args(args, target=args.target or "kind")
-    if cfg.target not in ("kind", "minikube"):
+    if cfg.core.target not in ("kind", "minikube"):
         raise ConfigError("mlharness down deletes kind or minikube clusters", "target")
     session = ClusterSession(cfg, Path(".mlharness/up"))
     if args.dry_run:
         console.print(format_plan([("delete", session.provider.delete_steps())]), markup=False, soft_wrap=True, end="")
         return EXIT_PASSED
     if session.down(force=args.force):
-        console.print(line(f"deleted {cfg.target} cluster ", (cfg.cluster_name, "cyan")))
+        console.print(line(f"deleted {cfg.core.target} cluster ", (cfg.cluster.name, "cyan")))
     else:
-        console.print(Text(f"no {cfg.target} cluster named {cfg.cluster_name}: nothing to delete"))
+        console.print(Text(f"no {cfg.core.target} cluster named {cfg.cluster.name}: nothing to delete"))
     return EXIT_PASSED

@@ -23,12 +23,12 @@ STYLES = {
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    add_settings(parser, ("core", "load", "slo", "robustness", "endpoint", "cluster"))
+    add_settings(parser, ("core", "local", "load", "slo", "robustness", "endpoint", "cluster"))
 
 
 def main(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
-    console.print(line(("mlharness run", "bold"), " target=", (cfg.target, "cyan")))
+    console.print(line(("mlharness run", "bold"), " target=", (cfg.core.target, "cyan")))
 
     def on_check(result: CheckResult) -> None:
         status = (f"{result.status.value:>7}", STYLES[result.status])

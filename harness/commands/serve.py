@@ -22,7 +22,7 @@ SERVE_DIR = Path("reports") / "serve"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    add_settings(parser, ("core",))
+    add_settings(parser, ("core", "local"))
     parser.add_argument("--retrain", action="store_true", help="Run the pipeline even if a trained model exists.")
     parser.add_argument("--model-dir", help="Serve this model directory instead of training.")
 
@@ -35,12 +35,12 @@ def last_model(base: Path) -> Path | None:
 
 def main(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
-    work = Path(cfg.report_dir) if cfg.report_dir else SERVE_DIR
+    work = Path(cfg.core.report_dir) if cfg.core.report_dir else SERVE_DIR
     model_dir = Path(args.model_dir) if args.model_dir else (None if args.retrain else last_model(work))
     if model_dir is None:
         with console.status("training: compiling and running the pipeline with kfp.local"):
-            compiled = compile_pipeline(cfg.pipeline, work)
-            run = run_local(compiled.path, work, arguments={"min_accuracy": cfg.min_accuracy}, timeout=cfg.pipeline_timeout, isolation=cfg.pipeline_isolation)
+            compiled = compile_pipeline(cfg.core.pipeline, work)
+            run = run_local(compiled.path, work, arguments={"min_accuracy": cfg.core.min_accuracy}, timeout=cfg.core.pipeline_timeout, isolation=cfg.local.pipeline_isolation)
         if not run.succeeded or not run.model_uri:
             raise PipelineError(f"the pipeline failed: {run.message}; see {work / 'pipeline.log'}")
         model_dir = Path(run.model_uri)
@@ -49,14 +49,14 @@ def main(args: argparse.Namespace) -> int:
         console.print(Text(f"reusing model: {model_dir} (--retrain to train again)"), soft_wrap=True)
     if not (model_dir / "model.joblib").is_file() and not model_dir.is_file():
         raise InfrastructureError(f"no model.joblib in {model_dir}")
-    server = LocalModelServer(model_dir, cfg.model_name, work / "server.log", port=cfg.port, workers=cfg.server_workers, log_requests=cfg.server_log_requests)
+    server = LocalModelServer(model_dir, cfg.core.model_name, work / "server.log", port=cfg.local.port, workers=cfg.local.server_workers, log_requests=cfg.local.server_log_requests)
     with console.status(Text(f"starting the model server on {server.url}")):
-        endpoint = server.start(cfg.ready_timeout)
+        endpoint = server.start(cfg.core.ready_timeout)
     body = '{"instances": [' + ", ".join(str(list(r)) for r in SEED_INSTANCES) + "]}"
-    console.print(line("serving ", (cfg.model_name, "cyan"), " at ", (endpoint.base_url, "bold"), f" (log: {server.log_path})"), soft_wrap=True)
+    console.print(line("serving ", (cfg.core.model_name, "cyan"), " at ", (endpoint.base_url, "bold"), f" (log: {server.log_path})"), soft_wrap=True)
     console.print("try:")
     console.print(
-        Text(f"  curl -H 'Content-Type: application/json' {endpoint.base_url}/v1/models/{cfg.model_name}:predict -d {shlex.quote(body)}"),
+        Text(f"  curl -H 'Content-Type: application/json' {endpoint.base_url}/v1/models/{cfg.core.model_name}:predict -d {shlex.quote(body)}"),
         soft_wrap=True,
     )
     console.print("Ctrl-C stops the server.")

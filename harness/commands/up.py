@@ -25,7 +25,7 @@ def main(args: argparse.Namespace) -> int:
     from harness.cluster.session import ClusterSession
 
     cfg = config_from_args(args, target=args.target or "kind")
-    if cfg.target not in ("kind", "minikube"):
+    if cfg.core.target not in ("kind", "minikube"):
         raise ConfigError("mlharness up creates kind or minikube clusters", "target")
     work = Path(args.work_dir or ".mlharness/up")
     session = ClusterSession(cfg, work, progress=lambda m: console.print(Text(f"  {m}"), soft_wrap=True))

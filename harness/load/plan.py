@@ -56,8 +56,8 @@ def auto_processes(cfg: HarnessConfig) -> int:
     reached 99 % of wrk and two 86 %; against a 2-worker server two reached 71 % and one 59 %.
     """
     cores = os.cpu_count() or 1
-    if cfg.target == "local":
-        return max(1, min(cores, cfg.server_workers))
+    if cfg.core.target == "local":
+        return max(1, min(cores, cfg.local.server_workers))
     return cores
 
 
@@ -141,24 +141,24 @@ class LoadPlan:
         from harness.verify import SEED_INSTANCES, iris_rows
 
         rows, _labels = iris_rows()
-        verify = tls.verify_setting(cfg)
+        verify = tls.verify_setting(cfg.endpoint)
         return cls(
             base_url=endpoint.base_url.rstrip("/"),
             model_name=endpoint.model_name,
             headers=dict(endpoint.headers),
-            protocol=load_protocol(cfg.load_protocol, endpoint.protocols),
-            batch_size=cfg.batch_size,
+            protocol=load_protocol(cfg.load.protocol, endpoint.protocols),
+            batch_size=cfg.load.batch_size,
             rows=tuple(SEED_INSTANCES) + tuple(rows[: ROW_LIMIT - len(SEED_INSTANCES)]),
-            users=cfg.users,
-            spawn_rate=cfg.spawn_rate,
-            duration_s=cfg.duration,
-            warmup_s=cfg.warmup,
-            rate=cfg.rate,
-            processes=cfg.load_processes or auto_processes(cfg),
-            request_timeout_s=cfg.request_timeout,
+            users=cfg.load.users,
+            spawn_rate=cfg.load.spawn_rate,
+            duration_s=cfg.load.duration,
+            warmup_s=cfg.load.warmup,
+            rate=cfg.load.rate,
+            processes=cfg.load.processes or auto_processes(cfg),
+            request_timeout_s=cfg.core.request_timeout,
             insecure=verify is False,
             ca_cert=verify if isinstance(verify, str) else None,
-            max_response_bytes=cfg.max_response_bytes,
+            max_response_bytes=cfg.endpoint.max_response_bytes,
         )
 
     @property

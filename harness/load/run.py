@@ -49,7 +49,7 @@ def run_load(
     """Drive ``cfg``'s load against ``endpoint`` and return what was measured.
 
     Locust's logs, the plan (header names only) and the workers' raw figures go to
-    ``out_dir/load/``. The run stops by itself after ``cfg.duration`` seconds of load
+    ``out_dir/load/``. The run stops by itself after ``cfg.load.duration`` seconds of load
     (start-up excluded); a hard deadline kills the process group if it does not.
 
     Args:

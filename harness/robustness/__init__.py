@@ -48,19 +48,19 @@ def run_robustness(client: InferenceClient, cfg: HarnessConfig, model_path: Path
     from harness.robustness.bad_inputs import run_bad_inputs
     from harness.robustness.parity import run_parity
 
-    profile = get_profile(cfg.robustness_profile)
-    accepted = load_accepted(cfg.accepted_findings)
-    failing = CheckStatus.FAILED if cfg.robustness_severity == "fail" else CheckStatus.WARNED
+    profile = get_profile(cfg.robustness.profile)
+    accepted = load_accepted(cfg.robustness.accepted_findings)
+    failing = CheckStatus.FAILED if cfg.robustness.severity == "fail" else CheckStatus.WARNED
     seed = profile.seed()
-    timeouts = (min(cfg.request_timeout, profile.request_timeout), cfg.request_timeout)
+    timeouts = (min(cfg.core.request_timeout, profile.request_timeout), cfg.core.request_timeout)
     results = [
         run_parity(client, profile, model_path, failing, seed),
-        run_bad_inputs(client, profile, timeouts, cfg.ready_timeout, failing, seed, model_path, accepted),
+        run_bad_inputs(client, profile, timeouts, cfg.core.ready_timeout, failing, seed, model_path, accepted),
     ]
     out_dir.mkdir(parents=True, exist_ok=True)
     data = {
         "profile": profile.as_dict(),
-        "severity": cfg.robustness_severity,
+        "severity": cfg.robustness.severity,
         "protocols": list(client.endpoint.protocols),
         "accepted_findings": {
             "file": accepted.source,

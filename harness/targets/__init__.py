@@ -20,8 +20,8 @@ assert set(TARGET_CLASSES) == set(TARGETS), "every configurable target needs an 
 
 
 def make_target(ctx: TargetContext) -> Target:
-    """The target named by ``ctx.config.target``."""
-    name = ctx.config.target
+    """The target named by ``ctx.config.core.target``."""
+    name = ctx.config.core.target
     if name not in TARGET_CLASSES:
         raise ConfigError(f"unknown target {name!r}; choose one of {', '.join(TARGET_CLASSES)}", "target")
     module_name, _, class_name = TARGET_CLASSES[name].partition(":")

@@ -57,7 +57,7 @@ class ClusterTarget:
         self.session = ClusterSession(self.cfg, ctx.work_dir, runner, state_root=state_root, progress=ctx.progress,
                                       interval=interval, stable_polls=stable_polls)
         self.kubectl = self.session.kubectl
-        self.namespace = self.cfg.namespace or f"mlh-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+        self.namespace = self.cfg.cluster.namespace or f"mlh-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
         self.created_namespace = False
         self.kfp_forward: PortForward | None = None
         self.deployment: KServeDeployment | None = None
@@ -74,7 +74,7 @@ class ClusterTarget:
         self.session.up()
         labels = self.store.labels if self.session.installs else {}
         if not self.kubectl.exists("namespace", self.namespace):
-            if not self.session.installs and self.cfg.namespace:
+            if not self.session.installs and self.cfg.cluster.namespace:
                 raise InfrastructureError(f"namespace {self.namespace} does not exist on the existing cluster")
             self.kubectl.apply([manifests.namespace(self.namespace, labels)])
             self.created_namespace = True
@@ -85,7 +85,7 @@ class ClusterTarget:
     def _kfp_client(self) -> Any:
         import kfp
 
-        host = self.cfg.kfp_url
+        host = self.cfg.cluster.kfp_url
         if not host:
             self.kfp_forward = PortForward(self.kubectl, KFP_NS, KFP_API_SERVICE, KFP_API_PORT,
                                            self.ctx.work_dir / "port-forward-kfp.log")
@@ -96,10 +96,10 @@ class ClusterTarget:
         from harness.targets.local import _pipeline_arguments
 
         self.ctx.progress("running the pipeline on Kubeflow Pipelines")
-        kfp_namespace = None if self.session.installs else self.cfg.namespace
+        kfp_namespace = None if self.session.installs else self.cfg.cluster.namespace
         runner = KfpPipelineRunner(self._kfp_client(), self.kubectl, self.ctx.work_dir, kfp_namespace)
-        return runner.run(package, experiment="mlharness", arguments=_pipeline_arguments(package, self.cfg.min_accuracy),
-                          timeout=self.cfg.pipeline_timeout, run_name=f"mlharness-{self.namespace}")
+        return runner.run(package, experiment="mlharness", arguments=_pipeline_arguments(package, self.cfg.core.min_accuracy),
+                          timeout=self.cfg.core.pipeline_timeout, run_name=f"mlharness-{self.namespace}")
 
     def deploy(self, run: PipelineRun | None) -> Endpoint:
         if run is None or not run.model_uri:
@@ -107,13 +107,13 @@ class ClusterTarget:
             raise InfrastructureError(f"the pipeline run reported no model artifact URI to serve{why}")
         access, secret = kfp_store_credentials(self.kubectl)
         mode = self.session.versions.kserve_release.deployment_mode if self.session.installs else manifests.LEGACY_DEPLOYMENT_MODE
-        self.deployment = KServeDeployment(self.kubectl, self.namespace, self.cfg.model_name, self.ctx.work_dir)
-        self.ctx.progress(f"creating InferenceService {self.namespace}/{self.cfg.model_name}")
-        self.deployment.apply(deploy_objects(self.cfg.model_name, self.namespace, run.model_uri, access, secret,
+        self.deployment = KServeDeployment(self.kubectl, self.namespace, self.cfg.core.model_name, self.ctx.work_dir)
+        self.ctx.progress(f"creating InferenceService {self.namespace}/{self.cfg.core.model_name}")
+        self.deployment.apply(deploy_objects(self.cfg.core.model_name, self.namespace, run.model_uri, access, secret,
                                              endpoint=self.store.endpoint, mode=mode))
-        return self.deployment.reach(ingress_url=self.cfg.ingress_url, headers=self.auth.headers(self.cfg),
-                                     ready_timeout=max(self.cfg.ready_timeout, 300.0), protocol=self.cfg.protocol,
-                                     tls_verify=verify_setting(self.cfg))
+        return self.deployment.reach(ingress_url=self.cfg.cluster.ingress_url, headers=self.auth.headers(self.cfg),
+                                     ready_timeout=max(self.cfg.core.ready_timeout, 300.0), protocol=self.cfg.endpoint.protocol,
+                                     tls_verify=verify_setting(self.cfg.endpoint))
 
     def in_cluster_url(self, model: str) -> str:
         """The predictor's URL inside the cluster: the InferenceService's ``status.address.url``,
@@ -153,7 +153,7 @@ class ClusterTarget:
                 closer.stop()
         self.deployment = self.kfp_forward = None
         try:
-            if self.created_namespace and not self.cfg.keep:
+            if self.created_namespace and not self.cfg.core.keep:
                 self.kubectl.run("delete", "namespace", self.namespace, "--wait=false", "--ignore-not-found", timeout=60.0)
                 self.created_namespace = False
         except HarnessError as exc:

@@ -37,12 +37,12 @@ BODY_PREVIEW = 200
 def endpoint_headers(cfg: HarnessConfig) -> dict[str, str]:
     """The headers every request carries: Host, extra headers, Cookie, bearer token."""
     headers: dict[str, str] = {}
-    if cfg.host_header:
-        headers["Host"] = cfg.host_header
-    for name, value in cfg.header:
+    if cfg.endpoint.host_header:
+        headers["Host"] = cfg.endpoint.host_header
+    for name, value in cfg.endpoint.header:
         headers[name] = value
-    if cfg.cookie:
-        headers["Cookie"] = cfg.cookie
+    if cfg.endpoint.cookie:
+        headers["Cookie"] = cfg.endpoint.cookie
     token = cfg.token_value
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -51,16 +51,16 @@ def endpoint_headers(cfg: HarnessConfig) -> dict[str, str]:
 
 def build_endpoint(cfg: HarnessConfig) -> Endpoint:
     """The endpoint described by ``url``, ``model_name`` and the auth settings."""
-    if not cfg.url:
+    if not cfg.endpoint.url:
         raise ConfigError("the endpoint target needs --url", "url")
     register_config_secrets(cfg)
-    via = f" (Host: {cfg.host_header})" if cfg.host_header else ""
+    via = f" (Host: {cfg.endpoint.host_header})" if cfg.endpoint.host_header else ""
     return Endpoint(
-        cfg.url.rstrip("/"),
-        cfg.model_name,
+        cfg.endpoint.url.rstrip("/"),
+        cfg.core.model_name,
         endpoint_headers(cfg),
-        description=f"given endpoint {cfg.url}{via}",
-        tls_verify=verify_setting(cfg),
+        description=f"given endpoint {cfg.endpoint.url}{via}",
+        tls_verify=verify_setting(cfg.endpoint),
     )
 
 
@@ -90,22 +90,22 @@ class EndpointTarget:
         """
         cfg = self.ctx.config
         endpoint = build_endpoint(cfg)
-        self.ctx.progress(f"waiting for {cfg.model_name} at {endpoint.base_url}")
-        timeout = max(0.5, min(cfg.request_timeout, cfg.ready_timeout))
-        with InferenceClient(endpoint, timeout, max_bytes=cfg.max_response_bytes) as client:
-            found = wait_ready(client, cfg.protocol, timeout=cfg.ready_timeout)
+        self.ctx.progress(f"waiting for {cfg.core.model_name} at {endpoint.base_url}")
+        timeout = max(0.5, min(cfg.core.request_timeout, cfg.core.ready_timeout))
+        with InferenceClient(endpoint, timeout, max_bytes=cfg.endpoint.max_response_bytes) as client:
+            found = wait_ready(client, cfg.endpoint.protocol, timeout=cfg.core.ready_timeout)
         return dataclasses.replace(endpoint, protocols=found.ready, readiness=found.summary())
 
     def model_artifact(self) -> Path | None:
-        artifact = self.ctx.config.model_artifact
+        artifact = self.ctx.config.endpoint.model_artifact
         return Path(artifact) if artifact else None
 
     def diagnostics(self, out_dir: Path) -> list[Path]:
         """What the endpoint answers on its readiness and metadata paths (redacted)."""
         cfg = self.ctx.config
-        if not cfg.url:
+        if not cfg.endpoint.url:
             return []
-        name = cfg.model_name
+        name = cfg.core.model_name
         lines = []
         with InferenceClient(build_endpoint(cfg), PROBE_TIMEOUT, max_bytes=PROBE_MAX_BYTES) as client:
             deadline = time.monotonic() + PROBE_BUDGET_S

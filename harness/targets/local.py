@@ -41,16 +41,16 @@ class LocalTarget:
         if self.pipeline_runner is None:
             from harness.pipelines.compile import source_imports
 
-            self.pipeline_runner = LocalPipelineRunner(self.ctx.work_dir, isolation=self.ctx.config.pipeline_isolation)
-            self.pipeline_runner.prestart(preload=source_imports(self.ctx.config.pipeline))
+            self.pipeline_runner = LocalPipelineRunner(self.ctx.work_dir, isolation=self.ctx.config.local.pipeline_isolation)
+            self.pipeline_runner.prestart(preload=source_imports(self.ctx.config.core.pipeline))
 
     def run_pipeline(self, package: Path) -> PipelineRun:
         cfg = self.ctx.config
         self._prestart_server()
-        runner = self.pipeline_runner or LocalPipelineRunner(self.ctx.work_dir, isolation=cfg.pipeline_isolation)
+        runner = self.pipeline_runner or LocalPipelineRunner(self.ctx.work_dir, isolation=cfg.local.pipeline_isolation)
         self.pipeline_runner = None  # one run per runner; it stops itself when done
         self.ctx.progress("running the pipeline with kfp.local")
-        run = runner.run(package, _pipeline_arguments(package, cfg.min_accuracy), cfg.pipeline_timeout)
+        run = runner.run(package, _pipeline_arguments(package, cfg.core.min_accuracy), cfg.core.pipeline_timeout)
         if run.model_uri:
             self._model_dir = Path(run.model_uri)
         return run
@@ -59,11 +59,11 @@ class LocalTarget:
         cfg = self.ctx.config
         return LocalModelServer(
             model_dir or self.ctx.work_dir,
-            cfg.model_name,
+            cfg.core.model_name,
             self.ctx.work_dir / "server.log",
-            port=cfg.port,
-            workers=cfg.server_workers,
-            log_requests=cfg.server_log_requests,
+            port=cfg.local.port,
+            workers=cfg.local.server_workers,
+            log_requests=cfg.local.server_log_requests,
         )
 
     def _prestart_server(self) -> None:
@@ -80,7 +80,7 @@ class LocalTarget:
         if self.server is None:
             self.server = self._new_server(model_dir)
         self.ctx.progress(f"starting the KServe model server on {self.server.url}")
-        endpoint = self.server.start(cfg.ready_timeout, model_dir=model_dir)
+        endpoint = self.server.start(cfg.core.ready_timeout, model_dir=model_dir)
         return with_protocols(endpoint, cfg)
 
     def model_artifact(self) -> Path | None:
@@ -107,8 +107,8 @@ def with_protocols(endpoint: Endpoint, cfg: HarnessConfig) -> Endpoint:
     from harness.client import InferenceClient
     from harness.discovery import wait_ready
 
-    with InferenceClient(endpoint, cfg.request_timeout) as client:
-        found = wait_ready(client, cfg.protocol, timeout=cfg.ready_timeout)
+    with InferenceClient(endpoint, cfg.core.request_timeout) as client:
+        found = wait_ready(client, cfg.endpoint.protocol, timeout=cfg.core.ready_timeout)
     return dataclasses.replace(endpoint, protocols=found.ready, readiness=found.summary())
 
 

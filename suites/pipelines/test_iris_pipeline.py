@@ -18,7 +18,7 @@ def test_every_task_succeeded(pipeline_run: PipelineRun) -> None:
 
 
 def test_reference_pipeline_has_the_seed_tasks(pipeline_run: PipelineRun, harness_config: HarnessConfig) -> None:
-    if harness_config.pipeline:
+    if harness_config.core.pipeline:
         pytest.skip("a custom pipeline was given with --harness-pipeline")
     assert {t.name for t in pipeline_run.tasks} == EXPECTED_TASKS
 
@@ -27,8 +27,8 @@ def test_held_out_accuracy_meets_threshold(pipeline_run: PipelineRun, harness_co
     accuracy = pipeline_run.metrics.get("accuracy")
     if accuracy is None:
         pytest.skip("the pipeline logs no 'accuracy' metric")
-    assert accuracy >= harness_config.min_accuracy, (
-        f"held-out accuracy {accuracy:.4f} < threshold {harness_config.min_accuracy}"
+    assert accuracy >= harness_config.core.min_accuracy, (
+        f"held-out accuracy {accuracy:.4f} < threshold {harness_config.core.min_accuracy}"
     )
 
 

@@ -30,13 +30,13 @@ def test_seed_golden_case(inference_client: InferenceClient) -> None:
 
 
 def test_user_golden_cases(inference_client: InferenceClient, harness_config: HarnessConfig) -> None:
-    if not harness_config.golden_file:
+    if not harness_config.core.golden_file:
         pytest.skip("no --harness-golden-file given")
-    _assert_passed(verify.check_golden(inference_client, verify.load_golden_file(harness_config.golden_file)))
+    _assert_passed(verify.check_golden(inference_client, verify.load_golden_file(harness_config.core.golden_file)))
 
 
 def test_accuracy_of_served_model(inference_client: InferenceClient, harness_config: HarnessConfig) -> None:
-    _assert_passed(verify.check_accuracy(inference_client, harness_config.min_accuracy))
+    _assert_passed(verify.check_accuracy(inference_client, harness_config.core.min_accuracy))
 
 
 def test_served_equals_trained_artifact(inference_client: InferenceClient, model_artifact: Path | None) -> None:

@@ -1,0 +1,199 @@
+"""Configuration: one table of settings by concern, read from file, environment and flags.
+
+Every setting belongs to one concern (:mod:`harness.config.settings`: core, local, load, slo,
+robustness, endpoint, cluster) and has one flat *key* that names its CLI flag (``--duration``),
+pytest option (``--harness-duration``), environment variable (``HARNESS_DURATION``) and
+config-file key (``duration``); precedence is CLI > environment > file > default. Values are
+parsed by ``parse_*`` functions; a bad one is a :class:`~harness.errors.ConfigError` naming
+the key. Code reads a setting from its concern: ``cfg.load.duration``, ``cfg.slo.p95_ms``, and
+each part of the harness is handed only the concerns it needs.
+
+Example:
+    >>> cfg = load_config(cli={"users": 4}, env={}, file=None)
+    >>> cfg.load.users
+    4
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.config.parsers import (
+    parse_bool,
+    parse_duration,
+    parse_float,
+    parse_fraction,
+    parse_headers,
+    parse_int,
+    parse_labels,
+    parse_list,
+    parse_mapping,
+    parse_percent,
+    parse_port,
+)
+from harness.config.rules import validate
+from harness.config.settings import (
+    BY_KEY,
+    CLUSTER_TARGETS,
+    CONCERN_CLASSES,
+    SETTING_NAMES,
+    SETTINGS,
+    TARGETS,
+    ClusterSettings,
+    CoreSettings,
+    EndpointSettings,
+    LoadSettings,
+    LocalSettings,
+    RobustnessSettings,
+    Setting,
+    SloSettings,
+)
+from harness.config.sources import (
+    CONFIG_FILE,
+    ENV_PREFIX,
+    cli_flag,
+    env_var,
+    parse_value,
+    pytest_flag,
+    read_config_file,
+    unknown_key,
+)
+from harness.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class HarnessConfig:
+    """Every setting of a validation run, by concern. Build it with :func:`load_config`."""
+
+    core: CoreSettings = dataclasses.field(default_factory=CoreSettings)
+    local: LocalSettings = dataclasses.field(default_factory=LocalSettings)
+    load: LoadSettings = dataclasses.field(default_factory=LoadSettings)
+    slo: SloSettings = dataclasses.field(default_factory=SloSettings)
+    robustness: RobustnessSettings = dataclasses.field(default_factory=RobustnessSettings)
+    endpoint: EndpointSettings = dataclasses.field(default_factory=EndpointSettings)
+    cluster: ClusterSettings = dataclasses.field(default_factory=ClusterSettings)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> HarnessConfig:
+        """Built from parsed values by key (unvalidated: use :func:`load_config`)."""
+        groups: dict[str, dict[str, Any]] = {}
+        for key, value in values.items():
+            setting = BY_KEY[key]
+            groups.setdefault(setting.group, {})[setting.attr] = value
+        return cls(**{group: CONCERN_CLASSES[group](**attrs) for group, attrs in groups.items()})
+
+    def get(self, key: str) -> Any:
+        """The value of the setting with flat key ``key`` (``slo_p95_ms``)."""
+        setting = BY_KEY[key]
+        return getattr(getattr(self, setting.group), setting.attr)
+
+    def explicit(self) -> dict[str, Any]:
+        """The settings that differ from their defaults, by key."""
+        return {s.key: self.get(s.key) for s in SETTINGS if self.get(s.key) != s.default}
+
+    def replace(self, **changes: Any) -> HarnessConfig:
+        """A copy with ``changes`` (by key) applied, parsed and validated like any source."""
+        return load_config(cli={**self.explicit(), **changes}, env={}, file=None)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings by key, secrets masked: safe to write into a report."""
+        data: dict[str, Any] = {}
+        for setting in SETTINGS:
+            value = self.get(setting.key)
+            if setting.secret and value:
+                value = [[k, "***"] for k, _ in value] if setting.key == "header" else "***"
+            elif isinstance(value, tuple):
+                value = [list(v) if isinstance(v, tuple) else v for v in value]
+            data[setting.key] = value
+        return data
+
+    @property
+    def token_value(self) -> str | None:
+        """The bearer token from ``token`` or ``token_file``."""
+        endpoint = self.endpoint
+        if endpoint.token:
+            return endpoint.token
+        if endpoint.token_file:
+            try:
+                return Path(endpoint.token_file).read_text().strip()
+            except OSError as exc:
+                raise ConfigError(f"cannot read the token file: {exc}", "token_file") from exc
+        return None
+
+
+def load_config(
+    cli: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    file: Mapping[str, Any] | None = None,
+    file_source: str = "config file",
+) -> HarnessConfig:
+    """Merge the sources (CLI > environment > file > default) into a validated config.
+
+    Args:
+        cli: settings given as flags, by key; ``None`` values count as not given.
+        env: the environment (default ``os.environ``); only ``HARNESS_*`` keys are read.
+        file: the flattened settings of a config file (see :func:`read_config_file`).
+        file_source: the file's name, for error messages.
+
+    Raises:
+        ConfigError: a key is unknown or a value does not parse; the message names it.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for key, raw in (file or {}).items():
+        if key not in BY_KEY:
+            raise unknown_key(key, file_source)
+        values[key] = parse_value(BY_KEY[key], raw, file_source)
+    for setting in SETTINGS:
+        var = env_var(setting.key)
+        if var in env and env[var] != "":
+            values[setting.key] = parse_value(setting, env[var], f"environment variable {var}")
+    for key, raw in (cli or {}).items():
+        if raw is None:
+            continue
+        if key not in BY_KEY:
+            raise unknown_key(key, "command line")
+        values[key] = parse_value(BY_KEY[key], raw, f"flag {cli_flag(key)}")
+    cfg = HarnessConfig.from_values(values)
+    validate(cfg)
+    return cfg
+
+
+__all__ = [
+    "CLUSTER_TARGETS",
+    "CONFIG_FILE",
+    "ENV_PREFIX",
+    "SETTINGS",
+    "SETTING_NAMES",
+    "TARGETS",
+    "ClusterSettings",
+    "CoreSettings",
+    "EndpointSettings",
+    "HarnessConfig",
+    "LoadSettings",
+    "LocalSettings",
+    "RobustnessSettings",
+    "Setting",
+    "SloSettings",
+    "cli_flag",
+    "env_var",
+    "load_config",
+    "parse_bool",
+    "parse_duration",
+    "parse_float",
+    "parse_fraction",
+    "parse_headers",
+    "parse_int",
+    "parse_labels",
+    "parse_list",
+    "parse_mapping",
+    "parse_percent",
+    "parse_port",
+    "pytest_flag",
+    "read_config_file",
+    "validate",
+]

@@ -1,0 +1,273 @@
+"""The settings, by concern: one frozen dataclass per concern, one field per setting.
+
+Each field carries its metadata (help, parser, choices, whether it is a secret) and its
+*key*: the flat name it has as a config-file key (``users``), an environment variable
+(``HARNESS_USERS``), a CLI flag (``--users``) and a pytest option (``--harness-users``). The
+attribute name inside its concern may be shorter (``cfg.slo.p95_ms`` has the key
+``slo_p95_ms``). :data:`SETTINGS` lists them all; every front end is generated from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from harness.config.parsers import (
+    non_negative,
+    parse_bool,
+    parse_duration,
+    parse_float,
+    parse_fraction,
+    parse_headers,
+    parse_int,
+    parse_labels,
+    parse_list,
+    parse_mapping,
+    parse_percent,
+    parse_port,
+    positive,
+)
+
+TARGETS = ("local", "endpoint", "kind", "minikube", "kubeconfig")
+CLUSTER_TARGETS = ("kind", "minikube", "kubeconfig")
+
+
+def _setting(
+    default: Any,
+    help: str,
+    parse: Callable[[Any], Any] = str,
+    *,
+    key: str | None = None,
+    choices: Sequence[str] | None = None,
+    secret: bool = False,
+) -> Any:
+    """A dataclass field carrying the metadata of one setting (``key``: its flat name, if not the attribute's)."""
+    meta = {"help": help, "parse": parse, "choices": choices, "secret": secret, "key": key}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclasses.dataclass(frozen=True)
+class CoreSettings:
+    """What every run needs: where, what, and how long to wait."""
+
+    target: str = _setting("local", "Where the system under test runs.", choices=TARGETS)
+    report_dir: str | None = _setting(None, "Report directory. Default: reports/<timestamp>.")
+    pipeline: str | None = _setting(
+        None, "Pipeline to validate: FILE.py:FUNC or a compiled YAML. Default: the built-in iris pipeline."
+    )
+    model_name: str = _setting("sklearn-iris", "Name the model is served under.")
+    golden_file: str | None = _setting(None, "JSON file of extra golden cases [{instances, predictions}].")
+    min_accuracy: float = _setting(0.9, "Accuracy the trained and the served model must reach (0.9 or 90%).", parse_fraction)
+    ready_timeout: float = _setting(60.0, "How long to wait for the endpoint to get ready.", positive(parse_duration))
+    pipeline_timeout: float = _setting(900.0, "How long a pipeline run may take.", positive(parse_duration))
+    request_timeout: float = _setting(10.0, "Timeout of one inference request.", positive(parse_duration))
+    compile_timeout: float = _setting(
+        120.0, "How long importing and compiling a pipeline file may take (it runs in a child process).", positive(parse_duration)
+    )
+    diagnostics_timeout: float = _setting(
+        60.0, "How long collecting diagnostics after a failed run may take (a second Ctrl-C cuts it short).", positive(parse_duration)
+    )
+    keep: bool = _setting(False, "Leave the deployment up after the run.", parse_bool)
+    checks: tuple[str, ...] = _setting(
+        (),
+        "Python files or modules that register checks of your own (harness.checks.check), run after the built-in "
+        "ones of their group. Installed packages can also register them through the 'mlharness.checks' entry point.",
+        parse_list,
+    )
+    state_dir: str = _setting(".mlharness", "Where cluster state (kubeconfigs, markers) is kept.")
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalSettings:
+    """The local target's model server and pipeline runner."""
+
+    port: int = _setting(0, "Port of the local model server (0: a free one).", parse_port)
+    server_workers: int = _setting(1, "Worker processes of the local model server.", positive(parse_int))
+    server_log_requests: bool = _setting(
+        False, "Let the local model server log every request (costs ~25% of its CPU).", parse_bool
+    )
+    pipeline_isolation: str = _setting(
+        "check",
+        "How the local target runs pipeline tasks: 'check' that the harness's environment "
+        "satisfies packages_to_install, then run each task as a fork of a warm interpreter; "
+        "'subprocess': the same check, each task a fresh python as kfp.local starts it; "
+        "'venv': kfp.local's fresh venv per task (slow).",
+        choices=("check", "subprocess", "venv"),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadSettings:
+    """The load window and its generator."""
+
+    enabled: bool = _setting(True, "Drive load with locust after verification.", parse_bool, key="load")
+    users: int = _setting(8, "Concurrent locust users.", positive(parse_int))
+    spawn_rate: float = _setting(50.0, "Users started per second.", positive(parse_float))
+    duration: float = _setting(30.0, "Load window, warm-up included.", positive(parse_duration))
+    rate: float | None = _setting(
+        None, "Target request rate (req/s, constant arrival). Default: as fast as users go.", positive(parse_float)
+    )
+    warmup: float = _setting(2.0, "Seconds at the start excluded from the figures.", parse_duration)
+    processes: int = _setting(
+        0,
+        "locust worker processes (0: auto, as many as the local server has workers, else one per core).",
+        non_negative(parse_int),
+        key="load_processes",
+    )
+    batch_size: int = _setting(1, "Rows per inference request under load.", positive(parse_int))
+    protocol: str = _setting(
+        "auto",
+        "Request kinds under load: 'auto' is 'mixed' when the endpoint speaks V1 and V2, else the one it speaks.",
+        choices=("auto", "v1", "v2", "mixed"),
+        key="load_protocol",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class SloSettings:
+    """The gates on the load figures, and the baseline they are compared with."""
+
+    p50_ms: float | None = _setting(None, "SLO: p50 latency (ms).", positive(parse_float), key="slo_p50_ms")
+    p95_ms: float | None = _setting(100.0, "SLO: p95 latency (ms).", positive(parse_float), key="slo_p95_ms")
+    p99_ms: float | None = _setting(250.0, "SLO: p99 latency (ms).", positive(parse_float), key="slo_p99_ms")
+    error_rate: float | None = _setting(
+        0.001, "SLO: highest error rate (a fraction or a percentage: 0.001 or 0.1%).", parse_fraction, key="slo_error_rate"
+    )
+    min_rps: float | None = _setting(None, "SLO: lowest throughput (req/s).", positive(parse_float), key="slo_min_rps")
+    baseline: str | None = _setting(None, "report.json of an earlier run to compare with.")
+    baseline_tolerance: float = _setting(0.2, "Allowed regression against the baseline (20%).", parse_percent)
+
+
+@dataclasses.dataclass(frozen=True)
+class RobustnessSettings:
+    """The property-based robustness checks."""
+
+    enabled: bool = _setting(True, "Run the property-based robustness checks.", parse_bool, key="robustness")
+    profile: str = _setting("ci", "Example counts and deadlines.", choices=("ci", "nightly"), key="robustness_profile")
+    severity: str = _setting(
+        "fail", "Whether robustness findings fail the run or only warn.", choices=("fail", "warn"), key="robustness_severity"
+    )
+    accepted_findings: str | None = _setting(
+        None,
+        "TOML or JSON file of known robustness findings (per category, optionally per status or protocol, "
+        "each with a reason): listed as accepted in every report, they do not fail the run.",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class EndpointSettings:
+    """How the model is reached and read: URL, auth, protocol, outputs, TLS."""
+
+    url: str | None = _setting(None, "Base URL of an already deployed endpoint.")
+    host_header: str | None = _setting(None, "Host header (KServe behind an ingress).")
+    header: tuple[tuple[str, str], ...] = _setting((), "Extra request header NAME:VALUE (repeatable).", parse_headers, secret=True)
+    cookie: str | None = _setting(None, "Cookie for the endpoint (e.g. authservice_session=...).", secret=True)
+    token: str | None = _setting(None, "Bearer token for the endpoint and the KFP API.", secret=True)
+    token_file: str | None = _setting(None, "File holding the bearer token.")
+    model_artifact: str | None = _setting(None, "Model directory or model.joblib to check parity against.")
+    protocol: str = _setting(
+        "auto",
+        "Inference protocol: 'auto' discovers what the server speaks (V1 :predict, V2 /infer) and "
+        "checks over all of it; 'v1' or 'v2' uses only that one.",
+        choices=("auto", "v1", "v2"),
+    )
+    output_name: str | None = _setting(
+        None,
+        "V2 output tensor to read the predictions from. Default: the only output, else one named "
+        "'predict' or 'output-0', else the first non-float output.",
+    )
+    labels: tuple[str, ...] = _setting(
+        (),
+        "Class names in index order (e.g. setosa,versicolor,virginica), so answers given as names "
+        "and as indices compare alike. Default: the model artifact's classes_, if it has names.",
+        parse_labels,
+    )
+    ca_cert: str | None = _setting(
+        None,
+        "CA bundle (PEM) that verifies an https endpoint. Default: SSL_CERT_FILE or "
+        "REQUESTS_CA_BUNDLE if set, else certifi's bundle.",
+    )
+    insecure: bool = _setting(False, "Do not verify the https endpoint's certificate (credentials go out unverified).", parse_bool)
+    max_response_bytes: int = _setting(
+        16 * 1024 * 1024,
+        "Largest response body the harness reads; a longer one is cut off and reported, never buffered.",
+        positive(parse_int),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterSettings:
+    """The kind, minikube and kubeconfig targets."""
+
+    name: str = _setting("mlharness", "Name of the kind/minikube cluster.", key="cluster_name")
+    kubeconfig: str | None = _setting(None, "Kubeconfig file (kubeconfig target; kind/minikube write their own).")
+    keep: bool = _setting(False, "Do not delete a cluster this run created.", parse_bool, key="keep_cluster")
+    namespace: str | None = _setting(None, "Namespace for the run (default: one per run).")
+    kfp_url: str | None = _setting(None, "KFP API URL (default: port-forward svc/ml-pipeline).")
+    ingress_url: str | None = _setting(None, "Ingress URL for inference (default: port-forward the predictor).")
+    versions: tuple[tuple[str, str], ...] = _setting(
+        (), "Override pinned versions, NAME=VERSION (kind_node, cert_manager, kserve, kfp, ...).", parse_mapping
+    )
+    load_in_cluster: bool = _setting(False, "Run locust master and workers as a Job in the cluster.", parse_bool)
+
+
+#: the concerns, in the order --help and the docs list them: (attribute of HarnessConfig, class)
+CONCERNS: tuple[tuple[str, type], ...] = (
+    ("core", CoreSettings),
+    ("local", LocalSettings),
+    ("load", LoadSettings),
+    ("slo", SloSettings),
+    ("robustness", RobustnessSettings),
+    ("endpoint", EndpointSettings),
+    ("cluster", ClusterSettings),
+)
+
+CONCERN_CLASSES: dict[str, Any] = dict(CONCERNS)
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One setting: its flat key, its concern, its attribute there, and its dataclass field."""
+
+    key: str
+    group: str
+    attr: str
+    field: dataclasses.Field[Any]
+
+    @property
+    def help(self) -> str:
+        return str(self.field.metadata["help"])
+
+    @property
+    def parse(self) -> Callable[[Any], Any]:
+        parse: Callable[[Any], Any] = self.field.metadata["parse"]
+        return parse
+
+    @property
+    def choices(self) -> Sequence[str] | None:
+        choices: Sequence[str] | None = self.field.metadata["choices"]
+        return choices
+
+    @property
+    def secret(self) -> bool:
+        return bool(self.field.metadata["secret"])
+
+    @property
+    def default(self) -> Any:
+        return self.field.default
+
+    @property
+    def is_bool(self) -> bool:
+        return self.parse is parse_bool
+
+    @property
+    def repeatable(self) -> bool:
+        return self.key == "header"
+
+
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(f.metadata["key"] or f.name, group, f.name, f) for group, cls in CONCERNS for f in dataclasses.fields(cls)
+)
+BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+SETTING_NAMES: tuple[str, ...] = tuple(BY_KEY)

@@ -1,0 +1,122 @@
+"""Where settings come from: config files, the environment, flags; and the names they have there."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.config.settings import SETTING_NAMES, SETTINGS, Setting
+from harness.errors import ConfigError
+
+ENV_PREFIX = "HARNESS_"
+CONFIG_FILE = "harness.toml"
+PYPROJECT_TABLE = ("tool", "mlharness")
+_BY_ATTR = {(s.group, s.attr): s.key for s in SETTINGS}
+
+
+def env_var(name: str) -> str:
+    """The environment variable of setting ``name``: ``HARNESS_<NAME>``."""
+    return ENV_PREFIX + name.upper()
+
+
+def cli_flag(name: str) -> str:
+    """The CLI flag of setting ``name``: ``--name-with-dashes``."""
+    return "--" + name.replace("_", "-")
+
+
+def pytest_flag(name: str) -> str:
+    """The pytest option of setting ``name``: ``--harness-name-with-dashes``."""
+    return "--harness-" + name.replace("_", "-")
+
+
+def parse_value(setting: Setting, raw: Any, source: str) -> Any:
+    """``raw`` parsed as ``setting`` wants it; a ConfigError naming the key and the source."""
+    if raw is None:
+        return None
+    try:
+        value = setting.parse(raw)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{exc} (from {source})", setting.key) from None
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(f"{value!r} is not one of {', '.join(setting.choices)} (from {source})", setting.key)
+    return value
+
+
+def unknown_key(key: str, source: str) -> ConfigError:
+    close = difflib.get_close_matches(key, SETTING_NAMES, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return ConfigError(f"unknown setting (from {source}){hint}", key)
+
+
+def read_config_file(path: str | Path | None = None, cwd: str | Path = ".") -> tuple[dict[str, Any], str]:
+    """The settings table of a config file, and where it came from.
+
+    With no ``path``: ``harness.toml`` in ``cwd``, else ``[tool.mlharness]`` of its
+    ``pyproject.toml``, else nothing. Tables in the file (``[slo]``) are flattened
+    with an underscore (``slo.p95_ms`` -> ``slo_p95_ms``).
+    """
+    base = Path(cwd)
+    if path is None:
+        for candidate in (base / CONFIG_FILE, base / "pyproject.toml"):
+            if candidate.exists() and not candidate.is_file():  # a directory (or a socket) by that name
+                raise ConfigError(f"{str(candidate)!r} is not a file; the harness reads its settings from a file of that name", "config")
+            if candidate.is_file():
+                data, source = _load_toml(candidate)
+                if candidate.name == "pyproject.toml":
+                    data = _table(data, PYPROJECT_TABLE, source)
+                    if not data:
+                        continue
+                return _flatten(data), source
+        return {}, ""
+    file = Path(path)
+    if file.is_dir():
+        raise ConfigError(f"{str(file)!r} is a directory; give the config file (e.g. {str(file / CONFIG_FILE)!r})", "config")
+    if not file.is_file():
+        raise ConfigError(f"config file {str(file)!r} does not exist", "config")
+    data, source = _load_toml(file)
+    if file.name == "pyproject.toml":
+        data = _table(data, PYPROJECT_TABLE, source)
+    return _flatten(data), source
+
+
+def _load_toml(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not a UTF-8 text file (byte {exc.start} is 0x{exc.object[exc.start]:02x}); is it a TOML file?", "config") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}", "config") from None
+    try:
+        return tomllib.loads(text), str(path)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", "config") from None
+
+
+def _table(data: Mapping[str, Any], keys: tuple[str, ...], source: str) -> dict[str, Any]:
+    """The nested table ``keys`` (``[tool.mlharness]``), or an empty one; a ConfigError if it is not a table."""
+    current: Any = data
+    for depth, key in enumerate(keys):
+        current = current.get(key, {})
+        if not isinstance(current, Mapping):
+            raise ConfigError(f"{'.'.join(keys[: depth + 1])} in {source} is not a table", "config")
+    return dict(current)
+
+
+def _flatten(data: Mapping[str, Any], table: str = "") -> dict[str, Any]:
+    """Top-level keys as they are. In a table: ``[load] enabled`` is the key of that concern's
+    attribute (``load``), ``[slo] p95_ms`` is ``slo_p95_ms`` if that is a key, else ``key``."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        key = key.replace("-", "_")
+        name = key
+        if table:
+            by_attr = _BY_ATTR.get((table, key))
+            name = by_attr or (f"{table}_{key}" if f"{table}_{key}" in SETTING_NAMES else key)
+        if isinstance(value, Mapping) and name not in ("header", "versions"):
+            flat.update(_flatten(value, name))
+        else:
+            flat[name] = value
+    return flat
