@@ -43,6 +43,7 @@ from harness.models import CheckResult, CheckStatus
 
 if TYPE_CHECKING:
     from harness.cluster.versions import SklearnServer
+    from harness.targets.base import Target
 
 CHECK = "deploy.compat"
 # The files KServe's sklearn server loads from the model directory, first match wins
@@ -292,12 +293,7 @@ def check_artifact(artifact: Path | None, package: Path | None, serving: Runtime
                                details=details)
 
 
-def deploy_compat(target: Any, artifact: Path | None, package: Path | None) -> CheckResult:
-    """The check as the run calls it, just before deploy: the target says what serves the model
-    (``serving_runtime()``, the cluster targets); the local target serves with this interpreter."""
-    runtime = getattr(target, "serving_runtime", None)
-    if callable(runtime):
-        return check_artifact(artifact, package, runtime())
-    if getattr(target, "name", "") == "local":
-        return check_artifact(artifact, package, local_runtime(), load=artifact is not None)
-    return check_artifact(artifact, package, None)
+def deploy_compat(target: Target, artifact: Path | None, package: Path | None) -> CheckResult:
+    """The check as the run calls it, just before deploy: the target says what serves the model;
+    where that is this interpreter (the local target), the artifact is also loaded here."""
+    return check_artifact(artifact, package, target.serving_runtime(), load=target.serves_with_this_python and artifact is not None)

@@ -9,13 +9,14 @@ from rich.text import Text
 
 from harness.commands.common import add_settings, config_from_args, console, line
 from harness.errors import EXIT_PASSED, ConfigError
+from harness.targets import CREATES_CLUSTERS
 
 NAME = "down"
 HELP = "Delete the kind/minikube cluster mlharness created (never one it did not create, unless --force)."
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", choices=("kind", "minikube"), default=None, help="Cluster to delete. Default: kind.")
+    parser.add_argument("--target", choices=CREATES_CLUSTERS, default=None, help="Cluster to delete. Default: kind.")
     parser.add_argument("--force", action="store_true", help="Delete the named cluster even without mlharness's marker.")
     parser.add_argument("--dry-run", action="store_true", help="Print the delete commands; touch nothing.")
     add_settings(parser, ("cluster",))
@@ -26,7 +27,7 @@ def main(args: argparse.Namespace) -> int:
     from harness.cluster.steps import format_plan
 
     cfg = config_from_args(args, target=args.target or "kind")
-    if cfg.core.target not in ("kind", "minikube"):
+    if cfg.core.target not in CREATES_CLUSTERS:
         raise ConfigError("mlharness down deletes kind or minikube clusters", "target")
     session = ClusterSession(cfg, Path(".mlharness/up"))
     if args.dry_run:

@@ -40,19 +40,18 @@ def main(args: argparse.Namespace) -> int:
             spinner.update(Text(message))
 
         outcome = run_validation(cfg, progress=progress, on_check=on_check)
-    report = outcome.report
-    table = Table(title=Text(f"mlharness {report['status'].upper()} on {report['target']}"), show_lines=False)
+    record = outcome.record
+    table = Table(title=Text(f"mlharness {record.status.value.upper()} on {record.target}"), show_lines=False)
     table.add_column("check")
     table.add_column("status")
     table.add_column("s", justify="right")
     table.add_column("message", overflow="fold")
-    for check in report["checks"]:
-        style = STYLES[CheckStatus(check["status"])]
-        table.add_row(Text(check["name"]), Text(check["status"], style=style), f"{check['duration_s']:.2f}", Text(check["message"]))
+    for check in record.checks:
+        table.add_row(Text(check.name), Text(check.status.value, style=STYLES[check.status]), f"{check.duration_s:.2f}", Text(check.message))
     console.print(table)
-    phases = ", ".join(f"{k} {v:.1f}s" for k, v in report["phases"].items())
-    console.print(Text(f"time: {report['duration_s']:.1f}s ({phases})"))
-    if report.get("error"):
-        console.print(line(("error:", "bold red"), " ", report["error"]), soft_wrap=True)
+    phases = ", ".join(f"{k} {v:.1f}s" for k, v in record.phases.items())
+    console.print(Text(f"time: {record.duration_s or 0.0:.1f}s ({phases})"))
+    if record.error:
+        console.print(line(("error:", "bold red"), " ", record.error), soft_wrap=True)
     console.print(Text(f"report: {outcome.report_dir / 'report.json'}"), soft_wrap=True)
     return outcome.exit_code

@@ -9,13 +9,14 @@ from rich.text import Text
 
 from harness.commands.common import add_settings, config_from_args, console, line
 from harness.errors import EXIT_PASSED, ConfigError
+from harness.targets import CREATES_CLUSTERS
 
 NAME = "up"
 HELP = "Create or reuse a kind/minikube cluster with cert-manager, KServe and KFP installed (idempotent)."
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", choices=("kind", "minikube"), default=None, help="Cluster to bring up. Default: kind.")
+    parser.add_argument("--target", choices=CREATES_CLUSTERS, default=None, help="Cluster to bring up. Default: kind.")
     parser.add_argument("--dry-run", action="store_true", help="Print every command and wait (with versions and timeouts); touch nothing.")
     parser.add_argument("--work-dir", default=None, help="Where commands.log and diagnostics go. Default: .mlharness/up")
     add_settings(parser, ("cluster",))
@@ -25,7 +26,7 @@ def main(args: argparse.Namespace) -> int:
     from harness.cluster.session import ClusterSession
 
     cfg = config_from_args(args, target=args.target or "kind")
-    if cfg.core.target not in ("kind", "minikube"):
+    if cfg.core.target not in CREATES_CLUSTERS:
         raise ConfigError("mlharness up creates kind or minikube clusters", "target")
     work = Path(args.work_dir or ".mlharness/up")
     session = ClusterSession(cfg, work, progress=lambda m: console.print(Text(f"  {m}"), soft_wrap=True))

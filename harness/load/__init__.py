@@ -1,6 +1,6 @@
 """The load runner: locust in its own processes, exact figures, a clean master/worker seam.
 
-``run_load`` is what the runner and the ``load_test`` fixture call. ``LoadPlan``,
+``run_load`` drives a load window from this host (targets place theirs: ``Target.load_generator``). ``LoadPlan``,
 ``locust_argv``, ``locust_env`` and ``LOCUSTFILE`` let another launcher (a Kubernetes Job)
 start the same master and workers; ``read_worker_files`` + ``merge_worker_files`` turn
 their result files into figures. Importing this package never imports locust.

@@ -47,20 +47,6 @@ PARENT_ENV = "MLH_LOAD_PARENT"
 PROTOCOLS = ("v1", "v2")
 
 
-def auto_processes(cfg: HarnessConfig) -> int:
-    """locust worker processes when ``load_processes`` is 0.
-
-    Against the local model server, as many as it has workers (the generator and the server
-    share this machine's cores); elsewhere one per core. Measured with
-    ``benchmarks/load_vs_wrk.py`` on 2 cores: against a 1-worker server one locust worker
-    reached 99 % of wrk and two 86 %; against a 2-worker server two reached 71 % and one 59 %.
-    """
-    cores = os.cpu_count() or 1
-    if cfg.core.target == "local":
-        return max(1, min(cores, cfg.local.server_workers))
-    return cores
-
-
 def load_protocol(requested: str, spoken: Sequence[str]) -> str:
     """The request kinds to load ``v1``, ``v2`` or ``mixed``, from ``load_protocol`` and what the endpoint speaks.
 
@@ -130,8 +116,9 @@ class LoadPlan:
     max_response_bytes: int = 16 * 1024 * 1024
 
     @classmethod
-    def from_config(cls, endpoint: Endpoint, cfg: HarnessConfig) -> LoadPlan:
-        """The plan for ``cfg``'s load settings against ``endpoint``.
+    def from_config(cls, endpoint: Endpoint, cfg: HarnessConfig, processes: int | None = None) -> LoadPlan:
+        """The plan for ``cfg``'s load settings against ``endpoint``, with ``processes`` workers
+        (default: ``load_processes``, else one per core; the target picks its own default).
 
         Certificates are verified by the harness's one rule (:mod:`harness.tls`).
 
@@ -154,7 +141,7 @@ class LoadPlan:
             duration_s=cfg.load.duration,
             warmup_s=cfg.load.warmup,
             rate=cfg.load.rate,
-            processes=cfg.load.processes or auto_processes(cfg),
+            processes=processes or cfg.load.processes or os.cpu_count() or 1,
             request_timeout_s=cfg.core.request_timeout,
             insecure=verify is False,
             ca_cert=verify if isinstance(verify, str) else None,

@@ -40,30 +40,19 @@ RESULT_WAIT_S = 5.0  # after the master exits: the forked workers finish writing
 POLL_S = 0.05
 
 
-def run_load(
-    endpoint: Endpoint,
-    cfg: HarnessConfig,
-    out_dir: Path,
-    progress: Progress | None = None,
-) -> LoadResult:
-    """Drive ``cfg``'s load against ``endpoint`` and return what was measured.
+def run_load(endpoint: Endpoint, cfg: HarnessConfig, out_dir: Path, progress: Progress | None = None, via: str = "direct") -> LoadResult:
+    """Drive ``cfg``'s load against ``endpoint`` from this host, and return what was measured.
 
     Locust's logs, the plan (header names only) and the workers' raw figures go to
-    ``out_dir/load/``. The run stops by itself after ``cfg.load.duration`` seconds of load
-    (start-up excluded); a hard deadline kills the process group if it does not.
-
-    Args:
-        endpoint: where to send requests; its headers go with every request and are
-            written nowhere.
-        cfg: load settings (users, spawn_rate, duration, rate, warmup, load_processes,
-            batch_size, load_protocol, request_timeout).
-        out_dir: the run's report directory.
-        progress: called at least once a second with a short live line.
+    ``out_dir/load/``. The window ends by itself after ``cfg.load.duration`` seconds (start-up
+    excluded); a hard deadline kills the process group if it does not. A run uses the target's
+    :meth:`~harness.targets.base.Target.load_generator` instead, which also places the load.
 
     Raises:
         InfrastructureError: locust did not start, or no worker reported any figures.
+        ConfigError: ``load_protocol`` names a protocol the endpoint does not speak.
     """
-    return LocalLoad.for_endpoint(endpoint, cfg, out_dir).run(progress)
+    return LocalLoad(LoadPlan.from_config(endpoint, cfg), out_dir / "load", via).run(progress)
 
 
 def run_plan(plan: LoadPlan, load_dir: Path, progress: Progress | None = None, via: str = "direct") -> LoadResult:
@@ -85,10 +74,6 @@ class LocalLoad:
         self.via = via
         self.proc: Any = None
         self.go_file = load_dir / "go"
-
-    @classmethod
-    def for_endpoint(cls, endpoint: Endpoint, cfg: HarnessConfig, out_dir: Path) -> LocalLoad:
-        return cls(LoadPlan.from_config(endpoint, cfg), out_dir / "load", _via(endpoint))
 
     def _spawn(self, gated: bool) -> None:
         plan, load_dir = self.plan, self.load_dir
@@ -208,10 +193,6 @@ def result_from_docs(
         histogram=merged.histogram,
         files=files,
     )
-
-
-def _via(endpoint: Endpoint) -> str:
-    return "port-forward" if "port-forward" in endpoint.description.lower() else "direct"
 
 
 def _result_count(load_dir: Path) -> int:

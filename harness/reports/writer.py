@@ -20,62 +20,20 @@ import errno
 import json
 import math
 import os
-import platform
-import socket
-import subprocess
-import sys
 import threading
 import uuid
-from collections.abc import Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness import __version__
 from harness.errors import ConfigError, InfrastructureError
-from harness.models import CheckResult, CheckStatus, RunStatus
+from harness.models import RunStatus
+from harness.record import READABLE_SCHEMAS, RunRecord
 from harness.redact import redact_obj
 
-SCHEMA_VERSION = 1
 REPORT_FILE = "report.json"
 LOCK_FILE = ".mlharness.lock"
 # errors that say the path the user chose is wrong (exit 2), not that the machine failed (exit 3)
 USER_PATH_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP})
-VERSIONED_PACKAGES = ("kfp", "kserve", "scikit-learn", "locust", "kubernetes", "numpy")
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def environment() -> dict[str, Any]:
-    """Where the run ran: versions, host, git commit."""
-    versions: dict[str, str | None] = {}
-    for name in VERSIONED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return {
-        "mlharness": __version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "host": socket.gethostname(),
-        "cpus": os.cpu_count(),
-        "packages": versions,
-        "git_commit": _git_commit(),
-        "argv": [Path(sys.argv[0]).name, *sys.argv[1:]],
-    }
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
 
 
 class ReportWriteError(InfrastructureError):
@@ -152,43 +110,22 @@ def create_report_dir(path: Path | None, base: str | Path = "reports") -> Path:
 
 
 class ReportWriter:
-    """Owns ``report.json`` of one run.
+    """Writes one run's :class:`~harness.record.RunRecord` to ``report.json``, and holds its directory.
+
+    The run changes the record, then calls :meth:`flush`; the writer never holds state of its own.
 
     Args:
-        report_dir: the run's directory (created).
-        target: the target name.
-        config: the run's settings (already redacted: ``HarnessConfig.as_dict()``).
+        report_dir: the run's directory (created atomically; an existing one must be free).
+        record: the run's record.
     """
 
-    def __init__(self, report_dir: Path, target: str, config: Mapping[str, Any]) -> None:
+    def __init__(self, report_dir: Path, record: RunRecord) -> None:
         self.dir = create_report_dir(report_dir)
         self.path = self.dir / REPORT_FILE
+        self.record = record
         self._lock = threading.Lock()
         self._dir_lock: int | None = None
         self._hold_dir()
-        self.data: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSION,
-            "tool": "mlharness",
-            "status": RunStatus.RUNNING.value,
-            "exit_code": None,
-            "target": target,
-            "started_at": now_iso(),
-            "finished_at": None,
-            "duration_s": None,
-            "error": None,
-            "config": dict(config),
-            "environment": environment(),
-            "phases": {},
-            "pipeline": None,
-            "lint": [],
-            "endpoint": None,
-            "checks": [],
-            "load": None,
-            "slo": [],
-            "baseline": None,
-            "cleanup": None,
-            "artifacts": {},
-        }
         try:
             self.flush()
         except ReportWriteError as exc:  # the first write: an unwritable directory is the user's to fix
@@ -223,47 +160,15 @@ class ReportWriter:
                 os.close(self._dir_lock)
             self._dir_lock = None
 
-    # --- updates -----------------------------------------------------------------------------
-    def set(self, key: str, value: Any) -> None:
-        """Set a top-level section and write."""
-        with self._lock:
-            self.data[key] = value
-        self.flush()
-
-    def phase(self, name: str, seconds: float) -> None:
-        """Record how long a phase took (the time breakdown of the run)."""
-        with self._lock:
-            self.data["phases"][name] = round(seconds, 3)
-        self.flush()
-
-    def add_check(self, result: CheckResult) -> None:
-        """Add (or replace, by name) a check result and write."""
-        with self._lock:
-            checks = [c for c in self.data["checks"] if c["name"] != result.name]
-            checks.append(result.as_dict())
-            self.data["checks"] = checks
-        self.flush()
-
-    def checks(self) -> list[CheckResult]:
-        return [
-            CheckResult(c["name"], CheckStatus(c["status"]), c.get("message", ""), c.get("duration_s", 0.0), c.get("details", {}))
-            for c in self.data["checks"]
-        ]
-
     def finish(self, status: RunStatus, exit_code: int, error: str | None = None) -> None:
-        """Close the report with its final status (again, if called twice: the later call wins).
+        """Close the record with its final status and write it (again, if called twice: the later call wins).
 
         If the disk is full, the existing ``report.json`` is rewritten in place (compact, or
         cut down to the verdict and the checks), so the report never says ``running`` after
         the run ended. Raises :class:`ReportWriteError` only if even that fails.
         """
         with self._lock:
-            self.data["status"] = status.value
-            self.data["exit_code"] = exit_code
-            self.data["error"] = error
-            self.data["finished_at"] = now_iso()
-            started = dt.datetime.fromisoformat(self.data["started_at"].replace("Z", "+00:00"))
-            self.data["duration_s"] = round((dt.datetime.now(dt.UTC) - started).total_seconds(), 3)
+            self.record.finish(status, exit_code, error)
         try:
             self.flush()
         except ReportWriteError:
@@ -276,7 +181,7 @@ class ReportWriter:
             ReportWriteError: the write failed; the previous ``report.json`` is still there.
         """
         with self._lock:
-            text = json.dumps(redact_obj(self.data), indent=2, default=str)
+            text = json.dumps(redact_obj(self.record.as_dict()), indent=2, default=str)
             try:
                 atomic_write_text(self.path, text + "\n")
             except OSError as exc:
@@ -285,7 +190,7 @@ class ReportWriter:
     def _rewrite_in_place(self) -> None:
         """Overwrite the blocks the existing ``report.json`` already holds: no new space needed."""
         with self._lock:
-            data = redact_obj(self.data)
+            data = redact_obj(self.record.as_dict())
             essentials = {k: data[k] for k in ("schema_version", "tool", "status", "exit_code", "target", "started_at", "finished_at", "duration_s", "error")}
             essentials["error"] = ((essentials["error"] or "") + " (report cut down: the disk was full)").strip()
             candidates = [data, {**essentials, "checks": data["checks"]}, essentials]
@@ -307,8 +212,8 @@ def load_report(path: str | Path) -> dict[str, Any]:
     data = json.loads(file.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or "schema_version" not in data:
         raise ValueError(f"{file} is not an mlharness report (no schema_version)")
-    if not isinstance(data["schema_version"], int) or data["schema_version"] > SCHEMA_VERSION:
-        raise ValueError(f"{file} has schema_version {data['schema_version']}; this mlharness reads up to {SCHEMA_VERSION}")
+    if not isinstance(data["schema_version"], int) or data["schema_version"] not in READABLE_SCHEMAS:
+        raise ValueError(f"{file} has schema_version {data['schema_version']}; this mlharness reads {', '.join(map(str, READABLE_SCHEMAS))}")
     return data
 
 

@@ -27,50 +27,67 @@ from harness.robustness.profiles import PROFILES, Profile, get_profile
 
 if TYPE_CHECKING:
     from harness.client import InferenceClient
-    from harness.config import HarnessConfig
+    from harness.config import RobustnessSettings
+    from harness.robustness.accepted import AcceptedFindings
 
 RESULT_FILE = "robustness.json"
 
 
-def run_robustness(client: InferenceClient, cfg: HarnessConfig, model_path: Path | None, out_dir: Path) -> list[CheckResult]:
-    """Run both robustness checks; write their details to ``out_dir/robustness.json``.
+def parity_check(client: InferenceClient, robustness: RobustnessSettings, model_path: Path | None, out_dir: Path) -> CheckResult:
+    """``robustness.parity``: generated valid inputs get the artifact's answers; V1 and V2 agree."""
+    from harness.robustness.parity import run_parity
+
+    profile = get_profile(robustness.profile)
+    result = run_parity(client, profile, model_path, _failing(robustness), profile.seed())
+    _write_result(out_dir, robustness, client, result)
+    return result
+
+
+def bad_inputs_check(client: InferenceClient, robustness: RobustnessSettings, timeouts: tuple[float, float], ready_timeout: float,
+                     model_path: Path | None, out_dir: Path) -> CheckResult:
+    """``robustness.bad_inputs``: malformed requests get a 4xx, valid-but-unusual ones a right answer or a 4xx.
 
     Args:
-        client: talks to the served model (its headers carry Host, cookie and token; its
-            endpoint's ``protocols`` are what the checks use; its reader maps labels).
-        cfg: the run's settings (``robustness_profile``, ``robustness_severity``,
-            ``accepted_findings``, ``request_timeout``, ``ready_timeout``).
-        model_path: the trained artifact for the parity check and for the predictions of
-            valid requests; None skips those comparisons.
-        out_dir: the run's report directory.
+        timeouts: (per request, per large request) in seconds; the run's ``request_timeout`` caps both.
     """
     from harness.robustness.accepted import load_accepted
     from harness.robustness.bad_inputs import run_bad_inputs
-    from harness.robustness.parity import run_parity
 
-    profile = get_profile(cfg.robustness.profile)
-    accepted = load_accepted(cfg.robustness.accepted_findings)
-    failing = CheckStatus.FAILED if cfg.robustness.severity == "fail" else CheckStatus.WARNED
-    seed = profile.seed()
-    timeouts = (min(cfg.core.request_timeout, profile.request_timeout), cfg.core.request_timeout)
-    results = [
-        run_parity(client, profile, model_path, failing, seed),
-        run_bad_inputs(client, profile, timeouts, cfg.core.ready_timeout, failing, seed, model_path, accepted),
-    ]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    data = {
-        "profile": profile.as_dict(),
-        "severity": cfg.robustness.severity,
+    profile = get_profile(robustness.profile)
+    per_request = (min(timeouts[0], profile.request_timeout), timeouts[1])
+    accepted = load_accepted(robustness.accepted_findings)
+    result = run_bad_inputs(client, profile, per_request, ready_timeout, _failing(robustness), profile.seed(), model_path, accepted)
+    _write_result(out_dir, robustness, client, result, accepted)
+    return result
+
+
+def _failing(robustness: RobustnessSettings) -> CheckStatus:
+    return CheckStatus.FAILED if robustness.severity == "fail" else CheckStatus.WARNED
+
+
+def _write_result(out_dir: Path, robustness: RobustnessSettings, client: InferenceClient, result: CheckResult,
+                  accepted: AcceptedFindings | None = None) -> None:
+    """Add ``result`` to ``out_dir/robustness.json`` (each check writes its own entry, by name)."""
+    path = out_dir / RESULT_FILE
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        data = {}
+    checks = [c for c in data.get("checks", []) if isinstance(c, dict) and c.get("name") != result.name]
+    data.update({
+        "profile": get_profile(robustness.profile).as_dict(),
+        "severity": robustness.severity,
         "protocols": list(client.endpoint.protocols),
-        "accepted_findings": {
+        "checks": [*checks, result.as_dict()],
+    })
+    if accepted is not None:
+        data["accepted_findings"] = {
             "file": accepted.source,
             "entries": [e.as_dict() for e in accepted.entries],
-            "stale": results[1].details.get("accepted_stale", []),
-        },
-        "checks": [r.as_dict() for r in results],
-    }
-    (out_dir / RESULT_FILE).write_text(json.dumps(redact_obj(data), indent=2, default=str) + "\n")
-    return results
+            "stale": result.details.get("accepted_stale", []),
+        }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(redact_obj(data), indent=2, default=str) + "\n")
 
 
-__all__ = ["PROFILES", "RESULT_FILE", "Profile", "get_profile", "run_robustness"]
+__all__ = ["PROFILES", "RESULT_FILE", "Profile", "bad_inputs_check", "get_profile", "parity_check"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from harness.config import TARGETS
+from harness.config import CLUSTER_TARGETS, TARGETS
 from harness.errors import ConfigError
 from harness.targets.base import Target, TargetContext
 
@@ -19,6 +19,15 @@ TARGET_CLASSES: dict[str, str] = {
 assert set(TARGET_CLASSES) == set(TARGETS), "every configurable target needs an implementation"
 
 
+#: targets whose cluster ``mlharness up`` creates and ``down`` deletes
+CREATES_CLUSTERS = ("kind", "minikube")
+
+
+def is_cluster(name: str) -> bool:
+    """Whether target ``name`` runs on Kubernetes (tests marked ``cluster`` need one)."""
+    return name in CLUSTER_TARGETS
+
+
 def make_target(ctx: TargetContext) -> Target:
     """The target named by ``ctx.config.core.target``."""
     name = ctx.config.core.target
@@ -30,4 +39,4 @@ def make_target(ctx: TargetContext) -> Target:
     return target
 
 
-__all__ = ["TARGET_CLASSES", "Target", "TargetContext", "make_target"]
+__all__ = ["CREATES_CLUSTERS", "TARGET_CLASSES", "Target", "TargetContext", "is_cluster", "make_target"]

@@ -11,6 +11,7 @@ teardown: the run's namespace, then the cluster if this run created it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,15 +29,15 @@ from harness.cluster.serving import (
     object_store,
 )
 from harness.cluster.session import ClusterSession
-from harness.config import HarnessConfig
 from harness.errors import HarnessError, InfrastructureError
 from harness.load import LoadResult
 from harness.models import Endpoint, PipelineRun
+from harness.pipelines.arguments import pipeline_arguments
 from harness.tls import verify_setting
 
 if TYPE_CHECKING:
     from harness.compat import RuntimeVersions
-from harness.targets.base import Progress, TargetContext
+from harness.targets.base import LoadGenerator, Progress, TargetContext, local_load
 
 KFP_API_SERVICE = "ml-pipeline"
 KFP_API_PORT = 8888  # the ml-pipeline Service's HTTP port (KFP manifests)
@@ -48,6 +49,8 @@ class ClusterTarget:
     name = "cluster"
     runs_pipelines = True
     deploys = True
+    deploy_failure_is_infrastructure = True
+    serves_with_this_python = False
 
     def __init__(self, ctx: TargetContext, runner: CommandRunner | None = None, *, state_root: Path | None = None,
                  interval: float = 10.0, stable_polls: int = 5) -> None:
@@ -93,12 +96,10 @@ class ClusterTarget:
         return kfp.Client(host=host, **self.auth.kfp_kwargs())
 
     def run_pipeline(self, package: Path) -> PipelineRun:
-        from harness.targets.local import _pipeline_arguments
-
         self.ctx.progress("running the pipeline on Kubeflow Pipelines")
         kfp_namespace = None if self.session.installs else self.cfg.cluster.namespace
         runner = KfpPipelineRunner(self._kfp_client(), self.kubectl, self.ctx.work_dir, kfp_namespace)
-        return runner.run(package, experiment="mlharness", arguments=_pipeline_arguments(package, self.cfg.core.min_accuracy),
+        return runner.run(package, experiment="mlharness", arguments=pipeline_arguments(package, self.cfg.core.min_accuracy),
                           timeout=self.cfg.core.pipeline_timeout, run_name=f"mlharness-{self.namespace}")
 
     def deploy(self, run: PipelineRun | None) -> Endpoint:
@@ -124,13 +125,18 @@ class ClusterTarget:
             url = None
         return str(url).rstrip("/") if url else f"http://{manifests.predictor_service(model)}.{self.namespace}.svc.cluster.local"
 
-    def run_load_in_cluster(self, endpoint: Endpoint, cfg: HarnessConfig, out_dir: Path,
-                            progress: Progress | None = None) -> LoadResult:
-        """``load_in_cluster``: locust as Jobs next to the model, past the port-forward's throttle."""
+    def load_generator(self, endpoint: Endpoint) -> LoadGenerator:
+        """``load_in_cluster``: locust as Jobs next to the model, past the port-forward's throttle;
+        else locust on this host, through the port-forward (or the ingress)."""
+        if self.cfg.cluster.load_in_cluster:
+            return InClusterLoad(self, endpoint)
+        return local_load(self.ctx, endpoint, os.cpu_count() or 1, "ingress" if self.cfg.cluster.ingress_url else "port-forward")
+
+    def run_load_in_cluster(self, endpoint: Endpoint, progress: Progress | None = None) -> LoadResult:
         from harness.cluster.load_job import run_load_in_cluster
 
         return run_load_in_cluster(self.kubectl, self.namespace, self.in_cluster_url(endpoint.model_name), endpoint,
-                                   cfg, out_dir, progress)
+                                   self.cfg, self.ctx.work_dir, progress)
 
     def model_artifact(self) -> Path | None:
         """The model stays in the cluster's object store: no local copy (parity is skipped)."""
@@ -160,6 +166,23 @@ class ClusterTarget:
             self.ctx.progress(f"could not delete namespace {self.namespace}: {exc}")
         finally:
             self.session.release()
+
+
+class InClusterLoad:
+    """Load from Jobs in the run's namespace (:mod:`harness.cluster.load_job`): nothing to prestart."""
+
+    def __init__(self, target: ClusterTarget, endpoint: Endpoint) -> None:
+        self.target = target
+        self.endpoint = endpoint
+
+    def prestart(self) -> None:
+        """Pods start with the Jobs; nothing to start early."""
+
+    def run(self, progress: Progress | None = None) -> LoadResult:
+        return self.target.run_load_in_cluster(self.endpoint, progress)
+
+    def stop(self) -> None:
+        """The Jobs are deleted by the load run itself, and with the namespace at teardown."""
 
 
 class KindTarget(ClusterTarget):

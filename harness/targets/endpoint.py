@@ -16,8 +16,10 @@ Every secret (cookie, token, header values) is registered for redaction before u
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.client import InferenceClient
 from harness.config import HarnessConfig
@@ -25,8 +27,11 @@ from harness.discovery import wait_ready
 from harness.errors import ConfigError, InferenceError, PipelineError
 from harness.models import Endpoint, PipelineRun
 from harness.redact import redact, register_config_secrets
-from harness.targets.base import TargetContext
+from harness.targets.base import LoadGenerator, TargetContext, local_load
 from harness.tls import verify_setting
+
+if TYPE_CHECKING:
+    from harness.compat import RuntimeVersions
 
 PROBE_TIMEOUT = 5.0
 PROBE_BUDGET_S = 10.0  # all diagnostics probes together: a stalling server cannot hold a failed run
@@ -70,6 +75,8 @@ class EndpointTarget:
     name = "endpoint"
     runs_pipelines = False
     deploys = False
+    deploy_failure_is_infrastructure = False
+    serves_with_this_python = False
 
     def __init__(self, ctx: TargetContext) -> None:
         self.ctx = ctx
@@ -99,6 +106,14 @@ class EndpointTarget:
     def model_artifact(self) -> Path | None:
         artifact = self.ctx.config.endpoint.model_artifact
         return Path(artifact) if artifact else None
+
+    def serving_runtime(self) -> RuntimeVersions | None:
+        """Someone else's server: what it runs is not known here."""
+        return None
+
+    def load_generator(self, endpoint: Endpoint) -> LoadGenerator:
+        """locust on this host, one worker per core."""
+        return local_load(self.ctx, endpoint, os.cpu_count() or 1, "direct")
 
     def diagnostics(self, out_dir: Path) -> list[Path]:
         """What the endpoint answers on its readiness and metadata paths (redacted)."""

@@ -7,15 +7,21 @@ process on 127.0.0.1 (:mod:`harness.serving.local`).
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.config import HarnessConfig
+
+if TYPE_CHECKING:
+    from harness.compat import RuntimeVersions
 from harness.errors import InfrastructureError
 from harness.models import Endpoint, PipelineRun
+from harness.pipelines.arguments import pipeline_arguments
 from harness.pipelines.local_run import LocalPipelineRunner
 from harness.serving.local import LocalModelServer
-from harness.targets.base import TargetContext
+from harness.targets.base import LoadGenerator, TargetContext, local_load
 
 
 class LocalTarget:
@@ -24,6 +30,8 @@ class LocalTarget:
     name = "local"
     runs_pipelines = True
     deploys = True
+    deploy_failure_is_infrastructure = False
+    serves_with_this_python = True
 
     def __init__(self, ctx: TargetContext) -> None:
         self.ctx = ctx
@@ -50,7 +58,7 @@ class LocalTarget:
         runner = self.pipeline_runner or LocalPipelineRunner(self.ctx.work_dir, isolation=cfg.local.pipeline_isolation)
         self.pipeline_runner = None  # one run per runner; it stops itself when done
         self.ctx.progress("running the pipeline with kfp.local")
-        run = runner.run(package, _pipeline_arguments(package, cfg.core.min_accuracy), cfg.core.pipeline_timeout)
+        run = runner.run(package, pipeline_arguments(package, cfg.core.min_accuracy), cfg.core.pipeline_timeout)
         if run.model_uri:
             self._model_dir = Path(run.model_uri)
         return run
@@ -86,6 +94,17 @@ class LocalTarget:
     def model_artifact(self) -> Path | None:
         return self._model_dir
 
+    def serving_runtime(self) -> RuntimeVersions | None:
+        """The model server runs this interpreter, with its scikit-learn and numpy."""
+        from harness.compat import local_runtime
+
+        return local_runtime()
+
+    def load_generator(self, endpoint: Endpoint) -> LoadGenerator:
+        """locust on this host, one worker per server worker (they share the cores)."""
+        cores = os.cpu_count() or 1
+        return local_load(self.ctx, endpoint, max(1, min(cores, self.ctx.config.local.server_workers)), "direct")
+
     def diagnostics(self, out_dir: Path) -> list[Path]:
         """The server and pipeline logs are already in the report directory."""
         return [p for p in (self.ctx.work_dir / "server.log", self.ctx.work_dir / "pipeline.log") if p.exists()]
@@ -110,12 +129,3 @@ def with_protocols(endpoint: Endpoint, cfg: HarnessConfig) -> Endpoint:
     with InferenceClient(endpoint, cfg.core.request_timeout) as client:
         found = wait_ready(client, cfg.endpoint.protocol, timeout=cfg.core.ready_timeout)
     return dataclasses.replace(endpoint, protocols=found.ready, readiness=found.summary())
-
-
-def _pipeline_arguments(package: Path, min_accuracy: float) -> dict[str, float]:
-    """Pass ``min_accuracy`` only to pipelines that declare it."""
-    import yaml
-
-    spec = yaml.safe_load(package.read_text())
-    params = spec.get("root", {}).get("inputDefinitions", {}).get("parameters", {})
-    return {"min_accuracy": min_accuracy} if "min_accuracy" in params else {}

@@ -25,22 +25,24 @@ pytestmark = pytest.mark.endpoint
 ROWS = [list(r) for r in SEED_INSTANCES]
 
 
-def test_predict_in_process(benchmark: Any, model_artifact: Path | None) -> None:
+def test_predict_in_process(benchmark: Any, harness_model_artifact: Path | None) -> None:
     """The model alone: what a request cannot be faster than."""
-    if model_artifact is None:
+    if harness_model_artifact is None:
         pytest.skip("the target has no local copy of the model (set --harness-model-artifact)")
     import joblib
 
-    path = model_artifact / "model.joblib" if model_artifact.is_dir() else model_artifact
+    path = harness_model_artifact / "model.joblib" if harness_model_artifact.is_dir() else harness_model_artifact
     model = joblib.load(path)
     result = benchmark(model.predict, ROWS)
     assert list(result) == list(SEED_PREDICTIONS)
 
 
 @pytest.mark.parametrize("protocol", ["v1", "v2"])
-def test_http_round_trip(benchmark: Any, endpoint: Endpoint, protocol: str) -> None:
+def test_http_round_trip(benchmark: Any, harness_endpoint: Endpoint, protocol: str) -> None:
     """One request to the served model, end to end over HTTP (keep-alive connection)."""
-    with InferenceClient(endpoint, timeout=10) as client:
+    if protocol not in harness_endpoint.protocols:
+        pytest.skip(f"the endpoint does not speak {protocol.upper()}")
+    with InferenceClient(harness_endpoint, timeout=10) as client:
         call = client.predict if protocol == "v1" else client.infer
         prediction = benchmark(call, ROWS)
     assert list(prediction.outputs) == list(SEED_PREDICTIONS)

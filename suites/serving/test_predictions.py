@@ -1,47 +1,17 @@
-"""The deployed model answers correctly: the seed's golden case, accuracy, parity, protocols."""
+"""The deployed model is ready and answers correctly: the registry's ``deploy.*`` and ``predict.*``
+checks (golden cases, accuracy, parity with the trained artifact, V1 against V2), over the
+protocols the server speaks, plus any ``predict.*`` check your conftest registers."""
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
+from mlharness_fixtures.plugin import assert_check
 
-from harness import verify
-from harness.client import InferenceClient
-from harness.config import HarnessConfig
-from harness.models import CheckResult, CheckStatus
+from harness.models import CheckResult
 
 pytestmark = pytest.mark.endpoint
 
 
-def _assert_passed(result: CheckResult) -> None:
-    if result.status is CheckStatus.SKIPPED:
-        pytest.skip(f"{result.name}: {result.message}")
-    assert result.status is CheckStatus.PASSED, f"{result.name}: {result.message}"
-
-
-def test_ready(inference_client: InferenceClient) -> None:
-    assert inference_client.ready(), f"GET /v1/models/{inference_client.endpoint.model_name} is not ready"
-
-
-def test_seed_golden_case(inference_client: InferenceClient) -> None:
-    answer = inference_client.predict(verify.SEED_INSTANCES)
-    assert list(answer.outputs) == list(verify.SEED_PREDICTIONS), (
-        f"seed request answered {list(answer.outputs)}, expected {list(verify.SEED_PREDICTIONS)}"
-    )
-
-
-def test_user_golden_cases(inference_client: InferenceClient, harness_config: HarnessConfig) -> None:
-    if not harness_config.core.golden_file:
-        pytest.skip("no --harness-golden-file given")
-    _assert_passed(verify.check_golden(inference_client, verify.load_golden_file(harness_config.core.golden_file)))
-
-
-def test_accuracy_of_served_model(inference_client: InferenceClient, harness_config: HarnessConfig) -> None:
-    _assert_passed(verify.check_accuracy(inference_client, harness_config.core.min_accuracy))
-
-
-def test_served_equals_trained_artifact(inference_client: InferenceClient, model_artifact: Path | None) -> None:
-    _assert_passed(verify.check_parity(inference_client, model_artifact))
-
-
-def test_v1_and_v2_agree(inference_client: InferenceClient) -> None:
-    _assert_passed(verify.check_protocols(inference_client))
+@pytest.mark.harness_checks("deploy", "predict")
+def test_serving_check(harness_check: Callable[[str], CheckResult], harness_check_name: str) -> None:
+    assert_check(harness_check(harness_check_name))

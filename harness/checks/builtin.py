@@ -1,0 +1,130 @@
+"""The built-in checks, registered in run order. Each is a few lines over the library function
+that does the work (:mod:`harness.verify`, :mod:`harness.robustness`, :mod:`harness.slo`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from harness.checks import REGISTRY, Check, CheckContext
+from harness.config import HarnessConfig
+from harness.models import CheckResult, CheckStatus
+
+Skip = Callable[[HarnessConfig], str | None]
+
+
+def _recorded(name: str) -> Callable[[CheckContext], CheckResult]:
+    """A step's check: the step that produced its need recorded it; return that."""
+
+    def run(ctx: CheckContext) -> CheckResult:
+        return ctx.recorded(name) or CheckResult(name, CheckStatus.SKIPPED, "the step that records it did not run")
+
+    return run
+
+
+def _steps() -> list[Check]:
+    return [
+        Check("pipeline.compile", _recorded("pipeline.compile"), ("package",), "the pipeline compiles to KFP v2 IR", step=True),
+        Check("pipeline.lint", _recorded("pipeline.lint"), ("package",), "no lint finding of severity error", step=True),
+        Check("pipeline.run", _recorded("pipeline.run"), ("pipeline",), "every task of the run succeeded", step=True),
+        Check("deploy.compat", _recorded("deploy.compat"), ("endpoint",), "the server can load what the pipeline trained", step=True),
+        Check("deploy.ready", _recorded("deploy.ready"), ("endpoint",), "the model answers ready, over the protocols it speaks", step=True),
+    ]
+
+
+# --- predict ---------------------------------------------------------------------------------
+def _golden(ctx: CheckContext) -> CheckResult:
+    from harness import verify
+
+    return verify.check_golden(ctx.client, [verify.SEED_CASE, *ctx.inputs.golden_cases])
+
+
+def _accuracy(ctx: CheckContext) -> CheckResult:
+    from harness import verify
+
+    return verify.check_accuracy(ctx.client, ctx.cfg.core.min_accuracy)
+
+
+def _parity(ctx: CheckContext) -> CheckResult:
+    from harness import verify
+
+    return verify.check_parity(ctx.client, ctx.artifact)
+
+
+def _protocols(ctx: CheckContext) -> CheckResult:
+    from harness import verify
+
+    return verify.check_protocols(ctx.client)
+
+
+# --- robustness ------------------------------------------------------------------------------
+def _robustness_off(cfg: HarnessConfig) -> str | None:
+    return None if cfg.robustness.enabled else "robustness is off (--no-robustness)"
+
+
+def _robust_parity(ctx: CheckContext) -> CheckResult:
+    from harness.robustness import parity_check
+
+    return parity_check(ctx.client, ctx.cfg.robustness, ctx.artifact, ctx.report_dir)
+
+
+def _bad_inputs(ctx: CheckContext) -> CheckResult:
+    from harness.robustness import bad_inputs_check
+
+    timeout = ctx.cfg.core.request_timeout
+    return bad_inputs_check(ctx.client, ctx.cfg.robustness, (timeout, timeout), ctx.cfg.core.ready_timeout, ctx.artifact, ctx.report_dir)
+
+
+# --- SLO gates and the baseline --------------------------------------------------------------
+SLO_SETTINGS = {"p50": "slo_p50_ms", "p95": "slo_p95_ms", "p99": "slo_p99_ms", "error_rate": "slo_error_rate", "min_rps": "slo_min_rps"}
+
+
+def _slo_skip(gate: str) -> Skip:
+    def skip(cfg: HarnessConfig) -> str | None:
+        if not cfg.load.enabled:
+            return "load is off (--no-load)"
+        if cfg.get(SLO_SETTINGS[gate]) is None:
+            return f"no threshold set (--{SLO_SETTINGS[gate].replace('_', '-')})"
+        return None
+
+    return skip
+
+
+def _slo(gate: str) -> Callable[[CheckContext], CheckResult]:
+    def run(ctx: CheckContext) -> CheckResult:
+        from harness.slo import evaluate_slos
+
+        name = f"slo.{gate}"
+        return next(c for c in evaluate_slos(ctx.load, ctx.cfg.slo) if c.name == name)
+
+    return run
+
+
+def _baseline_skip(cfg: HarnessConfig) -> str | None:
+    return None if cfg.slo.baseline else "no baseline to compare with (--baseline REPORT.json)"
+
+
+def _baseline(metric: str) -> Callable[[CheckContext], CheckResult]:
+    def run(ctx: CheckContext) -> CheckResult:
+        checks: dict[str, CheckResult] = ctx.need("comparison")
+        return checks[f"baseline.{metric}"]
+
+    return run
+
+
+def register_builtins() -> None:
+    """Put the built-in checks into :data:`~harness.checks.REGISTRY` (once)."""
+    if "predict.golden" in REGISTRY:
+        return
+    for check in [
+        *_steps(),
+        Check("predict.golden", _golden, ("client",), "the golden cases answer as expected, over every protocol spoken"),
+        Check("predict.accuracy", _accuracy, ("client",), "the served model's accuracy on labelled data"),
+        Check("predict.parity", _parity, ("client", "artifact"), "the served model answers what the trained artifact answers"),
+        Check("predict.protocols", _protocols, ("client",), "V1 and V2 answer the same"),
+        Check("robustness.parity", _robust_parity, ("client", "artifact"), "generated valid inputs: served == artifact, V1 == V2", _robustness_off),
+        Check("robustness.bad_inputs", _bad_inputs, ("client", "artifact"), "malformed inputs get a 4xx, never a 5xx or a hang", _robustness_off),
+        *(Check(f"slo.{gate}", _slo(gate), ("load",), f"the {gate} gate on the load figures", _slo_skip(gate)) for gate in SLO_SETTINGS),
+        *(Check(f"baseline.{m}", _baseline(m), ("comparison",), f"{m} no worse than the baseline's", _baseline_skip)
+          for m in ("p95", "p99", "error_rate")),
+    ]:
+        REGISTRY.add(check)

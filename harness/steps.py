@@ -1,0 +1,185 @@
+"""The steps that produce what checks need, each recording its own checks as it goes.
+
+``package`` (compile + lint: ``pipeline.compile``, ``pipeline.lint``), ``pipeline`` (the run:
+``pipeline.run``), ``endpoint`` (``deploy.compat``, then the deploy: ``deploy.ready``),
+``load`` (the load window) and ``comparison`` (the baseline). :class:`harness.runner.ValidationRun`
+calls each the first time a check needs it; a step that cannot deliver raises
+:class:`~harness.checks.Unavailable` with the reason the checks that need it are skipped for.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.checks import Unavailable
+from harness.errors import InfrastructureError, WaitTimeout
+from harness.models import CheckResult, CheckStatus, Endpoint, PipelineRun
+
+if TYPE_CHECKING:
+    from harness.load.results import LoadResult
+    from harness.runner import ValidationRun
+
+
+def package(run: ValidationRun) -> Path:
+    """Compile and lint the pipeline: ``pipeline.compile``, ``pipeline.lint``; the compiled package."""
+    from harness.pipelines.compile import PipelineCompileError, compile_pipeline
+    from harness.pipelines.lint import has_errors, lint_spec
+
+    target = run.require("target")
+    if not target.runs_pipelines:
+        raise Unavailable(f"the {target.name} target runs no pipeline")
+    with run.phase("compile"):
+        run.progress("compiling the pipeline")
+        started = time.perf_counter()
+        try:
+            compiled = compile_pipeline(run.cfg.core.pipeline, run.report_dir, run.cfg.core.compile_timeout)
+        except PipelineCompileError as exc:
+            run.record.lint = list(exc.findings)
+            details = {"findings": [f.as_dict() for f in exc.findings]}
+            run.add(CheckResult("pipeline.compile", CheckStatus.FAILED, str(exc), round(time.perf_counter() - started, 3), details))
+            lint = (CheckResult("pipeline.lint", CheckStatus.FAILED, f"{len(exc.findings)} finding(s) in the source", 0.0, details)
+                    if exc.findings else CheckResult("pipeline.lint", CheckStatus.SKIPPED, "nothing compiled to lint"))
+            run.add(lint)
+            raise Unavailable("the pipeline did not compile", failed=True) from None
+        run.add(CheckResult("pipeline.compile", CheckStatus.PASSED, f"compiled {compiled.source} to {compiled.path.name}",
+                            round(time.perf_counter() - started, 3), {"package": str(compiled.path), "pipeline": compiled.name}))
+    with run.phase("lint"):
+        findings = list(compiled.findings) + lint_spec(compiled.spec, metadata.version("kfp"))
+        run.record.lint = findings
+        counts = {s: sum(1 for f in findings if f.severity.value == s) for s in ("error", "warning", "info")}
+        summary = ", ".join(f"{n} {s}(s)" for s, n in counts.items() if n) or "no findings"
+        first_error = next((str(f) for f in findings if f.severity.value == "error"), "")
+        status = CheckStatus.FAILED if has_errors(findings) else CheckStatus.PASSED
+        run.add(CheckResult("pipeline.lint", status, summary + (f"; first: {first_error}" if first_error else ""), 0.0,
+                            {"findings": [f.as_dict() for f in findings], "counts": counts}))
+    return compiled.path
+
+
+def pipeline(run: ValidationRun) -> PipelineRun:
+    """Run the compiled pipeline on the target: ``pipeline.run``."""
+    compiled = run.require("package")
+    _warm_up_verification()
+    with run.phase("pipeline"):
+        started = time.perf_counter()
+        try:
+            result = run.target.run_pipeline(compiled)
+        except WaitTimeout as exc:
+            run.add(CheckResult("pipeline.run", CheckStatus.FAILED, str(exc), round(time.perf_counter() - started, 3)))
+            raise Unavailable("the pipeline run did not finish", failed=True) from None
+        run.record.pipeline = result
+        tasks = ", ".join(f"{t.name}={t.state.value}" for t in result.tasks)
+        details = {"tasks": tasks, "run_id": result.run_id}
+        if not result.succeeded:
+            run.add(CheckResult("pipeline.run", CheckStatus.FAILED, f"{result.message or 'run failed'} ({tasks})", result.duration_s, details))
+            raise Unavailable("the pipeline run failed", failed=True)
+        accuracy = result.metrics.get("accuracy")
+        extra = f", held-out accuracy {accuracy:.4f}" if accuracy is not None else ""
+        run.add(CheckResult("pipeline.run", CheckStatus.PASSED, f"{len(result.tasks)} tasks succeeded in {result.duration_s:.1f}s{extra}",
+                            result.duration_s, details))
+    return result
+
+
+def artifact(run: ValidationRun) -> Path | None:
+    """The trained model as local files: ``model_artifact``, else the target's copy, else None."""
+    if run.cfg.endpoint.model_artifact:
+        return Path(run.cfg.endpoint.model_artifact)
+    target = run.require("target")
+    if target.runs_pipelines:
+        try:
+            run.require("pipeline")
+        except Unavailable:
+            return None
+    model: Path | None = target.model_artifact()
+    return model
+
+
+def endpoint(run: ValidationRun) -> Endpoint:
+    """``deploy.compat``, then deploy (or reach) the model: ``deploy.ready``; the ready endpoint."""
+    from harness.compat import deploy_compat
+
+    target = run.require("target")
+    result: PipelineRun | None = None
+    if target.runs_pipelines:
+        try:
+            result = run.require("pipeline")
+        except Unavailable as exc:
+            raise Unavailable(f"no model to deploy: {exc}", failed=exc.failed) from None
+    compiled = run.resource("package")
+    run.add(deploy_compat(target, run.require("artifact"), compiled))  # train/serve compatibility, before the deploy it predicts
+    with run.phase("deploy"):
+        started = time.perf_counter()
+        try:
+            ready = target.deploy(result)
+        except (WaitTimeout, InfrastructureError) as exc:
+            if not isinstance(exc, WaitTimeout) and target.deploy_failure_is_infrastructure:
+                raise
+            run.add(CheckResult("deploy.ready", CheckStatus.FAILED, str(exc), round(time.perf_counter() - started, 3)))
+            raise Unavailable("the model did not get ready", failed=True) from None
+    run.record.endpoint = ready
+    found = ready.readiness or "ready over " + " and ".join(p.upper() for p in ready.protocols)
+    run.add(CheckResult("deploy.ready", CheckStatus.PASSED, f"{ready.model_name} at {ready.base_url}: {found}",
+                        round(time.perf_counter() - started, 3), {"protocols": list(ready.protocols)}))
+    if run.prestart_load and run.cfg.load.enabled:  # locust's import (~1 s) off the load phase
+        run.load_generator = target.load_generator(ready)
+        run.load_generator.prestart()
+    return ready
+
+
+def load(run: ValidationRun) -> LoadResult:
+    """The load window, from where the target puts the generator; the figures go into the record."""
+    if not run.cfg.load.enabled:
+        raise Unavailable("load is off (--no-load)")
+    try:
+        ready = run.require("endpoint")
+    except Unavailable as exc:
+        raise Unavailable(f"nothing to load: {exc}", failed=exc.failed) from None
+    generator, run.load_generator = run.load_generator, None
+    if generator is None:
+        generator = run.target.load_generator(ready)
+    with run.phase("load"):
+        result = generator.run(run.progress)
+    run.record.load = result
+    run.flush()
+    return result
+
+
+def baseline(run: ValidationRun) -> dict[str, Any]:
+    if run.inputs.baseline is None:
+        raise Unavailable("no baseline to compare with (--baseline REPORT.json)")
+    return run.inputs.baseline
+
+
+def comparison(run: ValidationRun) -> dict[str, CheckResult]:
+    """The load figures against the baseline's: the record's ``baseline`` section; the checks by name."""
+    from harness.slo import compare_baseline
+
+    reference = run.require("baseline")
+    if not run.cfg.load.enabled:
+        raise Unavailable("no load figures to compare with the baseline: load is off (--no-load)")
+    figures = run.require("load")
+    result, checks = compare_baseline({"load": figures.as_dict()}, reference, run.cfg.slo.baseline_tolerance)
+    run.record.baseline = result
+    run.flush()
+    return {c.name: c for c in checks}
+
+
+def _warm_up_verification() -> None:
+    """Import scikit-learn and load the iris rows while the pipeline runs (the harness only waits)."""
+    from harness.verify import iris_rows
+
+    threading.Thread(target=iris_rows, name="mlharness-warm-up", daemon=True).start()
+
+
+PRODUCERS = {
+    "package": package,
+    "pipeline": pipeline,
+    "artifact": artifact,
+    "endpoint": endpoint,
+    "load": load,
+    "baseline": baseline,
+    "comparison": comparison,
+}
