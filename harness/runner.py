@@ -62,6 +62,11 @@ class RunOutcome:
     exit_code: int
     report_dir: Path
 
+    @property
+    def report(self) -> dict[str, Any]:
+        """The record as ``report.json`` holds it (plain JSON values)."""
+        return self.record.as_dict()
+
 
 class ValidationRun:
     """One run: its settings, target, record and report. Use :func:`run_validation` for a whole
@@ -106,6 +111,7 @@ class ValidationRun:
         self._resources: dict[str, Any] = {}
         self._unavailable: dict[str, tuple[str, bool]] = {}
         self._client: InferenceClient | None = None
+        self._provided: set[str] = set()
 
     # --- the record ------------------------------------------------------------------------
     def add(self, result: CheckResult) -> CheckResult:
@@ -155,6 +161,7 @@ class ValidationRun:
         """Use ``value`` for ``need`` (a fixture a user overrode in a conftest)."""
         self._resources[need] = value
         self._unavailable.pop(need, None)
+        self._provided.add(need)
 
     def _provision(self) -> Target:
         with self.phase("provision"):
@@ -166,7 +173,12 @@ class ValidationRun:
         from harness.client import client_for
         from harness.verify import artifact_labels
 
-        labels = () if self.cfg.endpoint.labels else artifact_labels(self.require("artifact"))
+        if self.cfg.endpoint.labels:
+            labels: tuple[str, ...] = ()
+        elif "endpoint" in self._provided:  # someone else's endpoint (a conftest's): never train a model for its labels
+            labels = artifact_labels(self.resource("artifact") or self.cfg.endpoint.model_artifact)
+        else:
+            labels = artifact_labels(self.require("artifact"))
         self._client = client_for(self.require("endpoint"), self.cfg, labels)
         return self._client
 

@@ -280,21 +280,28 @@ def test_cluster_target_uses_the_isvc_address_or_the_predictor_service(tmp_path:
     assert bare.in_cluster_url("sklearn-iris") == URL
 
 
-def test_runner_calls_the_targets_in_cluster_load(logs: dict[str, str], tmp_path: Path) -> None:
+def test_the_cluster_target_places_load_in_the_cluster_and_the_run_records_it(logs: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from harness.runner import ValidationRun
+    from harness.targets.base import TargetContext
+    from harness.targets.cluster import InClusterLoad, KindTarget
 
-    cfg = config(report_dir=str(tmp_path / "report"))
-    vrun = ValidationRun(cfg, tmp_path / "report")
+    cfg = config(report_dir=str(tmp_path / "report"), namespace=NS)
+    target = KindTarget(TargetContext(cfg, tmp_path), FakeRunner([]), state_root=tmp_path)
     calls: list[str] = []
 
-    class Target:
-        def run_load_in_cluster(self, endpoint: Endpoint, cfg: object, out_dir: Path, progress: object):
-            calls.append(endpoint.model_name)
-            return run(fake(logs), tmp_path)
+    def in_cluster(endpoint: Endpoint, progress: object = None) -> object:
+        calls.append(endpoint.model_name)
+        return run(fake(logs), tmp_path)
 
-    vrun.target = Target()  # type: ignore[assignment]
-    vrun.load(ENDPOINT)
-    assert calls == ["sklearn-iris"] and vrun.report.data["load"]["via"] == "in-cluster"
-    vrun.target = object()  # type: ignore[assignment]
-    with pytest.raises(ConfigError, match="^load_in_cluster: needs a cluster target"):
-        vrun.load(ENDPOINT)
+    monkeypatch.setattr(target, "run_load_in_cluster", in_cluster)
+    generator = target.load_generator(ENDPOINT)
+    assert isinstance(generator, InClusterLoad)
+    vrun = ValidationRun(cfg, tmp_path / "report")
+    vrun.target = target  # type: ignore[assignment]
+    vrun.provide("endpoint", ENDPOINT)
+    result = vrun.require("load")
+    assert calls == ["sklearn-iris"] and result.via == "in-cluster" and vrun.record.load is result
+    plain = KindTarget(TargetContext(config(namespace=NS).replace(load_in_cluster=False), tmp_path), FakeRunner([]), state_root=tmp_path)
+    assert not isinstance(plain.load_generator(ENDPOINT), InClusterLoad)  # from this host, through the port-forward
+
+

@@ -126,7 +126,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_without_an_artifact_the_pipelines_pins_stand_in(package: Path) -> None:
     trained = pipeline_training(package)
     assert trained is not None and trained.sklearn == HERE and trained.python == "3.11.10"
-    target = types.SimpleNamespace(serving_runtime=lambda: kserve_runtime(KSERVE_RELEASES["v0.20.0"].sklearn_server))
+    target = types.SimpleNamespace(serving_runtime=lambda: kserve_runtime(KSERVE_RELEASES["v0.20.0"].sklearn_server), serves_with_this_python=False)
     result = deploy_compat(target, None, package)
     assert result.status is CheckStatus.WARNED and f"scikit-learn {HERE} trained it" in result.message
 
@@ -147,5 +147,5 @@ def test_the_cluster_target_names_the_pinned_kserve_server(tmp_path: Path) -> No
 
 
 def test_an_unknown_serving_side_is_skipped(dumped: Path) -> None:
-    result = deploy_compat(types.SimpleNamespace(name="endpoint"), dumped, None)
+    result = deploy_compat(types.SimpleNamespace(name="endpoint", serving_runtime=lambda: None, serves_with_this_python=False), dumped, None)
     assert result.status is CheckStatus.SKIPPED and "unknown" in result.message

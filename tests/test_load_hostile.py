@@ -194,11 +194,12 @@ DRIVER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from harness.config import HarnessConfig
+    from harness.load.plan import LoadPlan
     from harness.load.run import LocalLoad
     from harness.models import Endpoint
     url, out, phase = sys.argv[1:4]
     cfg = HarnessConfig().replace(users=2, duration=120.0, warmup=0.0, load_processes=2)
-    load = LocalLoad.for_endpoint(Endpoint(url, "stub"), cfg, Path(out))
+    load = LocalLoad(LoadPlan.from_config(Endpoint(url, "stub"), cfg), Path(out) / "load")
     if phase == "load":
         load.run()
     else:

@@ -98,17 +98,27 @@ def test_headers_travel_only_in_their_own_variable() -> None:
     assert settings["rows"][:2] == [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]] and len(settings["rows"]) == 152
 
 
-def test_auto_processes_follow_the_local_server_workers() -> None:
+def test_each_target_places_its_own_load_generator(tmp_path: Path) -> None:
+    """The local target gives locust as many workers as its server has (they share the cores);
+    the endpoint target one per core; ``load_processes`` overrides both."""
     import os
 
     from harness.config import load_config
-    from harness.load.plan import auto_processes
+    from harness.models import Endpoint
+    from harness.targets import TargetContext, make_target
 
     cores = os.cpu_count() or 1
-    assert auto_processes(load_config(cli={}, env={})) == 1
-    assert auto_processes(load_config(cli={"server_workers": 2}, env={})) == min(cores, 2)
-    assert auto_processes(load_config(cli={"server_workers": 64}, env={})) == cores
-    assert auto_processes(load_config(cli={"target": "endpoint", "url": "http://127.0.0.1:9"}, env={})) == cores
+    endpoint = Endpoint("http://127.0.0.1:9", "m", protocols=("v1", "v2"))
+
+    def processes(**cli: object) -> int:
+        target = make_target(TargetContext(load_config(cli=cli, env={}), tmp_path))
+        return target.load_generator(endpoint).plan.processes  # type: ignore[attr-defined]
+
+    assert processes() == 1
+    assert processes(server_workers=2) == min(cores, 2)
+    assert processes(server_workers=64) == cores
+    assert processes(target="endpoint", url="http://127.0.0.1:9") == cores
+    assert processes(load_processes=3) == 3
 
 
 def test_the_in_cluster_configmap_ships_everything_the_locustfile_loads(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ import pytest
 from harness import procs
 from harness.config import HarnessConfig
 from harness.load import LoadResult, run_load
+from harness.load.plan import LoadPlan
 from harness.models import Endpoint
 from harness.slo import evaluate_slos
 from harness.waiting import wait_until
@@ -211,7 +212,7 @@ def test_a_prestarted_run_sends_nothing_until_released_and_times_its_window_from
     from harness.load.run import LocalLoad
 
     endpoint = stub("--delay-ms", "5")
-    load = LocalLoad.for_endpoint(endpoint, _cfg(duration=2.0, load_processes=processes), tmp_path)
+    load = LocalLoad(LoadPlan.from_config(endpoint, _cfg(duration=2.0, load_processes=processes)), tmp_path / "load")
     load.prestart()
     # long enough for locust to import, connect its workers and (were it not held) start
     ready = "workers connected" if processes > 1 else "Starting Locust"
@@ -229,7 +230,7 @@ def test_a_prestarted_run_that_is_never_released_leaves_nothing_behind(no_leaked
     from harness.load.run import LocalLoad
 
     endpoint = stub()
-    load = LocalLoad.for_endpoint(endpoint, _cfg(), tmp_path)
+    load = LocalLoad(LoadPlan.from_config(endpoint, _cfg()), tmp_path / "load")
     load.prestart()
     wait_until(lambda: "workers connected" in _read(tmp_path / "load" / "locust-local.log"), what="locust's workers", timeout=30)
     load.stop()

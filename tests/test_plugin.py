@@ -4,6 +4,9 @@ Sessions run in a subprocess: an in-process run restores ``sys.modules`` afterwa
 modules first imported inside it (httpcore's) would come back as second copies.
 """
 
+import json
+from pathlib import Path
+
 import pytest
 
 from harness.config import SETTINGS, pytest_flag
@@ -63,25 +66,43 @@ def test_cluster_tests_skip_with_a_reason_naming_the_flag(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["*--harness-target kind|minikube|kubeconfig*"])
 
 
-def test_fixtures_can_be_overridden_one_at_a_time(pytester: pytest.Pytester) -> None:
+def test_fixtures_can_be_overridden_one_at_a_time(pytester: pytest.Pytester, served: Endpoint, tmp_path: Path) -> None:
+    """A conftest's ``harness_endpoint`` (and artifact) is what the client and the checks use:
+    the local target's pipeline never runs."""
     pytester.makeconftest(
-        """
+        f"""
         import pytest
         from harness.models import Endpoint
 
         @pytest.fixture(scope="session")
-        def endpoint():
-            return Endpoint("http://127.0.0.1:9", "sklearn-iris")
+        def harness_endpoint():
+            return Endpoint("{served.base_url}", "sklearn-iris", protocols=("v1",))
+
+        @pytest.fixture(scope="session")
+        def harness_model_artifact():
+            return None
         """
     )
     pytester.makepyfile(
-        """
-        def test_client(inference_client):
-            assert inference_client.endpoint.base_url == "http://127.0.0.1:9"
-            assert inference_client.ready() is False
+        f"""
+        import pytest
+        from mlharness_fixtures.plugin import assert_check
+
+        def test_client(harness_client):
+            assert harness_client.endpoint.base_url == "{served.base_url}"
+            assert harness_client.ready()
+
+        @pytest.mark.harness_checks("predict")
+        def test_check(harness_check, harness_check_name):
+            assert_check(harness_check(harness_check_name))
         """
     )
-    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    report = tmp_path / "report"
+    result = pytester.runpytest_subprocess("--harness-report-dir", str(report))
+    result.assert_outcomes(passed=3, skipped=2)  # parity: no artifact; protocols: V1 only
+    checks = {c["name"]: c for c in json.loads((report / "report.json").read_text())["checks"]}
+    assert checks["predict.golden"]["status"] == "passed" and "over V1" in checks["predict.golden"]["message"]
+    assert "pipeline.run" not in checks and not (report / "pipeline.log").exists()
 
 
 def test_an_in_process_session_leaves_its_callers_children_alone(pytester: pytest.Pytester, served: Endpoint) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from harness import cli
+from harness.record import RunRecord
 from harness.reports import plots
 from harness.reports.junit import render_junit
 from harness.reports.render import md_escape, render_all, render_html, render_summary
@@ -353,8 +354,9 @@ def test_render_all_writes_three_files_next_to_report_json(tmp_path: Path) -> No
 
 
 def test_render_all_reads_what_the_writer_writes(tmp_path: Path) -> None:
-    writer = ReportWriter(tmp_path, "local", {"target": "local"})
-    writer.phase("provision", 0.5)
+    writer = ReportWriter(tmp_path, RunRecord("local", {"target": "local"}))
+    writer.record.add_phase("provision", 0.5)
+    writer.flush()
     files = render_all(tmp_path)
     assert "INCOMPLETE" in files[0].read_text()
     assert "⏳ mlharness INCOMPLETE on local" in files[1].read_text()
@@ -374,7 +376,7 @@ def test_report_command_rerenders_and_prints_the_paths(tmp_path: Path, capsys: p
         (None, "no report.json in"),
         ('{"status": ', "is not valid JSON"),
         ('{"status": "passed"}', "not an mlharness report (no schema_version)"),
-        ('{"schema_version": 99}', "reads up to"),
+        ('{"schema_version": 99}', "this mlharness reads 1, 2"),
     ],
 )
 def test_report_command_rejects_a_missing_or_invalid_report(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str) -> None:

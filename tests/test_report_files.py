@@ -14,27 +14,31 @@ import pytest
 from harness.config import load_config
 from harness.errors import ConfigError
 from harness.models import CheckResult, CheckStatus, Endpoint, RunStatus
-from harness.reports import writer
+from harness.record import RunRecord
+from harness.reports import render, writer
 from harness.reports.writer import ReportWriteError, ReportWriter, create_report_dir, load_report
 from harness.runner import ValidationRun
 
 from .conftest import PYTHON, REPO
 from .hostile_server import HostileServer
+from .stub_target import StubTargetBase
 
 STARTS = 20
 # one process of a concurrent start: wait until all are ready, take a directory, write a report
 START_ONE = """
 import os, sys, time
 from harness.models import CheckResult, CheckStatus, RunStatus
+from harness.record import RunRecord
 from harness.reports.writer import ReportWriter, create_report_dir
 me, starts = sys.argv[1], int(sys.argv[2])
 open(os.path.join("ready", me), "w").close()
 deadline = time.monotonic() + 120
 while len(os.listdir("ready")) < starts and time.monotonic() < deadline:
     time.sleep(0.001)
-report = ReportWriter(create_report_dir(None, "reports"), "endpoint", {"who": me})
+report = ReportWriter(create_report_dir(None, "reports"), RunRecord("endpoint", {"who": me}))
 for i in range(10):
-    report.add_check(CheckResult(f"check.{i}", CheckStatus.PASSED, me))
+    report.record.add_check(CheckResult(f"check.{i}", CheckStatus.PASSED, me))
+    report.flush()
 report.finish(RunStatus.PASSED, 0)
 print(report.dir)
 """
@@ -62,11 +66,11 @@ def test_concurrent_starts_in_one_directory_get_distinct_complete_reports(tmp_pa
 
 
 def test_a_directory_in_use_by_a_run_is_refused(tmp_path: Path) -> None:
-    first = ReportWriter(tmp_path, "local", {})
+    first = ReportWriter(tmp_path, RunRecord("local"))
     with pytest.raises(ConfigError, match="in use by another mlharness run"):
-        ReportWriter(tmp_path, "local", {})
+        ReportWriter(tmp_path, RunRecord("local"))
     first.close()
-    ReportWriter(tmp_path, "local", {}).close()  # free again once the first run let go
+    ReportWriter(tmp_path, RunRecord("local")).close()  # free again once the first run let go
 
 
 def test_default_directories_are_taken_not_guessed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,7 +94,7 @@ class FillsUp:
         return self.real(path, text)
 
 
-class FillingTarget:
+class FillingTarget(StubTargetBase):
     """Deploys ``endpoint``; the disk fills up as it does."""
 
     name = "stub"
@@ -121,7 +125,7 @@ def test_a_full_disk_mid_run_is_exit_3_and_a_finished_report(tmp_path: Path, ser
     """ENOSPC simulated in-process: every report write fails from deploy on."""
     disk = FillsUp()
     monkeypatch.setattr(writer, "atomic_write_text", disk)
-    monkeypatch.setattr("harness.reports.render.atomic_write_text", disk)
+    monkeypatch.setattr(render, "atomic_write_text", disk)  # imported above: render's own name, not a patched one
     run = ValidationRun(load_config(cli={"load": False, "robustness": False}, env={}), tmp_path)
     run.target = FillingTarget(served, disk)  # type: ignore[assignment]
     outcome = run.execute()
@@ -134,14 +138,15 @@ def test_a_full_disk_mid_run_is_exit_3_and_a_finished_report(tmp_path: Path, ser
 
 
 def test_the_final_report_is_cut_down_rather_than_left_running(tmp_path: Path) -> None:
-    report = ReportWriter(tmp_path, "local", {})
+    report = ReportWriter(tmp_path, RunRecord("local"))
     for i in range(5):
-        report.add_check(CheckResult(f"check.{i}", CheckStatus.FAILED, "x" * 200))
-    report.set("environment", {"padding": "y" * 20_000})  # the final write will not fit in place
+        report.record.add_check(CheckResult(f"check.{i}", CheckStatus.FAILED, "x" * 200))
+    report.record.cleanup = {"padding": "y" * 20_000}  # the final write will not fit in place
+    report.flush()
     real = writer.atomic_write_text
     try:
         writer.atomic_write_text = _enospc  # type: ignore[assignment]
-        report.data["lint"] = [{"message": "z" * 50_000}]
+        report.record.artifacts["padding"] = "z" * 50_000
         report.finish(RunStatus.FAILED, 1)
     finally:
         writer.atomic_write_text = real
@@ -155,7 +160,7 @@ def _enospc(path: Path, text: str) -> Path:
 
 
 def test_a_failed_write_leaves_the_previous_report_and_no_temporary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    report = ReportWriter(tmp_path, "local", {})
+    report = ReportWriter(tmp_path, RunRecord("local"))
     before = (tmp_path / "report.json").read_text()
 
     real_fdopen = os.fdopen
@@ -179,7 +184,8 @@ def test_a_failed_write_leaves_the_previous_report_and_no_temporary_file(tmp_pat
 
     monkeypatch.setattr(os, "fdopen", HalfWritten)
     with pytest.raises(ReportWriteError, match="No space left on device"):
-        report.add_check(CheckResult("check.a", CheckStatus.PASSED, "ok"))
+        report.record.add_check(CheckResult("check.a", CheckStatus.PASSED, "ok"))
+        report.flush()
     monkeypatch.undo()
     assert (tmp_path / "report.json").read_text() == before
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []

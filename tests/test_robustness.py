@@ -17,7 +17,7 @@ from harness.config import load_config
 from harness.errors import ConfigError
 from harness.models import CheckStatus, Endpoint
 from harness.outputs import OutputReader
-from harness.robustness import PROFILES, get_profile, run_robustness
+from harness.robustness import PROFILES, bad_inputs_check, get_profile, parity_check
 from harness.robustness.accepted import load_accepted
 from harness.robustness.categories import CATEGORIES, MALFORMED, UNUSUAL, names
 from harness.robustness.malformed import malformed_cases
@@ -336,7 +336,9 @@ def test_kserve_runtime_passes_the_ci_battery(kserve: Endpoint, model_dir: Path,
     """The harness's own KServe runtime keeps the contract over V1 and V2."""
     cfg = load_config(cli={"robustness_profile": "ci"}, env={})
     with InferenceClient(kserve, cfg.core.request_timeout) as client:
-        results = {r.name: r for r in run_robustness(client, cfg, model_dir, tmp_path)}
+        timeout = cfg.core.request_timeout
+        results = {r.name: r for r in (parity_check(client, cfg.robustness, model_dir, tmp_path),
+                                       bad_inputs_check(client, cfg.robustness, (timeout, timeout), cfg.core.ready_timeout, model_dir, tmp_path))}
     assert results["robustness.parity"].status is CheckStatus.PASSED, results["robustness.parity"].message
     battery = results["robustness.bad_inputs"]
     assert battery.status is CheckStatus.PASSED, battery.message

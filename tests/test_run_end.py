@@ -20,6 +20,7 @@ from harness.runner import ValidationRun
 
 from .conftest import PYTHON
 from .hostile_server import HostileServer
+from .stub_target import StubTargetBase
 
 VIEWS = ("report.html", "summary.md", "junit.xml")
 
@@ -29,7 +30,7 @@ def _signal_soon(sig: int, delay: float = 0.3) -> None:
     threading.Timer(delay, os.kill, (os.getpid(), sig)).start()
 
 
-class HostileTarget:
+class HostileTarget(StubTargetBase):
     """A target whose deploy is interrupted by a real SIGINT, and whose cleanup is slow on purpose.
 
     Args:

@@ -16,9 +16,10 @@ from harness.reports.writer import load_report
 from harness.runner import ValidationRun
 
 from .conftest import PYTHON, REPO
+from .stub_target import StubTargetBase
 
 
-class StubTarget:
+class StubTarget(StubTargetBase):
     """A target whose deploy behaves as told; it runs no pipeline."""
 
     name = "stub"
@@ -93,7 +94,7 @@ def test_report_is_valid_json_while_running(tmp_path: Path) -> None:
     config = load_config(cli={"load": False}, env={})
     run = ValidationRun(config, tmp_path)
     data = json.loads((tmp_path / "report.json").read_text())
-    assert data["status"] == "running" and data["schema_version"] == 1 and data["finished_at"] is None
+    assert data["status"] == "running" and data["schema_version"] == 2 and data["finished_at"] is None
     run.target.teardown()
 
 
@@ -204,6 +205,6 @@ def test_an_interrupt_lost_in_a_gc_callback_still_stops_the_run(tmp_path: Path) 
             gc.callbacks.remove(raise_in_gc)
         run = ValidationRun(load_config(cli={"load": False}, env={}), tmp_path)
         with pytest.raises(KeyboardInterrupt):
-            run.record(CheckResult("predict.golden", CheckStatus.PASSED, "ok"))
+            run.add(CheckResult("predict.golden", CheckStatus.PASSED, "ok"))
         run.target.teardown()
     procs.check_interrupted()  # the context is over: nothing left pending
