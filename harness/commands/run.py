@@ -7,9 +7,11 @@ import argparse
 from rich.table import Table
 from rich.text import Text
 
+from harness import figures
 from harness.commands.common import add_settings, config_from_args, console, line
 from harness.models import CheckResult, CheckStatus
-from harness.runner import run_validation
+from harness.record import RunRecord
+from harness.runner import RunOutcome, run_validation
 
 NAME = "run"
 HELP = "Validate end to end: pipeline, deployment, predictions, robustness, load and SLO gates."
@@ -40,19 +42,28 @@ def main(args: argparse.Namespace) -> int:
             spinner.update(Text(message))
 
         outcome = run_validation(cfg, progress=progress, on_check=on_check)
-    report = outcome.report
-    table = Table(title=Text(f"mlharness {report['status'].upper()} on {report['target']}"), show_lines=False)
-    table.add_column("check")
-    table.add_column("status")
-    table.add_column("s", justify="right")
-    table.add_column("message", overflow="fold")
-    for check in report["checks"]:
-        style = STYLES[CheckStatus(check["status"])]
-        table.add_row(Text(check["name"]), Text(check["status"], style=style), f"{check['duration_s']:.2f}", Text(check["message"]))
-    console.print(table)
-    phases = ", ".join(f"{k} {v:.1f}s" for k, v in report["phases"].items())
-    console.print(Text(f"time: {report['duration_s']:.1f}s ({phases})"))
-    if report.get("error"):
-        console.print(line(("error:", "bold red"), " ", report["error"]), soft_wrap=True)
+    record = _record(outcome)
+    console.print(summary_table(record))
+    phases = ", ".join(f"{name} {figures.duration(seconds)}" for name, seconds in record.phases.items())
+    console.print(Text(f"time: {figures.duration(record.duration_s)} ({phases})"))
+    if record.error:
+        console.print(line(("error:", "bold red"), " ", record.error), soft_wrap=True)
     console.print(Text(f"report: {outcome.report_dir / 'report.json'}"), soft_wrap=True)
     return outcome.exit_code
+
+
+def _record(outcome: RunOutcome) -> RunRecord:
+    """The run's record (read back from the report the run ended with)."""
+    return RunRecord.from_dict(outcome.report)
+
+
+def summary_table(record: RunRecord) -> Table:
+    """The final table: every check with its status, duration and message."""
+    table = Table(title=Text(f"mlharness {record.status.value.upper()} on {record.target}"), show_lines=False)
+    table.add_column("check")
+    table.add_column("status")
+    table.add_column("time", justify="right")
+    table.add_column("message", overflow="fold")
+    for check in record.checks:
+        table.add_row(Text(check.name), Text(check.status.value, style=STYLES[check.status]), figures.duration(check.duration_s), Text(check.message))
+    return table

@@ -18,6 +18,7 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
+from harness import figures
 from harness.load.recording import new_histogram
 from harness.load.recording import slot as _slot
 from harness.models import _AsDict
@@ -111,7 +112,7 @@ class LoadResult(_AsDict):
     spawn_rate: float = 0.0
     measured_s: float = 0.0
     startup_s: float | None = None
-    error_rate: float = 0.0
+    error_rate: float | None = None  # derived: figures.error_rate(requests, failures), see __post_init__
     latency_basis: str = "response"
     service_time_ms: LatencySummary | None = None
     by_protocol: Mapping[str, KindSummary] = dataclasses.field(default_factory=dict)
@@ -121,6 +122,11 @@ class LoadResult(_AsDict):
     complete: bool = True
     histogram: str | None = None
     files: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # One definition of the error rate (None without requests), whatever a caller or an
+        # older report.json passed: the field is kept so report.json keeps its key.
+        object.__setattr__(self, "error_rate", figures.error_rate(self.requests, self.failures))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,7 +148,13 @@ class MergedFigures:
 
     @property
     def rps(self) -> float:
-        return round(self.requests / self.measured_s, 2) if self.measured_s > 0 else 0.0
+        """Requests per second over the measured window."""
+        return figures.per_second(self.requests, self.measured_s)
+
+    @property
+    def error_rate(self) -> float | None:
+        """Failed requests as a fraction of all (None without requests)."""
+        return figures.error_rate(self.requests, self.failures)
 
 
 def read_worker_files(results_dir: Path, *, rewrite: bool = False) -> list[dict[str, Any]]:
