@@ -143,8 +143,18 @@ def test_records_and_report_data_compare_alike() -> None:
 
 
 def test_a_load_section_that_is_not_a_load_result_is_an_error() -> None:
-    with pytest.raises(ValueError, match=r"^load is not a load result: LoadResult\.users: missing$"):
+    with pytest.raises(ValueError, match=r"^load is not a load result: LoadResult\.failures: missing$"):
         compare_baseline(_report(), {"schema_version": 1, "load": {"requests": 5, "latency_ms": {}}}, 0.2)
+    with pytest.raises(ValueError, match=r"^load is not a load result: LoadResult\.rps: unusable \('fast'\)$"):
+        compare_baseline(_report(), {"schema_version": 1, "load": {"requests": 5, "failures": 0, "rps": "fast"}}, 0.2)
+
+
+def test_a_baseline_of_figures_alone_is_enough() -> None:
+    """A hand-written baseline: the compared figures, nothing about how the load was made."""
+    minimal = {"schema_version": 1, "load": {"requests": 100, "failures": 0, "rps": 50.0, "latency_ms": {"p95": 20.0, "p99": 40.0}}}
+    comparison, checks = compare_baseline(_report(p95=26.0), minimal, 0.2)
+    assert comparison.regressed == ["p95"] and {c.name: c.status.value for c in checks} == {
+        "baseline.p95": "failed", "baseline.p99": "passed", "baseline.error_rate": "passed"}
 
 
 def test_faster_run_passes_the_baseline() -> None:
@@ -178,7 +188,7 @@ def test_compare_command_rejects_a_report_without_load(tmp_path: Path) -> None:
 def test_compare_command_names_a_load_section_that_is_not_a_load_result(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base, partial = tmp_path / "a.json", tmp_path / "b.json"
     base.write_text(json.dumps(_report()))
-    partial.write_text(json.dumps({"schema_version": 1, "load": {"requests": 5, "failures": 0, "rps": 1.0, "latency_ms": {"p95": 3.0}}}))
+    partial.write_text(json.dumps({"schema_version": 1, "load": {"requests": 5, "failures": 0, "rps": 1.0}}))
     assert cli_main(["compare", str(base), str(partial)]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == f"mlharness: error: current: {partial}: load is not a load result: LoadResult.users: missing", err
+    assert err.strip() == f"mlharness: error: current: {partial}: load is not a load result: LoadResult.latency_ms: missing", err

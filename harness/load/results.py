@@ -35,15 +35,15 @@ def _ms(us: float | None) -> float | None:
 class LatencySummary(_AsDict):
     """Percentiles of successful requests, in milliseconds (None when there were none)."""
 
-    count: int
-    min: float | None
-    mean: float | None
-    p50: float | None
-    p90: float | None
-    p95: float | None
-    p99: float | None
-    p999: float | None
-    max: float | None
+    count: int = 0
+    min: float | None = None
+    mean: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    p999: float | None = None
+    max: float | None = None
 
     @classmethod
     def from_histogram(cls, hist: HdrHistogram, min_us: int | None = None, max_us: int | None = None) -> LatencySummary:
@@ -89,23 +89,29 @@ class TimelinePoint(_AsDict):
     p95_ms: float | None
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class LoadResult(_AsDict):
-    """Everything a load run measured: ``report.json``'s ``load`` section."""
+    """Everything a load run measured: ``report.json``'s ``load`` section.
 
-    users: int
-    duration_s: float
+    The figures gates and comparisons read (``requests``, ``failures``, ``rps``,
+    ``latency_ms``) are required; how the load was made has defaults, so a load section
+    reduced to its figures (a hand-written baseline) still reads as a load result.
+    ``error_rate`` is derived, never given: :func:`harness.figures.error_rate`.
+    """
+
     requests: int
     failures: int
     rps: float
     latency_ms: LatencySummary
-    failures_by_kind: tuple[FailureKind, ...]
-    timeline: tuple[TimelinePoint, ...]
-    warmup_s: float
-    processes: int
-    rate: float | None
-    protocol: str
-    batch_size: int
+    users: int = 0
+    duration_s: float = 0.0
+    failures_by_kind: tuple[FailureKind, ...] = ()
+    timeline: tuple[TimelinePoint, ...] = ()
+    warmup_s: float = 0.0
+    processes: int = 0
+    rate: float | None = None
+    protocol: str = ""
+    batch_size: int = 0
     generator: str = "locust FastHttpUser"
     via: str = "direct"
     locust_version: str | None = None

@@ -121,22 +121,23 @@ class LoadView:
 
 
 def _settings(load: LoadResult) -> Iterable[tuple[str, str]]:
-    rows: list[tuple[str, Any, Any]] = [
-        ("users", load.users, figures.count),
-        ("spawn rate (users/s)", load.spawn_rate, figures.number),
-        ("target rate", load.rate, figures.per_second_text),
-        ("duration", load.duration_s, figures.duration),
-        ("warm-up", load.warmup_s, figures.duration),
-        ("measured", load.measured_s, figures.duration),
-        ("processes", load.processes, figures.count),
-        ("protocol", load.protocol, text),
-        ("batch size", load.batch_size, figures.count),
-        ("latency measured from", load.latency_basis, text),
-        ("generator", load.generator, text),
-        ("locust", load.locust_version, text),
-        ("via", load.via, text),
+    """How the load was made; a figure a real run never has as 0 (users, duration...) is left out at 0."""
+    rows: list[tuple[str, Any, Any, bool]] = [  # label, value, format, whether 0 is a real value
+        ("users", load.users, figures.count, False),
+        ("spawn rate (users/s)", load.spawn_rate, figures.number, False),
+        ("target rate", load.rate, figures.per_second_text, False),
+        ("duration", load.duration_s, figures.duration, False),
+        ("warm-up", load.warmup_s, figures.duration, load.duration_s > 0),
+        ("measured", load.measured_s, figures.duration, False),
+        ("processes", load.processes, figures.count, False),
+        ("protocol", load.protocol, text, False),
+        ("batch size", load.batch_size, figures.count, False),
+        ("latency measured from", load.latency_basis, text, False),
+        ("generator", load.generator, text, False),
+        ("locust", load.locust_version, text, False),
+        ("via", load.via, text, False),
     ]
-    return [(label, show(value)) for label, value, show in rows if value is not None and value != ""]
+    return [(label, show(value)) for label, value, show, zero_ok in rows if value not in (None, "") and (value != 0 or zero_ok)]
 
 
 def load_view(record: RunRecord) -> LoadView | None:
