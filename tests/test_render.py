@@ -209,6 +209,15 @@ def test_other_statuses_show_their_verdict_and_error(status: str, label: str, er
         assert f'<pre class="error-text">{error}</pre>' in html
 
 
+def test_a_window_without_requests_shows_no_error_rate() -> None:
+    """The error rate is not measured without requests: a dash, whatever an older writer stored (0.0)."""
+    report = failing_report()
+    report["load"].update(requests=0, failures=0, error_rate=0.0, rps=0.0)
+    text = Page(render_html(report)).all_text
+    assert re.search(r"requests\s*0\s*failures\s*0\s*error rate\s*—\s*throughput\s*0 req/s", text), text
+    assert "0 requests, 0 failed (—), 0 req/s" in render_summary(report)
+
+
 def test_entries_in_shapes_no_writer_emits_are_left_out() -> None:
     """Keys of a draft shape (``kind``, ``metric``/``change_pct``) no writer emits: the record drops those entries."""
     report = failing_report()
@@ -414,6 +423,21 @@ def test_junit_survives_control_characters_and_reports_the_run_error() -> None:
     assert root.get("tests") == "1" and root.get("failures") == "0"
     assert "\x00" not in (root.find("testsuite/testcase/system-out").text or "")  # type: ignore[union-attr]
     assert root.findtext("testsuite/system-err") == "run interrupted: interrupted"
+
+
+# --- the run command's final table ----------------------------------------------------------------
+def test_the_run_commands_final_table_renders_from_the_record() -> None:
+    from rich.console import Console
+
+    from harness.commands.run import summary_table
+
+    console = Console(record=True, width=160, color_system=None)
+    console.print(summary_table(RunRecord.from_dict(failing_report())))
+    text = console.export_text()
+    assert "mlharness FAILED on local" in text
+    assert re.search(r"pipeline\.compile\s*│\s*passed\s*│\s*0\.76 s\s*│\s*compiled builtin:iris", text), text
+    assert re.search(r"load\.run\s*│\s*passed\s*│\s*32\.1 s", text) and re.search(r"slo\.p95\s*│\s*failed\s*│\s*0\.00 s\s*│\s*p95 110 ms > 100 ms", text)
+    assert "<script>alert(1)</script>" in text, "text from the report is shown as sent, never read as markup"
 
 
 # --- files and the command ----------------------------------------------------------------------

@@ -96,7 +96,8 @@ class LoadResult(_AsDict):
     The figures gates and comparisons read (``requests``, ``failures``, ``rps``,
     ``latency_ms``) are required; how the load was made has defaults, so a load section
     reduced to its figures (a hand-written baseline) still reads as a load result.
-    ``error_rate`` is derived, never given: :func:`harness.figures.error_rate`.
+    ``error_rate`` is derived from ``requests`` and ``failures`` (:func:`harness.figures.error_rate`,
+    None without requests); a value passed in, or read from an older report, is replaced.
     """
 
     requests: int
@@ -130,8 +131,7 @@ class LoadResult(_AsDict):
     files: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # One definition of the error rate (None without requests), whatever a caller or an
-        # older report.json passed: the field is kept so report.json keeps its key.
+        # a field (not a property) so that report.json keeps its key
         object.__setattr__(self, "error_rate", figures.error_rate(self.requests, self.failures))
 
 
