@@ -54,7 +54,7 @@ def decode(cls: type[T], data: Any) -> T:
             if _allows_none(hints[field.name]):
                 value = None
             else:
-                raise ValueError(f"{cls.__name__}.{field.name}: missing or unusable ({raw!r})")
+                raise ValueError(f"{cls.__name__}.{field.name}: " + ("missing" if raw is _MISSING else f"unusable ({raw!r})"))
         values[field.name] = value
     return cls(**values)
 

@@ -1,4 +1,4 @@
-"""report.html, summary.md and junit.xml rendered from report dicts (see test_render_samples)."""
+"""report.html, summary.md and junit.xml rendered from run records (the samples of test_render_samples)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ from harness import cli
 from harness.record import RunRecord
 from harness.reports import plots
 from harness.reports.junit import render_junit
-from harness.reports.render import md_escape, render_all, render_html, render_summary
+from harness.reports.render import md_escape, render_all
+from harness.reports.render import render_html as _render_html
+from harness.reports.render import render_summary as _render_summary
 from harness.reports.writer import ReportWriter
 from tests.test_render_samples import (
     TIMELINE_SECONDS,
+    as_schema_1,
     failing_report,
     interrupted_report,
     passing_report,
@@ -76,6 +79,19 @@ class Page(HTMLParser):
         return re.sub(r"\s+", " ", "".join(self.text))
 
 
+def render_html(report: dict[str, Any]) -> str:
+    """The HTML of ``report.json`` data, read as ``render_all`` reads it."""
+    return _render_html(RunRecord.from_dict(report), report.get("schema_version"))
+
+
+def render_summary(report: dict[str, Any]) -> str:
+    return _render_summary(RunRecord.from_dict(report))
+
+
+def junit(report: dict[str, Any]) -> str:
+    return render_junit(RunRecord.from_dict(report))
+
+
 def points(series: dict[str, Any]) -> int:
     return sum(series["segments"])
 
@@ -120,9 +136,14 @@ def test_failing_report_html_with_load_slo_and_baseline() -> None:
     for check in report["checks"]:
         assert check["name"] in text
     assert text.count("failed") >= 3
-    # SLO table: observed against threshold, ratios as percentages
-    assert re.search(r"slo\.p95\s*failed\s*110\.4 ms\s*100 ms", text), text
-    assert re.search(r"slo\.error_rate\s*passed\s*0\.050 %\s*0\.100 %", text)
+    # SLO table, from the slo.* checks: observed against threshold, ratios as percentages
+    assert re.search(r"slo\.p95\s*failed\s*110 ms\s*100 ms\s*p95 110 ms > 100 ms", text), text
+    assert re.search(r"slo\.error_rate\s*passed\s*0\.0498 %\s*0\.1 %", text)
+    # key figures and the load tables, formatted by harness.figures
+    assert re.search(r"401\.7 req/s\s*throughput\s*110 ms\s*p95 latency\s*0\.0498 %\s*error rate", text)
+    assert re.search(r"requests\s*12,050\s*failures\s*6\s*error rate\s*0\.0498 %\s*throughput\s*401\.7 req/s", text)
+    assert re.search(r"min\s*1\.02 ms\s*mean\s*14\.2 ms\s*p50\s*8\.1 ms", text) and re.search(r"p99\.9\s*241 ms\s*max\s*312 ms", text)
+    assert re.search(r"users\s*8\s*spawn rate \(users/s\)\s*50\s*duration\s*32\.0 s\s*warm-up\s*2\.00 s", text)
     # plots: series and their points, gaps where a value is missing
     assert set(page.charts) == {"latency-over-time", "throughput-over-time", "latency-percentiles"}
     latency = page.charts["latency-over-time"]
@@ -143,16 +164,21 @@ def test_failing_report_html_with_load_slo_and_baseline() -> None:
     # the rest of the document
     assert re.search(r"v1\s*503\s*HTTP 503: upstream connect error\s*4", text)
     assert re.search(r"v2\s*no answer\s*ReadTimeout\s*2", text)
-    assert re.search(r"v2\s*6,030\s*2\s*8\.2 ms\s*112\.1 ms\s*181\.5 ms", text), "by request kind"
+    assert re.search(r"v2\s*6,030\s*2\s*8\.2 ms\s*112 ms\s*182 ms", text), "by request kind"
     assert "against the run of 2026-11-20T09:12:00.000Z, commit 0a93065aaaab, target local" in text
-    assert re.search(r"p95\s*80 ms\s*110\.4 ms\s*\+38\.0 %\s*\+20 %\s*regressed", text)
-    assert re.search(r"error_rate\s*0\.040 %\s*0\.050 %\s*\+24\.5 %\s*\+20 %\s*within tolerance", text)
-    assert re.search(r"p50\s*7\.9 ms\s*8\.1 ms\s*\+2\.5 %\s*—\s*not gated", text)
+    assert re.search(r"p95\s*80 ms\s*110 ms\s*\+38 %\s*\+20 %\s*regressed", text)
+    assert re.search(r"error_rate\s*0\.04 %\s*0\.05 %\s*\+24\.5 %\s*\+20 %\s*within tolerance", text)
+    assert re.search(r"p50\s*7\.9 ms\s*8\.1 ms\s*\+2\.53 %\s*—\s*not gated", text)
+    assert re.search(r"rps\s*395 req/s\s*401\.7 req/s\s*\+1\.7 %", text)
     assert "A load worker's result file was missing" not in text
     assert "unpinned-image" in text and "base image python:3.11 is not pinned by digest" in text
     for task in ("load", "train", "evaluate"):
         assert f"<code>{task}</code>" in html
     assert re.search(r"load\s*32\.1 s\s*74\.7 %", text), "phase breakdown with its share"
+    assert re.search(r"accuracy = 0\.9556", text) and "n_train = 105" in text, "task metrics"
+    # the cleanup section: each step of the run's end, a failed one marked
+    assert re.search(r"How the run ended\s*step\s*status\s*outcome\s*diagnostics\s*cut short\s*timed out after 60s\s*teardown\s*failed\s*failed: kind delete", text)
+    assert '<tr class="row-failed"><td class="name"><code>teardown</code>' in html
     assert_self_contained(html)
 
 
@@ -165,12 +191,14 @@ def test_interrupted_early_report_html() -> None:
     assert "No pipeline ran" in text and "The load test did not run" in text
     assert "No SLO gate was evaluated" in text and "no endpoint was deployed" in text
     assert "unknown (not run from a git checkout)" in text
+    assert "No cleanup was recorded" in text
     assert_self_contained(html)
 
 
 @pytest.mark.parametrize(
     ("status", "label", "error"),
-    [("error", "ERROR", "InfrastructureError: kind is not installed"), ("running", "INCOMPLETE", None), ("bogus", "ERROR", None)],
+    # a status no writer emits is dropped when the record is read: the run shows as not finished
+    [("error", "ERROR", "InfrastructureError: kind is not installed"), ("running", "INCOMPLETE", None), ("bogus", "INCOMPLETE", None)],
 )
 def test_other_statuses_show_their_verdict_and_error(status: str, label: str, error: str | None) -> None:
     report = interrupted_report()
@@ -182,17 +210,25 @@ def test_other_statuses_show_their_verdict_and_error(status: str, label: str, er
         assert f'<pre class="error-text">{error}</pre>' in html
 
 
-def test_load_sections_in_the_shape_first_announced_still_render() -> None:
-    """The brief's draft shape: ``observed``, ``kind``, ``change_pct``/``status`` per metric."""
+def test_a_window_without_requests_shows_no_error_rate() -> None:
+    """The error rate is not measured without requests: a dash, whatever an older writer stored (0.0)."""
     report = failing_report()
-    report["slo"] = [{"name": "slo.p95", "status": "failed", "message": "", "details": {"observed": 110.4, "threshold": 100, "unit": "ms"}}]
-    report["load"]["failures_by_kind"] = [{"kind": "ConnectionError", "count": 7}]
-    report["load"]["complete"] = False
-    report["baseline"] = {"metrics": [{"metric": "p95", "baseline": 80, "current": 110.4, "change_pct": 38.0, "tolerance_pct": 20.0, "status": "failed"}]}
+    report["load"].update(requests=0, failures=0, error_rate=0.0, rps=0.0)
     text = Page(render_html(report)).all_text
-    assert re.search(r"slo\.p95\s*failed\s*110\.4 ms\s*100 ms", text)
-    assert re.search(r"ConnectionError\s*7", text)
-    assert re.search(r"p95\s*80 ms\s*110\.4 ms\s*\+38\.0 %\s*\+20 %\s*failed", text)
+    assert re.search(r"requests\s*0\s*failures\s*0\s*error rate\s*—\s*throughput\s*0 req/s", text), text
+    assert "0 requests, 0 failed (—), 0 req/s" in render_summary(report)
+
+
+def test_entries_in_shapes_no_writer_emits_are_left_out() -> None:
+    """Keys of a draft shape (``kind``, ``metric``/``change_pct``) no writer emits: the record drops those entries."""
+    report = failing_report()
+    report["load"]["failures_by_kind"] = [{"kind": "ConnectionError", "count": 7}, report["load"]["failures_by_kind"][0]]
+    report["load"]["complete"] = False
+    report["baseline"]["metrics"] = [{"metric": "p95", "baseline": 80, "current": 110.4, "change_pct": 38.0}, report["baseline"]["metrics"][2]]
+    html = render_html(report)
+    text = Page(html).all_text
+    assert "ConnectionError" not in text and re.search(r"v1\s*503\s*HTTP 503: upstream connect error\s*4", text)
+    assert re.findall(r'pill-\w+">(regressed|within tolerance|not gated)<', html) == ["within tolerance"]
     assert "A load worker's result file was missing" in text
 
 
@@ -202,19 +238,21 @@ def test_markup_in_a_check_message_is_escaped() -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def _poison(value: Any) -> Any:
+ENUM_KEYS = ("status", "state", "severity")  # a poisoned value there is not a status: the record drops its entry
+
+
+def _poison(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
-        return {k: _poison(v) for k, v in value.items()}
+        return {k: _poison(v, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [_poison(v) for v in value]
-    if isinstance(value, str):
+        return [_poison(v, key) for v in value]
+    if isinstance(value, str) and key not in ENUM_KEYS:
         return value + '<i class="x">"&\'</i>'
     return value
 
 
 def test_no_string_from_the_report_is_rendered_as_markup() -> None:
     report = _poison(failing_report())
-    report["schema_version"] = 1
     html = render_html(report)
     assert "<i" not in html
     assert html.count("&lt;i class=&#34;x&#34;&gt;") > 50
@@ -227,22 +265,68 @@ def test_templates_never_turn_escaping_off() -> None:
         assert not re.search(r"\|\s*safe\b|autoescape\s+false|Markup", source), template.name
 
 
-@pytest.mark.parametrize(
-    "mangle",
-    [
-        lambda r: {"schema_version": 1},
-        lambda r: {**r, "checks": "oops", "phases": [], "environment": None, "slo": None, "lint": None},
-        lambda r: {**r, "load": {"latency_ms": {"p50": "fast"}, "timeline": [{"t": "x"}, {"t": 1, "p50_ms": None}]}},
-        lambda r: {**r, "load": {"timeline": [{"t": 0, "requests": 5}]}, "baseline": {"metrics": [None, {}]}},
-        lambda r: {**r, "pipeline": {"tasks": [None, {"metrics": {"a": "b"}}]}, "checks": [None, {"status": 3}]},
-    ],
-)
-def test_partial_or_odd_reports_still_render(mangle: Any) -> None:
-    report = mangle(failing_report())
-    html = render_html(report)
-    assert 'class="verdict-label"' in html
-    assert render_summary(report).startswith("## ")
-    ET.fromstring(render_junit(report))
+MANGLED = {
+    "only a version": lambda r: {"schema_version": 2},
+    "sections of the wrong type": lambda r: {
+        **r, "checks": "oops", "phases": [], "environment": None, "lint": None, "pipeline": [], "load": "fast",
+        "baseline": 3, "endpoint": "x", "cleanup": [1], "config": "x", "status": 7, "target": None, "duration_s": "long",
+    },
+    "figures of the wrong type": lambda r: {
+        **r, "load": {**r["load"], "latency_ms": {"p50": "fast"}, "timeline": [{"t": "x"}, {"t": 1, "p50_ms": None}], "rps": None},
+    },
+    "a load section without required figures": lambda r: {**r, "load": {"timeline": [{"t": 0, "requests": 5}]}, "baseline": {"metrics": [None, {}]}},
+    "entries of the wrong type": lambda r: {
+        **r, "pipeline": {**r["pipeline"], "tasks": [None, {"metrics": {"a": "b"}}, *r["pipeline"]["tasks"]]}, "checks": [None, {"status": 3}, r["checks"][0]],
+        "environment": {"packages": [1], "argv": "x", "cpus": "many"}, "phases": {"load": "slow", "deploy": 1.5},
+        "cleanup": {"teardown": None, "diagnostics": "failed: boom"},
+    },
+    "an SLO check with odd details": lambda r: {**r, "checks": [{"name": "slo.p95", "status": "failed", "details": {"value": "x", "threshold": None}}]},
+    "schema 1 with an odd slo list": lambda r: {**as_schema_1(r), "slo": "oops"},
+}
+
+
+@pytest.mark.parametrize("mangle", list(MANGLED))
+def test_missing_or_wrong_typed_sections_still_render(mangle: str, tmp_path: Path) -> None:
+    """render_all on a report.json with missing or wrong-typed sections writes all three views."""
+    _write(tmp_path, MANGLED[mangle](failing_report()))
+    html, md, xml = (p.read_text() for p in render_all(tmp_path))
+    assert 'class="verdict-label"' in html and "</html>" in html
+    assert_self_contained(html)
+    assert md.startswith("## ") and "Full report: `report.html`" in md
+    ET.fromstring(xml)
+
+
+def test_what_fits_survives_beside_what_does_not() -> None:
+    report = MANGLED["entries of the wrong type"](failing_report())
+    record = RunRecord.from_dict(report)
+    assert [c.name for c in record.checks] == ["pipeline.compile"]
+    text = Page(render_html(report)).all_text
+    assert re.search(r"deploy\s*1\.50 s\s*100 %", text), "the phase that is a number"
+    assert re.search(r"diagnostics\s*failed\s*failed: boom", text)
+    assert re.search(r"load\s*succeeded", text) and "evaluate" in text, "the tasks that are tasks"
+
+
+def test_sample_reports_decode_completely() -> None:
+    """The samples are real records: nothing in them is dropped (else the tests above would test little)."""
+    for report in (passing_report(), failing_report(), interrupted_report()):
+        assert RunRecord.from_dict(report).as_dict() == report
+
+
+def test_schema_1_renders_like_schema_2() -> None:
+    """A report from a schema-1 writer (its ``slo`` list, ``cleanup`` null) renders the same page."""
+    new, old = failing_report(), as_schema_1(failing_report())
+    old["cleanup"] = new["cleanup"]  # schema 1 had it too, at the end
+    html_new, html_old = render_html(new), render_html(old)
+    assert html_old.replace("(schema 1)", "(schema 2)") == html_new
+    assert "(schema 1)" in html_old
+    assert render_summary(old) == render_summary(new)
+
+
+def test_the_slo_table_comes_from_the_checks_not_the_schema_1_list() -> None:
+    old = as_schema_1(failing_report())
+    old["slo"] = [{"name": "slo.bogus", "status": "failed", "message": "stale copy", "details": {}}]
+    text = Page(render_html(old)).all_text
+    assert "slo.bogus" not in text and "stale copy" not in text and re.search(r"slo\.p99\s*passed\s*180 ms\s*250 ms", text)
 
 
 # --- plots --------------------------------------------------------------------------------------
@@ -274,20 +358,22 @@ def test_summary_of_a_failing_run() -> None:
     assert attention < md.index("### SLO gates") < md.index("### Load") < md.index("<details>")
     first_rows = [ln for ln in lines[lines.index("### Needs attention") :] if ln.startswith("| ")][2:6]
     assert [r.split("|")[1].strip() for r in first_rows] == ["predict.parity", "slo.p95", "baseline.p95", "robustness.malformed"]
-    assert "| slo.p95 | ❌ failed | 110.4 ms | 100 ms |" in md
-    assert "| slo.error\\_rate | ✅ passed | 0.050 % | 0.100 % |" in md
-    assert "12,050 requests, 6 failed (0.050 %), 401.7 req/s" in md
-    assert "p95 110.4 ms" in md and "p99 180.2 ms" in md
+    assert "| slo.p95 | ❌ failed | 110 ms | 100 ms |" in md
+    assert "| slo.error\\_rate | ✅ passed | 0.0498 % | 0.1 % |" in md
+    assert "12,050 requests, 6 failed (0.0498 %), 401.7 req/s" in md
+    assert "p95 110 ms" in md and "p99 180 ms" in md and "p99.9 241 ms" in md
+    assert "Settings: users 8, spawn rate (users/s) 50, duration 32.0 s, warm-up 2.00 s" in md
     assert "### Baseline (run of 2026-11-20T09:12:00.000Z, commit 0a93065aaaab, target local)" in md
-    assert "| p95 | 80 ms | 110.4 ms | +38.0 % | ❌ regressed |" in md
+    assert "| p95 | 80 ms | 110 ms | +38 % | ❌ regressed |" in md
     assert "| rps | 395 req/s | 401.7 req/s | +1.7 % |  not gated |" in md
+    assert "### How the run ended\n\n- diagnostics: timed out after 60s\n- teardown: failed: kind delete cluster exited 1\n" in md
     assert "<script>" not in md and "&lt;script&gt;" in md
 
 
 def test_summary_of_passing_and_interrupted_runs() -> None:
     md = render_summary(passing_report())
     assert md.startswith("## ✅ mlharness PASSED on local\n\nAll 6 checks that ran passed.")
-    assert "Needs attention" not in md and "### Load" not in md and "### SLO" not in md
+    assert "Needs attention" not in md and "### Load" not in md and "### SLO" not in md and "How the run ended" not in md
     md = render_summary(interrupted_report())
     assert md.startswith("## ⚠️ mlharness INTERRUPTED on local")
     assert "**Error:**\n\n```text\ninterrupted\n```\n" in md
@@ -308,7 +394,7 @@ def test_markdown_escape_keeps_tables_and_markup_intact() -> None:
 # --- JUnit --------------------------------------------------------------------------------------
 def test_junit_one_testcase_per_check() -> None:
     report = failing_report()
-    root = ET.fromstring(render_junit(report))
+    root = ET.fromstring(junit(report))
     suite = root.find("testsuite")
     assert suite is not None
     cases = suite.findall("testcase")
@@ -334,10 +420,25 @@ def test_junit_one_testcase_per_check() -> None:
 def test_junit_survives_control_characters_and_reports_the_run_error() -> None:
     report = interrupted_report()
     report["checks"][0]["message"] = "bad \x00\x1b[31m bytes"
-    root = ET.fromstring(render_junit(report))
+    root = ET.fromstring(junit(report))
     assert root.get("tests") == "1" and root.get("failures") == "0"
     assert "\x00" not in (root.find("testsuite/testcase/system-out").text or "")  # type: ignore[union-attr]
     assert root.findtext("testsuite/system-err") == "run interrupted: interrupted"
+
+
+# --- the run command's final table ----------------------------------------------------------------
+def test_the_run_commands_final_table_renders_from_the_record() -> None:
+    from rich.console import Console
+
+    from harness.commands.run import summary_table
+
+    console = Console(record=True, width=160, color_system=None)
+    console.print(summary_table(RunRecord.from_dict(failing_report())))
+    text = console.export_text()
+    assert "mlharness FAILED on local" in text
+    assert re.search(r"pipeline\.compile\s*│\s*passed\s*│\s*0\.76 s\s*│\s*compiled builtin:iris", text), text
+    assert re.search(r"load\.run\s*│\s*passed\s*│\s*32\.1 s", text) and re.search(r"slo\.p95\s*│\s*failed\s*│\s*0\.00 s\s*│\s*p95 110 ms > 100 ms", text)
+    assert "<script>alert(1)</script>" in text, "text from the report is shown as sent, never read as markup"
 
 
 # --- files and the command ----------------------------------------------------------------------
@@ -362,11 +463,14 @@ def test_render_all_reads_what_the_writer_writes(tmp_path: Path) -> None:
     assert "⏳ mlharness INCOMPLETE on local" in files[1].read_text()
 
 
-def test_report_command_rerenders_and_prints_the_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _write(tmp_path, failing_report())
+@pytest.mark.parametrize("schema", [1, 2])
+def test_report_command_rerenders_and_prints_the_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str], schema: int) -> None:
+    _write(tmp_path, failing_report() if schema == 2 else as_schema_1(failing_report()))
     assert cli.main(["report", str(tmp_path)]) == 0
     out = capsys.readouterr().out.split()
     assert out == [str(tmp_path / n) for n in ("report.html", "summary.md", "junit.xml")]
+    assert f"(schema {schema})" in (tmp_path / "report.html").read_text()
+    assert "slo.p95 | ❌ failed | 110 ms | 100 ms" in (tmp_path / "summary.md").read_text()
     assert cli.main(["report", str(tmp_path / "report.json")]) == 0
 
 
@@ -376,7 +480,7 @@ def test_report_command_rerenders_and_prints_the_paths(tmp_path: Path, capsys: p
         (None, "no report.json in"),
         ('{"status": ', "is not valid JSON"),
         ('{"status": "passed"}', "not an mlharness report (no schema_version)"),
-        ('{"schema_version": 99}', "this mlharness reads 1, 2"),
+        ('{"schema_version": 99}', "this mlharness reads"),
     ],
 )
 def test_report_command_rejects_a_missing_or_invalid_report(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str) -> None:

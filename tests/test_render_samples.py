@@ -1,7 +1,8 @@
 """Report dicts for the rendering tests: a passing run, a failing run with load, an early stop.
 
-Shaped like ``report.json`` from ``harness.reports.writer`` (plus the ``load``/``slo``/
-``baseline`` sections of the load runner). No tests here; the render tests import these.
+Shaped like ``report.json`` schema 2 (``RunRecord.as_dict()``); :func:`as_schema_1` turns one
+into what a schema-1 writer wrote (the ``slo`` list, ``cleanup`` null). No tests here; the
+render tests import these.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ def _check(name: str, status: str, message: str, duration: float = 0.1, **detail
 
 def _base(status: str, exit_code: int | None, error: str | None = None) -> dict[str, Any]:
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "tool": "mlharness",
         "status": status,
         "exit_code": exit_code,
@@ -55,7 +56,8 @@ def _base(status: str, exit_code: int | None, error: str | None = None) -> dict[
             "message": "",
         },
         "lint": [],
-        "endpoint": {"base_url": "http://127.0.0.1:40645", "model_name": "sklearn-iris", "headers": {}, "protocols": ["v1", "v2"], "description": "local KServe model server"},
+        "endpoint": {"base_url": "http://127.0.0.1:40645", "model_name": "sklearn-iris", "headers": {}, "protocols": ["v1", "v2"], "description": "local KServe model server",
+                     "tls_verify": True, "readiness": "ready over V1 and V2"},
         "checks": [
             _check("pipeline.compile", "passed", "compiled builtin:iris to pipeline.yaml", 0.755),
             _check("pipeline.lint", "passed", "no findings", 0.0),
@@ -65,8 +67,8 @@ def _base(status: str, exit_code: int | None, error: str | None = None) -> dict[
             _check("predict.accuracy", "passed", "accuracy 0.9667 >= 0.9 on 150 labelled rows", 1.252),
         ],
         "load": None,
-        "slo": [],
         "baseline": None,
+        "cleanup": {"teardown": "done"},
         "artifacts": {},
     }
 
@@ -82,7 +84,7 @@ def _timeline() -> list[dict[str, Any]]:
         wave = math.sin(t / 4)
         failures = 3 if t in (17, 18) else 0
         rows.append(
-            {"t": float(t), "requests": 400 + int(30 * wave), "failures": failures,
+            {"t": t, "requests": 400 + int(30 * wave), "failures": failures,
              "p50_ms": round(8 + 2 * wave, 2), "p95_ms": round(40 + 25 * wave + (70 if t in (17, 18) else 0), 2)}
         )
     rows[9]["p50_ms"] = rows[9]["p95_ms"] = None  # a second without a successful request: a gap
@@ -102,21 +104,18 @@ def failing_report() -> dict[str, Any]:
         _check("robustness.malformed", "warned", "2 payloads answered 500 instead of 4xx", 3.2),
         _check("robustness.oversized", "skipped", "profile ci skips oversized payloads", 0.0),
         _check("load.run", "passed", "12,050 requests in 30 s", 32.1),
-        _check("slo.p95", "failed", "p95 110.4 ms > 100 ms", 0.0, value=110.4, threshold=100.0, unit="ms", basis="response"),
-        _check("slo.p99", "passed", "p99 180.2 ms <= 250 ms", 0.0, value=180.2, threshold=250.0, unit="ms", basis="response"),
-        _check("slo.error_rate", "passed", "error rate 0.05 % (6/12050) <= 0.1 %", 0.0, value=0.0005, threshold=0.001, requests=12050, failures=6),
+        _check("slo.p95", "failed", "p95 110 ms > 100 ms", 0.0, value=110.4, threshold=100.0, unit="ms", basis="response"),
+        _check("slo.p99", "passed", "p99 180 ms <= 250 ms", 0.0, value=180.2, threshold=250.0, unit="ms", basis="response"),
+        _check("slo.error_rate", "passed", "error rate 0.0498 % (6/12,050) <= 0.1 %", 0.0, value=0.000498, threshold=0.001, unit="ratio", requests=12050, failures=6),
         _check("baseline.p95", "error", "baseline file has no p95", 0.0),
     ]
-    report["slo"] = [
-        {k: c[k] for k in ("name", "status", "message", "details")}
-        for c in report["checks"] if c["name"].startswith("slo.")
-    ]
+    report["cleanup"] = {"diagnostics": "timed out after 60s", "teardown": "failed: kind delete cluster exited 1"}
     timeline = _timeline()
     report["load"] = {
         "generator": "locust FastHttpUser", "locust_version": "2.46.6", "via": "direct", "protocol": "mixed",
         "batch_size": 1, "users": 8, "spawn_rate": 50.0, "rate": None, "processes": 2, "duration_s": 32.0,
         "warmup_s": 2.0, "measured_s": 30.0, "startup_s": 1.4, "requests": 12050, "failures": 6,
-        "error_rate": 6 / 12050, "rps": 401.7, "latency_basis": "response",
+        "error_rate": 0.000498, "rps": 401.7, "latency_basis": "response",
         "latency_ms": {"count": 12044, "min": 1.02, "mean": 14.2, "p50": 8.1, "p90": 61.0, "p95": 110.4, "p99": 180.2, "p999": 240.9, "max": 312.5},
         "service_time_ms": None,
         "by_protocol": {
@@ -127,7 +126,7 @@ def failing_report() -> dict[str, Any]:
             {"name": "v1", "status": 503, "message": "HTTP 503: upstream connect error", "count": 4},
             {"name": "v2", "status": 0, "message": "ReadTimeout", "count": 2},
         ],
-        "timeline": timeline, "warmup_requests": 812, "workers": 2, "complete": True,
+        "timeline": timeline, "warmup_requests": 812, "late_requests": 0, "workers": 2, "complete": True,
         "histogram": "HISTFAAAAB54nJNpmSzMwMDAxQABzFCaEUzOmNZg/wEi0AwAOpwDgw==",
         "files": {"master_log": "load/locust-master.log", "results": "load/results"},
     }
@@ -148,11 +147,20 @@ def failing_report() -> dict[str, Any]:
 def interrupted_report() -> dict[str, Any]:
     """Ctrl-C during provisioning: no pipeline, no endpoint, no load, one check."""
     report = _base("interrupted", 130, "interrupted")
-    report.update(pipeline=None, endpoint=None, load=None, slo=[], baseline=None, lint=[], finished_at=None)
+    report.update(pipeline=None, endpoint=None, load=None, baseline=None, lint=[], finished_at=None, cleanup={})
     report["phases"] = {"provision": 1.5}
     report["checks"] = [_check("pipeline.compile", "passed", "compiled builtin:iris to pipeline.yaml", 0.7)]
     report["environment"]["git_commit"] = None
     return report
+
+
+def as_schema_1(report: dict[str, Any]) -> dict[str, Any]:
+    """``report`` as a schema-1 writer wrote it: the ``slo.*`` checks copied into ``slo``, no cleanup yet."""
+    old = copy.deepcopy(report)
+    old["schema_version"] = 1
+    old["slo"] = [{k: c[k] for k in ("name", "status", "message", "details")} for c in old["checks"] if c["name"].startswith("slo.")]
+    old["cleanup"] = None
+    return old
 
 
 def all_samples() -> dict[str, dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,20 +12,24 @@ import pytest
 
 from harness.cli import main as cli_main
 from harness.config import HarnessConfig, SloSettings
+from harness.load.results import FailureKind, LatencySummary, LoadResult
 from harness.models import CheckStatus
-from harness.slo import compare_baseline, evaluate_slos
+from harness.record import RunRecord
+from harness.slo import compare_baseline, evaluate_slos, gate_figures
 
 
-def _load(p50: float = 5.0, p95: float = 20.0, p99: float = 40.0, requests: int = 10_000, failures: int = 0, rps: float = 500.0) -> dict[str, Any]:
-    return {
-        "requests": requests, "failures": failures, "rps": rps, "error_rate": failures / requests if requests else 0.0,
-        "latency_ms": {"count": requests - failures, "p50": p50, "p90": p95 * 0.8, "p95": p95, "p99": p99, "p999": p99 * 2, "max": p99 * 3},
-        "failures_by_kind": [{"name": "v1", "status": 500, "message": "HTTPError: 500", "count": failures}] if failures else [],
-    }
+def _load(p50: float = 5.0, p95: float = 20.0, p99: float = 40.0, requests: int = 10_000, failures: int = 0, rps: float = 500.0) -> LoadResult:
+    ok = requests - failures
+    latency = LatencySummary(ok, 1.0, p50, p50, p95 * 0.8, p95, p99, p99 * 2, p99 * 3) if ok else LatencySummary(0, *[None] * 8)
+    return LoadResult(
+        users=4, duration_s=22.0, requests=requests, failures=failures, rps=rps, latency_ms=latency,
+        failures_by_kind=(FailureKind("v1", 500, "HTTPError: 500", failures),) if failures else (), timeline=(),
+        warmup_s=2.0, processes=1, rate=None, protocol="v1", batch_size=1, measured_s=20.0,
+    )
 
 
 def _report(**load: Any) -> dict[str, Any]:
-    return {"schema_version": 1, "started_at": "2026-11-28T10:00:00Z", "target": "local", "environment": {"git_commit": "abc"}, "load": _load(**load)}
+    return {"schema_version": 1, "started_at": "2026-11-28T10:00:00Z", "target": "local", "environment": {"git_commit": "abc"}, "load": _load(**load).as_dict()}
 
 
 def _by_name(checks: list[Any]) -> dict[str, Any]:
@@ -35,43 +40,77 @@ def test_default_gates_pass_a_healthy_run() -> None:
     checks = _by_name(evaluate_slos(_load(), HarnessConfig().slo))
     assert set(checks) == {"slo.p95", "slo.p99", "slo.error_rate"}  # defaults: p95, p99, error rate
     assert all(c.status is CheckStatus.PASSED for c in checks.values()), checks
-    assert checks["slo.p95"].message == "p95 20.0 ms <= 100 ms"
+    assert checks["slo.p95"].message == "p95 20 ms <= 100 ms"
 
 
 def test_a_slow_run_fails_p95_with_a_readable_message() -> None:
     checks = _by_name(evaluate_slos(_load(p95=312.4, p99=400.0), HarnessConfig().slo))
-    assert checks["slo.p95"].failed and checks["slo.p95"].message == "p95 312.4 ms > 100 ms"
-    assert checks["slo.p99"].failed and checks["slo.p99"].message == "p99 400.0 ms > 250 ms"
+    assert checks["slo.p95"].failed and checks["slo.p95"].message == "p95 312 ms > 100 ms"
+    assert checks["slo.p99"].failed and checks["slo.p99"].message == "p99 400 ms > 250 ms"
+    assert checks["slo.p95"].details == {"value": 312.4, "threshold": 100.0, "unit": "ms", "basis": "response"}
+
+
+def test_rounding_never_hides_which_side_of_the_limit_a_figure_is() -> None:
+    checks = _by_name(evaluate_slos(_load(p95=100.03, p99=250.0), HarnessConfig().slo))
+    assert checks["slo.p95"].failed and checks["slo.p95"].message == "p95 100.03 ms > 100 ms"
+    assert not checks["slo.p99"].failed and checks["slo.p99"].message == "p99 250 ms <= 250 ms"
 
 
 def test_error_rate_gate_names_the_most_frequent_failure() -> None:
     checks = _by_name(evaluate_slos(_load(failures=20), HarnessConfig().slo))
     message = checks["slo.error_rate"].message
     assert checks["slo.error_rate"].failed
-    assert message.startswith("error rate 0.2 % (20/10000) > 0.1 %") and "HTTP 500" in message
+    assert message.startswith("error rate 0.2 % (20/10,000) > 0.1 %; most frequent: 20x HTTP 500 HTTPError: 500"), message
+    assert checks["slo.error_rate"].details["value"] == 0.002
 
 
 def test_optional_gates_only_when_configured() -> None:
     cfg = HarnessConfig(slo=SloSettings(p50_ms=4.0, min_rps=600.0, p99_ms=None))
     checks = _by_name(evaluate_slos(_load(), cfg.slo))
     assert "slo.p99" not in checks
-    assert checks["slo.p50"].failed and checks["slo.p50"].message == "p50 5.0 ms > 4 ms"
-    assert checks["slo.min_rps"].failed and checks["slo.min_rps"].message == "throughput 500.0 req/s < 600 req/s"
+    assert checks["slo.p50"].failed and checks["slo.p50"].message == "p50 5 ms > 4 ms"
+    assert checks["slo.min_rps"].failed and checks["slo.min_rps"].message == "throughput 500 req/s < 600 req/s"
     ok = _by_name(evaluate_slos(_load(rps=700.0, p50=3.0), cfg.slo))
     assert not ok["slo.min_rps"].failed and not ok["slo.p50"].failed
 
 
 def test_nothing_measured_fails_rather_than_passes() -> None:
-    load = _load(requests=0)
-    load["latency_ms"] = {k: None for k in load["latency_ms"]}
-    checks = _by_name(evaluate_slos(load, HarnessConfig().slo))
-    assert checks["slo.p95"].failed and checks["slo.error_rate"].failed
+    """No request in the window: the error rate is not measured (None), and every gate fails saying so."""
+    load = _load(requests=0, rps=0.0)
+    assert load.error_rate is None
+    checks = _by_name(evaluate_slos(load, HarnessConfig(slo=SloSettings(p50_ms=50.0, min_rps=1.0)).slo))
+    assert set(checks) == {"slo.p50", "slo.p95", "slo.p99", "slo.error_rate", "slo.min_rps"}
+    for name, check in checks.items():
+        assert check.failed and check.message.endswith(": no request completed in the measured window"), (name, check.message)
+    assert checks["slo.error_rate"].message == "error rate: no request completed in the measured window"
+
+
+def test_only_failures_fail_the_latency_gates_with_their_count() -> None:
+    checks = _by_name(evaluate_slos(_load(requests=30, failures=30), HarnessConfig().slo))
+    assert checks["slo.p95"].message == "p95: no successful request to measure (30 failures)"
+    assert checks["slo.error_rate"].failed and checks["slo.error_rate"].message.startswith("error rate 100 % (30/30) > 0.1 %")
+
+
+def test_the_error_rate_is_derived_from_the_counts_whatever_was_passed() -> None:
+    """One definition: a load section's stored error_rate (an older writer's 0.0 without requests) is not trusted."""
+    assert _load(requests=8, failures=2).error_rate == 0.25
+    stale = {**_load(requests=0).as_dict(), "error_rate": 0.0}
+    assert RunRecord.from_dict({"schema_version": 1, "load": stale}).load.error_rate is None  # type: ignore[union-attr]
+
+
+def test_gate_figures_read_what_the_gates_wrote_and_old_reports() -> None:
+    checks = _by_name(evaluate_slos(_load(failures=20), HarnessConfig(slo=SloSettings(min_rps=1.0)).slo))
+    assert gate_figures(checks["slo.error_rate"]) == type(gate_figures(checks["slo.p95"]))("slo.error_rate", 0.002, 0.001, "ratio")
+    assert gate_figures(checks["slo.p95"]).percentile == "p95" and gate_figures(checks["slo.min_rps"]).unit == "req/s"
+    old = dataclasses.replace(checks["slo.error_rate"], details={"value": 0.002, "threshold": 0.001})  # schema 1: no unit
+    assert gate_figures(old).unit == "ratio" and gate_figures(old).percentile is None
 
 
 def test_baseline_regression_past_tolerance_fails() -> None:
     comparison, checks = compare_baseline(_report(p95=26.0, p99=44.0), _report(p95=20.0, p99=40.0), 0.2)
     by = _by_name(checks)
-    assert by["baseline.p95"].failed and "+30.0%" in by["baseline.p95"].message
+    assert by["baseline.p95"].failed and by["baseline.p95"].message == "p95 26 ms vs baseline 20 ms (+30 %): > +20 % allowed"
+    assert by["baseline.p99"].message == "p99 44 ms vs baseline 40 ms (+10 %): within +20 %"
     assert not by["baseline.p99"].failed  # +10 % is within 20 %
     assert not by["baseline.error_rate"].failed
     assert comparison.regressed == ["p95"] and comparison.tolerance == 0.2
@@ -83,7 +122,39 @@ def test_baseline_error_rate_from_zero() -> None:
     _, small = compare_baseline(_report(failures=5), _report(), 0.2)  # 0.05 %: tolerated
     _, large = compare_baseline(_report(failures=50), _report(), 0.2)  # 0.5 %: regression
     assert not _by_name(small)["baseline.error_rate"].failed
+    assert _by_name(small)["baseline.error_rate"].message == "error_rate 0.05 % vs baseline 0 %: within 0.1 % of a clean baseline"
     assert _by_name(large)["baseline.error_rate"].failed
+    assert _by_name(large)["baseline.error_rate"].message == "error_rate 0.5 % vs baseline 0 %: > 0.1 % from a clean baseline"
+
+
+def test_an_unmeasured_error_rate_is_not_compared() -> None:
+    comparison, checks = compare_baseline(_report(requests=0, rps=0.0), _report(), 0.2)
+    check = _by_name(checks)["baseline.error_rate"]
+    assert check.status is CheckStatus.SKIPPED and check.message == "error_rate not measured in the current run"
+    row = next(m for m in comparison.metrics if m.name == "error_rate")
+    assert (row.current, row.change, row.regressed) == (None, None, False)
+
+
+def test_records_and_report_data_compare_alike() -> None:
+    current, base = _report(p95=26.0), _report()
+    from_data = compare_baseline(current, base, 0.2)
+    from_records = compare_baseline(RunRecord.from_dict(current), RunRecord.from_dict(base), 0.2)
+    assert from_data == from_records and from_data[0].baseline.git_commit == "abc"
+
+
+def test_a_load_section_that_is_not_a_load_result_is_an_error() -> None:
+    with pytest.raises(ValueError, match=r"^load is not a load result: LoadResult\.failures: missing$"):
+        compare_baseline(_report(), {"schema_version": 1, "load": {"requests": 5, "latency_ms": {}}}, 0.2)
+    with pytest.raises(ValueError, match=r"^load is not a load result: LoadResult\.rps: unusable \('fast'\)$"):
+        compare_baseline(_report(), {"schema_version": 1, "load": {"requests": 5, "failures": 0, "rps": "fast"}}, 0.2)
+
+
+def test_a_baseline_of_figures_alone_is_enough() -> None:
+    """A hand-written baseline: the compared figures, nothing about how the load was made."""
+    minimal = {"schema_version": 1, "load": {"requests": 100, "failures": 0, "rps": 50.0, "latency_ms": {"p95": 20.0, "p99": 40.0}}}
+    comparison, checks = compare_baseline(_report(p95=26.0), minimal, 0.2)
+    assert comparison.regressed == ["p95"] and {c.name: c.status.value for c in checks} == {
+        "baseline.p95": "failed", "baseline.p99": "passed", "baseline.error_rate": "passed"}
 
 
 def test_faster_run_passes_the_baseline() -> None:
@@ -97,7 +168,11 @@ def test_compare_command_exits_1_on_regression(tmp_path: Path, capsys: pytest.Ca
     good.write_text(json.dumps(_report(p95=21.0)))
     bad.write_text(json.dumps(_report(p99=80.0)))
     assert cli_main(["compare", str(base), str(good)]) == 0
-    assert "no regression" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "no regression" in out
+    assert re.search(r"p95\s*│\s*20 ms\s*│\s*21 ms\s*│\s*\+5 %\s*│\s*ok \(≤ \+20 %\)", out), out
+    assert re.search(r"rps\s*│\s*500 req/s\s*│\s*500 req/s\s*│\s*0 %\s*│\s*info", out), out
+    assert re.search(r"requests\s*│\s*10,000\s*│\s*10,000", out) and re.search(r"error_rate\s*│\s*0 %\s*│\s*0 %", out)
     assert cli_main(["compare", str(base), str(bad)]) == 1
     out = capsys.readouterr().out
     assert "REGRESSED" in out and "regression: p99" in out
@@ -108,3 +183,12 @@ def test_compare_command_rejects_a_report_without_load(tmp_path: Path) -> None:
     empty = tmp_path / "e.json"
     empty.write_text(json.dumps({"schema_version": 1, "load": None}))
     assert cli_main(["compare", str(empty), str(empty)]) == 2
+
+
+def test_compare_command_names_a_load_section_that_is_not_a_load_result(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base, partial = tmp_path / "a.json", tmp_path / "b.json"
+    base.write_text(json.dumps(_report()))
+    partial.write_text(json.dumps({"schema_version": 1, "load": {"requests": 5, "failures": 0, "rps": 1.0}}))
+    assert cli_main(["compare", str(base), str(partial)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"mlharness: error: current: {partial}: load is not a load result: LoadResult.latency_ms: missing", err

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 
+from harness import figures
 from harness.commands.common import console, line
 from harness.config import parse_percent
 from harness.errors import EXIT_FAILED, EXIT_PASSED, ConfigError
+from harness.load.results import LoadResult
 from harness.reports.writer import load_baseline
-from harness.slo import compare_baseline
+from harness.slo import BaselineRef, compare_loads, read_load
 
 NAME = "compare"
 HELP = "Compare the load figures of two reports (BASELINE then CURRENT); exit 1 on a regression."
@@ -32,30 +33,21 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tolerance", type=_tolerance, default=0.2, help="Allowed regression of p95, p99 and error rate (20%%, 0.2). Default: 20%%")
 
 
-def _read(path: str, role: str) -> dict[str, Any]:
-    """The report at ``path``, its load figures checked (a malformed one is one line, exit 2)."""
+def _read(path: str, role: str) -> tuple[LoadResult | None, BaselineRef]:
+    """The load result of the report at ``path`` (a malformed one is one line, exit 2, naming ``role``)."""
     try:
-        return load_baseline(path)
+        return read_load(load_baseline(path))
     except ValueError as exc:
-        raise ConfigError(str(exc), role) from None
+        raise ConfigError(f"{path}: {exc}" if path not in str(exc) else str(exc), role) from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}", role) from None
 
 
-def _show(name: str, value: float | None) -> str:
-    if value is None:
-        return "-"
-    if name == "error_rate":
-        return f"{value * 100:.3g} %"
-    if name in ("rps", "requests"):
-        return f"{value:,.1f}" if name == "rps" else f"{value:,.0f}"
-    return f"{value:.3f} ms"
-
-
 def main(args: argparse.Namespace) -> int:
-    baseline = _read(args.baseline, "baseline")
-    current = _read(args.current, "current")
-    comparison, checks = compare_baseline(current, baseline, args.tolerance)
+    baseline, ref = _read(args.baseline, "baseline")
+    current, _ = _read(args.current, "current")
+    comparison, checks = compare_loads(current, baseline, args.tolerance, ref)
+    allowed = figures.change(args.tolerance)
     table = Table(title=Text(f"load: {Path(args.current)} vs baseline {Path(args.baseline)}"))
     table.add_column("metric")
     table.add_column("baseline", justify="right")
@@ -63,14 +55,13 @@ def main(args: argparse.Namespace) -> int:
     table.add_column("change", justify="right")
     table.add_column("gate")
     for row in comparison.metrics:
-        change = "-" if row.change is None else f"{row.change:+.1%}"
         if not row.gated:
-            gate = "[dim]info[/]"
+            gate = Text("info", style="dim")
         elif row.regressed:
-            gate = "[bold red]REGRESSED[/]"
+            gate = Text("REGRESSED", style="bold red")
         else:
-            gate = f"[green]ok[/] (≤ +{args.tolerance:.0%})"
-        table.add_row(row.name, _show(row.name, row.baseline), _show(row.name, row.current), change, gate)
+            gate = line(("ok", "green"), f" (≤ {allowed})")
+        table.add_row(row.name, figures.with_unit(row.baseline, row.unit), figures.with_unit(row.current, row.unit), figures.change(row.change), gate)
     console.print(table)
     for check in checks:
         style = "bold red" if check.failed else ("dim" if check.status.value == "skipped" else "green")

@@ -1,7 +1,8 @@
 """``mlharness report``: re-render ``report.html``, ``summary.md`` and ``junit.xml`` from a ``report.json``.
 
 ``report.json`` is the truth; the other files can be re-created at any time, for example
-after upgrading mlharness or from a report copied off a CI runner.
+after upgrading mlharness or from a report copied off a CI runner. Reports of schema 1 and 2
+are read (into a :class:`~harness.record.RunRecord`); the file itself is never rewritten.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def main(args: argparse.Namespace) -> int:
         return _usage(f"no {REPORT_FILE} in {run_dir} (pass the directory a run wrote)")
     except json.JSONDecodeError as exc:
         return _usage(f"{report} is not valid JSON: {exc}")
-    except (ValueError, TypeError) as exc:  # load_report's schema checks
+    except (ValueError, TypeError) as exc:  # RunRecord.from_dict: not a report, or a schema not read here
         return _usage(f"{report} is not a valid mlharness report: {exc}")
     except OSError as exc:  # unreadable, or the views cannot be written (read-only, a full disk)
         raise path_error(run_dir, exc, key="RUN_DIR") from None

@@ -7,8 +7,10 @@ import argparse
 from rich.table import Table
 from rich.text import Text
 
+from harness import figures
 from harness.commands.common import add_settings, config_from_args, console, line
 from harness.models import CheckResult, CheckStatus
+from harness.record import RunRecord
 from harness.runner import run_validation
 
 NAME = "run"
@@ -41,17 +43,22 @@ def main(args: argparse.Namespace) -> int:
 
         outcome = run_validation(cfg, progress=progress, on_check=on_check)
     record = outcome.record
-    table = Table(title=Text(f"mlharness {record.status.value.upper()} on {record.target}"), show_lines=False)
-    table.add_column("check")
-    table.add_column("status")
-    table.add_column("s", justify="right")
-    table.add_column("message", overflow="fold")
-    for check in record.checks:
-        table.add_row(Text(check.name), Text(check.status.value, style=STYLES[check.status]), f"{check.duration_s:.2f}", Text(check.message))
-    console.print(table)
-    phases = ", ".join(f"{k} {v:.1f}s" for k, v in record.phases.items())
-    console.print(Text(f"time: {record.duration_s or 0.0:.1f}s ({phases})"))
+    console.print(summary_table(record))
+    phases = ", ".join(f"{name} {figures.duration(seconds)}" for name, seconds in record.phases.items())
+    console.print(Text(f"time: {figures.duration(record.duration_s)} ({phases})"))
     if record.error:
         console.print(line(("error:", "bold red"), " ", record.error), soft_wrap=True)
     console.print(Text(f"report: {outcome.report_dir / 'report.json'}"), soft_wrap=True)
     return outcome.exit_code
+
+
+def summary_table(record: RunRecord) -> Table:
+    """The final table: every check with its status, duration and message."""
+    table = Table(title=Text(f"mlharness {record.status.value.upper()} on {record.target}"), show_lines=False)
+    table.add_column("check")
+    table.add_column("status")
+    table.add_column("time", justify="right")
+    table.add_column("message", overflow="fold")
+    for check in record.checks:
+        table.add_row(Text(check.name), Text(check.status.value, style=STYLES[check.status]), figures.duration(check.duration_s), Text(check.message))
+    return table

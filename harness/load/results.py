@@ -18,6 +18,7 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
+from harness import figures
 from harness.load.recording import new_histogram
 from harness.load.recording import slot as _slot
 from harness.models import _AsDict
@@ -34,15 +35,15 @@ def _ms(us: float | None) -> float | None:
 class LatencySummary(_AsDict):
     """Percentiles of successful requests, in milliseconds (None when there were none)."""
 
-    count: int
-    min: float | None
-    mean: float | None
-    p50: float | None
-    p90: float | None
-    p95: float | None
-    p99: float | None
-    p999: float | None
-    max: float | None
+    count: int = 0
+    min: float | None = None
+    mean: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    p999: float | None = None
+    max: float | None = None
 
     @classmethod
     def from_histogram(cls, hist: HdrHistogram, min_us: int | None = None, max_us: int | None = None) -> LatencySummary:
@@ -88,30 +89,37 @@ class TimelinePoint(_AsDict):
     p95_ms: float | None
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class LoadResult(_AsDict):
-    """Everything a load run measured: ``report.json``'s ``load`` section."""
+    """Everything a load run measured: ``report.json``'s ``load`` section.
 
-    users: int
-    duration_s: float
+    The figures gates and comparisons read (``requests``, ``failures``, ``rps``,
+    ``latency_ms``) are required; how the load was made has defaults, so a load section
+    reduced to its figures (a hand-written baseline) still reads as a load result.
+    ``error_rate`` is derived from ``requests`` and ``failures`` (:func:`harness.figures.error_rate`,
+    None without requests); a value passed in, or read from an older report, is replaced.
+    """
+
     requests: int
     failures: int
     rps: float
     latency_ms: LatencySummary
-    failures_by_kind: tuple[FailureKind, ...]
-    timeline: tuple[TimelinePoint, ...]
-    warmup_s: float
-    processes: int
-    rate: float | None
-    protocol: str
-    batch_size: int
+    users: int = 0
+    duration_s: float = 0.0
+    failures_by_kind: tuple[FailureKind, ...] = ()
+    timeline: tuple[TimelinePoint, ...] = ()
+    warmup_s: float = 0.0
+    processes: int = 0
+    rate: float | None = None
+    protocol: str = ""
+    batch_size: int = 0
     generator: str = "locust FastHttpUser"
     via: str = "direct"
     locust_version: str | None = None
     spawn_rate: float = 0.0
     measured_s: float = 0.0
     startup_s: float | None = None
-    error_rate: float = 0.0
+    error_rate: float | None = None  # derived: figures.error_rate(requests, failures), see __post_init__
     latency_basis: str = "response"
     service_time_ms: LatencySummary | None = None
     by_protocol: Mapping[str, KindSummary] = dataclasses.field(default_factory=dict)
@@ -121,6 +129,10 @@ class LoadResult(_AsDict):
     complete: bool = True
     histogram: str | None = None
     files: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # a field (not a property) so that report.json keeps its key
+        object.__setattr__(self, "error_rate", figures.error_rate(self.requests, self.failures))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,7 +154,13 @@ class MergedFigures:
 
     @property
     def rps(self) -> float:
-        return round(self.requests / self.measured_s, 2) if self.measured_s > 0 else 0.0
+        """Requests per second over the measured window."""
+        return figures.per_second(self.requests, self.measured_s)
+
+    @property
+    def error_rate(self) -> float | None:
+        """Failed requests as a fraction of all (None without requests)."""
+        return figures.error_rate(self.requests, self.failures)
 
 
 def read_worker_files(results_dir: Path, *, rewrite: bool = False) -> list[dict[str, Any]]:

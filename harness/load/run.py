@@ -182,7 +182,6 @@ def result_from_docs(
         spawn_rate=plan.spawn_rate,
         measured_s=merged.measured_s,
         startup_s=startup_s,
-        error_rate=round(merged.failures / merged.requests, 6) if merged.requests else 0.0,
         latency_basis="intended-start" if plan.rate else "response",
         service_time_ms=merged.service,
         by_protocol=merged.by_protocol,

@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
 from typing import Any
 
-from harness.reports.view import FAILING, checks_view, text
+from harness.models import CheckStatus
+from harness.record import RunRecord
+from harness.reports.view import group, text
 
 JUNIT_FILE = "junit.xml"
 # XML 1.0 allows tab, newline, carriage return and everything from U+0020 except surrogates and U+FFFE/U+FFFF
@@ -34,71 +35,63 @@ def xml_text(value: Any) -> str:
     return _INVALID_XML.sub("\ufffd", text(value))
 
 
-def _details(report: Mapping[str, Any], name: str) -> str:
-    for check in report.get("checks") or []:
-        if isinstance(check, Mapping) and check.get("name") == name and check.get("details"):
-            return json.dumps(check["details"], indent=2, sort_keys=True, default=str)
-    return ""
-
-
-def build_junit(report: Mapping[str, Any]) -> ET.Element:
-    """The ``<testsuites>`` element for ``report``."""
-    checks = checks_view(report)
-    total_time = sum(c["duration_s"] or 0.0 for c in checks)
-    failures = sum(1 for c in checks if c["status"] in FAILING)
-    skipped = sum(1 for c in checks if c["status"] == "skipped")
+def build_junit(record: RunRecord) -> ET.Element:
+    """The ``<testsuites>`` element for ``record``."""
+    checks = record.checks
     attrs = {
         "tests": str(len(checks)),
-        "failures": str(failures),
+        "failures": str(sum(1 for c in checks if c.failed)),
         "errors": "0",
-        "skipped": str(skipped),
-        "time": f"{total_time:.3f}",
+        "skipped": str(record.count(CheckStatus.SKIPPED)),
+        "time": f"{sum(c.duration_s for c in checks):.3f}",  # JUnit's own format: seconds with 3 decimals
     }
     root = ET.Element("testsuites", {"name": "mlharness", **attrs})
-    raw_env = report.get("environment")
-    env: Mapping[str, Any] = raw_env if isinstance(raw_env, Mapping) else {}
+    env = record.environment
     suite = ET.SubElement(
         root,
         "testsuite",
         {
-            "name": xml_text(f"mlharness.{text(report.get('target')) or 'unknown'}"),
+            "name": xml_text(f"mlharness.{record.target or 'unknown'}"),
             **attrs,
-            "timestamp": xml_text(report.get("started_at")),
-            "hostname": xml_text(env.get("host")) or "unknown",
+            "timestamp": xml_text(record.started_at),
+            "hostname": xml_text(env.host) or "unknown",
         },
     )
     properties = ET.SubElement(suite, "properties")
-    for key in ("status", "target", "exit_code", "schema_version"):
-        ET.SubElement(properties, "property", {"name": key, "value": xml_text(report.get(key))})
-    for key in ("mlharness", "git_commit"):
-        ET.SubElement(properties, "property", {"name": key, "value": xml_text(env.get(key))})
+    run_properties = {
+        "status": record.status.value,
+        "target": record.target,
+        "exit_code": record.exit_code,
+        "schema_version": record.schema_version,
+        "mlharness": env.mlharness,
+        "git_commit": env.git_commit,
+    }
+    for key, value in run_properties.items():
+        ET.SubElement(properties, "property", {"name": key, "value": xml_text(value)})
     for check in checks:
         case = ET.SubElement(
             suite,
             "testcase",
-            {
-                "classname": xml_text(check["group"]),
-                "name": xml_text(check["name"]),
-                "time": f"{check['duration_s'] or 0.0:.3f}",
-            },
+            {"classname": xml_text(group(check)), "name": xml_text(check.name), "time": f"{check.duration_s:.3f}"},
         )
-        message = xml_text(check["message"])
-        if check["status"] in FAILING:
-            failure = ET.SubElement(case, "failure", {"message": message, "type": check["status"]})
-            failure.text = "\n\n".join(p for p in (message, xml_text(_details(report, check["name"]))) if p)
-        elif check["status"] == "skipped":
+        message = xml_text(check.message)
+        if check.failed:
+            failure = ET.SubElement(case, "failure", {"message": message, "type": check.status.value})
+            details = json.dumps(check.details, indent=2, sort_keys=True, default=str) if check.details else ""
+            failure.text = "\n\n".join(p for p in (message, xml_text(details)) if p)
+        elif check.status is CheckStatus.SKIPPED:
             ET.SubElement(case, "skipped", {"message": message})
         elif message:
             out = ET.SubElement(case, "system-out")
-            out.text = f"{check['status']}: {message}" if check["status"] == "warned" else message
-    if report.get("error"):
+            out.text = f"warned: {message}" if check.status is CheckStatus.WARNED else message
+    if record.error:
         err = ET.SubElement(suite, "system-err")
-        err.text = xml_text(f"run {text(report.get('status'))}: {text(report.get('error'))}")
+        err.text = xml_text(f"run {record.status.value}: {record.error}")
     return root
 
 
-def render_junit(report: Mapping[str, Any]) -> str:
-    """``junit.xml`` text (with an XML declaration) for ``report``."""
-    root = build_junit(report)
+def render_junit(record: RunRecord) -> str:
+    """``junit.xml`` text (with an XML declaration) for ``record``."""
+    root = build_junit(record)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+
+from harness import figures
+from harness.load.results import LoadResult
+from harness.slo import GateFigures
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
@@ -21,7 +23,6 @@ THRESHOLD_COLOR = "#B03A2E"
 WIDTH, HEIGHT = 560.0, 260.0
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 60.0, 16.0, 14.0, 44.0
 PERCENTILES = (("p50", "p50"), ("p90", "p90"), ("p95", "p95"), ("p99", "p99"), ("p999", "p99.9"), ("max", "max"))
-_PERCENTILE_IN_NAME = re.compile(r"p(999|99|95|90|50)(?!\d)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,15 +86,6 @@ class Chart:
     show_markers: bool = True
 
 
-def fmt(value: float) -> str:
-    """A short, stable label for a tick or a value (no float noise like 0.30000000000000004)."""
-    if value == 0:
-        return "0"
-    if abs(value) >= 1e5:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
-
-
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     """Round tick values (1, 2, 2.5, 5 x 10^k steps) covering ``[lo, hi]``.
 
@@ -113,12 +105,6 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     while ticks[-1] < hi - step * 1e-9 or len(ticks) < 2:
         ticks.append(round(start + step * len(ticks), 12))
     return ticks
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 def line_chart(
@@ -160,7 +146,6 @@ def line_chart(
     def py(y: float) -> float:
         return round(bottom - (y - y_lo) / ((y_hi - y_lo) or 1.0) * (bottom - top), 1)
 
-    suffix = f" {unit}" if unit else ""
     drawn = []
     for index, (name, ys) in enumerate(series):
         segments: list[list[str]] = [[]]
@@ -170,13 +155,13 @@ def line_chart(
                 if segments[-1]:
                     segments.append([])
                 continue
-            label = x_categories[i] if x_categories is not None else f"t={fmt(x)}s"
-            points.append(Point(px(x), py(y), f"{name} {label}: {fmt(y)}{suffix}"))
+            label = x_categories[i] if x_categories is not None else f"t={figures.number(x)}s"
+            points.append(Point(px(x), py(y), f"{name} {label}: {figures.with_unit(y, unit)}"))
             segments[-1].append(f"{px(x)},{py(y)}")
         color = colors[index % len(colors)]
         drawn.append(Series(name, color, tuple(" ".join(s) for s in segments if s), tuple(points)))
     x_ticks = tuple(
-        Tick(px(v), x_categories[int(v)] if x_categories is not None else fmt(v)) for v in x_ticks_v
+        Tick(px(v), x_categories[int(v)] if x_categories is not None else figures.number(v)) for v in x_ticks_v
     )
     return Chart(
         id=id,
@@ -184,86 +169,61 @@ def line_chart(
         x_label=x_label,
         y_label=y_label,
         x_ticks=x_ticks,
-        y_ticks=tuple(Tick(py(v), fmt(v)) for v in y_ticks),
+        y_ticks=tuple(Tick(py(v), figures.number(v)) for v in y_ticks),
         series=tuple(drawn),
         thresholds=tuple(Threshold(py(v), label) for v, label in thresholds),
         show_markers=len(xs) <= 120,
     )
 
 
-def _timeline(load: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    rows = load.get("timeline")
-    if not isinstance(rows, list):
-        return []
-    return [r for r in rows if isinstance(r, Mapping) and _num(r.get("t")) is not None]
-
-
-def latency_thresholds(slo: Sequence[Mapping[str, Any]], only: Sequence[str] = ()) -> list[tuple[float, str]]:
-    """Latency SLO limits in ms, as (value, label), from the ``slo`` section of a report."""
+def latency_thresholds(gates: Sequence[GateFigures], only: Sequence[str] = ()) -> list[tuple[float, str]]:
+    """Latency SLO limits in ms, as (value, label), from the SLO gates of a run."""
     lines = []
-    for gate in slo:
-        raw = gate.get("details")
-        details: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-        threshold = _num(details.get("threshold"))
-        match = _PERCENTILE_IN_NAME.search(str(gate.get("name", "")))
-        if threshold is None or match is None or str(details.get("unit", "ms")) != "ms":
+    for gate in gates:
+        key = gate.percentile
+        if gate.threshold is None or key is None or (only and key not in only):
             continue
-        key = f"p{match.group(1)}"
-        if only and key not in only:
-            continue
-        lines.append((threshold, f"{key} SLO {fmt(threshold)} ms"))
+        lines.append((gate.threshold, f"{key} SLO {figures.ms(gate.threshold)}"))
     return lines
 
 
-def latency_over_time(load: Mapping[str, Any], slo: Sequence[Mapping[str, Any]] = ()) -> Chart | None:
+def latency_over_time(load: LoadResult, gates: Sequence[GateFigures] = ()) -> Chart | None:
     """p50 and p95 latency per timeline interval, with the p50/p95 SLO limits."""
-    rows = _timeline(load)
-    if not rows:
+    if not load.timeline:
         return None
-    xs = [float(r["t"]) for r in rows]
-    series = [("p50", [_num(r.get("p50_ms")) for r in rows]), ("p95", [_num(r.get("p95_ms")) for r in rows])]
+    xs = [float(p.t) for p in load.timeline]
+    series = [("p50", [p.p50_ms for p in load.timeline]), ("p95", [p.p95_ms for p in load.timeline])]
     return line_chart(
         "latency-over-time", "Latency over time", "time since start (s)", "latency (ms)", xs, series,
-        thresholds=latency_thresholds(slo, ("p50", "p95")), unit="ms",
+        thresholds=latency_thresholds(gates, ("p50", "p95")), unit=figures.MS,
     )
 
 
-def throughput_over_time(load: Mapping[str, Any]) -> Chart | None:
+def throughput_over_time(load: LoadResult) -> Chart | None:
     """Requests and failures per second for each timeline interval."""
-    rows = _timeline(load)
-    if not rows:
+    if not load.timeline:
         return None
-    xs = [float(r["t"]) for r in rows]
-    # each row counts what happened since the previous one; the first interval is as wide as the next
+    xs = [float(p.t) for p in load.timeline]
+    # each point counts what happened since the previous one; the first interval is as wide as the next
     widths = [b - a for a, b in zip(xs, xs[1:], strict=False)]
     widths = [widths[0] if widths else 1.0, *widths]
-    widths = [w if w > 0 else 1.0 for w in widths]
-
-    def per_second(key: str) -> list[float | None]:
-        out: list[float | None] = []
-        for row, width in zip(rows, widths, strict=True):
-            count = _num(row.get(key))
-            out.append(None if count is None else count / width)
-        return out
-
+    requests = [figures.per_second(p.requests, w if w > 0 else 1.0) for p, w in zip(load.timeline, widths, strict=True)]
+    failures = [figures.per_second(p.failures, w if w > 0 else 1.0) for p, w in zip(load.timeline, widths, strict=True)]
     return line_chart(
         "throughput-over-time", "Throughput and errors over time", "time since start (s)", "requests per second", xs,
-        [("requests/s", per_second("requests")), ("failures/s", per_second("failures"))],
-        unit="req/s", colors=(PALETTE[0], FAILURE_COLOR),
+        [("requests/s", requests), ("failures/s", failures)],
+        unit=figures.RPS, colors=(PALETTE[0], FAILURE_COLOR),
     )
 
 
-def latency_percentiles(load: Mapping[str, Any], slo: Sequence[Mapping[str, Any]] = ()) -> Chart | None:
+def latency_percentiles(load: LoadResult, gates: Sequence[GateFigures] = ()) -> Chart | None:
     """The latency distribution's tail: p50 through max, with every latency SLO limit."""
-    latency = load.get("latency_ms")
-    if not isinstance(latency, Mapping):
-        return None
-    present = [(key, label, _num(latency.get(key))) for key, label in PERCENTILES]
-    present = [(k, label, v) for k, label, v in present if v is not None]
+    present = [(label, getattr(load.latency_ms, key)) for key, label in PERCENTILES]
+    present = [(label, v) for label, v in present if v is not None]
     if not present:
         return None
     return line_chart(
         "latency-percentiles", "Latency percentiles (whole run)", "percentile", "latency (ms)",
-        list(range(len(present))), [("latency", [v for _, _, v in present])],
-        x_categories=[label for _, label, _ in present], thresholds=latency_thresholds(slo), unit="ms",
+        list(range(len(present))), [("latency", [v for _, v in present])],
+        x_categories=[label for label, _ in present], thresholds=latency_thresholds(gates), unit=figures.MS,
     )
