@@ -52,8 +52,9 @@ def test_mlserver_passes_verification_and_the_slo_over_v2_alone(mlserver: Foreig
     assert "ready over V2" in result["deploy.ready"]["message"] and "V1 not ready or not spoken" in result["deploy.ready"]["message"]
     assert "over V2" in result["predict.golden"]["message"]
     assert result["predict.protocols"]["status"] == "skipped" and "speaks only V2" in result["predict.protocols"]["message"]
-    slo = {n: c for n, c in result.items() if n.startswith("slo.")}
-    assert slo and all(c["status"] == "passed" for c in slo.values()), slo
+    slo = {n: c["status"] for n, c in result.items() if n.startswith("slo.")}
+    assert {slo["slo.p95"], slo["slo.p99"], slo["slo.error_rate"]} == {"passed"}, slo
+    assert set(slo.values()) <= {"passed", "skipped"}, slo  # p50 and min_rps: no threshold set
     load = report["load"]
     assert load["requests"] > 0 and load["protocol"] == "v2" and set(load["by_protocol"]) == {"v2"}, load.get("by_protocol")
     assert code == 0, console[-2000:]
