@@ -179,7 +179,7 @@ class ValidationRun:
             labels = artifact_labels(self.resource("artifact") or self.cfg.endpoint.model_artifact)
         else:
             labels = artifact_labels(self.require("artifact"))
-        self._client = client_for(self.require("endpoint"), self.cfg, labels)
+        self._client = client_for(self.require("endpoint"), self.cfg, labels, self.inputs.contract.output)
         return self._client
 
     def releases(self) -> list[tuple[str, Callable[[], None]]]:

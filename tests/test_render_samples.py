@@ -64,7 +64,7 @@ def _base(status: str, exit_code: int | None, error: str | None = None) -> dict[
             _check("pipeline.run", "passed", "3 tasks succeeded in 5.5s", 5.525),
             _check("deploy.ready", "passed", "sklearn-iris ready at http://127.0.0.1:40645", 2.382),
             _check("predict.golden", "passed", "1 golden case(s) answer as expected", 0.009),
-            _check("predict.accuracy", "passed", "accuracy 0.9667 >= 0.9 on 150 labelled rows", 1.252),
+            _check("predict.quality", "passed", "accuracy 0.9667 >= 0.9 on 150 labelled rows", 1.252),
         ],
         "load": None,
         "baseline": None,
