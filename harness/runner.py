@@ -99,6 +99,7 @@ class ValidationRun:
         self.progress = progress or (lambda _msg: None)
         self.on_check = on_check or (lambda _c: None)
         self.record = RunRecord(cfg.core.target, cfg.as_dict(), Environment.here())
+        self.record.contract = self.inputs.contract.summary()
         self.report = ReportWriter(self.report_dir, self.record)
         try:
             self.target: Target = make_target(TargetContext(cfg, self.report_dir, self.progress))

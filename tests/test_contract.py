@@ -149,3 +149,13 @@ def test_the_old_check_name_finds_predict_quality() -> None:
     register_builtins()
     assert REGISTRY.get("predict.accuracy").name == "predict.quality"
     assert "predict.accuracy" not in REGISTRY.names()
+
+
+def test_a_model_table_in_the_config_file(tmp_path: Path) -> None:
+    from harness.config import read_config_file
+
+    config = tmp_path / "harness.toml"
+    config.write_text(f'[model]\ndata = "{DIABETES / "data.csv"}"\nmax_mae = 45\n\n[slo]\np95_ms = 200\n')
+    values, source = read_config_file(config)
+    contract = read_contract(load_config(file=values, file_source=source, env={}))
+    assert contract.task == "regression" and contract.thresholds.max_mae == 45.0 and contract.n_features == 10

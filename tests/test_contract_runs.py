@@ -56,6 +56,10 @@ def test_an_example_passes_end_to_end_on_the_local_target(example: str, tmp_path
     assert quality["rows"] == (178 if example == "wine" else 442) and quality["task"] == ("classification" if example == "wine" else "regression")
     assert check(outcome, "predict.parity")["details"]["rows"] == quality["rows"]
     assert outcome.report["load"]["requests"] > 0
+    contract = outcome.report["contract"]  # the record keeps the contract the checks followed; the HTML shows it
+    assert (contract["name"], contract["rows"], contract["source"]) == (example, quality["rows"], str(folder / "contract.toml"))
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert "Model contract" in html and f"{example} ({quality['task']})" in html
 
 
 def test_a_contract_the_trained_model_contradicts_fails_before_the_deploy(tmp_path: Path) -> None:

@@ -62,6 +62,21 @@ class Thresholds(_AsDict):
 
 
 @dataclasses.dataclass(frozen=True)
+class ContractSummary(_AsDict):
+    """The contract as the run record keeps it (``report.json``'s ``contract``): the data summarised, not copied."""
+
+    name: str
+    task: str
+    source: str
+    features: tuple[Feature, ...] = ()
+    classes: tuple[Any, ...] = ()
+    golden_cases: int = 0
+    data: str = ""
+    rows: int = 0
+    thresholds: Thresholds = Thresholds()
+
+
+@dataclasses.dataclass(frozen=True)
 class ModelContract(_AsDict):
     """What the model takes and returns, and how it is judged.
 
@@ -111,15 +126,15 @@ class ModelContract(_AsDict):
         golden = tuple(tuple(float(v) for v in row) for case in self.golden for row in case.instances)
         return (golden + self.labelled().rows)[:limit]
 
+    def summary(self) -> ContractSummary:
+        """What the run record keeps of it."""
+        data = self.data
+        return ContractSummary(self.name, self.task, self.source, self.features, self.classes, len(self.golden),
+                               data.source if data else "scikit-learn's iris", len(data) if data else 150, self.thresholds)
+
     def as_dict(self) -> dict[str, Any]:
         """The contract as the report shows it (the data summarised, not copied)."""
-        data = self.data
-        return {
-            "name": self.name, "task": self.task, "source": self.source, "n_features": self.n_features,
-            "features": [f.as_dict() for f in self.features], "classes": list(self.classes),
-            "golden_cases": len(self.golden), "output": self.output, "thresholds": self.thresholds.as_dict(),
-            "data": {"source": data.source, "rows": len(data)} if data else {"source": "scikit-learn's iris", "rows": 150},
-        }
+        return self.summary().as_dict()
 
 
 IRIS_RANGES = {"sepal_length": (4.3, 7.9), "sepal_width": (2.0, 4.4), "petal_length": (1.0, 6.9), "petal_width": (0.1, 2.5)}
@@ -133,4 +148,4 @@ IRIS = ModelContract(
     golden=(SEED_CASE,),
 )
 
-__all__ = ["CLASSIFICATION", "IRIS", "REGRESSION", "TASKS", "Feature", "LabelledData", "ModelContract", "Thresholds"]
+__all__ = ["CLASSIFICATION", "IRIS", "REGRESSION", "TASKS", "ContractSummary", "Feature", "LabelledData", "ModelContract", "Thresholds"]
