@@ -237,7 +237,7 @@ class ModelSettings:
     max_rmse: float | None = _setting(None, "Regression: highest root-mean-square error on the data.", non_negative(parse_float))
     min_r2: float | None = _setting(0.0, "Regression: lowest R² on the data (0: no better than the mean).", parse_float)
     parity_tolerance: float = _setting(
-        1e-6, "predict.parity for regressors: largest difference |served - artifact| allowed, relative to max(1, |artifact|).",
+        1e-6, "A regressor's answers agree (parity, golden, V1 vs V2) when they differ by at most this, times max(1, the expected value).",
         non_negative(parse_float),
     )
 
