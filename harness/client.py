@@ -266,10 +266,11 @@ def ssl_context(verify: str | bool) -> ssl.SSLContext | bool:
     return verify
 
 
-def client_for(endpoint: Endpoint, cfg: Any, labels: Sequence[str] = ()) -> InferenceClient:
+def client_for(endpoint: Endpoint, cfg: Any, labels: Sequence[str] = (), output: str | None = None) -> InferenceClient:
     """A client with the run's settings: ``request_timeout``, ``max_response_bytes``,
-    ``output_name`` and the class names (``labels`` from the settings, else ``labels``)."""
-    reader = OutputReader(cfg.endpoint.output_name, tuple(cfg.endpoint.labels) or tuple(labels))
+    ``output_name`` (else the contract's ``output``) and the class names (``labels`` from the
+    settings, else ``labels``)."""
+    reader = OutputReader(cfg.endpoint.output_name or output, tuple(cfg.endpoint.labels) or tuple(labels))
     return InferenceClient(endpoint, cfg.core.request_timeout, max_bytes=cfg.endpoint.max_response_bytes, reader=reader)
 
 

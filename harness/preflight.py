@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import HarnessConfig
+from harness.contract import IRIS, ModelContract
 from harness.errors import ConfigError
 from harness.reports.writer import load_baseline
 from harness.verify import GoldenCase, load_golden_file
@@ -20,14 +21,17 @@ from harness.verify import GoldenCase, load_golden_file
 
 @dataclasses.dataclass(frozen=True)
 class RunInputs:
-    """What the run's settings point to, already read: extra golden cases and the baseline report."""
+    """What the run's settings point to, already read: extra golden cases, the baseline report
+    and the model contract (its golden cases first, then the golden file's)."""
 
     golden_cases: tuple[GoldenCase, ...] = ()
     baseline: dict[str, Any] | None = None
+    contract: ModelContract = IRIS
 
 
 def read_inputs(cfg: HarnessConfig) -> RunInputs:
-    """Parse ``golden_file`` and ``baseline`` (when set).
+    """Parse ``golden_file`` and ``baseline`` (when set) and resolve the model contract
+    (:func:`harness.contract.resolve.resolve_contract`, held against ``model_artifact`` if given).
 
     Raises:
         ConfigError: a file cannot be read or does not hold what it should; names the key.
@@ -46,4 +50,19 @@ def read_inputs(cfg: HarnessConfig) -> RunInputs:
             baseline = load_baseline(cfg.slo.baseline)
         except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(str(exc) if isinstance(exc, ValueError) else f"cannot read {Path(cfg.slo.baseline)}: {exc}", "baseline") from None
-    return RunInputs(golden, baseline)
+    return RunInputs(golden, baseline, read_contract(cfg))
+
+
+def read_contract(cfg: HarnessConfig) -> ModelContract:
+    """The run's contract; the ``model_artifact``, when given and loadable, is held against it."""
+    from harness.contract.resolve import resolve_contract
+
+    model = None
+    if cfg.endpoint.model_artifact:
+        from harness.verify import load_model
+
+        try:
+            model = load_model(cfg.endpoint.model_artifact)
+        except Exception:  # noqa: BLE001 - an unloadable artifact is predict.parity's failure to report, not the contract's
+            model = None
+    return resolve_contract(cfg, model)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.contract import ContractSummary
 from harness.load.results import LoadResult
 from harness.models import CheckResult, CheckStatus, Endpoint, PipelineRun, RunStatus, _plain
 from harness.pipelines.lint import Finding
@@ -102,6 +103,7 @@ class RunRecord:
     pipeline: PipelineRun | None = None
     lint: list[Finding] = dataclasses.field(default_factory=list)
     endpoint: Endpoint | None = None
+    contract: ContractSummary | None = None  # the model contract the checks followed (issue 13)
     checks: list[CheckResult] = dataclasses.field(default_factory=list)
     load: LoadResult | None = None
     baseline: BaselineComparison | None = None

@@ -99,6 +99,7 @@ class ValidationRun:
         self.progress = progress or (lambda _msg: None)
         self.on_check = on_check or (lambda _c: None)
         self.record = RunRecord(cfg.core.target, cfg.as_dict(), Environment.here())
+        self.record.contract = self.inputs.contract.summary()
         self.report = ReportWriter(self.report_dir, self.record)
         try:
             self.target: Target = make_target(TargetContext(cfg, self.report_dir, self.progress))
@@ -179,7 +180,7 @@ class ValidationRun:
             labels = artifact_labels(self.resource("artifact") or self.cfg.endpoint.model_artifact)
         else:
             labels = artifact_labels(self.require("artifact"))
-        self._client = client_for(self.require("endpoint"), self.cfg, labels)
+        self._client = client_for(self.require("endpoint"), self.cfg, labels, self.inputs.contract.output)
         return self._client
 
     def releases(self) -> list[tuple[str, Callable[[], None]]]:
@@ -197,6 +198,7 @@ class ValidationRun:
     def run_check(self, name: str) -> CheckResult:
         """Run the check ``name`` (once: a check already recorded returns its result)."""
         check = self.registry.get(name)
+        name = check.name  # an old name (predict.accuracy) runs and records as its new one
         recorded = self.record.check(name)
         if recorded is not None:
             return recorded

@@ -109,7 +109,12 @@ def endpoint(run: ValidationRun) -> Endpoint:
         except Unavailable as exc:
             raise Unavailable(f"no model to deploy: {exc}", failed=exc.failed) from None
     compiled = run.resource("package")
-    run.add(deploy_compat(target, run.require("artifact"), compiled))  # train/serve compatibility, before the deploy it predicts
+    artifact_path = run.require("artifact")
+    if result is not None and artifact_path is not None:  # a trained model that contradicts the contract: exit 2, before the deploy
+        from harness.contract.resolve import hold_against_artifact
+
+        hold_against_artifact(run.inputs.contract, artifact_path)
+    run.add(deploy_compat(target, artifact_path, compiled))  # train/serve compatibility, before the deploy it predicts
     with run.phase("deploy"):
         started = time.perf_counter()
         try:

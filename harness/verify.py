@@ -97,12 +97,36 @@ def _diff(expected: Sequence[Any], got: Sequence[Any], limit: int = 5) -> str:
     return "; ".join(rows[:limit]) + more
 
 
+def agree(expected: Sequence[Any], got: Sequence[Any], tolerance: float | None = None) -> bool:
+    """Whether two answer lists are the same: exactly, or for numbers within ``tolerance``
+    relative to ``max(1, |expected|)`` (a regressor's floats)."""
+    if tolerance is None or len(expected) != len(got):
+        return list(expected) == list(got)
+    return all(_close(e, g, tolerance) for e, g in zip(expected, got, strict=True))
+
+
+def _close(expected: Any, got: Any, tolerance: float) -> bool:
+    numbers = (int, float)
+    if isinstance(expected, numbers) and isinstance(got, numbers) and not isinstance(got, bool):
+        return abs(float(got) - float(expected)) <= tolerance * max(1.0, abs(float(expected)))
+    return bool(expected == got)
+
+
+def _diff_within(expected: Sequence[Any], got: Sequence[Any], tolerance: float | None, limit: int = 5) -> str:
+    if tolerance is None or len(expected) != len(got):
+        return _diff(expected, got, limit)
+    rows = [f"row {i}: expected {e!r}, got {g!r}" for i, (e, g) in enumerate(zip(expected, got, strict=True)) if not _close(e, g, tolerance)]
+    more = f" (+{len(rows) - limit} more)" if len(rows) > limit else ""
+    return "; ".join(rows[:limit]) + more + f" (tolerance {tolerance:g})"
+
+
 def _protocol_names(protocols: Sequence[str]) -> str:
     return " and ".join(p.upper() for p in protocols)
 
 
-def check_golden(client: InferenceClient, cases: Sequence[GoldenCase]) -> CheckResult:
-    """``predict.golden``: every golden case gets exactly its predictions, over every protocol spoken."""
+def check_golden(client: InferenceClient, cases: Sequence[GoldenCase], tolerance: float | None = None) -> CheckResult:
+    """``predict.golden``: every golden case gets exactly its predictions (a regressor's within
+    ``tolerance``), over every protocol spoken."""
 
     def run() -> tuple[CheckStatus, str, dict[str, Any]]:
         protocols = client.endpoint.protocols
@@ -111,9 +135,12 @@ def check_golden(client: InferenceClient, cases: Sequence[GoldenCase]) -> CheckR
             for case in cases:
                 got = list(client.classify(case.instances, protocol).outputs)
                 expected = client.reader.canonical(case.predictions)
-                if got != expected:
-                    failures.append({"case": case.source, "protocol": protocol, "expected": expected, "got": got, "diff": _diff(expected, got)})
+                if not agree(expected, got, tolerance):
+                    failures.append({"case": case.source, "protocol": protocol, "expected": expected, "got": got,
+                                     "diff": _diff_within(expected, got, tolerance)})
         details: dict[str, Any] = {"cases": len(cases), "protocols": list(protocols)}
+        if not cases:
+            return CheckStatus.SKIPPED, "the contract has no golden cases (add [[model.golden]] to it, or --golden-file)", details
         if failures:
             first = failures[0]
             return (
@@ -121,30 +148,10 @@ def check_golden(client: InferenceClient, cases: Sequence[GoldenCase]) -> CheckR
                 f"{len(failures)} of {len(cases) * len(protocols)} golden answer(s) differ; {first['case']} over {first['protocol'].upper()}: {first['diff']}",
                 {**details, "failures": failures},
             )
-        return (
-            CheckStatus.PASSED,
-            f"{len(cases)} golden case(s) answer as expected over {_protocol_names(protocols)} (seed: {list(SEED_PREDICTIONS)})",
-            details,
-        )
+        seed = f" (seed: {list(SEED_PREDICTIONS)})" if SEED_CASE in cases else ""
+        return CheckStatus.PASSED, f"{len(cases)} golden case(s) answer as expected over {_protocol_names(protocols)}{seed}", details
 
     return _timed("predict.golden", run)
-
-
-def check_accuracy(client: InferenceClient, threshold: float) -> CheckResult:
-    """``predict.accuracy``: the *served* model's accuracy on labelled iris rows."""
-
-    def run() -> tuple[CheckStatus, str, dict[str, Any]]:
-        rows, labels = iris_rows()
-        predictions = served(client, rows)
-        correct = sum(int(p == y) for p, y in zip(predictions, labels, strict=True))
-        accuracy = correct / len(labels)
-        protocol = client.endpoint.primary_protocol
-        details = {"accuracy": round(accuracy, 4), "threshold": threshold, "rows": len(labels), "protocol": protocol}
-        if accuracy < threshold:
-            return CheckStatus.FAILED, f"accuracy {accuracy:.4f} < threshold {threshold} on {len(labels)} labelled rows", details
-        return CheckStatus.PASSED, f"accuracy {accuracy:.4f} >= {threshold} on {len(labels)} labelled rows", details
-
-    return _timed("predict.accuracy", run)
 
 
 def served(client: InferenceClient, rows: Sequence[Sequence[float]], protocol: str | None = None) -> list[Any]:
@@ -183,26 +190,32 @@ def expected_answers(client: InferenceClient, model_path: Path, rows: Sequence[S
     return client.reader.canonical(v.item() if hasattr(v, "item") else v for v in model.predict(np.asarray(rows)))
 
 
-def check_parity(client: InferenceClient, model_path: Path | None) -> CheckResult:
-    """``predict.parity``: the served model answers what the trained artifact answers in-process."""
+def check_parity(client: InferenceClient, model_path: Path | None, rows: Sequence[Sequence[float]] | None = None,
+                 tolerance: float | None = None, what: str = "iris rows") -> CheckResult:
+    """``predict.parity``: the served model answers what the trained artifact answers in-process
+    on ``rows`` (default: the iris rows), exactly for labels, within ``tolerance`` for a regressor."""
     if model_path is None:
         return CheckResult("predict.parity", CheckStatus.SKIPPED, "no model artifact to compare with (give --model-artifact)")
 
     def run() -> tuple[CheckStatus, str, dict[str, Any]]:
-        rows, _ = iris_rows()
-        expected = expected_answers(client, model_path, rows)
-        answers = served(client, rows)
+        data = rows if rows is not None else iris_rows()[0]
+        expected = expected_answers(client, model_path, data)
+        answers = served(client, data)
         protocol = client.endpoint.primary_protocol
-        details = {"rows": len(rows), "protocol": protocol}
-        if answers != expected:
-            return CheckStatus.FAILED, f"served model ({protocol.upper()}) differs from the artifact at {model_path}: {_diff(expected, answers)}", details
-        return CheckStatus.PASSED, f"served ({protocol.upper()}) == in-process artifact on all {len(rows)} iris rows", details
+        details: dict[str, Any] = {"rows": len(data), "protocol": protocol, "tolerance": tolerance}
+        if not agree(expected, answers, tolerance):
+            return (CheckStatus.FAILED, f"served model ({protocol.upper()}) differs from the artifact at {model_path}: "
+                    f"{_diff_within(expected, answers, tolerance)}", details)
+        same = "==" if tolerance is None else "≈"
+        return CheckStatus.PASSED, f"served ({protocol.upper()}) {same} in-process artifact on all {len(data)} {what}", details
 
     return _timed("predict.parity", run)
 
 
-def check_protocols(client: InferenceClient) -> CheckResult:
-    """``predict.protocols``: V1 ``:predict`` and V2 ``/infer`` give the same answers (both spoken)."""
+def check_protocols(client: InferenceClient, rows: Sequence[Sequence[float]] | None = None, tolerance: float | None = None,
+                    what: str = "iris rows") -> CheckResult:
+    """``predict.protocols``: V1 ``:predict`` and V2 ``/infer`` give the same answers on ``rows``
+    (default: the iris rows; both spoken)."""
     protocols = client.endpoint.protocols
     if not {"v1", "v2"} <= set(protocols):
         only = _protocol_names(protocols) or "no protocol"
@@ -211,15 +224,15 @@ def check_protocols(client: InferenceClient) -> CheckResult:
         )
 
     def run() -> tuple[CheckStatus, str, dict[str, Any]]:
-        rows, _ = iris_rows()
+        data = rows if rows is not None else iris_rows()[0]
         mismatches = []
-        for batch in _batches(rows):
+        for batch in _batches(data):
             v1 = list(client.predict(batch).outputs)
             v2 = list(client.infer(batch).outputs)
-            if v1 != v2:
-                mismatches.append(_diff(v1, v2))
+            if not agree(v1, v2, tolerance):
+                mismatches.append(_diff_within(v1, v2, tolerance))
         if mismatches:
             return CheckStatus.FAILED, f"V2 disagrees with V1 (expected = V1, got = V2): {mismatches[0]}", {"mismatched_batches": len(mismatches)}
-        return CheckStatus.PASSED, f"V1 and V2 agree on all {len(rows)} iris rows", {"rows": len(rows)}
+        return CheckStatus.PASSED, f"V1 and V2 agree on all {len(data)} {what}", {"rows": len(data)}
 
     return _timed("predict.protocols", run)

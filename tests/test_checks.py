@@ -1,5 +1,6 @@
 """Each verification check can fail, and says why in a diff-style message."""
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -10,11 +11,15 @@ import pytest
 
 from harness import verify
 from harness.client import InferenceClient
+from harness.contract import IRIS, Thresholds
 from harness.errors import ConfigError, WaitTimeout
 from harness.models import CheckStatus, Endpoint
+from harness.quality import check_quality
 from harness.serving.local import LocalModelServer
 
 from .conftest import train_model
+
+IRIS_90 = dataclasses.replace(IRIS, thresholds=Thresholds(min_accuracy=0.9))
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +59,7 @@ def test_bad_golden_files_are_config_errors(tmp_path: Path) -> None:
 def test_wrong_model_fails_golden_and_accuracy(flipped: Endpoint) -> None:
     with InferenceClient(flipped) as client:
         golden = verify.check_golden(client, [verify.SEED_CASE])
-        accuracy = verify.check_accuracy(client, 0.9)
+        accuracy = check_quality(client, IRIS_90)
     assert golden.status is CheckStatus.FAILED and "expected 1, got 2" in golden.message
     assert accuracy.status is CheckStatus.FAILED and "< threshold 0.9" in accuracy.message
 

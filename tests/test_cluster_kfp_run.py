@@ -174,3 +174,18 @@ def test_a_timeout_lists_the_tasks_and_their_logs(package: Path, tmp_path: Path)
     message = str(info.value)
     assert f"KFP run {KFP_RUN_ID}" in message and "train=unknown" in message and "print-head=skipped" in message
     assert "waiting for mlmd" in (tmp_path / "pipeline-logs" / "train.log").read_text(), "the driver's log when no executor ran"
+
+
+def test_the_model_is_the_runs_dsl_model_output_whatever_its_task_and_name(tmp_path: Path) -> None:
+    """examples/diabetes: the model is ``fit``'s ``regressor`` output; found by its type, as on the local target."""
+    from harness.pipelines.compile import compile_pipeline
+    from tests.example_models import DIABETES
+
+    package = compile_pipeline(f"{DIABETES / 'pipeline.py'}:diabetes_pipeline", tmp_path / "pkg").path
+    tasks = ("load", "fit", "score")
+    pods = k8s_list(*(pod for t in tasks for pod in (kfp_driver_pod(t), kfp_executor_pod(t, package))))
+    runner = FakeRunner([(("get", "pods", "-l", f"pipeline/runid={KFP_RUN_ID}"), ok(pods))])
+    client = FakeKfp(kfp_run("SUCCEEDED", [(t, "SUCCEEDED") for t in tasks]))
+    run = kfp_runner(runner, client, tmp_path).run(package, experiment="mlharness", arguments={}, timeout=5, run_name="r")
+    assert run.succeeded and run.model_uri == artifact_uri("fit", "regressor"), run
+    assert run.task("fit").artifacts == {"regressor": run.model_uri}

@@ -28,7 +28,7 @@ def test_markup_in_error_bodies_fails_the_right_checks_and_shows_as_sent(tmp_pat
     checks = {c["name"]: c["status"] for c in report["checks"]}
     assert report["status"] == "failed"
     assert checks["deploy.ready"] == "passed"  # readiness answers like KServe
-    assert checks["predict.golden"] == "failed" and checks["predict.accuracy"] == "failed"
+    assert checks["predict.golden"] == "failed" and checks["predict.quality"] == "failed"
     golden_line = next(line for line in proc.stdout.splitlines() if "predict.golden" in line and "failed" in line)
     for text in AS_SENT:
         assert text in golden_line, f"{text!r} did not reach the console as sent: {golden_line!r}"

@@ -9,11 +9,15 @@ import pytest
 
 from harness import verify
 from harness.client import InferenceClient
+from harness.contract import IRIS, Thresholds
 from harness.discovery import wait_ready
 from harness.errors import WaitTimeout
 from harness.models import CheckStatus, Endpoint
+from harness.quality import check_quality
 
 from .stub_server import StubServer, reply
+
+IRIS_90 = dataclasses.replace(IRIS, thresholds=Thresholds(min_accuracy=0.9))
 
 MODEL = "sklearn-iris"
 V1_READY = {("GET", f"/v1/models/{MODEL}"): reply(200, {"name": MODEL, "ready": True})}
@@ -77,7 +81,7 @@ def test_checks_on_a_v2_only_endpoint_run_over_v2(served: Endpoint) -> None:
     v2_only = dataclasses.replace(served, protocols=("v2",))
     with InferenceClient(v2_only) as client:
         golden = verify.check_golden(client, [verify.SEED_CASE])
-        accuracy = verify.check_accuracy(client, 0.9)
+        accuracy = check_quality(client, IRIS_90)
         protocols = verify.check_protocols(client)
     assert golden.status is CheckStatus.PASSED and "over V2" in golden.message
     assert accuracy.status is CheckStatus.PASSED and accuracy.details["protocol"] == "v2"

@@ -33,7 +33,7 @@ FAST: dict[str, Any] = {
     "ready_timeout": "3s",
     "robustness_profile": "ci",
 }
-VERIFY = ("predict.golden", "predict.accuracy", "predict.parity", "predict.protocols")
+VERIFY = ("predict.golden", "predict.quality", "predict.parity", "predict.protocols")
 # what the error-500 server answers 500 to: every category it answers 400 when healthy
 # (415, 404 and 405 answers stay), numeric strings in a V2 tensor included
 ERROR_500_CATEGORIES = {
@@ -93,7 +93,7 @@ def test_wrong_predictions_fail_golden_and_accuracy(fault_server: Callable[[str]
     outcome = validate(fault_server("wrong-predictions"), model_dir, tmp_path, robustness=False)
     assert outcome.exit_code == EXIT_FAILED
     result = statuses(outcome)
-    assert result["predict.golden"] == "failed" and result["predict.accuracy"] == "failed", result
+    assert result["predict.golden"] == "failed" and result["predict.quality"] == "failed", result
     assert "expected 1, got 2" in check(outcome, "predict.golden")["message"]
 
 
@@ -223,7 +223,7 @@ def test_v2_disagreeing_with_v1_fails_protocols(fault_server: Callable[[str], Fa
     golden = check(outcome, "predict.golden")
     assert golden["status"] == "failed" and "over V2" in golden["message"], golden
     assert {f["protocol"] for f in golden["details"]["failures"]} == {"v2"}
-    assert result["predict.accuracy"] == "passed"  # accuracy and parity read V1, which is right
+    assert result["predict.quality"] == "passed"  # accuracy and parity read V1, which is right
 
 
 def test_v1_only_server_skips_v2_cleanly_and_passes(fault_server: Callable[[str], FaultServer], model_dir: Path, tmp_path: Path) -> None:
@@ -242,7 +242,7 @@ def test_v2_only_server_like_mlserver_passes_over_v2(fault_server: Callable[[str
     """A healthy V2-only server: no V1 request is expected to succeed, none is a finding."""
     outcome = validate(fault_server("v2-only"), model_dir, tmp_path)
     result = statuses(outcome)
-    expected = {"deploy.ready", "predict.golden", "predict.accuracy", "predict.parity", "robustness.parity", "robustness.bad_inputs"}
+    expected = {"deploy.ready", "predict.golden", "predict.quality", "predict.parity", "robustness.parity", "robustness.bad_inputs"}
     assert {k: v for k, v in result.items() if k in expected} == dict.fromkeys(expected, "passed"), result
     assert outcome.exit_code == EXIT_PASSED
     assert result["predict.protocols"] == "skipped"

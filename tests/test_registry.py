@@ -13,7 +13,7 @@ from harness.models import CheckResult, CheckStatus
 
 BUILTIN_ORDER = [
     "pipeline.compile", "pipeline.lint", "pipeline.run", "deploy.compat", "deploy.ready",
-    "predict.golden", "predict.accuracy", "predict.parity", "predict.protocols",
+    "predict.golden", "predict.quality", "predict.parity", "predict.protocols",
     "robustness.parity", "robustness.bad_inputs",
     "slo.p50", "slo.p95", "slo.p99", "slo.error_rate", "slo.min_rps",
     "baseline.p95", "baseline.p99", "baseline.error_rate",

@@ -78,7 +78,7 @@ def test_passing_run_against_a_served_model(tmp_path: Path, served: Endpoint) ->
     code, report = _run(tmp_path, StubTarget(served))
     assert code == 0, report["checks"]
     assert report["status"] == "passed" and report["exit_code"] == 0 and report["finished_at"]
-    assert {c["name"] for c in report["checks"]} >= {"deploy.ready", "predict.golden", "predict.accuracy", "predict.protocols"}
+    assert {c["name"] for c in report["checks"]} >= {"deploy.ready", "predict.golden", "predict.quality", "predict.protocols"}
     assert report["phases"]["verify"] > 0
 
 
@@ -108,7 +108,7 @@ def test_cli_run_local_end_to_end(tmp_path: Path) -> None:
     report = load_report(tmp_path)
     assert report["status"] == "passed"
     names = [c["name"] for c in report["checks"]]
-    assert names[:9] == ["pipeline.compile", "pipeline.lint", "pipeline.run", "deploy.compat", "deploy.ready", "predict.golden", "predict.accuracy", "predict.parity", "predict.protocols"]
+    assert names[:9] == ["pipeline.compile", "pipeline.lint", "pipeline.run", "deploy.compat", "deploy.ready", "predict.golden", "predict.quality", "predict.parity", "predict.protocols"]
     compat = next(c for c in report["checks"] if c["name"] == "deploy.compat")
     assert compat["status"] == "passed", compat  # trained and served by this interpreter's scikit-learn
     assert "mlharness PASSED on local" in proc.stdout

@@ -32,28 +32,42 @@ def _steps() -> list[Check]:
 
 
 # --- predict ---------------------------------------------------------------------------------
+def _tolerance(ctx: CheckContext) -> float | None:
+    """Labels compare exactly; a regressor's numbers within ``parity_tolerance``."""
+    return None if ctx.inputs.contract.is_classifier else ctx.cfg.model.parity_tolerance
+
+
+def _rows_named(ctx: CheckContext) -> str:
+    contract = ctx.inputs.contract
+    return "iris rows" if contract.data is None else f"{contract.name} rows"
+
+
 def _golden(ctx: CheckContext) -> CheckResult:
     from harness import verify
 
-    return verify.check_golden(ctx.client, [verify.SEED_CASE, *ctx.inputs.golden_cases])
+    return verify.check_golden(ctx.client, [*ctx.inputs.contract.golden, *ctx.inputs.golden_cases], _tolerance(ctx))
 
 
-def _accuracy(ctx: CheckContext) -> CheckResult:
-    from harness import verify
+def _quality(ctx: CheckContext) -> CheckResult:
+    from harness.quality import check_quality
 
-    return verify.check_accuracy(ctx.client, ctx.cfg.core.min_accuracy)
+    return check_quality(ctx.client, ctx.inputs.contract)
 
 
 def _parity(ctx: CheckContext) -> CheckResult:
     from harness import verify
 
-    return verify.check_parity(ctx.client, ctx.artifact)
+    rows = ctx.inputs.contract.labelled().rows
+    result = verify.check_parity(ctx.client, ctx.artifact, rows, _tolerance(ctx), _rows_named(ctx))
+    if result.status is CheckStatus.SKIPPED and ctx.inputs.contract.data is not None:
+        return CheckResult(result.name, result.status, f"{result.message}; predict.quality judges the served model by the contract's data alone")
+    return result
 
 
 def _protocols(ctx: CheckContext) -> CheckResult:
     from harness import verify
 
-    return verify.check_protocols(ctx.client)
+    return verify.check_protocols(ctx.client, ctx.inputs.contract.labelled().rows, _tolerance(ctx), _rows_named(ctx))
 
 
 # --- robustness ------------------------------------------------------------------------------
@@ -63,15 +77,20 @@ def _robustness_off(cfg: HarnessConfig) -> str | None:
 
 def _robust_parity(ctx: CheckContext) -> CheckResult:
     from harness.robustness import parity_check
+    from harness.robustness.schema import FeatureSchema
 
-    return parity_check(ctx.client, ctx.cfg.robustness, ctx.artifact, ctx.report_dir)
+    schema = FeatureSchema.from_contract(ctx.inputs.contract)
+    return parity_check(ctx.client, ctx.cfg.robustness, ctx.artifact, ctx.report_dir, schema, _tolerance(ctx))
 
 
 def _bad_inputs(ctx: CheckContext) -> CheckResult:
     from harness.robustness import bad_inputs_check
+    from harness.robustness.schema import FeatureSchema
 
     timeout = ctx.cfg.core.request_timeout
-    return bad_inputs_check(ctx.client, ctx.cfg.robustness, (timeout, timeout), ctx.cfg.core.ready_timeout, ctx.artifact, ctx.report_dir)
+    schema = FeatureSchema.from_contract(ctx.inputs.contract)
+    return bad_inputs_check(ctx.client, ctx.cfg.robustness, (timeout, timeout), ctx.cfg.core.ready_timeout, ctx.artifact, ctx.report_dir,
+                            schema, _tolerance(ctx))
 
 
 # --- SLO gates and the baseline --------------------------------------------------------------
@@ -118,7 +137,7 @@ def register_builtins() -> None:
     for check in [
         *_steps(),
         Check("predict.golden", _golden, ("client",), "the golden cases answer as expected, over every protocol spoken"),
-        Check("predict.accuracy", _accuracy, ("client",), "the served model's accuracy on labelled data"),
+        Check("predict.quality", _quality, ("client",), "the served model's quality on the contract's labelled data"),
         Check("predict.parity", _parity, ("client", "artifact"), "the served model answers what the trained artifact answers"),
         Check("predict.protocols", _protocols, ("client",), "V1 and V2 answer the same"),
         Check("robustness.parity", _robust_parity, ("client", "artifact"), "generated valid inputs: served == artifact, V1 == V2", _robustness_off),

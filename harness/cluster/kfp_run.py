@@ -5,8 +5,10 @@ here a timeout or a failed task ends with each task's state and the log of the f
 task's pod in the report directory. Task states come from the run API (``run_details``,
 whose fields are those ``toApiPipelineTaskDetail`` sets in kubeflow/pipelines
 backend/src/apiserver/server/api_converter.go); pods and the model URI come from the pods
-labelled with the run id (:mod:`harness.cluster.kfp_pods`), since the API names no pod.
-Runs are submitted with caching off: a cached ``train`` has no executor pod to read from.
+labelled with the run id (:mod:`harness.cluster.kfp_pods`), since the API names no pod. The
+model is the run's ``dsl.Model`` output (:mod:`harness.pipelines.model_output`, the local
+target's rule too). Runs are submitted with caching off: a cached task has no executor pod to
+read its output from.
 """
 
 from __future__ import annotations
@@ -22,10 +24,9 @@ from harness.cluster.kfp_pods import MAIN_CONTAINER, RunPods
 from harness.cluster.kubectl import Kubectl
 from harness.errors import HarnessError, PipelineError, WaitTimeout
 from harness.models import PipelineRun, TaskRun, TaskState
+from harness.pipelines.model_output import choose_model_output
 from harness.redact import redact
 
-MODEL_OUTPUT = "model"
-MODEL_TASK = "train"
 KFP_NAMESPACE = "kubeflow"
 # RuntimeState of backend/api/v2beta1/run.proto (no CACHED state exists in the v2beta1 API).
 _STATES = {"SUCCEEDED": TaskState.SUCCEEDED, "FAILED": TaskState.FAILED, "SKIPPED": TaskState.SKIPPED,
@@ -90,13 +91,17 @@ class KfpPipelineRunner:
         path.write_text(redact(f"# kubectl logs {pod} -c {MAIN_CONTAINER} -n {self.pod_namespace}\n{text}"))
         return path
 
-    def run(self, package: Path, *, experiment: str, arguments: Mapping[str, Any], timeout: float, run_name: str) -> PipelineRun:
-        """Run ``package`` with caching off and wait at most ``timeout`` seconds.
+    def run(self, package: Path, *, experiment: str, arguments: Mapping[str, Any], timeout: float, run_name: str,
+            model_output: str | None = None) -> PipelineRun:
+        """Run ``package`` with caching off and wait at most ``timeout`` seconds; ``model_output``
+        names the ``dsl.Model`` output to serve when the pipeline has several.
 
         Raises:
+            ConfigError: the pipeline has several models and ``model_output`` does not pick one.
             WaitTimeout: the run did not finish; tasks so far and logs are in the message.
         """
         text = package.read_text()
+        model = choose_model_output(yaml.safe_load(text), model_output)  # before the run: a ConfigError costs no cluster time
         planned = planned_tasks(package)
         started = time.monotonic()
         try:
@@ -123,10 +128,10 @@ class KfpPipelineRunner:
                 pod = pods.log_pod(task.name)
                 log = str(self._pod_logs(task.name, pod)) if pod else None
             artifacts: dict[str, str] = {}
-            if task.name == MODEL_TASK and task.state is TaskState.SUCCEEDED:
+            if model is not None and task.name == model[0] and task.state is TaskState.SUCCEEDED:
                 try:
-                    model_uri = pods.output_uri(MODEL_TASK, MODEL_OUTPUT)
-                    artifacts[MODEL_OUTPUT] = model_uri
+                    model_uri = pods.output_uri(*model)
+                    artifacts[model[1]] = model_uri
                 except PipelineError as exc:
                     model_error = str(exc)
             final.append(TaskRun(task.name, task.state, artifacts, {}, task.duration_s, log))

@@ -48,6 +48,7 @@ from harness.config.settings import (
     EndpointSettings,
     LoadSettings,
     LocalSettings,
+    ModelSettings,
     RobustnessSettings,
     Setting,
     SloSettings,
@@ -76,6 +77,7 @@ class HarnessConfig:
     robustness: RobustnessSettings = dataclasses.field(default_factory=RobustnessSettings)
     endpoint: EndpointSettings = dataclasses.field(default_factory=EndpointSettings)
     cluster: ClusterSettings = dataclasses.field(default_factory=ClusterSettings)
+    model: ModelSettings = dataclasses.field(default_factory=ModelSettings)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> HarnessConfig:
@@ -176,6 +178,7 @@ __all__ = [
     "HarnessConfig",
     "LoadSettings",
     "LocalSettings",
+    "ModelSettings",
     "RobustnessSettings",
     "Setting",
     "SloSettings",

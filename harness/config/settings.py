@@ -212,6 +212,36 @@ class ClusterSettings:
     load_in_cluster: bool = _setting(False, "Run locust master and workers as a Job in the cluster.", parse_bool)
 
 
+@dataclasses.dataclass(frozen=True)
+class ModelSettings:
+    """The model contract: what the model takes and returns, the data it is judged on, and the
+    quality it must reach (see docs/contract.md). Unset, the built-in iris contract applies."""
+
+    contract: str | None = _setting(
+        None, "Contract file (TOML): features, task, classes, data, golden cases, thresholds. Default: built-in iris, or inferred."
+    )
+    data: str | None = _setting(None, "Labelled data to judge the model on: CSV, JSON lines or Parquet, with a label column.")
+    label_column: str = _setting("label", "Column of the data file that holds the label.")
+    task: str = _setting(
+        "auto", "What the model does: 'auto' reads it from the contract, the artifact or the data.",
+        choices=("auto", "classification", "regression"),
+    )
+    features: int | None = _setting(None, "Number of input features. Default: from the contract, the artifact or the data.", positive(parse_int))
+    feature_names: tuple[str, ...] = _setting((), "Input feature names, in order. Default: from the contract, the artifact or the data.", parse_list)
+    classes: tuple[str, ...] = _setting((), "Class labels the classifier answers. Default: from the contract, the artifact or the data.", parse_list)
+    model_output: str | None = _setting(
+        None, "Which output artifact of type dsl.Model is the model, TASK.OUTPUT or OUTPUT, when a pipeline outputs several."
+    )
+    min_recall: float | None = _setting(None, "Lowest per-class recall a classifier may have (0.8 or 80%).", parse_fraction)
+    max_mae: float | None = _setting(None, "Regression: highest mean absolute error on the data.", non_negative(parse_float))
+    max_rmse: float | None = _setting(None, "Regression: highest root-mean-square error on the data.", non_negative(parse_float))
+    min_r2: float | None = _setting(0.0, "Regression: lowest R² on the data (0: no better than the mean).", parse_float)
+    parity_tolerance: float = _setting(
+        1e-6, "A regressor's answers agree (parity, golden, V1 vs V2) when they differ by at most this, times max(1, the expected value).",
+        non_negative(parse_float),
+    )
+
+
 #: the concerns, in the order --help and the docs list them: (attribute of HarnessConfig, class)
 CONCERNS: tuple[tuple[str, type], ...] = (
     ("core", CoreSettings),
@@ -221,6 +251,7 @@ CONCERNS: tuple[tuple[str, type], ...] = (
     ("robustness", RobustnessSettings),
     ("endpoint", EndpointSettings),
     ("cluster", ClusterSettings),
+    ("model", ModelSettings),
 )
 
 CONCERN_CLASSES: dict[str, Any] = dict(CONCERNS)

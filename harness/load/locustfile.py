@@ -207,11 +207,15 @@ def _bodies() -> list[tuple[str, str, bytes]]:
 
     V2 data go flat in row-major order with their shape, the form every Open Inference
     Protocol server accepts (the spec allows nested data too; MLServer and Triton's
-    clients send flat).
+    clients send flat). The rows and the model name come from the plan (the model contract's
+    rows, the endpoint's name); a plan without them gives no bodies, and every user stops at
+    its start saying so.
     """
-    rows: list[list[float]] = PLAN.get("rows") or [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
+    rows: list[list[float]] = PLAN.get("rows") or []
+    name = PLAN.get("model_name")
+    if not rows or not name:  # no iris fallback: iris rows sent to another model are only errors
+        return []
     batch = int(PLAN.get("batch_size", 1))
-    name = PLAN.get("model_name", "sklearn-iris")
     kinds = {"v1": ["v1"], "v2": ["v2"], "mixed": ["v1", "v2"]}[PLAN.get("protocol", "mixed")]
     count = max(1, min(len(rows), 64))
     bodies = []
@@ -254,6 +258,9 @@ class KServeUser(FastHttpUser):
     _bodies = _bodies()
 
     def on_start(self) -> None:
+        if not self._bodies:
+            raise RuntimeError("the load plan (MLH_LOAD_PLAN) has no rows or no model_name: the harness writes both "
+                               "from the model contract and the endpoint (harness/load/plan.py)")
         self._cycle = itertools.cycle(self._bodies[random.randrange(len(self._bodies)):] + self._bodies)
         self._interval = 1.0 / float(PLAN["rate_per_user"]) if PLAN.get("rate_per_user") else None
         # spread users over one interval so a constant rate does not arrive in bursts

@@ -37,7 +37,7 @@ LOCUST_MODULES = tuple(LOCUSTFILE.with_name(f"{name}.py") for name in ("answers"
 Role = Literal["local", "master", "worker"]
 MASTER_PORT = 5557
 WORKER_WAIT_S = 30  # how long a master waits for its workers to connect
-ROW_LIMIT = 200  # rows shipped to the workers (iris has 150)
+ROW_LIMIT = 200  # rows shipped to the workers, from the model contract (iris has 150)
 RUN_TIME_BACKSTOP_S = 5  # --run-time = window + this; the locustfile stops the test first
 #: when set, a master waits (workers connected) until this file exists before starting the
 #: test: the harness starts locust early and releases it when the load phase begins
@@ -83,7 +83,8 @@ class LoadPlan:
             environment (``MLH_LOAD_HEADERS``) and never into a file or log.
         protocol: ``v1``, ``v2`` or ``mixed``.
         batch_size: rows per request.
-        rows: the payload rows (labelled iris rows and the seed's golden case).
+        rows: the payload rows: the model contract's golden cases, then its labelled data
+            (iris: the seed's golden case and the 150 iris rows).
         users: concurrent users, over all workers.
         spawn_rate: users started per second.
         duration_s: the load window, warm-up included.
@@ -125,9 +126,8 @@ class LoadPlan:
         Raises:
             ConfigError: ``load_protocol`` names a protocol the endpoint does not speak.
         """
-        from harness.verify import SEED_INSTANCES, iris_rows
+        from harness.preflight import read_contract
 
-        rows, _labels = iris_rows()
         verify = tls.verify_setting(cfg.endpoint)
         return cls(
             base_url=endpoint.base_url.rstrip("/"),
@@ -135,7 +135,7 @@ class LoadPlan:
             headers=dict(endpoint.headers),
             protocol=load_protocol(cfg.load.protocol, endpoint.protocols),
             batch_size=cfg.load.batch_size,
-            rows=tuple(SEED_INSTANCES) + tuple(rows[: ROW_LIMIT - len(SEED_INSTANCES)]),
+            rows=read_contract(cfg).sample_rows(ROW_LIMIT),
             users=cfg.load.users,
             spawn_rate=cfg.load.spawn_rate,
             duration_s=cfg.load.duration,

@@ -36,8 +36,7 @@ from harness import procs
 from harness.errors import ConfigError, PipelineError, WaitTimeout
 from harness.models import PipelineRun, TaskRun, TaskState
 from harness.pipelines.lint import kfp_requirement, packages_to_install
-
-MODEL_TASK_OUTPUT = "model"
+from harness.pipelines.model_output import choose_model_output
 
 
 def unsatisfied(requirements: list[str]) -> list[str]:
@@ -98,9 +97,10 @@ class LocalPipelineRunner:
     Without a prestart, :meth:`run` starts it itself.
     """
 
-    def __init__(self, work_dir: Path, *, isolation: str = "check") -> None:
+    def __init__(self, work_dir: Path, *, isolation: str = "check", model_output: str | None = None) -> None:
         self.work_dir = work_dir
         self.isolation = isolation
+        self.model_output = model_output  # which dsl.Model output is the model (None: the only one)
         self.proc: Any = None
         self.handoff = work_dir / "pipeline.handoff.json"
         self.result_path = work_dir / "pipeline-result.json"
@@ -144,6 +144,11 @@ class LocalPipelineRunner:
         """
         self.work_dir.mkdir(parents=True, exist_ok=True)
         spec = yaml.safe_load(spec_path.read_text())
+        try:
+            model = choose_model_output(spec, self.model_output)
+        except ConfigError:
+            self.stop()
+            raise
         run_spec = spec_path
         if self.isolation in ("check", "subprocess"):
             stripped, missing = local_spec(spec)
@@ -172,7 +177,7 @@ class LocalPipelineRunner:
             self.stop()
         if not self.result_path.is_file():
             raise PipelineError(f"the local pipeline runner exited {code} without a result; see {self.log_path}")
-        return _pipeline_run(spec, json.loads(self.result_path.read_text()), time.monotonic() - started, self.log_path)
+        return _pipeline_run(spec, json.loads(self.result_path.read_text()), time.monotonic() - started, self.log_path, model)
 
     def stop(self) -> None:
         """Stop the runner and its tasks (safe to call twice, and when never started)."""
@@ -199,7 +204,9 @@ def run_local(
     return LocalPipelineRunner(work_dir, isolation=isolation).run(spec_path, arguments, timeout)
 
 
-def _pipeline_run(spec: Mapping[str, Any], result: Mapping[str, Any], duration: float, log: Path) -> PipelineRun:
+def _pipeline_run(spec: Mapping[str, Any], result: Mapping[str, Any], duration: float, log: Path,
+                  model: tuple[str, str] | None = None) -> PipelineRun:
+    """The run's record; ``model`` is the (task, output) whose artifact is the model."""
     tasks = []
     model_uri: str | None = None
     metrics: dict[str, float] = {}
@@ -214,8 +221,8 @@ def _pipeline_run(spec: Mapping[str, Any], result: Mapping[str, Any], duration: 
             log_path=str(log),
         ))
         metrics.update(task.get("metrics", {}))
-        if MODEL_TASK_OUTPUT in artifacts and task.get("state") == "succeeded":
-            model_uri = artifacts[MODEL_TASK_OUTPUT]
+        if model is not None and name == model[0] and model[1] in artifacts and task.get("state") == "succeeded":
+            model_uri = artifacts[model[1]]
     planned = spec.get("root", {}).get("dag", {}).get("tasks", {})
     seen = {t.name for t in tasks}
     tasks.extend(TaskRun(name=n, state=TaskState.SKIPPED) for n in planned if n not in seen)

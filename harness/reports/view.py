@@ -256,6 +256,26 @@ class CleanupRow:
 _CLEANUP_LABELS = {"passed": "done", "warned": "cut short", "failed": "failed", "skipped": "skipped"}
 
 
+def contract_rows(record: RunRecord) -> list[tuple[str, str]]:
+    """The model contract the checks followed: what it is, where it came from, what it demands."""
+    contract = record.contract
+    if contract is None:
+        return []
+    names = [f.name for f in contract.features]
+    shown = ", ".join(names[:6]) + (f", … ({len(names)} in all)" if len(names) > 6 else "")
+    limits = ", ".join(f"{k} {text(v)}" for k, v in contract.thresholds.as_dict().items() if v is not None)
+    rows = [
+        ("model", f"{contract.name} ({contract.task})"),
+        ("from", contract.source),
+        ("features", shown),
+        ("classes", ", ".join(text(c) for c in contract.classes)),
+        ("golden cases", text(contract.golden_cases)),
+        ("data", contract.data),
+        ("thresholds", limits),
+    ]
+    return [(k, v) for k, v in rows if v]
+
+
 def _cleanup_status(outcome: str) -> str:
     if outcome.startswith("failed"):
         return "failed"
@@ -306,5 +326,6 @@ def build_view(record: RunRecord, schema_version: int | None = None) -> dict[str
         "cleanup": cleanup_rows(record),
         "environment": environment_rows(record),
         "endpoint": endpoint_rows(record),
+        "contract": contract_rows(record),
         "config": [(k, text(v)) for k, v in record.config.items() if v not in (None, [], "")],
     }

@@ -29,22 +29,27 @@ if TYPE_CHECKING:
     from harness.client import InferenceClient
     from harness.config import RobustnessSettings
     from harness.robustness.accepted import AcceptedFindings
+    from harness.robustness.schema import FeatureSchema
 
 RESULT_FILE = "robustness.json"
 
 
-def parity_check(client: InferenceClient, robustness: RobustnessSettings, model_path: Path | None, out_dir: Path) -> CheckResult:
-    """``robustness.parity``: generated valid inputs get the artifact's answers; V1 and V2 agree."""
+def parity_check(client: InferenceClient, robustness: RobustnessSettings, model_path: Path | None, out_dir: Path,
+                 schema: FeatureSchema | None = None, tolerance: float | None = None) -> CheckResult:
+    """``robustness.parity``: generated valid inputs get the artifact's answers; V1 and V2 agree.
+    ``schema``: the contract's features (default: iris); ``tolerance``: a regressor's."""
     from harness.robustness.parity import run_parity
+    from harness.robustness.schema import IRIS_SCHEMA
 
     profile = get_profile(robustness.profile)
-    result = run_parity(client, profile, model_path, _failing(robustness), profile.seed())
+    result = run_parity(client, profile, model_path, _failing(robustness), profile.seed(), schema or IRIS_SCHEMA, tolerance)
     _write_result(out_dir, robustness, client, result)
     return result
 
 
 def bad_inputs_check(client: InferenceClient, robustness: RobustnessSettings, timeouts: tuple[float, float], ready_timeout: float,
-                     model_path: Path | None, out_dir: Path) -> CheckResult:
+                     model_path: Path | None, out_dir: Path, schema: FeatureSchema | None = None,
+                     tolerance: float | None = None) -> CheckResult:
     """``robustness.bad_inputs``: malformed requests get a 4xx, valid-but-unusual ones a right answer or a 4xx.
 
     Args:
@@ -52,11 +57,13 @@ def bad_inputs_check(client: InferenceClient, robustness: RobustnessSettings, ti
     """
     from harness.robustness.accepted import load_accepted
     from harness.robustness.bad_inputs import run_bad_inputs
+    from harness.robustness.schema import IRIS_SCHEMA
 
     profile = get_profile(robustness.profile)
     per_request = (min(timeouts[0], profile.request_timeout), timeouts[1])
     accepted = load_accepted(robustness.accepted_findings)
-    result = run_bad_inputs(client, profile, per_request, ready_timeout, _failing(robustness), profile.seed(), model_path, accepted)
+    result = run_bad_inputs(client, profile, per_request, ready_timeout, _failing(robustness), profile.seed(), model_path, accepted,
+                            schema or IRIS_SCHEMA, tolerance)
     _write_result(out_dir, robustness, client, result, accepted)
     return result
 

@@ -18,6 +18,7 @@ from harness.robustness.accepted import AcceptedFindings
 from harness.robustness.battery import Battery, category_order, run_battery
 from harness.robustness.categories import CATEGORIES, MALFORMED, UNUSUAL
 from harness.robustness.profiles import Profile
+from harness.robustness.schema import IRIS_SCHEMA, FeatureSchema
 from harness.robustness.verdicts import Finding
 
 NAME = "robustness.bad_inputs"
@@ -33,6 +34,8 @@ def run_bad_inputs(
     seed: int | None,
     model_path: Path | None = None,
     accepted: AcceptedFindings | None = None,
+    schema: FeatureSchema = IRIS_SCHEMA,
+    tolerance: float | None = None,
 ) -> CheckResult:
     """The whole check.
 
@@ -41,9 +44,11 @@ def run_bad_inputs(
         failing: FAILED or WARNED (the severity) for new findings.
         model_path: the trained artifact, to check the predictions of valid requests.
         accepted: findings listed without failing.
+        schema: the model's row width and seed rows (the contract's).
+        tolerance: a regressor's answers agree within it (None: labels, exactly).
     """
     accepted = accepted or AcceptedFindings()
-    battery, seed_case, after_problem = run_battery(client, profile, timeouts, ready_timeout, model_path, accepted, seed)
+    battery, seed_case, after_problem = run_battery(client, profile, timeouts, ready_timeout, model_path, accepted, seed, schema, tolerance)
     duration = round(battery.elapsed(), 3)
     findings = sorted(battery.findings.values(), key=category_order)
     new = [f for f in findings if f.accepted is None]

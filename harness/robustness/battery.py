@@ -30,10 +30,10 @@ from harness.robustness.categories import CATEGORIES
 from harness.robustness.malformed import malformed_cases
 from harness.robustness.profiles import Profile, hypothesis_settings
 from harness.robustness.requests import Request
+from harness.robustness.schema import IRIS_SCHEMA, FeatureSchema
 from harness.robustness.strategies import strategies
 from harness.robustness.unusual import unusual_cases
 from harness.robustness.verdicts import Finding, Judge, Outcome
-from harness.verify import SEED_INSTANCES
 from harness.waiting import wait_until
 
 PROBE_TIMEOUT = 2.0
@@ -171,12 +171,12 @@ def _count(table: dict[str, dict[str, int]], row: str, column: str) -> None:
     cells[column] = cells.get(column, 0) + 1
 
 
-def seed_answers(client: InferenceClient) -> dict[str, Any]:
+def seed_answers(client: InferenceClient, schema: FeatureSchema = IRIS_SCHEMA) -> dict[str, Any]:
     """The seed case's canonical answer over each protocol spoken (or the error, as text)."""
     answers: dict[str, Any] = {}
     for protocol in client.endpoint.protocols:
         try:
-            answers[protocol] = list(client.classify(SEED_INSTANCES, protocol).outputs)
+            answers[protocol] = list(client.classify(schema.seed, protocol).outputs)
         except InferenceError as exc:
             answers[protocol] = str(exc)
     return answers
@@ -190,15 +190,18 @@ def run_battery(
     model_path: Path | None,
     accepted: AcceptedFindings,
     seed: int | None,
+    schema: FeatureSchema = IRIS_SCHEMA,
+    tolerance: float | None = None,
 ) -> tuple[Battery, dict[str, Any], str | None]:
-    """Run the whole battery: (its state, the seed case before and after, a problem afterwards)."""
-    battery = Battery(client, profile, timeouts[0], timeouts[1], Judge(client, model_path), accepted)
+    """Run the whole battery: (its state, the seed case before and after, a problem afterwards).
+    ``schema``: the model's row width and seed rows (the contract's)."""
+    battery = Battery(client, profile, timeouts[0], timeouts[1], Judge(client, model_path, schema.seed_predictions, tolerance), accepted)
     model = client.endpoint.model_name
-    before = seed_answers(client)
-    battery.run_catalogue(malformed_cases(model, profile, battery.protocols))
-    battery.run_catalogue(unusual_cases(model, profile, battery.protocols))
+    before = seed_answers(client, schema)
+    battery.run_catalogue(malformed_cases(model, profile, battery.protocols, schema.seed_row))
+    battery.run_catalogue(unusual_cases(model, profile, battery.protocols, schema.seed))
     for protocol in battery.protocols:
-        for strategy in strategies(model, protocol).values():
+        for strategy in strategies(model, protocol, schema.width).values():
             if battery.stopped:
                 break
             battery.run_generated(strategy, seed)
@@ -206,7 +209,7 @@ def run_battery(
     after: dict[str, Any] | None = None
     try:
         wait_until(battery.alive, what="the server to be ready after the battery", timeout=min(ready_timeout, 10.0), interval=0.2)
-        after = seed_answers(client)
+        after = seed_answers(client, schema)
         if after != before:
             after_problem = f"after the battery the seed case answers {after!r}, before it answered {before!r}"
     except WaitTimeout as exc:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from harness.robustness.profiles import Profile
 from harness.robustness.requests import Request, dumps, tensor, v1_path, v2_path
-from harness.verify import SEED_INSTANCES
+from harness.robustness.schema import IRIS_SCHEMA
 
-SEED_ROW = list(SEED_INSTANCES[0])
+SEED_ROW = IRIS_SCHEMA.seed_row  # the default; the cases are built from the contract's seed row
 N_FEATURES = len(SEED_ROW)
 UNKNOWN_MODEL = "no-such-model-mlharness"
 NON_FINITE_TOKENS = ("NaN", "Infinity", "-Infinity", "1e400", "-1e999")
@@ -55,56 +55,66 @@ def _shared(protocol: str, path: str, valid: bytes) -> list[Request]:
     return cases
 
 
-def v1_cases(model: str, profile: Profile) -> list[Request]:
-    """Malformed V1 ``:predict`` requests, at least one per V1 category."""
+def _tail(row: list[float]) -> bytes:
+    return b"".join(b"," + repr(v).encode() for v in row[1:])
+
+
+def v1_cases(model: str, profile: Profile, seed_row: list[float] = SEED_ROW) -> list[Request]:
+    """Malformed V1 ``:predict`` requests, at least one per V1 category, around ``seed_row`` (a valid row)."""
     path = v1_path(model)
-    seed = {"instances": [SEED_ROW]}
+    width = len(seed_row)
+    seed = {"instances": [seed_row]}
 
     def post(category: str, body: bytes | object, note: str = "") -> Request:
         return _post(category, "v1", path, body, note)
 
     return [
         *_shared("v1", path, dumps(seed)),
-        post("wrong_top_level", [SEED_ROW]),
+        post("wrong_top_level", [seed_row]),
         post("wrong_top_level", 42),
         post("wrong_top_level", "instances"),
         post("wrong_top_level", None),
         post("wrong_top_level", {}),
-        post("wrong_top_level", {"instance": [SEED_ROW]}, "misspelt key"),
+        post("wrong_top_level", {"instance": [seed_row]}, "misspelt key"),
         post("instances_not_list", {"instances": 5}),
         post("instances_not_list", {"instances": "6.8,2.8,4.8,1.4"}),
-        post("instances_not_list", {"instances": {"a": SEED_ROW}}),
-        post("ragged_rows", {"instances": [SEED_ROW, SEED_ROW[:2]]}),
-        post("wrong_feature_count", {"instances": [SEED_ROW[:3]]}),
-        post("wrong_feature_count", {"instances": [[*SEED_ROW, 0.2]]}),
+        post("instances_not_list", {"instances": {"a": seed_row}}),
+        post("ragged_rows", {"instances": [seed_row, seed_row[:-1]]}),
+        post("wrong_feature_count", {"instances": [seed_row[:-1]]}),
+        post("wrong_feature_count", {"instances": [[*seed_row, 0.2]]}),
         post("wrong_feature_count", {"instances": [[]]}),
-        post("wrong_feature_count", {"instances": SEED_ROW}, "a flat row, not a list of rows"),
-        post("strings", {"instances": [[str(v) for v in SEED_ROW]]}),
-        post("strings", {"instances": [["a", *SEED_ROW[1:]]]}),
-        post("booleans", {"instances": [[True, False, True, False]]}),
-        post("nulls", {"instances": [[None, *SEED_ROW[1:]]]}),
+        post("wrong_feature_count", {"instances": seed_row}, "a flat row, not a list of rows"),
+        post("strings", {"instances": [[str(v) for v in seed_row]]}),
+        post("strings", {"instances": [["a", *seed_row[1:]]]}),
+        post("booleans", {"instances": [[i % 2 == 0 for i in range(width)]]}),
+        post("nulls", {"instances": [[None, *seed_row[1:]]]}),
         post("nulls", {"instances": [None]}),
         post("nulls", {"instances": None}),
-        *[post("non_finite", b'{"instances":[[%s,2.8,4.8,1.4]]}' % t.encode()) for t in NON_FINITE_TOKENS],
+        *[post("non_finite", b'{"instances":[[' + t.encode() + _tail(seed_row) + b"]]}") for t in NON_FINITE_TOKENS],
         post("empty_batch", {"instances": []}),
         post("deep_nesting", nested_v1(64), "depth 64"),
         post("deep_nesting", nested_v1(profile.nesting_depth), f"depth {profile.nesting_depth}"),
     ]
 
 
-def v2_cases(model: str, profile: Profile) -> list[Request]:
-    """Malformed V2 ``/infer`` requests, at least one per V2 category."""
+def v2_cases(model: str, profile: Profile, seed_row: list[float] = SEED_ROW) -> list[Request]:
+    """Malformed V2 ``/infer`` requests, at least one per V2 category, around ``seed_row`` (a valid row)."""
     path = v2_path(model)
-    good = tensor([1, N_FEATURES], "FP32", SEED_ROW)
+    width = len(seed_row)
+    letters = [chr(97 + i % 26) for i in range(width)]
+    good = tensor([1, width], "FP32", seed_row)
     one = good["inputs"][0]
 
     def post(category: str, body: bytes | object, note: str = "") -> Request:
         return _post(category, "v2", path, body, note)
 
-    def fp32(data: object, shape: object = (1, N_FEATURES)) -> dict[str, object]:
+    def fp32(data: object, shape: object = (1, width)) -> dict[str, object]:
         return tensor(list(shape) if isinstance(shape, tuple) else shape, "FP32", data)
 
-    non_finite = b'{"inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP32","data":[%s,2.8,4.8,1.4]}]}'
+    def non_finite(token: str) -> bytes:
+        head = b'{"inputs":[{"name":"input-0","shape":[1,%d],"datatype":"FP32","data":[' % width
+        return head + token.encode() + _tail(seed_row) + b"]}]}"
+
     return [
         *_shared("v2", path, dumps(good)),
         post("wrong_top_level", [one]),
@@ -113,41 +123,41 @@ def v2_cases(model: str, profile: Profile) -> list[Request]:
         post("wrong_top_level", None),
         post("wrong_top_level", {}),
         post("wrong_top_level", {"input": [one]}, "misspelt key"),
-        post("wrong_top_level", {"instances": [SEED_ROW]}, "a V1 body on the V2 path"),
+        post("wrong_top_level", {"instances": [seed_row]}, "a V1 body on the V2 path"),
         post("instances_not_list", {"inputs": 5}),
         post("instances_not_list", {"inputs": one}, "a tensor, not a list of tensors"),
         post("instances_not_list", {"inputs": [5]}, "a list of numbers, not tensors"),
-        post("ragged_rows", fp32([SEED_ROW, SEED_ROW[:2]], (2, N_FEATURES)), "nested data"),
-        post("wrong_feature_count", fp32(SEED_ROW[:3], (1, 3))),
-        post("wrong_feature_count", fp32([*SEED_ROW, 0.2], (1, 5))),
+        post("ragged_rows", fp32([seed_row, seed_row[:-1]], (2, width)), "nested data"),
+        post("wrong_feature_count", fp32(seed_row[:-1], (1, width - 1))),
+        post("wrong_feature_count", fp32([*seed_row, 0.2], (1, width + 1))),
         post("wrong_feature_count", fp32([], (1, 0))),
-        post("strings", fp32(["a", "b", "c", "d"])),
-        post("strings", fp32(["a", *SEED_ROW[1:]])),
-        post("nulls", fp32([None, *SEED_ROW[1:]])),
+        post("strings", fp32(letters)),
+        post("strings", fp32(["a", *seed_row[1:]])),
+        post("nulls", fp32([None, *seed_row[1:]])),
         post("nulls", fp32(None), "data is null"),
-        post("nulls", tensor(None, "FP32", SEED_ROW), "shape is null"),
-        *[post("non_finite", non_finite % t.encode()) for t in NON_FINITE_TOKENS],
-        post("empty_batch", fp32([], (0, N_FEATURES))),
+        post("nulls", tensor(None, "FP32", seed_row), "shape is null"),
+        *[post("non_finite", non_finite(t)) for t in NON_FINITE_TOKENS],
+        post("empty_batch", fp32([], (0, width))),
         post("deep_nesting", nested_v2(64), "depth 64"),
         post("deep_nesting", nested_v2(profile.nesting_depth), f"depth {profile.nesting_depth}"),
         post("bad_tensor", {"inputs": []}, "no input tensor"),
-        post("bad_tensor", fp32(SEED_ROW[:3]), "data shorter than shape"),
-        post("bad_tensor", fp32([*SEED_ROW, *SEED_ROW]), "data longer than shape"),
-        post("bad_tensor", fp32(SEED_ROW, [N_FEATURES]), "1-D shape"),
-        post("bad_tensor", fp32(SEED_ROW, []), "empty shape"),
-        post("bad_tensor", fp32(SEED_ROW, [-1, N_FEATURES]), "negative dimension"),
-        post("bad_tensor", tensor([1, N_FEATURES], "BYTES", ["a", "b", "c", "d"]), "BYTES tensor"),
-        post("bad_tensor", tensor([1, N_FEATURES], "FLOAT", SEED_ROW), "unknown datatype"),
-        post("bad_tensor", {"inputs": [{"name": "input-0", "shape": [1, N_FEATURES], "data": SEED_ROW}]}, "no datatype"),
-        post("bad_tensor", {"inputs": [{"name": "input-0", "datatype": "FP32", "shape": [1, N_FEATURES]}]}, "no data"),
+        post("bad_tensor", fp32(seed_row[:-1]), "data shorter than shape"),
+        post("bad_tensor", fp32([*seed_row, *seed_row]), "data longer than shape"),
+        post("bad_tensor", fp32(seed_row, [width]), "1-D shape"),
+        post("bad_tensor", fp32(seed_row, []), "empty shape"),
+        post("bad_tensor", fp32(seed_row, [-1, width]), "negative dimension"),
+        post("bad_tensor", tensor([1, width], "BYTES", letters), "BYTES tensor"),
+        post("bad_tensor", tensor([1, width], "FLOAT", seed_row), "unknown datatype"),
+        post("bad_tensor", {"inputs": [{"name": "input-0", "shape": [1, width], "data": seed_row}]}, "no datatype"),
+        post("bad_tensor", {"inputs": [{"name": "input-0", "datatype": "FP32", "shape": [1, width]}]}, "no data"),
     ]
 
 
-def malformed_cases(model: str, profile: Profile, protocols: tuple[str, ...]) -> list[Request]:
-    """The catalogue over ``protocols`` (the ones the server speaks), V1 first."""
+def malformed_cases(model: str, profile: Profile, protocols: tuple[str, ...], seed_row: list[float] = SEED_ROW) -> list[Request]:
+    """The catalogue over ``protocols`` (the ones the server speaks), V1 first, around ``seed_row``."""
     cases: list[Request] = []
     if "v1" in protocols:
-        cases += v1_cases(model, profile)
+        cases += v1_cases(model, profile, seed_row)
     if "v2" in protocols:
-        cases += v2_cases(model, profile)
+        cases += v2_cases(model, profile, seed_row)
     return cases

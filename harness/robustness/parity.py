@@ -24,19 +24,22 @@ from harness.client import InferenceClient
 from harness.errors import InferenceError
 from harness.models import CheckResult, CheckStatus
 from harness.redact import redact
-from harness.robustness.malformed import N_FEATURES
 from harness.robustness.profiles import Profile, hypothesis_settings
-from harness.verify import expected_answers, load_model
+from harness.robustness.schema import IRIS_SCHEMA, FeatureSchema
+from harness.verify import agree, expected_answers, load_model
 
-# iris features lie within [0.1, 7.9] cm; "beyond" reaches far outside in both directions
-IRIS_VALUES = st.floats(min_value=0.0, max_value=8.0, allow_nan=False, allow_infinity=False)
+# "beyond" the data's ranges reaches far outside in both directions
 WIDE_VALUES = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
 
 
-def valid_batches(max_batch: int) -> st.SearchStrategy[list[list[float]]]:
-    """Batches of 1..``max_batch`` rows of finite floats, mostly iris-like."""
-    value = st.one_of(IRIS_VALUES, IRIS_VALUES, WIDE_VALUES)
-    row = st.lists(value, min_size=N_FEATURES, max_size=N_FEATURES)
+def _in_range(low: float, high: float) -> st.SearchStrategy[float]:
+    return st.floats(min_value=low, max_value=high, allow_nan=False, allow_infinity=False) if low < high else st.just(low)
+
+
+def valid_batches(max_batch: int, schema: FeatureSchema = IRIS_SCHEMA) -> st.SearchStrategy[list[list[float]]]:
+    """Batches of 1..``max_batch`` rows of finite floats: each value mostly within its
+    feature's range in the data (iris: [0, 8] cm), sometimes far outside it."""
+    row = st.tuples(*(st.one_of(_in_range(low, high), _in_range(low, high), WIDE_VALUES) for low, high in schema.ranges)).map(list)
     return st.lists(row, min_size=1, max_size=max_batch)
 
 
@@ -44,8 +47,10 @@ class _Mismatch(Exception):
     """Raised inside a hypothesis example to mark it failing."""
 
 
-def run_parity(client: InferenceClient, profile: Profile, model_path: Path | None, failing: CheckStatus, seed: int | None) -> CheckResult:
-    """The whole ``robustness.parity`` check. ``failing`` is FAILED or WARNED (severity)."""
+def run_parity(client: InferenceClient, profile: Profile, model_path: Path | None, failing: CheckStatus, seed: int | None,
+               schema: FeatureSchema = IRIS_SCHEMA, tolerance: float | None = None) -> CheckResult:
+    """The whole ``robustness.parity`` check. ``failing`` is FAILED or WARNED (severity);
+    ``schema`` the feature ranges (the contract's); ``tolerance`` a regressor's (None: labels, exactly)."""
     protocols = tuple(client.endpoint.protocols)
     both = {"v1", "v2"} <= set(protocols)
     try:
@@ -71,14 +76,14 @@ def run_parity(client: InferenceClient, profile: Profile, model_path: Path | Non
         if model_path is not None:
             expected = expected_answers(client, model_path, rows)
             for protocol, answer in served.items():
-                if answer != expected:
+                if not agree(expected, answer, tolerance):
                     return f"served {protocol.upper()} {answer} != artifact in-process {expected}"
-        if both and served["v1"] != served["v2"]:
+        if both and not agree(served["v1"], served["v2"], tolerance):
             return f"V2 {served['v2']} != V1 {served['v1']}"
         return None
 
     @hypothesis_settings(profile.parity_examples, seed)
-    @given(valid_batches(profile.parity_max_batch))
+    @given(valid_batches(profile.parity_max_batch, schema))
     def example(rows: list[list[float]]) -> None:
         procs.check_interrupted()
         if time.monotonic() - started > profile.budget_s:

@@ -27,8 +27,13 @@ from harness.robustness.requests import Request, dumps, path_of, tensor
 # (~3 s here, cached per working directory in .hypothesis/) on every fresh checkout.
 _chars = st.characters(exclude_categories=["Cs"])
 _numbers = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
-_row = st.lists(_numbers, min_size=N_FEATURES, max_size=N_FEATURES)
-_rows = st.lists(_row, min_size=1, max_size=5)
+
+
+def _rows(width: int) -> st.SearchStrategy[list[list[float]]]:
+    """1..5 rows of ``width`` finite numbers (the model's width: the contract's feature count)."""
+    return st.lists(st.lists(_numbers, min_size=width, max_size=width), min_size=1, max_size=5)
+
+
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(-10, 10), _numbers, st.text(_chars, max_size=8))
 _json_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(_chars, max_size=5), inner, max_size=3), max_leaves=8)
 _not_json_types = ("text/plain", "application/xml", "application/octet-stream", "multipart/form-data")
@@ -56,14 +61,14 @@ def is_number_text(text: str) -> bool:
     return True
 
 
-def _poisoned(bad: st.SearchStrategy[Any]) -> st.SearchStrategy[list[list[Any]]]:
+def _poisoned(bad: st.SearchStrategy[Any], width: int) -> st.SearchStrategy[list[list[Any]]]:
     """Valid rows with one value replaced by something from ``bad``."""
 
     @st.composite
     def build(draw: st.DrawFn) -> list[list[Any]]:
-        rows: list[list[Any]] = draw(_rows)
+        rows: list[list[Any]] = draw(_rows(width))
         i = draw(st.integers(0, len(rows) - 1))
-        j = draw(st.integers(0, N_FEATURES - 1))
+        j = draw(st.integers(0, width - 1))
         rows[i][j] = draw(bad)
         return rows
 
@@ -79,16 +84,20 @@ def _ragged(draw: st.DrawFn) -> list[list[float]]:
 
 
 @st.composite
-def _non_finite_rows(draw: st.DrawFn) -> list[list[str]]:
+def _non_finite_rows(draw: st.DrawFn, width: int) -> list[list[str]]:
     """Rows as JSON number texts, one of them a non-finite token."""
-    rows = draw(_rows)
+    rows = draw(_rows(width))
     texts = [[repr(v) for v in r] for r in rows]
-    texts[draw(st.integers(0, len(rows) - 1))][draw(st.integers(0, N_FEATURES - 1))] = draw(st.sampled_from(NON_FINITE_TOKENS))
+    texts[draw(st.integers(0, len(rows) - 1))][draw(st.integers(0, width - 1))] = draw(st.sampled_from(NON_FINITE_TOKENS))
     return texts
 
 
-_wrong_counts = st.integers(0, 12).filter(lambda n: n != N_FEATURES)
-_wrong_width_rows = _wrong_counts.flatmap(lambda n: st.lists(st.lists(_numbers, min_size=n, max_size=n), min_size=1, max_size=5))
+def _wrong_width_rows(width: int) -> st.SearchStrategy[list[list[float]]]:
+    """Rows of any width but the model's (0 to width + 8 values)."""
+    counts = st.integers(0, width + 8).filter(lambda n: n != width)
+    return counts.flatmap(lambda n: st.lists(st.lists(_numbers, min_size=n, max_size=n), min_size=1, max_size=5))
+
+
 _not_json = st.one_of(
     st.binary(max_size=40),
     st.text(_chars, max_size=40).map(str.encode),
@@ -102,17 +111,17 @@ def _fp32(rows: list[list[Any]]) -> dict[str, Any]:
 
 
 @st.composite
-def _bad_tensor(draw: st.DrawFn) -> dict[str, Any]:
+def _bad_tensor(draw: st.DrawFn, width: int) -> dict[str, Any]:
     """A shape that does not describe the data, or a datatype no server can read as numbers."""
-    rows = draw(_rows)
+    rows = draw(_rows(width))
     flat = [v for r in rows for v in r]
     if draw(st.booleans()):
-        shape = draw(st.lists(st.integers(0, 6), max_size=3).filter(lambda s: s != [len(rows), N_FEATURES]))
+        shape = draw(st.lists(st.integers(0, 6), max_size=3).filter(lambda s: s != [len(rows), width]))
         return tensor(shape, "FP32", flat)
-    return tensor([len(rows), N_FEATURES], draw(st.sampled_from(("BYTES", "STRING", "", "FLOAT"))), flat)
+    return tensor([len(rows), width], draw(st.sampled_from(("BYTES", "STRING", "", "FLOAT"))), flat)
 
 
-def _v1() -> dict[str, st.SearchStrategy[Any]]:
+def _v1(width: int) -> dict[str, st.SearchStrategy[Any]]:
     """Bodies (JSON values or bytes) of each V1 category."""
 
     def instances(rows: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
@@ -126,49 +135,50 @@ def _v1() -> dict[str, st.SearchStrategy[Any]]:
         "wrong_top_level": _json_values.filter(lambda v: not (isinstance(v, dict) and "instances" in v)),
         "instances_not_list": instances(_json_values.filter(lambda v: not isinstance(v, list))),
         "ragged_rows": instances(_ragged()),
-        "wrong_feature_count": instances(_wrong_width_rows),
-        "strings": instances(_poisoned(st.text(_chars, max_size=8))),
-        "booleans": instances(_poisoned(st.booleans())),
-        "nulls": instances(_poisoned(st.none())),
-        "non_finite": _non_finite_rows().map(non_finite),
+        "wrong_feature_count": instances(_wrong_width_rows(width)),
+        "strings": instances(_poisoned(st.text(_chars, max_size=8), width)),
+        "booleans": instances(_poisoned(st.booleans(), width)),
+        "nulls": instances(_poisoned(st.none(), width)),
+        "non_finite": _non_finite_rows(width).map(non_finite),
         "deep_nesting": st.integers(3, 2_000).map(nested_v1),
     }
 
 
-def _v2() -> dict[str, st.SearchStrategy[Any]]:
+def _v2(width: int) -> dict[str, st.SearchStrategy[Any]]:
     """Bodies (JSON values or bytes) of each V2 category."""
 
     def non_finite(texts: list[list[str]]) -> bytes:
-        head = b'{"inputs":[{"name":"input-0","shape":[%d,%d],"datatype":"FP32","data":[' % (len(texts), N_FEATURES)
+        head = b'{"inputs":[{"name":"input-0","shape":[%d,%d],"datatype":"FP32","data":[' % (len(texts), width)
         return head + ",".join(",".join(r) for r in texts).encode() + b"]}]}"
 
     def ragged(rows: list[list[float]]) -> dict[str, Any]:
-        return tensor([len(rows), N_FEATURES], "FP32", rows)  # nested data, rows of different lengths
+        return tensor([len(rows), width], "FP32", rows)  # nested data, rows of different lengths
 
     return {
         "invalid_json": _not_json,
         "wrong_top_level": _json_values.filter(lambda v: not (isinstance(v, dict) and "inputs" in v)),
         "instances_not_list": _json_values.filter(lambda v: not isinstance(v, list)).map(lambda v: {"inputs": v}),
         "ragged_rows": _ragged().map(ragged),
-        "wrong_feature_count": _wrong_width_rows.map(_fp32),
-        "strings": _poisoned(st.text(_chars, max_size=8).filter(lambda t: not is_number_text(t))).map(_fp32),
-        "nulls": _poisoned(st.none()).map(_fp32),
-        "non_finite": _non_finite_rows().map(non_finite),
+        "wrong_feature_count": _wrong_width_rows(width).map(_fp32),
+        "strings": _poisoned(st.text(_chars, max_size=8).filter(lambda t: not is_number_text(t)), width).map(_fp32),
+        "nulls": _poisoned(st.none(), width).map(_fp32),
+        "non_finite": _non_finite_rows(width).map(non_finite),
         "deep_nesting": st.integers(3, 2_000).map(nested_v2),
-        "bad_tensor": _bad_tensor(),
+        "bad_tensor": _bad_tensor(width),
     }
 
 
-def strategies(model: str, protocol: str) -> dict[str, st.SearchStrategy[Request]]:
-    """One strategy of malformed requests per generated category of ``protocol``."""
+def strategies(model: str, protocol: str, width: int = N_FEATURES) -> dict[str, st.SearchStrategy[Request]]:
+    """One strategy of malformed requests per generated category of ``protocol``, for a model
+    whose rows hold ``width`` features (the contract's)."""
     path = path_of(protocol, model)
 
     def post(category: str, bodies: st.SearchStrategy[Any]) -> st.SearchStrategy[Request]:
         return bodies.map(lambda body: Request(category, protocol, "POST", path, body if isinstance(body, bytes) else dumps(body)))
 
-    bodies = _v1() if protocol == "v1" else _v2()
+    bodies = _v1(width) if protocol == "v1" else _v2(width)
     generated = {category: post(category, strategy) for category, strategy in bodies.items()}
-    valid = dumps({"instances": [[1.0] * N_FEATURES]}) if protocol == "v1" else dumps(tensor([1, N_FEATURES], "FP32", [1.0] * N_FEATURES))
+    valid = dumps({"instances": [[1.0] * width]}) if protocol == "v1" else dumps(tensor([1, width], "FP32", [1.0] * width))
     names = st.from_regex(r"[a-z][a-z0-9-]{0,30}[a-z0-9]", fullmatch=True, alphabet=_chars).filter(lambda n: n != model)
     generated["content_type"] = st.tuples(st.sampled_from(_not_json_types), st.binary(max_size=30).filter(lambda b: not is_json(b))).map(
         lambda ct: Request("content_type", protocol, "POST", path, ct[1], ct[0])

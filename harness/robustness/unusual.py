@@ -18,16 +18,16 @@ import struct
 
 from harness.robustness.profiles import Profile
 from harness.robustness.requests import Request, Rows, dumps, tensor, v1_path, v2_path
-from harness.verify import SEED_INSTANCES
+from harness.robustness.schema import IRIS_SCHEMA
 
-SEED: Rows = tuple(tuple(float(v) for v in row) for row in SEED_INSTANCES)
+SEED: Rows = IRIS_SCHEMA.seed  # the default; the cases are built from the contract's seed rows
 WIDTH = len(SEED[0])
 ODD_CONTENT_TYPES = (None, "text/plain", "application/x-www-form-urlencoded")
 
 
-def seed_rows(n: int) -> Rows:
-    """``n`` rows alternating the seed's two rows (their predictions are known: the seed's)."""
-    return tuple(SEED[i % len(SEED)] for i in range(n))
+def seed_rows(n: int, seed: Rows = SEED) -> Rows:
+    """``n`` rows cycling through the seed's rows (their predictions are known: the seed's)."""
+    return tuple(seed[i % len(seed)] for i in range(n))
 
 
 def _row_bytes(row: tuple[float, ...]) -> bytes:
@@ -40,28 +40,36 @@ def v1_body(rows: Rows) -> bytes:
     return b'{"instances":[' + b",".join(cache[r] for r in rows) + b"]}"
 
 
-def v2_body(rows: Rows, datatype: str = "FP32") -> bytes:
-    """One ``[N, F]`` tensor with flat data, built fast for hundreds of thousands of rows."""
+def v2_body(rows: Rows, datatype: str = "FP32", width: int | None = None) -> bytes:
+    """One ``[N, F]`` tensor with flat data, built fast for hundreds of thousands of rows
+    (``F``: ``width``, else the first row's length)."""
     cache = {row: _row_bytes(row)[1:-1] for row in set(rows)}
-    head = b'{"inputs":[{"name":"input-0","shape":[%d,%d],"datatype":"%s","data":[' % (len(rows), WIDTH, datatype.encode())
+    width = width if width is not None else len(rows[0]) if rows else WIDTH
+    head = b'{"inputs":[{"name":"input-0","shape":[%d,%d],"datatype":"%s","data":[' % (len(rows), width, datatype.encode())
     return head + b",".join(cache[r] for r in rows) + b"]}]}"
 
 
 #: the seed's rows one float64 step up (6.8 -> 6.800000000000001): what a client that prints
 #: float64 at full precision sends; their predictions are the seed's, and a body of several MiB
 #: takes a quarter of the rows that "6.8" would
-NUDGED: Rows = tuple(tuple(math.nextafter(v, math.inf) for v in row) for row in SEED)
+def nudge(seed: Rows) -> Rows:
+    """Each value one float64 step up."""
+    return tuple(tuple(math.nextafter(v, math.inf) for v in row) for row in seed)
 
 
-def nudged_rows(n: int) -> Rows:
-    """``n`` rows alternating the seed's two rows, nudged (predictions: the seed's)."""
-    return tuple(NUDGED[i % len(NUDGED)] for i in range(n))
+NUDGED: Rows = nudge(SEED)
 
 
-def rows_for_bytes(size: int, protocol: str) -> int:
+def nudged_rows(n: int, seed: Rows = SEED) -> Rows:
+    """``n`` rows cycling through the seed's rows, nudged (predictions: the seed's)."""
+    nudged = nudge(seed)
+    return tuple(nudged[i % len(nudged)] for i in range(n))
+
+
+def rows_for_bytes(size: int, protocol: str, seed: Rows = SEED) -> int:
     """The fewest nudged seed rows whose body over ``protocol`` has at least ``size`` bytes."""
-    texts = [_row_bytes(r) if protocol == "v1" else _row_bytes(r)[1:-1] for r in NUDGED]
-    empty = len(v1_body(())) if protocol == "v1" else len(v2_body(())) - 1  # less the "0" of shape [0, 4]
+    texts = [_row_bytes(r) if protocol == "v1" else _row_bytes(r)[1:-1] for r in nudge(seed)]
+    empty = len(v1_body(())) if protocol == "v1" else len(v2_body((), width=len(seed[0]))) - 1  # less the "0" of shape [0, F]
 
     def length(n: int) -> int:  # the body's length, without building it
         full, rest = divmod(n, len(texts))
@@ -79,41 +87,43 @@ def fp16(rows: Rows) -> Rows:
     return tuple(tuple(struct.unpack("<e", struct.pack("<e", v))[0] for v in row) for row in rows)
 
 
-def unusual_cases(model: str, profile: Profile, protocols: tuple[str, ...]) -> list[Request]:
-    """Valid but unusual requests over ``protocols`` (the ones the server speaks), V1 first."""
-    batch = seed_rows(profile.large_batch_rows)
+def unusual_cases(model: str, profile: Profile, protocols: tuple[str, ...], seed: Rows = SEED) -> list[Request]:
+    """Valid but unusual requests over ``protocols`` (the ones the server speaks), V1 first,
+    built from ``seed`` (rows of the model's width whose answers are known)."""
+    width = len(seed[0])
+    batch = seed_rows(profile.large_batch_rows, seed)
     size = f"{profile.large_body_bytes / (1024 * 1024):g} MiB"
     cases: list[Request] = []
     if "v1" in protocols:
         path = v1_path(model)
-        big = nudged_rows(rows_for_bytes(profile.large_body_bytes, "v1"))
+        big = nudged_rows(rows_for_bytes(profile.large_body_bytes, "v1", seed), seed)
         cases += [
             Request("large_batch", "v1", "POST", path, v1_body(batch), note=f"{len(batch)} rows", rows=batch, seed_rows=True, large=True),
             Request("large_body", "v1", "POST", path, v1_body(big), note=f"{size}: {len(big)} rows", rows=big, seed_rows=True, large=True),
             *[
-                Request("json_content_type", "v1", "POST", path, v1_body(SEED), ct, f"valid JSON sent {_as(ct)}", SEED, True)
+                Request("json_content_type", "v1", "POST", path, v1_body(seed), ct, f"valid JSON sent {_as(ct)}", seed, True)
                 for ct in ODD_CONTENT_TYPES
             ],
         ]
     if "v2" in protocols:
         path = v2_path(model)
-        big = nudged_rows(rows_for_bytes(profile.large_body_bytes, "v2"))
+        big = nudged_rows(rows_for_bytes(profile.large_body_bytes, "v2", seed), seed)
         cases += [
             Request("large_batch", "v2", "POST", path, v2_body(batch), note=f"{len(batch)} rows", rows=batch, seed_rows=True, large=True),
             Request("large_body", "v2", "POST", path, v2_body(big), note=f"{size}: {len(big)} rows", rows=big, seed_rows=True, large=True),
-            Request("coercible_values", "v2", "POST", path, v2_body(SEED, "FP16"), note="FP16 data", rows=fp16(SEED), seed_rows=True),
+            Request("coercible_values", "v2", "POST", path, v2_body(seed, "FP16"), note="FP16 data", rows=fp16(seed), seed_rows=True),
             Request(
                 "coercible_values", "v2", "POST", path,
-                dumps(tensor([1, WIDTH], "FP32", [True, False, True, False])),
-                note="booleans in an FP32 tensor", rows=((1.0, 0.0, 1.0, 0.0),),
+                dumps(tensor([1, width], "FP32", [i % 2 == 0 for i in range(width)])),
+                note="booleans in an FP32 tensor", rows=(tuple(float(i % 2 == 0) for i in range(width)),),
             ),
             Request(
                 "coercible_values", "v2", "POST", path,
-                dumps(tensor([len(SEED), WIDTH], "FP32", [str(v) for row in SEED for v in row])),
-                note="numeric strings in an FP32 tensor", rows=SEED, seed_rows=True,
+                dumps(tensor([len(seed), width], "FP32", [str(v) for row in seed for v in row])),
+                note="numeric strings in an FP32 tensor", rows=seed, seed_rows=True,
             ),
             *[
-                Request("json_content_type", "v2", "POST", path, v2_body(SEED), ct, f"valid JSON sent {_as(ct)}", SEED, True)
+                Request("json_content_type", "v2", "POST", path, v2_body(seed), ct, f"valid JSON sent {_as(ct)}", seed, True)
                 for ct in ODD_CONTENT_TYPES[:2]
             ],
         ]

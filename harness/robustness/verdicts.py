@@ -22,7 +22,7 @@ from harness.redact import preview
 from harness.robustness.accepted import AcceptedEntry
 from harness.robustness.categories import CATEGORIES, MALFORMED
 from harness.robustness.requests import Request
-from harness.verify import SEED_PREDICTIONS, expected_answers, load_model
+from harness.verify import SEED_PREDICTIONS, agree, expected_answers, load_model
 
 BODY_LIMIT = 300  # characters of an answer kept in a finding (redacted first, then cut)
 DIFF_ROWS = 3
@@ -87,11 +87,17 @@ class Judge:
         client: reads answers (``client.reader``: canonical labels) and, without an artifact,
             asks the server for its plain answer to coerced rows.
         model_path: the trained artifact (None: seed predictions or the server's plain answer).
+        seed_predictions: what the seed rows answer (None: unknown).
+        tolerance: a regressor's answers agree within it (see :func:`harness.verify.agree`);
+            None: labels, compared exactly.
     """
 
-    def __init__(self, client: InferenceClient, model_path: Path | None) -> None:
+    def __init__(self, client: InferenceClient, model_path: Path | None, seed_predictions: tuple[Any, ...] | None = SEED_PREDICTIONS,
+                 tolerance: float | None = None) -> None:
         self.client = client
         self.model_path = model_path
+        self.seed_predictions = seed_predictions
+        self.tolerance = tolerance
         self.reference = "the model artifact in-process" if model_path else "the seed's predictions"
         if model_path is not None:
             try:
@@ -105,8 +111,8 @@ class Judge:
         rows = request.rows or ()
         if self.model_path is not None:
             return expected_answers(self.client, self.model_path, rows), "the model artifact"
-        if request.seed_rows:
-            seed = self.client.reader.canonical(SEED_PREDICTIONS)
+        if request.seed_rows and self.seed_predictions is not None:
+            seed = self.client.reader.canonical(self.seed_predictions)
             return [seed[i % len(seed)] for i in range(len(rows))], "the seed's predictions"
         plain = self.client.endpoint.primary_protocol
         try:
@@ -139,7 +145,7 @@ class Judge:
         expected, source = self.expected(request)
         if expected is None:
             return None, "unchecked"  # neither an artifact, nor seed rows, nor a plain answer to compare with
-        if got != expected:
+        if not agree(expected, got, self.tolerance):
             return f"HTTP {status} with wrong predictions (expected from {source}): {diff(expected, got)}", ""
         return None, "answered"
 

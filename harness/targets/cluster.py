@@ -100,7 +100,8 @@ class ClusterTarget:
         kfp_namespace = None if self.session.installs else self.cfg.cluster.namespace
         runner = KfpPipelineRunner(self._kfp_client(), self.kubectl, self.ctx.work_dir, kfp_namespace)
         return runner.run(package, experiment="mlharness", arguments=pipeline_arguments(package, self.cfg.core.min_accuracy),
-                          timeout=self.cfg.core.pipeline_timeout, run_name=f"mlharness-{self.namespace}")
+                          timeout=self.cfg.core.pipeline_timeout, run_name=f"mlharness-{self.namespace}",
+                          model_output=self.cfg.model.model_output)
 
     def deploy(self, run: PipelineRun | None) -> Endpoint:
         if run is None or not run.model_uri:

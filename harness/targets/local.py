@@ -49,13 +49,15 @@ class LocalTarget:
         if self.pipeline_runner is None:
             from harness.pipelines.compile import source_imports
 
-            self.pipeline_runner = LocalPipelineRunner(self.ctx.work_dir, isolation=self.ctx.config.local.pipeline_isolation)
+            self.pipeline_runner = LocalPipelineRunner(self.ctx.work_dir, isolation=self.ctx.config.local.pipeline_isolation,
+                                                       model_output=self.ctx.config.model.model_output)
             self.pipeline_runner.prestart(preload=source_imports(self.ctx.config.core.pipeline))
 
     def run_pipeline(self, package: Path) -> PipelineRun:
         cfg = self.ctx.config
         self._prestart_server()
-        runner = self.pipeline_runner or LocalPipelineRunner(self.ctx.work_dir, isolation=cfg.local.pipeline_isolation)
+        runner = self.pipeline_runner or LocalPipelineRunner(self.ctx.work_dir, isolation=cfg.local.pipeline_isolation,
+                                                                    model_output=cfg.model.model_output)
         self.pipeline_runner = None  # one run per runner; it stops itself when done
         self.ctx.progress("running the pipeline with kfp.local")
         run = runner.run(package, pipeline_arguments(package, cfg.core.min_accuracy), cfg.core.pipeline_timeout)

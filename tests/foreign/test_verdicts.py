@@ -23,7 +23,7 @@ from harness.reports.writer import load_report
 from .servers import ForeignServer
 
 pytestmark = pytest.mark.slow
-VERIFY = ("deploy.ready", "predict.golden", "predict.accuracy", "predict.parity")
+VERIFY = ("deploy.ready", "predict.golden", "predict.quality", "predict.parity")
 
 
 def run(server: ForeignServer, report_dir: Path, *extra: str, artifact: Path | None = None) -> tuple[int, dict[str, Any], str]:
@@ -94,7 +94,7 @@ def test_mlserver_serving_a_wrong_model_fails_golden_accuracy_and_parity(mlserve
     code, report, _ = run(mlserver_faulty, tmp_path / "r", "--no-load", "--no-robustness", artifact=iris_model_dir / "model.joblib")
     result = checks(report)
     assert code == 1 and result["deploy.ready"]["status"] == "passed"
-    for name in ("predict.golden", "predict.accuracy", "predict.parity"):
+    for name in ("predict.golden", "predict.quality", "predict.parity"):
         assert result[name]["status"] == "failed", (name, result[name]["message"])
     assert "expected 1, got 2" in result["predict.golden"]["message"]
 

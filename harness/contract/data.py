@@ -1,0 +1,113 @@
+"""Read the labelled data a model is judged on: CSV, JSON lines or Parquet, with a label column.
+
+pandas reads all three (Parquet through pyarrow, when installed). Features must be numeric:
+a request row is a list of numbers. A file that cannot be read, has no label column, or holds
+a non-numeric feature is a :class:`~harness.errors.ConfigError` naming the ``data`` key.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from harness.contract import CLASSIFICATION, REGRESSION, Feature, LabelledData
+from harness.errors import ConfigError
+
+#: an integer label column with at most this many distinct values reads as classes
+MAX_INFERRED_CLASSES = 50
+
+
+def _frame(path: Path) -> Any:
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".jsonl", ".ndjson", ".json"):
+            return pd.read_json(path, lines=suffix != ".json")
+        if suffix in (".parquet", ".pq"):
+            try:
+                return pd.read_parquet(path)
+            except ImportError:
+                raise ConfigError(f"reading {path} needs pyarrow: pip install pyarrow (or give the data as CSV)", "data") from None
+        return pd.read_csv(path)
+    except ConfigError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {type(exc).__name__}: {exc}", "data") from None
+
+
+@cache
+def read_data(path: str, label_column: str, feature_names: tuple[str, ...] = ()) -> LabelledData:
+    """The labelled rows of ``path`` (read once per arguments).
+
+    Args:
+        path: a ``.csv``, ``.jsonl``/``.ndjson`` (or ``.json`` records) or ``.parquet`` file.
+        label_column: the column holding the label.
+        feature_names: the feature columns, in order; empty: every other column, in file order.
+
+    Raises:
+        ConfigError: unreadable, empty, no such label or feature column, a non-numeric feature.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"data file {path!r} does not exist", "data")
+    frame = _frame(file)
+    columns = [str(c) for c in frame.columns]
+    if label_column not in columns:
+        raise ConfigError(f"{path} has no label column {label_column!r} (columns: {', '.join(columns)}); "
+                          "name it with --label-column", "label_column")
+    names = list(feature_names) or [c for c in columns if c != label_column]
+    missing = [n for n in names if n not in columns]
+    if missing:
+        raise ConfigError(f"the contract's features {missing} are not columns of {path} (columns: {', '.join(columns)})", "data")
+    if not names or frame.empty:
+        raise ConfigError(f"{path} holds no feature columns or no rows", "data")
+    features = frame[names]
+    numeric = [n for n in names if not _is_numeric(features[n])]
+    if numeric:
+        raise ConfigError(f"feature column(s) {numeric} of {path} are not numeric: a request row is a list of numbers", "data")
+    if features.isna().to_numpy().any():
+        raise ConfigError(f"{path} has empty feature values (row {int(features.isna().any(axis=1).to_numpy().argmax()) + 2})", "data")
+    rows = tuple(tuple(float(v) for v in row) for row in features.to_numpy())
+    labels = tuple(_plain(v) for v in frame[label_column].tolist())
+    return LabelledData(rows, labels, tuple(names), f"{path} ({len(rows)} rows, label {label_column!r})")
+
+
+def _is_numeric(series: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_numeric_dtype(series)) and not pd.api.types.is_bool_dtype(series)
+
+
+def _plain(value: Any) -> Any:
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return int(value)
+    return value
+
+
+def infer_task(labels: Sequence[Any]) -> str:
+    """``classification`` when the labels are names or few distinct whole numbers, else ``regression``."""
+    if any(isinstance(v, str) for v in labels):
+        return CLASSIFICATION
+    if all(isinstance(v, int) for v in labels) and len(set(labels)) <= MAX_INFERRED_CLASSES:
+        return CLASSIFICATION
+    return REGRESSION
+
+
+def infer_classes(labels: Sequence[Any]) -> tuple[Any, ...]:
+    """The distinct labels, sorted (names and numbers apart)."""
+    return tuple(sorted(set(labels), key=lambda v: (isinstance(v, str), v)))
+
+
+def infer_features(data: LabelledData) -> tuple[Feature, ...]:
+    """One feature per column, with the range the data takes (``int`` if every value is whole)."""
+    features = []
+    for j, name in enumerate(data.feature_names):
+        column = [row[j] for row in data.rows]
+        dtype = "int" if all(v == int(v) for v in column) else "float"
+        features.append(Feature(name, dtype, min(column), max(column)))
+    return tuple(features)
