@@ -9,13 +9,9 @@ counterpart: tests/foreign/test_grpc_counterparts.py.
 from __future__ import annotations
 
 import struct
-import time
 from collections.abc import Iterator
-from concurrent import futures
 from pathlib import Path
-from typing import Any
 
-import grpc
 import pytest
 
 from harness import grpc_proto
@@ -26,6 +22,7 @@ from harness.outputs import OutputReader
 from harness.redact import register_secret
 from harness.serving.local import LocalModelServer
 from tests.foreign.servers import listening_addresses
+from tests.grpc_stub import GrpcStub
 
 SEED = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
 
@@ -133,43 +130,14 @@ def test_bad_input_is_a_grpc_error_not_a_crash(grpc_served: tuple[LocalModelServ
 
 
 # --- a stub gRPC server: deadlines, metadata, redaction ---------------------------------------------
-class _Stub:
-    """A GRPCInferenceService stand-in (the generic-handler shape ``grpc_predict_v2_pb2_grpc`` registers)."""
-
-    def __init__(self, behaviour: str) -> None:
-        self.behaviour = behaviour
-        self.metadata: list[dict[str, str]] = []
-
-    def handler(self) -> grpc.GenericRpcHandler:
-        pb = grpc_proto.proto()
-
-        def infer(request: Any, context: grpc.ServicerContext) -> Any:
-            self.metadata.append(dict(context.invocation_metadata()))
-            if self.behaviour == "slow":
-                time.sleep(2.0)  # past the client's 0.5 s deadline; bounded, so the server stops
-            if self.behaviour == "unavailable":
-                context.abort(grpc.StatusCode.UNAVAILABLE, f"echo {dict(context.invocation_metadata()).get('cookie')}")
-            return pb.ModelInferResponse(outputs=[{"name": "predict", "datatype": "INT64", "shape": [2], "contents": {"int64_contents": [1, 1]}}])
-
-        method = grpc.unary_unary_rpc_method_handler(infer, pb.ModelInferRequest.FromString, pb.ModelInferResponse.SerializeToString)
-        return grpc.method_handlers_generic_handler(grpc_proto.SERVICE, {"ModelInfer": method})
-
-
 @pytest.fixture
-def stub_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, _Stub]]:
-    stub = _Stub(request.param)
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    server.add_generic_rpc_handlers((stub.handler(),))
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    try:
-        yield f"127.0.0.1:{port}", stub
-    finally:
-        server.stop(grace=None)
+def stub_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, GrpcStub]]:
+    with GrpcStub(request.param) as stub:
+        yield stub.address, stub
 
 
 @pytest.mark.parametrize("stub_server", ["ok"], indirect=True)
-def test_headers_reach_the_server_as_metadata(stub_server: tuple[str, _Stub]) -> None:
+def test_headers_reach_the_server_as_metadata(stub_server: tuple[str, GrpcStub]) -> None:
     address, stub = stub_server
     with GrpcClient(address, "m", {"Cookie": "session=abc", "Authorization": "Bearer tok"}, timeout=5) as client:
         assert client.infer(SEED).outputs == (1, 1)
@@ -177,7 +145,7 @@ def test_headers_reach_the_server_as_metadata(stub_server: tuple[str, _Stub]) ->
 
 
 @pytest.mark.parametrize("stub_server", ["slow"], indirect=True)
-def test_every_call_has_a_deadline(stub_server: tuple[str, _Stub]) -> None:
+def test_every_call_has_a_deadline(stub_server: tuple[str, GrpcStub]) -> None:
     address, _ = stub_server
     with GrpcClient(address, "m", timeout=0.5) as client, pytest.raises(InferenceError) as info:
         client.infer(SEED)
@@ -185,7 +153,7 @@ def test_every_call_has_a_deadline(stub_server: tuple[str, _Stub]) -> None:
 
 
 @pytest.mark.parametrize("stub_server", ["unavailable"], indirect=True)
-def test_a_secret_echoed_in_an_error_is_redacted(stub_server: tuple[str, _Stub]) -> None:
+def test_a_secret_echoed_in_an_error_is_redacted(stub_server: tuple[str, GrpcStub]) -> None:
     address, _ = stub_server
     secret = "session=grpc-secret-value-123456"
     register_secret(secret)

@@ -66,6 +66,7 @@ def build_endpoint(cfg: HarnessConfig) -> Endpoint:
         endpoint_headers(cfg),
         description=f"given endpoint {cfg.endpoint.url}{via}",
         tls_verify=verify_setting(cfg.endpoint),
+        grpc_url=cfg.endpoint.grpc_url,
     )
 
 
