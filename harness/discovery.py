@@ -38,7 +38,8 @@ class Readiness:
 
     def summary(self) -> str:
         """``ready over V2; V1 not spoken here (GET /v1/models/x -> HTTP 404: ...)``."""
-        spoken = " and ".join(NAMES[p] for p in self.ready) or "no protocol"
+        names = [NAMES[p] for p in self.ready]
+        spoken = (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)) or "no protocol"
         others = [f"{NAMES[p]} not ready or not spoken ({self.seen[p]})" for p in PROTOCOLS if p not in self.ready and p in self.seen]
         return "; ".join([f"ready over {spoken}", *others])
 
