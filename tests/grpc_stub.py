@@ -13,8 +13,11 @@ that disagrees), ``unavailable`` (every call aborts UNAVAILABLE, echoing the coo
 
 from __future__ import annotations
 
+import argparse
+import json
 import time
 from concurrent import futures
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -28,8 +31,10 @@ DELAY_MS = 50.0
 class GrpcStub:
     """The stub server; a context manager that starts it on a free port and stops it."""
 
-    def __init__(self, behaviour: str) -> None:
+    def __init__(self, behaviour: str, port: int = 0, record: Path | None = None) -> None:
         self.behaviour = behaviour
+        self.port = port
+        self.record = record  # where the first call's metadata is written (a stub in its own process)
         self.metadata: list[dict[str, str]] = []
         self.calls = 0
         self._server: grpc.Server | None = None
@@ -53,6 +58,8 @@ class GrpcStub:
         def infer(request: Any, context: grpc.ServicerContext) -> Any:
             self.calls += 1
             self.metadata.append(dict(context.invocation_metadata()))
+            if self.record is not None and self.calls == 1:
+                self.record.write_text(json.dumps(self.metadata[0]))
             self._abort_if_unavailable(context)
             if self.behaviour == "slow":
                 time.sleep(SLOW_S)
@@ -75,7 +82,7 @@ class GrpcStub:
     def __enter__(self) -> GrpcStub:
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
         self._server.add_generic_rpc_handlers((self.handler(),))
-        port = self._server.add_insecure_port("127.0.0.1:0")
+        port = self._server.add_insecure_port(f"127.0.0.1:{self.port}")
         self._server.start()
         self.address = f"127.0.0.1:{port}"
         return self
@@ -84,3 +91,50 @@ class GrpcStub:
         if self._server is not None:
             self._server.stop(grace=None)
             self._server = None
+
+
+async def serve_aio(behaviour: str, port: int, record: Path | None) -> None:
+    """The ``delay``/``ok``/``unavailable`` behaviours on grpc's asyncio server: a stub in its own
+    process for load tests, whose per-call overhead stays far below the sync server's thread hand-offs."""
+    import asyncio
+
+    pb = grpc_proto.proto()
+    calls = 0
+
+    async def infer(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        nonlocal calls
+        calls += 1
+        if record is not None and calls == 1:
+            record.write_text(json.dumps(dict(context.invocation_metadata() or ())))
+        if behaviour == "unavailable":
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"stub down (cookie was {dict(context.invocation_metadata() or ()).get('cookie')})")
+        if behaviour == "delay":
+            await asyncio.sleep(DELAY_MS / 1000)
+        rows = int(request.inputs[0].shape[0]) if request.inputs and request.inputs[0].shape else 0
+        output = {"name": "predict", "datatype": "INT64", "shape": [rows], "contents": {"int64_contents": [1] * rows}}
+        return pb.ModelInferResponse(model_name=request.model_name, outputs=[output])
+
+    handler = grpc.method_handlers_generic_handler(grpc_proto.SERVICE, {
+        "ModelInfer": grpc.unary_unary_rpc_method_handler(infer, pb.ModelInferRequest.FromString, pb.ModelInferResponse.SerializeToString),
+    })
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers((handler,))
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    await server.wait_for_termination()
+
+
+def main() -> None:
+    """Serve one behaviour on 127.0.0.1:PORT until killed (a stub in its own process, for load tests)."""
+    import asyncio
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--behaviour", required=True, choices=("ok", "delay", "unavailable"))
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--record", type=Path)
+    args = parser.parse_args()
+    asyncio.run(serve_aio(args.behaviour, args.port, args.record))
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,10 @@ import the whole model server into every load worker).
 
 grpcio's default I/O does not cooperate with gevent: :func:`init` calls
 ``grpc.experimental.gevent.init_gevent()`` before any channel exists, as locust's own gRPC
-example does (locustio/locust, ``examples/grpc/locustfile.py`` and ``grpc_user.py``).
+example does (locustio/locust, ``examples/grpc/locustfile.py`` and ``grpc_user.py``). It runs
+when the first sender is made, in the process that sends: grpcio is never imported in a
+``--processes`` master before it forks its workers (gRPC's threads do not survive a fork:
+"Other threads are currently calling into gRPC, skipping fork() handlers").
 Each call has one deadline (``request_timeout``); messages larger than ``max_response_bytes``
 are refused by gRPC (``RESOURCE_EXHAUSTED``); a failure is a ``LoadFailure`` with status 0 and the
 gRPC status code and details, masked, so failures merge and read like REST ones.
@@ -91,6 +94,7 @@ class GrpcSender:
         self, url: str, headers: Mapping[str, str], fire: Callable[..., Any], *, timeout: float, max_bytes: int,
         ca_cert: str | None, mask: Callable[[str], str], failure: Callable[[int, str], Exception],
     ) -> None:
+        init()
         import grpc
 
         self.grpc = grpc

@@ -74,8 +74,7 @@ else:
 PLAN: dict[str, Any] = json.loads(os.environ.get("MLH_LOAD_PLAN", "{}"))
 GRPC = PLAN.get("protocol") == "grpc"
 if GRPC and not TYPE_CHECKING:
-    grpc_sender = _sibling("grpc_sender")
-    grpc_sender.init()  # grpcio on gevent's loop, before any channel
+    grpc_sender = _sibling("grpc_sender")  # grpcio itself is imported by each user's sender, after any fork
 HEADERS: dict[str, str] = json.loads(os.environ.get("MLH_LOAD_HEADERS", "{}"))
 OUT = Path(os.environ.get("MLH_LOAD_OUT", "."))
 PARENT = int(os.environ.get("MLH_LOAD_PARENT") or 0)  # see harness.load.plan.PARENT_ENV
