@@ -160,3 +160,30 @@ def test_a_secret_echoed_in_an_error_is_redacted(stub_server: tuple[str, GrpcStu
     with GrpcClient(address, "m", {"Cookie": secret}, timeout=5) as client, pytest.raises(InferenceError) as info:
         client.infer(SEED)
     assert "UNAVAILABLE" in str(info.value) and "grpc-secret-value-123456" not in str(info.value)
+
+
+# --- TLS ---------------------------------------------------------------------------------------
+def test_grpcs_is_verified_with_the_given_ca_and_refused_without_it(tmp_path: Path) -> None:
+    """A grpcs:// server with a private CA (trustme): verified with --ca-cert, refused with gRPC's roots."""
+    from concurrent import futures
+
+    import grpc
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    stub = GrpcStub("ok")
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    server.add_generic_rpc_handlers((stub.handler(),))
+    credentials = grpc.ssl_server_credentials([(cert.private_key_pem.bytes(), b"".join(c.bytes() for c in cert.cert_chain_pems))])
+    port = server.add_secure_port("127.0.0.1:0", credentials)
+    server.start()
+    try:
+        with GrpcClient(f"grpcs://127.0.0.1:{port}", "m", tls_verify=str(tmp_path / "ca.pem"), timeout=5) as client:
+            assert client.infer(SEED).outputs == (1, 1)
+        with GrpcClient(f"grpcs://127.0.0.1:{port}", "m", tls_verify=True, timeout=5) as client, pytest.raises(InferenceError) as info:
+            client.infer(SEED)
+        assert "UNAVAILABLE" in str(info.value)
+    finally:
+        server.stop(grace=None)
