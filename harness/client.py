@@ -1,4 +1,5 @@
-"""Inference client for the V1 and V2 (Open Inference Protocol) REST protocols (httpx).
+"""Inference client for the V1 and V2 (Open Inference Protocol) REST protocols (httpx), and the
+door to V2 over gRPC (:mod:`harness.grpc_client`, when the endpoint has a ``grpc_url``).
 
 Every request is bounded: a total deadline (not per read: a server that trickles one byte
 every few seconds is cut off at the deadline) and a largest body (an endless stream is cut
@@ -18,7 +19,7 @@ import json
 import ssl
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -27,10 +28,14 @@ from harness.models import Endpoint, Prediction
 from harness.outputs import OutputError, OutputReader
 from harness.redact import preview, redact
 
+if TYPE_CHECKING:
+    from harness.grpc_client import GrpcClient
+
 Rows = Sequence[Sequence[float]]
 BODY_LIMIT = 2000  # characters of a body quoted in a message (after redaction)
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 LOGIN_HINTS = ("/dex/", "/oauth2/", "/oauth/", "/auth", "login", "signin", "sign_in")
+REST_PROTOCOLS = ("v1", "v2")  # what this client sends over HTTP; "grpc" goes through :attr:`InferenceClient.grpc`
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +110,7 @@ class InferenceClient:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.reader = reader or OutputReader()
+        self._grpc: GrpcClient | None = None
         self._http = httpx.Client(
             base_url=endpoint.base_url.rstrip("/"),
             headers=dict(endpoint.headers),
@@ -122,6 +128,27 @@ class InferenceClient:
 
     def close(self) -> None:
         self._http.close()
+        if self._grpc is not None:
+            self._grpc.close()
+            self._grpc = None
+
+    @property
+    def grpc(self) -> GrpcClient:
+        """The V2 gRPC client of the endpoint's ``grpc_url``, with this client's bounds and reader.
+
+        Raises:
+            InferenceError: the endpoint has no gRPC address.
+        """
+        if self._grpc is None:
+            if not self.endpoint.grpc_url:
+                raise InferenceError(f"no gRPC address for {self.endpoint.base_url} (give --grpc-url)")
+            from harness.grpc_client import GrpcClient
+
+            self._grpc = GrpcClient(
+                self.endpoint.grpc_url, self.endpoint.model_name, self.endpoint.headers, tls_verify=self.endpoint.tls_verify,
+                timeout=self.timeout, max_bytes=self.max_bytes, reader=self.reader,
+            )
+        return self._grpc
 
     # --- paths ----------------------------------------------------------------------------
     @property
@@ -238,6 +265,8 @@ class InferenceClient:
             return self.predict(rows)
         if protocol == "v2":
             return self.infer(rows)
+        if protocol == "grpc":
+            return self.grpc.infer(rows)
         raise ValueError(f"unknown protocol {protocol!r}")
 
     def _decode(self, answer: Answer, read: Any) -> list[Any]:

@@ -99,7 +99,7 @@ class Endpoint(_AsDict):
 
     ``headers`` may carry secrets (cookie, token); ``as_dict`` redacts them. ``protocols``
     is what the server was found to speak (``v1``: ``:predict``; ``v2``: the Open Inference
-    Protocol's ``/infer``), V1 first. ``tls_verify`` is httpx's ``verify=``: a CA bundle path,
+    Protocol's ``/infer``; ``grpc``: its ``ModelInfer`` over gRPC at ``grpc_url``), V1 first. ``tls_verify`` is httpx's ``verify=``: a CA bundle path,
     True (the default bundle) or False (``--insecure``).
     """
 
@@ -110,6 +110,7 @@ class Endpoint(_AsDict):
     description: str = ""
     tls_verify: str | bool = True
     readiness: str = ""  # what the readiness probes found ("ready over V2; V1 not ... (HTTP 404)")
+    grpc_url: str | None = None  # host:port (grpcs://host:port for TLS) of the V2 gRPC service, if any
 
     @property
     def primary_protocol(self) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from harness.client import InferenceClient
 from harness.contract import ModelContract
 from harness.models import CheckResult, CheckStatus
-from harness.verify import _timed, served
+from harness.verify import NAMES, _protocol_names, _timed, served
 
 
 def classification_figures(labels: Sequence[Any], answers: Sequence[Any], classes: Sequence[Any]) -> dict[str, Any]:
@@ -38,31 +38,44 @@ def regression_figures(labels: Sequence[float], answers: Sequence[Any]) -> dict[
 
 
 def check_quality(client: InferenceClient, contract: ModelContract) -> CheckResult:
-    """``predict.quality``: the served model's quality on the contract's data, against its thresholds."""
+    """``predict.quality``: the served model's quality on the contract's data, against its
+    thresholds, over every protocol spoken (the first that falls short fails it, named; each
+    one's figures are in ``details.by_protocol``)."""
 
     def run() -> tuple[CheckStatus, str, dict[str, Any]]:
         data = contract.labelled()
-        answers = served(client, data.rows)
+        protocols = client.endpoint.protocols or (client.endpoint.primary_protocol,)
         details: dict[str, Any] = {"task": contract.task, "rows": len(data), "data": data.source,
-                                   "protocol": client.endpoint.primary_protocol, "thresholds": contract.thresholds.as_dict()}
-        if contract.is_classifier:
-            labels = client.reader.canonical(data.labels)
-            classes = client.reader.canonical(contract.classes)
-            figures = classification_figures(labels, answers, classes)
-            failures = _classifier_failures(figures, contract)
-            summary = f"accuracy {figures['accuracy']:.4f}"
-        else:
-            numeric = [a for a in answers if isinstance(a, int | float) and not isinstance(a, bool) and math.isfinite(a)]
-            if len(numeric) != len(answers):
-                bad = next(a for a in answers if a not in numeric)
-                return CheckStatus.FAILED, f"a regressor must answer finite numbers; got {bad!r}", details
-            figures = regression_figures([float(v) for v in data.labels], [float(a) for a in answers])
-            failures = _regressor_failures(figures, contract)
-            summary = f"MAE {figures['mae']:.4g}, RMSE {figures['rmse']:.4g}, R² {figures['r2']:.4f}"
-        details.update(figures)
-        if failures:
-            return CheckStatus.FAILED, f"{'; '.join(failures)} on {len(data)} labelled rows ({summary})", details
-        return CheckStatus.PASSED, f"{summary} on {len(data)} labelled rows, within the thresholds", details
+                                   "protocol": protocols[0], "protocols": list(protocols), "thresholds": contract.thresholds.as_dict()}
+        by_protocol: dict[str, dict[str, Any]] = {}
+        judged: list[tuple[str, list[str], str]] = []
+        for protocol in protocols:
+            answers = served(client, data.rows, protocol)
+            if contract.is_classifier:
+                labels = client.reader.canonical(data.labels)
+                classes = client.reader.canonical(contract.classes)
+                figures: dict[str, Any] = classification_figures(labels, answers, classes)
+                failures = _classifier_failures(figures, contract)
+                summary = f"accuracy {figures['accuracy']:.4f}"
+            else:
+                numeric = [a for a in answers if isinstance(a, int | float) and not isinstance(a, bool) and math.isfinite(a)]
+                if len(numeric) != len(answers):
+                    bad = next(a for a in answers if a not in numeric)
+                    return CheckStatus.FAILED, f"a regressor must answer finite numbers; got {bad!r} over {NAMES.get(protocol, protocol)}", \
+                        {**details, "protocol": protocol}
+                figures = regression_figures([float(v) for v in data.labels], [float(a) for a in answers])
+                failures = _regressor_failures(figures, contract)
+                summary = f"MAE {figures['mae']:.4g}, RMSE {figures['rmse']:.4g}, R² {figures['r2']:.4f}"
+            by_protocol[protocol] = figures
+            judged.append((protocol, failures, summary))
+        details["by_protocol"] = by_protocol
+        failing = next(((p, f, s) for p, f, s in judged if f), None)
+        if failing is not None:
+            protocol, failures, summary = failing
+            details.update(by_protocol[protocol], protocol=protocol)
+            return CheckStatus.FAILED, f"{'; '.join(failures)} on {len(data)} labelled rows over {NAMES.get(protocol, protocol)} ({summary})", details
+        details.update(by_protocol[protocols[0]])
+        return CheckStatus.PASSED, f"{judged[0][2]} on {len(data)} labelled rows over {_protocol_names(protocols)}, within the thresholds", details
 
     return _timed("predict.quality", run)
 

@@ -2,9 +2,9 @@
 
 Each function returns a :class:`~harness.models.CheckResult` named after the check
 (``predict.golden``...). A failure message reads like a diff: what was expected, what came.
-Checks run over the protocols the endpoint was found to speak (``Endpoint.protocols``):
-golden cases over each of them, accuracy and parity over the first (V1 where spoken), and
-``predict.protocols`` compares V1 with V2 where both are spoken. Answers are compared as
+Checks run over the protocols the endpoint was found to speak (``Endpoint.protocols``: V1,
+V2 REST, V2 gRPC): golden cases, accuracy and parity over each of them, and
+``predict.protocols`` compares every protocol spoken with the first (V1 where spoken). Answers are compared as
 canonical labels (:class:`harness.outputs.OutputReader`): ``1``, ``1.0`` and a class name
 that maps to index 1 are the same answer.
 """
@@ -121,7 +121,11 @@ def _diff_within(expected: Sequence[Any], got: Sequence[Any], tolerance: float |
 
 
 def _protocol_names(protocols: Sequence[str]) -> str:
-    return " and ".join(p.upper() for p in protocols)
+    names = [NAMES.get(p, p.upper()) for p in protocols]
+    return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+NAMES = {"v1": "V1", "v2": "V2", "grpc": "V2 gRPC"}
 
 
 def check_golden(client: InferenceClient, cases: Sequence[GoldenCase], tolerance: float | None = None) -> CheckResult:
@@ -145,7 +149,7 @@ def check_golden(client: InferenceClient, cases: Sequence[GoldenCase], tolerance
             first = failures[0]
             return (
                 CheckStatus.FAILED,
-                f"{len(failures)} of {len(cases) * len(protocols)} golden answer(s) differ; {first['case']} over {first['protocol'].upper()}: {first['diff']}",
+                f"{len(failures)} of {len(cases) * len(protocols)} golden answer(s) differ; {first['case']} over {NAMES.get(first['protocol'], first['protocol'])}: {first['diff']}",
                 {**details, "failures": failures},
             )
         seed = f" (seed: {list(SEED_PREDICTIONS)})" if SEED_CASE in cases else ""
@@ -193,31 +197,33 @@ def expected_answers(client: InferenceClient, model_path: Path, rows: Sequence[S
 def check_parity(client: InferenceClient, model_path: Path | None, rows: Sequence[Sequence[float]] | None = None,
                  tolerance: float | None = None, what: str = "iris rows") -> CheckResult:
     """``predict.parity``: the served model answers what the trained artifact answers in-process
-    on ``rows`` (default: the iris rows), exactly for labels, within ``tolerance`` for a regressor."""
+    on ``rows`` (default: the iris rows), exactly for labels, within ``tolerance`` for a
+    regressor, over every protocol spoken (the first that differs fails it, named)."""
     if model_path is None:
         return CheckResult("predict.parity", CheckStatus.SKIPPED, "no model artifact to compare with (give --model-artifact)")
 
     def run() -> tuple[CheckStatus, str, dict[str, Any]]:
         data = rows if rows is not None else iris_rows()[0]
         expected = expected_answers(client, model_path, data)
-        answers = served(client, data)
-        protocol = client.endpoint.primary_protocol
-        details: dict[str, Any] = {"rows": len(data), "protocol": protocol, "tolerance": tolerance}
-        if not agree(expected, answers, tolerance):
-            return (CheckStatus.FAILED, f"served model ({protocol.upper()}) differs from the artifact at {model_path}: "
-                    f"{_diff_within(expected, answers, tolerance)}", details)
+        protocols = client.endpoint.protocols or (client.endpoint.primary_protocol,)
+        details: dict[str, Any] = {"rows": len(data), "protocols": list(protocols), "tolerance": tolerance}
+        for protocol in protocols:
+            answers = served(client, data, protocol)
+            if not agree(expected, answers, tolerance):
+                return (CheckStatus.FAILED, f"served model ({NAMES.get(protocol, protocol)}) differs from the artifact at {model_path}: "
+                        f"{_diff_within(expected, answers, tolerance)}", {**details, "protocol": protocol})
         same = "==" if tolerance is None else "≈"
-        return CheckStatus.PASSED, f"served ({protocol.upper()}) {same} in-process artifact on all {len(data)} {what}", details
+        return CheckStatus.PASSED, f"served ({_protocol_names(protocols)}) {same} in-process artifact on all {len(data)} {what}", details
 
     return _timed("predict.parity", run)
 
 
 def check_protocols(client: InferenceClient, rows: Sequence[Sequence[float]] | None = None, tolerance: float | None = None,
                     what: str = "iris rows") -> CheckResult:
-    """``predict.protocols``: V1 ``:predict`` and V2 ``/infer`` give the same answers on ``rows``
-    (default: the iris rows; both spoken)."""
+    """``predict.protocols``: every protocol spoken (V1, V2 REST, V2 gRPC) gives the first one's
+    answers on ``rows`` (default: the iris rows), a regressor's within ``tolerance``."""
     protocols = client.endpoint.protocols
-    if not {"v1", "v2"} <= set(protocols):
+    if len(protocols) < 2:
         only = _protocol_names(protocols) or "no protocol"
         return CheckResult(
             "predict.protocols", CheckStatus.SKIPPED, f"the server speaks only {only}: nothing to compare", 0.0, {"protocols": list(protocols)}
@@ -225,14 +231,23 @@ def check_protocols(client: InferenceClient, rows: Sequence[Sequence[float]] | N
 
     def run() -> tuple[CheckStatus, str, dict[str, Any]]:
         data = rows if rows is not None else iris_rows()[0]
-        mismatches = []
+        reference, others = protocols[0], protocols[1:]
+        mismatches: dict[str, list[str]] = {}
         for batch in _batches(data):
-            v1 = list(client.predict(batch).outputs)
-            v2 = list(client.infer(batch).outputs)
-            if not agree(v1, v2, tolerance):
-                mismatches.append(_diff_within(v1, v2, tolerance))
+            expected = list(client.classify(batch, reference).outputs)
+            for other in others:
+                got = list(client.classify(batch, other).outputs)
+                if not agree(expected, got, tolerance):
+                    mismatches.setdefault(other, []).append(_diff_within(expected, got, tolerance))
+        details: dict[str, Any] = {"rows": len(data), "protocols": list(protocols)}
         if mismatches:
-            return CheckStatus.FAILED, f"V2 disagrees with V1 (expected = V1, got = V2): {mismatches[0]}", {"mismatched_batches": len(mismatches)}
-        return CheckStatus.PASSED, f"V1 and V2 agree on all {len(data)} {what}", {"rows": len(data)}
+            other, diffs = next(iter(mismatches.items()))
+            want, got_name = NAMES.get(reference, reference), NAMES.get(other, other)
+            return (
+                CheckStatus.FAILED,
+                f"{got_name} disagrees with {want} (expected = {want}, got = {got_name}): {diffs[0]}",
+                {**details, "mismatched_batches": {p: len(d) for p, d in mismatches.items()}},
+            )
+        return CheckStatus.PASSED, f"{_protocol_names(protocols)} agree on all {len(data)} {what}", details
 
     return _timed("predict.protocols", run)

@@ -66,6 +66,18 @@ def test_unreachable_endpoint_times_out_and_writes_diagnostics(tmp_path: Path) -
     assert "GET /v1/models/sklearn-iris" in files[0].read_text()
 
 
+def test_an_unready_grpc_service_fails_the_wait_and_shows_in_the_diagnostics(tmp_path: Path) -> None:
+    from tests.grpc_stub import GrpcStub
+
+    with GrpcStub("unavailable") as stub:
+        cli = {"target": "endpoint", "url": URL, "grpc_url": stub.address, "ready_timeout": "1s", "request_timeout": "0.5s"}
+        target = EndpointTarget(TargetContext(load_config(cli=cli, env={}), tmp_path))
+        with pytest.raises(WaitTimeout, match="V2 gRPC at 127.0.0.1"):
+            target.deploy(None)
+        files = target.diagnostics(tmp_path / "diagnostics")
+    assert f"gRPC ServerReady at {stub.address}: UNAVAILABLE" in files[0].read_text()
+
+
 def test_secrets_never_reach_the_console_or_any_report_file(model_dir: Path, tmp_path: Path) -> None:
     """Cookie, token and header values go out with every request but are never written down.
 

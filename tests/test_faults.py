@@ -223,7 +223,10 @@ def test_v2_disagreeing_with_v1_fails_protocols(fault_server: Callable[[str], Fa
     golden = check(outcome, "predict.golden")
     assert golden["status"] == "failed" and "over V2" in golden["message"], golden
     assert {f["protocol"] for f in golden["details"]["failures"]} == {"v2"}
-    assert result["predict.quality"] == "passed"  # accuracy and parity read V1, which is right
+    # quality and parity run over every protocol spoken too (issue 12): V2's answers fail them, named
+    quality = check(outcome, "predict.quality")
+    assert quality["status"] == "failed" and quality["details"]["protocol"] == "v2", quality
+    assert quality["details"]["by_protocol"]["v1"]["accuracy"] >= 0.9
 
 
 def test_v1_only_server_skips_v2_cleanly_and_passes(fault_server: Callable[[str], FaultServer], model_dir: Path, tmp_path: Path) -> None:

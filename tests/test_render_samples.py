@@ -67,7 +67,7 @@ def _base(status: str, exit_code: int | None, error: str | None = None) -> dict[
         },
         "lint": [],
         "endpoint": {"base_url": "http://127.0.0.1:40645", "model_name": "sklearn-iris", "headers": {}, "protocols": ["v1", "v2"], "description": "local KServe model server",
-                     "tls_verify": True, "readiness": "ready over V1 and V2"},
+                     "tls_verify": True, "readiness": "ready over V1 and V2", "grpc_url": None},
         "contract": IRIS_CONTRACT,
         "checks": [
             _check("pipeline.compile", "passed", "compiled builtin:iris to pipeline.yaml", 0.755),

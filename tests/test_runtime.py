@@ -126,11 +126,14 @@ def test_prestarted_server_gives_up_without_a_model(tmp_path: Path) -> None:
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc/net/tcp")
 @pytest.mark.parametrize("workers", [1, 2])
 def test_the_server_listens_on_loopback_only(model_dir: Path, tmp_path: Path, workers: int) -> None:
-    server = LocalModelServer(model_dir, "sklearn-iris", tmp_path / "server.log", workers=workers)
+    server = LocalModelServer(model_dir, "sklearn-iris", tmp_path / "server.log", workers=workers, grpc=True)
     endpoint = server.start(ready_timeout=60)
     try:
         port = int(endpoint.base_url.rsplit(":", 1)[1])
         assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, little-endian hex; not 00000000
+        # gRPC (in the server's parent process, also with workers): 127.0.0.1, maybe as ::ffff:127.0.0.1
+        grpc_addresses = listening_addresses(server.grpc_port)
+        assert grpc_addresses and grpc_addresses <= {"0100007F", "0000000000000000FFFF00000100007F"}, grpc_addresses
         # the runtime's patches reach every worker (spawned, they import the runtime afresh)
         for _ in range(2 * workers):
             bare = httpx.post(f"{endpoint.base_url}/v2/models/sklearn-iris/infer", content=json.dumps(V2_SEED).encode(), timeout=10)

@@ -139,7 +139,7 @@ def register_builtins() -> None:
         Check("predict.golden", _golden, ("client",), "the golden cases answer as expected, over every protocol spoken"),
         Check("predict.quality", _quality, ("client",), "the served model's quality on the contract's labelled data"),
         Check("predict.parity", _parity, ("client", "artifact"), "the served model answers what the trained artifact answers"),
-        Check("predict.protocols", _protocols, ("client",), "V1 and V2 answer the same"),
+        Check("predict.protocols", _protocols, ("client",), "every protocol spoken (V1, V2, V2 gRPC) answers the same"),
         Check("robustness.parity", _robust_parity, ("client", "artifact"), "generated valid inputs: served == artifact, V1 == V2", _robustness_off),
         Check("robustness.bad_inputs", _bad_inputs, ("client", "artifact"), "malformed inputs get a 4xx, never a 5xx or a hang", _robustness_off),
         *(Check(f"slo.{gate}", _slo(gate), ("load",), f"the {gate} gate on the load figures", _slo_skip(gate)) for gate in SLO_SETTINGS),

@@ -49,7 +49,10 @@ def main(args: argparse.Namespace) -> int:
         console.print(Text(f"reusing model: {model_dir} (--retrain to train again)"), soft_wrap=True)
     if not (model_dir / "model.joblib").is_file() and not model_dir.is_file():
         raise InfrastructureError(f"no model.joblib in {model_dir}")
-    server = LocalModelServer(model_dir, cfg.core.model_name, work / "server.log", port=cfg.local.port, workers=cfg.local.server_workers, log_requests=cfg.local.server_log_requests)
+    server = LocalModelServer(
+        model_dir, cfg.core.model_name, work / "server.log", port=cfg.local.port, workers=cfg.local.server_workers,
+        log_requests=cfg.local.server_log_requests, grpc=cfg.local.server_grpc,
+    )
     with console.status(Text(f"starting the model server on {server.url}")):
         endpoint = server.start(cfg.core.ready_timeout)
     body = '{"instances": [' + ", ".join(str(list(r)) for r in SEED_INSTANCES) + "]}"
@@ -59,6 +62,8 @@ def main(args: argparse.Namespace) -> int:
         Text(f"  curl -H 'Content-Type: application/json' {endpoint.base_url}/v1/models/{cfg.core.model_name}:predict -d {shlex.quote(body)}"),
         soft_wrap=True,
     )
+    if endpoint.grpc_url:
+        console.print(Text(f"V2 gRPC (GRPCInferenceService) at {endpoint.grpc_url}: mlharness run --target endpoint --url {endpoint.base_url} --grpc-url {endpoint.grpc_url}"), soft_wrap=True)
     console.print("Ctrl-C stops the server.")
     try:
         while server.proc is not None and server.proc.poll() is None:

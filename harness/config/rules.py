@@ -28,6 +28,7 @@ def validate(cfg: HarnessConfig) -> None:
             f"not {core.target}",
             "load_in_cluster",
         )
+    _grpc_rules(cfg)
     if endpoint.ca_cert and endpoint.insecure:
         raise ConfigError("give either ca_cert (verify with this CA) or insecure (do not verify), not both", "insecure")
     if endpoint.token and endpoint.token_file:
@@ -43,3 +44,24 @@ def validate(cfg: HarnessConfig) -> None:
         load_accepted(cfg.robustness.accepted_findings)  # exists, parses, every entry has a known category and a reason
     if not MODEL_NAME.match(core.model_name):
         raise ConfigError(f"{core.model_name!r} is not a valid model name (lower-case letters, digits and '-')", "model_name")
+
+
+def _grpc_rules(cfg: HarnessConfig) -> None:
+    """A gRPC address parses; TLS over gRPC cannot go unverified; 'grpc' needs somewhere to speak it."""
+    endpoint = cfg.endpoint
+    if endpoint.grpc_url:
+        from harness.grpc_client import parse_grpc_url
+
+        _, tls = parse_grpc_url(endpoint.grpc_url)
+        if tls and endpoint.insecure:
+            raise ConfigError("gRPC cannot skip certificate verification: give the server's CA with --ca-cert", "insecure")
+    if "grpc" in (endpoint.protocol, cfg.load.protocol):
+        key = "protocol" if endpoint.protocol == "grpc" else "load_protocol"
+        if cfg.core.target == "endpoint" and not endpoint.grpc_url:
+            raise ConfigError("grpc needs the endpoint's gRPC address (--grpc-url host:port)", key)
+        if cfg.core.target == "local" and not cfg.local.server_grpc:
+            raise ConfigError("grpc needs the local server's gRPC (server_grpc is off)", key)
+        if cfg.core.target in CLUSTER_TARGETS:
+            raise ConfigError(f"the {cfg.core.target} target does not reach gRPC yet: use v1, v2 or auto", key)
+    if cfg.load.protocol == "grpc" and endpoint.protocol in ("v1", "v2"):
+        raise ConfigError(f"load over grpc, but protocol = {endpoint.protocol} uses only that one", "load_protocol")

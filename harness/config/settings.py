@@ -87,6 +87,9 @@ class LocalSettings:
     server_log_requests: bool = _setting(
         False, "Let the local model server log every request (costs ~25% of its CPU).", parse_bool
     )
+    server_grpc: bool = _setting(
+        True, "Let the local model server serve V2 gRPC too, on its own free port of 127.0.0.1.", parse_bool
+    )
     pipeline_isolation: str = _setting(
         "check",
         "How the local target runs pipeline tasks: 'check' that the harness's environment "
@@ -118,8 +121,9 @@ class LoadSettings:
     batch_size: int = _setting(1, "Rows per inference request under load.", positive(parse_int))
     protocol: str = _setting(
         "auto",
-        "Request kinds under load: 'auto' is 'mixed' when the endpoint speaks V1 and V2, else the one it speaks.",
-        choices=("auto", "v1", "v2", "mixed"),
+        "Request kinds under load: 'auto' is 'mixed' when the endpoint speaks V1 and V2, else the one it speaks "
+        "(V2 gRPC only when asked for: 'grpc').",
+        choices=("auto", "v1", "v2", "mixed", "grpc"),
         key="load_protocol",
     )
 
@@ -160,6 +164,11 @@ class EndpointSettings:
     """How the model is reached and read: URL, auth, protocol, outputs, TLS."""
 
     url: str | None = _setting(None, "Base URL of an already deployed endpoint.")
+    grpc_url: str | None = _setting(
+        None,
+        "V2 gRPC address of the endpoint: host:port or grpc://host:port (plaintext), grpcs://host:port (TLS). "
+        "Given, gRPC must answer ready too, and every check runs over it as well.",
+    )
     host_header: str | None = _setting(None, "Host header (KServe behind an ingress).")
     header: tuple[tuple[str, str], ...] = _setting((), "Extra request header NAME:VALUE (repeatable).", parse_headers, secret=True)
     cookie: str | None = _setting(None, "Cookie for the endpoint (e.g. authservice_session=...).", secret=True)
@@ -168,9 +177,9 @@ class EndpointSettings:
     model_artifact: str | None = _setting(None, "Model directory or model.joblib to check parity against.")
     protocol: str = _setting(
         "auto",
-        "Inference protocol: 'auto' discovers what the server speaks (V1 :predict, V2 /infer) and "
-        "checks over all of it; 'v1' or 'v2' uses only that one.",
-        choices=("auto", "v1", "v2"),
+        "Inference protocol: 'auto' discovers what the server speaks (V1 :predict, V2 /infer, V2 gRPC "
+        "where there is a gRPC address) and checks over all of it; 'v1', 'v2' or 'grpc' uses only that one.",
+        choices=("auto", "v1", "v2", "grpc"),
     )
     output_name: str | None = _setting(
         None,

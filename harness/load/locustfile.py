@@ -7,7 +7,8 @@ It runs where the harness may not be installed (a pod), so it imports nothing of
 What it does, by role:
 
 * **worker** (or a forked ``--processes`` child): ``KServeUser`` posts V1 ``:predict`` and/or
-  V2 ``/infer`` requests built from the plan's rows (:class:`Sender`: a total
+  V2 ``/infer`` requests built from the plan's rows, or calls V2 gRPC ``ModelInfer`` with them
+  (protocol ``grpc``: ``grpc_sender.GrpcSender``, the same deadline, bounds and masking) (:class:`Sender`: a total
   deadline, a bounded body, no redirect followed, certificates checked as the harness
   checks them, secrets masked). A listener on locust's ``request`` event records
   every response time at microsecond resolution into HDR histograms (total, per kind, per
@@ -66,11 +67,14 @@ def _sibling(name: str) -> ModuleType:
 
 
 if TYPE_CHECKING:  # the same files, as mypy knows them
-    from harness.load import answers, guard, masking, recording
+    from harness.load import answers, grpc_sender, guard, masking, recording
 else:
     answers, guard, masking, recording = (_sibling(n) for n in ("answers", "guard", "masking", "recording"))
 
 PLAN: dict[str, Any] = json.loads(os.environ.get("MLH_LOAD_PLAN", "{}"))
+GRPC = PLAN.get("protocol") == "grpc"
+if GRPC and not TYPE_CHECKING:
+    grpc_sender = _sibling("grpc_sender")  # grpcio itself is imported by each user's sender, after any fork
 HEADERS: dict[str, str] = json.loads(os.environ.get("MLH_LOAD_HEADERS", "{}"))
 OUT = Path(os.environ.get("MLH_LOAD_OUT", "."))
 PARENT = int(os.environ.get("MLH_LOAD_PARENT") or 0)  # see harness.load.plan.PARENT_ENV
@@ -216,13 +220,16 @@ def _bodies() -> list[tuple[str, str, bytes]]:
     if not rows or not name:  # no iris fallback: iris rows sent to another model are only errors
         return []
     batch = int(PLAN.get("batch_size", 1))
-    kinds = {"v1": ["v1"], "v2": ["v2"], "mixed": ["v1", "v2"]}[PLAN.get("protocol", "mixed")]
+    kinds = {"v1": ["v1"], "v2": ["v2"], "mixed": ["v1", "v2"], "grpc": ["grpc"]}[PLAN.get("protocol", "mixed")]
     count = max(1, min(len(rows), 64))
     bodies = []
     for i in range(count):
         chunk = [rows[(i * batch + j) % len(rows)] for j in range(batch)]
         for kind in kinds:
             body: dict[str, Any]
+            if kind == "grpc":
+                bodies.append((kind, grpc_sender.METHOD, grpc_sender.request_bytes(name, chunk)))
+                continue
             if kind == "v1":
                 body = {"instances": chunk}
                 path = f"/v1/models/{name}:predict"
@@ -267,7 +274,10 @@ class KServeUser(FastHttpUser):
         self._next = time.time() + (random.uniform(0, self._interval) if self._interval else 0.0)
         headers = {("Host" if k.lower() == "host" else k): v for k, v in HEADERS.items()}
         headers.setdefault("Content-Type", "application/json")
-        self._sender = Sender(self.host or "", headers, self.environment.events.request.fire)
+        fire = self.environment.events.request.fire
+        self._sender: Any = Sender(self.host or "", headers, fire) if not GRPC else grpc_sender.GrpcSender(
+            PLAN["grpc_url"], HEADERS, fire, timeout=TIMEOUT_S, max_bytes=MAX_BYTES, ca_cert=PLAN.get("ca_cert"),
+            mask=MASK.cut, failure=answers.LoadFailure)
 
     def on_stop(self) -> None:
         self._sender.close()

@@ -31,7 +31,7 @@ from harness.models import Endpoint
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 """The locustfile, a plain module file of this package (``locust -f LOCUSTFILE``)."""
-LOCUST_MODULES = tuple(LOCUSTFILE.with_name(f"{name}.py") for name in ("answers", "guard", "masking", "recording"))
+LOCUST_MODULES = tuple(LOCUSTFILE.with_name(f"{name}.py") for name in ("answers", "grpc_sender", "guard", "masking", "recording"))
 """The plain-Python modules the locustfile loads from beside itself: ship them with it."""
 
 Role = Literal["local", "master", "worker"]
@@ -44,19 +44,28 @@ RUN_TIME_BACKSTOP_S = 5  # --run-time = window + this; the locustfile stops the 
 GO_FILE_ENV = "MLH_LOAD_GO"
 #: the pid of the process that started locust: locust exits as soon as it is not its parent
 PARENT_ENV = "MLH_LOAD_PARENT"
-PROTOCOLS = ("v1", "v2")
+PROTOCOLS = ("v1", "v2")  # over REST; "grpc" (V2 over gRPC) only when asked for
 
 
 def load_protocol(requested: str, spoken: Sequence[str]) -> str:
-    """The request kinds to load ``v1``, ``v2`` or ``mixed``, from ``load_protocol`` and what the endpoint speaks.
+    """The request kinds to load ``v1``, ``v2``, ``mixed`` or ``grpc``, from ``load_protocol`` and what the endpoint speaks.
 
-    ``auto``: ``mixed`` when the endpoint speaks V1 and V2, else the one it speaks.
+    ``auto``: ``mixed`` when the endpoint speaks V1 and V2, else the REST one it speaks, else
+    ``grpc`` for a gRPC-only endpoint. ``grpc`` only when asked for (or the only one spoken).
 
     Raises:
         ConfigError: an explicit protocol the endpoint does not speak (named with what it does
-            speak), or an endpoint that speaks neither.
+            speak), or an endpoint that speaks none.
     """
     speaks = [p for p in PROTOCOLS if p in spoken]
+    if requested == "grpc" or (requested == "auto" and not speaks and "grpc" in spoken):
+        if "grpc" not in spoken:
+            raise ConfigError(
+                f"grpc needs V2 gRPC, but the endpoint speaks {' and '.join(p.upper() for p in speaks) or 'no protocol'} "
+                "(give its gRPC address with --grpc-url)",
+                "load_protocol",
+            )
+        return "grpc"
     if requested == "auto":
         if not speaks:
             raise ConfigError("the endpoint speaks neither V1 nor V2: nothing to load", "load_protocol")
@@ -97,6 +106,7 @@ class LoadPlan:
         ca_cert: the CA bundle that verifies it (None: certifi's); a path as seen by the
             locust processes.
         max_response_bytes: the longest body read; a longer answer is a failed request.
+        grpc_url: the endpoint's V2 gRPC address, where protocol ``grpc`` sends its calls.
     """
 
     base_url: str
@@ -115,6 +125,7 @@ class LoadPlan:
     insecure: bool = False
     ca_cert: str | None = None
     max_response_bytes: int = 16 * 1024 * 1024
+    grpc_url: str | None = None
 
     @classmethod
     def from_config(cls, endpoint: Endpoint, cfg: HarnessConfig, processes: int | None = None) -> LoadPlan:
@@ -146,12 +157,16 @@ class LoadPlan:
             insecure=verify is False,
             ca_cert=verify if isinstance(verify, str) else None,
             max_response_bytes=cfg.endpoint.max_response_bytes,
+            grpc_url=endpoint.grpc_url,
         )
 
     @property
     def tls_description(self) -> str:
         """How the endpoint's certificate is checked, for logs and reports."""
-        if not self.base_url.lower().startswith("https:"):
+        if self.protocol == "grpc" and self.grpc_url:
+            if not self.grpc_url.lower().startswith("grpcs:"):
+                return "none (plaintext gRPC)"
+        elif not self.base_url.lower().startswith("https:"):
             return "none (http)"
         return "not verified (insecure)" if self.insecure else "verified with " + (self.ca_cert or "certifi's CA bundle")
 
@@ -175,6 +190,7 @@ class LoadPlan:
                 "insecure": self.insecure,
                 "ca_cert": self.ca_cert,
                 "max_response_bytes": self.max_response_bytes,
+                "grpc_url": self.grpc_url,
             }
         )
 
@@ -195,6 +211,7 @@ class LoadPlan:
             "request_timeout_s": self.request_timeout_s,
             "max_response_bytes": self.max_response_bytes,
             "tls": self.tls_description,
+            **({"grpc_url": self.grpc_url} if self.protocol == "grpc" else {}),
         }
 
 

@@ -9,6 +9,7 @@ process imports it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -38,6 +39,7 @@ Progress = Callable[[str], None]
 STOP_GRACE_S = 15.0  # after the window: users stop, workers write their files, master exits
 RESULT_WAIT_S = 5.0  # after the master exits: the forked workers finish writing
 POLL_S = 0.05
+GRPC_GENERATOR = "locust users calling grpcio on gevent"  # what produced a gRPC load (REST: LoadResult's default)
 
 
 def run_load(endpoint: Endpoint, cfg: HarnessConfig, out_dir: Path, progress: Progress | None = None, via: str = "direct") -> LoadResult:
@@ -163,7 +165,7 @@ def result_from_docs(
     deadline hit); the result is ``complete`` only if, in addition, every worker reported.
     """
     merged = merge_worker_files(docs)
-    return LoadResult(
+    result = LoadResult(
         users=plan.users,
         duration_s=plan.duration_s,
         requests=merged.requests,
@@ -192,6 +194,7 @@ def result_from_docs(
         histogram=merged.histogram,
         files=files,
     )
+    return dataclasses.replace(result, generator=GRPC_GENERATOR) if plan.protocol == "grpc" else result
 
 
 def _result_count(load_dir: Path) -> int:

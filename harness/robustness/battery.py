@@ -23,7 +23,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException
 
 from harness import procs
-from harness.client import Answer, InferenceClient
+from harness.client import REST_PROTOCOLS, Answer, InferenceClient
 from harness.errors import InferenceError, WaitTimeout
 from harness.robustness.accepted import AcceptedFindings
 from harness.robustness.categories import CATEGORIES
@@ -62,7 +62,7 @@ class Battery:
         self.large_timeout = large_timeout
         self.judge = judge
         self.accepted = accepted
-        self.protocols = tuple(client.endpoint.protocols)
+        self.protocols = tuple(p for p in client.endpoint.protocols if p in REST_PROTOCOLS)  # malformed bodies are HTTP's
         self.started = time.monotonic()
         self.tried: dict[str, dict[str, int]] = {}  # category -> protocol -> requests
         self.statuses: dict[str, dict[str, int]] = {}  # category -> HTTP status (or "timeout"...) -> count

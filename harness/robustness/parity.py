@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
 from harness import procs
-from harness.client import InferenceClient
+from harness.client import REST_PROTOCOLS, InferenceClient
 from harness.errors import InferenceError
 from harness.models import CheckResult, CheckStatus
 from harness.redact import redact
@@ -51,7 +51,7 @@ def run_parity(client: InferenceClient, profile: Profile, model_path: Path | Non
                schema: FeatureSchema = IRIS_SCHEMA, tolerance: float | None = None) -> CheckResult:
     """The whole ``robustness.parity`` check. ``failing`` is FAILED or WARNED (severity);
     ``schema`` the feature ranges (the contract's); ``tolerance`` a regressor's (None: labels, exactly)."""
-    protocols = tuple(client.endpoint.protocols)
+    protocols = tuple(p for p in client.endpoint.protocols if p in REST_PROTOCOLS)  # gRPC: predict.* checks
     both = {"v1", "v2"} <= set(protocols)
     try:
         if model_path is not None:

@@ -7,6 +7,9 @@ starts with ``multiprocessing``'s *spawn*: patches made in the parent do not rea
 - :func:`bind_rest_server_to`: KServe's ``RESTServer`` hard-codes ``host="0.0.0.0"``
   (``kserve/protocol/rest/server.py``, ``RESTServer.__init__``); the harness's servers bind
   127.0.0.1.
+- :func:`bind_grpc_server_to`: KServe's ``GRPCServer`` listens on ``[::]:PORT``, every interface
+  (``kserve/protocol/grpc/server.py``, ``GRPCServer.start``: ``listen_addr = f"[::]:{self._port}"``);
+  the harness's gRPC server binds 127.0.0.1 like its REST server.
 - :func:`accept_json_without_content_type`: a V2 ``/infer`` request whose body comes without a
   ``Content-Type`` is read as JSON, as a V1 ``:predict`` request already is. FastAPI ≥ 0.132
   parses a body as JSON only with a JSON content type (``strict_content_type=True`` by
@@ -55,6 +58,40 @@ def bind_rest_server_to(host: str) -> None:
         self.config.host = host  # read when the socket is bound, by both server kinds
 
     rest_server.RESTServer.__init__ = __init__
+
+
+class _BoundServer:
+    """A ``grpc.aio`` server whose ``add_insecure_port`` binds ``host`` instead of the address asked for."""
+
+    def __init__(self, server: Any, host: str) -> None:
+        self._server = server
+        self._host = host
+
+    def add_insecure_port(self, address: str) -> int:
+        port = address.rpartition(":")[2]
+        return int(self._server.add_insecure_port(f"{self._host}:{port}"))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._server, name)
+
+
+def bind_grpc_server_to(host: str) -> None:
+    """Make KServe's gRPC server listen on ``host``, not on every interface (``[::]``).
+
+    ``GRPCServer.start`` builds its server with ``aio.server(...)`` (the ``aio`` name of
+    ``kserve.protocol.grpc.server``) and binds ``[::]:PORT`` right after: only that module's
+    ``aio.server`` is wrapped, so the port it binds keeps its number and takes ``host``.
+    """
+    import types
+
+    from kserve.protocol.grpc import server as grpc_server
+
+    real = grpc_server.aio
+
+    def server(*args: Any, **kwargs: Any) -> _BoundServer:
+        return _BoundServer(real.server(*args, **kwargs), host)
+
+    grpc_server.aio = types.SimpleNamespace(server=server)
 
 
 def is_v2_infer(path: str) -> bool:

@@ -32,6 +32,7 @@ class LocalModelServer:
         log_requests: log a line per request (off: it costs ~25% of the server's CPU).
         repeat_warnings: log every repeat of a Python warning, as stock KServe does (off: each
             distinct warning is logged once; KServe 0.21 warns on every response).
+        grpc: serve V2 gRPC too, on its own free port of 127.0.0.1 (:attr:`grpc_port`).
     """
 
     def __init__(
@@ -44,6 +45,7 @@ class LocalModelServer:
         workers: int = 1,
         log_requests: bool = False,
         repeat_warnings: bool = False,
+        grpc: bool = False,
     ) -> None:
         self.model_dir = Path(model_dir)
         self.model_name = model_name
@@ -53,6 +55,7 @@ class LocalModelServer:
         self.workers = workers
         self.log_requests = log_requests
         self.repeat_warnings = repeat_warnings
+        self.grpc_port = procs.free_port(HOST) if grpc else 0
         self.proc: subprocess.Popen[bytes] | None = None
         self._handoff: Path | None = None
 
@@ -61,8 +64,13 @@ class LocalModelServer:
         return f"http://{HOST}:{self.port}"
 
     @property
+    def grpc_url(self) -> str | None:
+        return f"{HOST}:{self.grpc_port}" if self.grpc_port else None
+
+    @property
     def endpoint(self) -> Endpoint:
-        return Endpoint(self.url, self.model_name, description=f"local KServe model server (pid {self.proc.pid if self.proc else '-'})")
+        pid = self.proc.pid if self.proc else "-"
+        return Endpoint(self.url, self.model_name, description=f"local KServe model server (pid {pid})", grpc_url=self.grpc_url)
 
     def argv(self) -> list[str]:
         source = ["--model_dir_file", str(self._handoff)] if self._handoff else ["--model_dir", str(self.model_dir)]
@@ -75,6 +83,7 @@ class LocalModelServer:
             "--workers", str(self.workers),
             "--log_requests", "true" if self.log_requests else "false",
             "--log_repeated_warnings", "true" if self.repeat_warnings else "false",
+            *(["--enable_grpc", "true", "--grpc_port", str(self.grpc_port)] if self.grpc_port else []),
         ]
 
     def prestart(self, handoff: Path) -> None:
@@ -90,6 +99,8 @@ class LocalModelServer:
     def _check_port(self) -> None:
         if procs.port_open(HOST, self.port):
             raise InfrastructureError(f"port {self.port} on {HOST} is already in use; pick another with --port")
+        if self.grpc_port and procs.port_open(HOST, self.grpc_port):
+            self.grpc_port = procs.free_port(HOST)  # always picked by the harness: pick again
 
     def start(self, ready_timeout: float = 60.0, model_dir: Path | None = None) -> Endpoint:
         """Start the server (or hand the prestarted one its model) and wait until it is ready.
@@ -118,7 +129,7 @@ class LocalModelServer:
                 with InferenceClient(self.endpoint, timeout=2.0) as client:
 
                     def ours_and_ready() -> bool:
-                        return client.ready() and self.listening()
+                        return client.ready() and self.listening() and (not self.grpc_port or self.listening(self.grpc_port))
 
                     wait_until(
                         ours_and_ready,
@@ -135,10 +146,12 @@ class LocalModelServer:
                 if not lost_port or attempt == PORT_ATTEMPTS:
                     raise
                 self.port, self._handoff = procs.free_port(HOST), None  # another run took it: start afresh elsewhere
+                self.grpc_port = procs.free_port(HOST) if self.grpc_port else 0
         raise AssertionError("unreachable")
 
-    def listening(self) -> bool:
-        """Whether our server process (or one of its workers) is the one listening on the port."""
+    def listening(self, port: int | None = None) -> bool:
+        """Whether our server process (or one of its workers) is the one listening on ``port`` (default: the REST port)."""
+        port = port or self.port
         if self.proc is None:
             return False
         for proc in tree([self.proc.pid]):
@@ -146,7 +159,7 @@ class LocalModelServer:
                 connections = proc.net_connections("tcp") if hasattr(proc, "net_connections") else proc.connections("tcp")
             except psutil.Error:
                 continue
-            if any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == self.port for c in connections):
+            if any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections):
                 return True
         return False
 

@@ -9,7 +9,8 @@ serves is what KServe serves. Differences, on purpose:
   ``{"error": ...}`` body (KServe's stock sklearn server answers 500 for most of them);
 - per-request logging (uvicorn's access line, KServe's latency/trace lines) is off
   unless ``--log_requests true``: measured here at ~25% of the server's CPU;
-- it listens on ``--http_host`` (default 127.0.0.1); KServe's server always binds 0.0.0.0;
+- it listens on ``--http_host`` (default 127.0.0.1), for REST and, when ``--enable_grpc true``
+  (off unless asked), for gRPC on ``--grpc_port``; KServe's servers bind every interface;
 - a V2 JSON request without a Content-Type is read as JSON (as V1 already is), and each
   distinct Python warning is logged once per process (``--log_repeated_warnings true`` logs
   every repeat, as KServe does): see :mod:`harness.serving.kserve_patches`.
@@ -46,6 +47,7 @@ def patch_kserve(args: argparse.Namespace) -> None:
     from harness.serving import kserve_patches
 
     kserve_patches.bind_rest_server_to(args.http_host)
+    kserve_patches.bind_grpc_server_to(args.http_host)
     kserve_patches.accept_json_without_content_type()
     kserve_patches.give_workers_time_to_start()
     if args.log_requests == "false":

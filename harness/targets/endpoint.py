@@ -66,6 +66,7 @@ def build_endpoint(cfg: HarnessConfig) -> Endpoint:
         endpoint_headers(cfg),
         description=f"given endpoint {cfg.endpoint.url}{via}",
         tls_verify=verify_setting(cfg.endpoint),
+        grpc_url=cfg.endpoint.grpc_url,
     )
 
 
@@ -116,7 +117,7 @@ class EndpointTarget:
         return local_load(self.ctx, endpoint, os.cpu_count() or 1, "direct")
 
     def diagnostics(self, out_dir: Path) -> list[Path]:
-        """What the endpoint answers on its readiness and metadata paths (redacted)."""
+        """What the endpoint answers on its readiness and metadata paths, and over gRPC when given (redacted)."""
         cfg = self.ctx.config
         if not cfg.endpoint.url:
             return []
@@ -133,6 +134,10 @@ class EndpointTarget:
                     lines.append(f"GET {path} -> {client.request('GET', path, timeout=min(PROBE_TIMEOUT, left)).describe(BODY_PREVIEW)}")
                 except InferenceError as exc:
                     lines.append(f"GET {path} -> {exc}")
+            if cfg.endpoint.grpc_url:  # ServerReady and ModelReady over gRPC, within what is left of the budget
+                left = deadline - time.monotonic()
+                lines.append(client.grpc.readiness(min(PROBE_TIMEOUT, left))[1] if left > 0.1 else
+                             f"gRPC {cfg.endpoint.grpc_url} -> not tried: the {PROBE_BUDGET_S:g}s budget of these probes was spent")
         out_dir.mkdir(parents=True, exist_ok=True)
         file = out_dir / "endpoint-probe.txt"
         file.write_text(redact("\n".join(lines)) + "\n")

@@ -74,6 +74,7 @@ class LocalTarget:
             port=cfg.local.port,
             workers=cfg.local.server_workers,
             log_requests=cfg.local.server_log_requests,
+            grpc=cfg.local.server_grpc,
         )
 
     def _prestart_server(self) -> None:

@@ -46,3 +46,12 @@ def test_http_round_trip(benchmark: Any, harness_endpoint: Endpoint, protocol: s
         call = client.predict if protocol == "v1" else client.infer
         prediction = benchmark(call, ROWS)
     assert list(prediction.outputs) == list(SEED_PREDICTIONS)
+
+
+def test_grpc_round_trip(benchmark: Any, harness_endpoint: Endpoint) -> None:
+    """One V2 ``ModelInfer`` call to the served model over gRPC (one channel, kept open)."""
+    if "grpc" not in harness_endpoint.protocols:
+        pytest.skip("the endpoint does not speak V2 gRPC (give --harness-grpc-url, or the local server's server_grpc)")
+    with InferenceClient(harness_endpoint, timeout=10) as client:
+        prediction = benchmark(client.grpc.infer, ROWS)
+    assert list(prediction.outputs) == list(SEED_PREDICTIONS)
