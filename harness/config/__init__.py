@@ -43,11 +43,13 @@ from harness.config.settings import (
     SETTING_NAMES,
     SETTINGS,
     TARGETS,
+    CapacitySettings,
     ClusterSettings,
     CoreSettings,
     EndpointSettings,
     LoadSettings,
     LocalSettings,
+    ResourceSettings,
     RobustnessSettings,
     Setting,
     SloSettings,
@@ -76,6 +78,8 @@ class HarnessConfig:
     robustness: RobustnessSettings = dataclasses.field(default_factory=RobustnessSettings)
     endpoint: EndpointSettings = dataclasses.field(default_factory=EndpointSettings)
     cluster: ClusterSettings = dataclasses.field(default_factory=ClusterSettings)
+    capacity: CapacitySettings = dataclasses.field(default_factory=CapacitySettings)
+    resources: ResourceSettings = dataclasses.field(default_factory=ResourceSettings)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> HarnessConfig:
@@ -166,6 +170,7 @@ def load_config(
 __all__ = [
     "CLUSTER_TARGETS",
     "CONFIG_FILE",
+    "CapacitySettings",
     "ENV_PREFIX",
     "SETTINGS",
     "SETTING_NAMES",
@@ -176,6 +181,7 @@ __all__ = [
     "HarnessConfig",
     "LoadSettings",
     "LocalSettings",
+    "ResourceSettings",
     "RobustnessSettings",
     "Setting",
     "SloSettings",
