@@ -23,6 +23,7 @@ import statistics
 from collections.abc import Callable
 from pathlib import Path
 
+from harness import figures
 from harness.capacity import CapacityResult, Gates, SearchPlan, Step, search
 from harness.config import HarnessConfig
 from harness.load.plan import LoadPlan
@@ -51,6 +52,20 @@ class StepSettings:
     latency_bound_s: float = 0.25
     max_users: int = 256
     probe_s: float = 4.0
+
+
+def steady_rate(result: LoadResult) -> float:
+    """Requests per second over the measured window's whole seconds (its last, partial second left out).
+
+    A step's window closes when its workers have stopped their users, which takes a moment
+    after the last request was sent (longer with more users): counted over the whole window,
+    that moment would read as a shortfall of the endpoint. The per-second timeline holds
+    only the seconds that were sent at the offered rate, but for the last one.
+    """
+    whole = result.timeline[:-1]
+    if not whole:
+        return result.rps
+    return figures.per_second(sum(p.requests for p in whole), len(whole))
 
 
 class LocalRateSteps:
@@ -86,7 +101,7 @@ class LocalRateSteps:
         latency = result.latency_ms
         return Step(
             offered_rps=rate,
-            achieved_rps=result.rps,
+            achieved_rps=steady_rate(result),
             p50_ms=latency.p50,
             p95_ms=latency.p95,
             p99_ms=latency.p99,
