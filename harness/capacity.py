@@ -46,7 +46,7 @@ class Step:
     p99_ms: float | None
     error_rate: float
     requests: int
-    duration_s: float = 0.0
+    duration_s: float = 0.0  # the seconds achieved_rps was counted over
     generator_saturated: bool = False  # the load generator's CPU was the limit
     generator_cpu_percent: float | None = None  # the busiest generator process (100 = one core)
     users: int = 0  # connections the step's schedule was spread over
@@ -55,6 +55,19 @@ class Step:
     @property
     def holds(self) -> bool:
         return not self.broken_by
+
+    @property
+    def phase_allowance_rps(self) -> float:
+        """The counting noise of ``achieved_rps``: requests counted in a window of whole seconds.
+
+        Each of the step's ``users`` sends on its own fixed schedule with a random phase, so
+        the window holds one request more or fewer of each user than the rate says (a
+        uniform rounding error, variance 1/6 each): three standard deviations of their sum,
+        ``1.22 x sqrt(users)`` requests, as a rate over ``duration_s``. 0 when either is unknown.
+        """
+        if self.users <= 0 or self.duration_s <= 0:
+            return 0.0
+        return 3 * math.sqrt(self.users / 6) / self.duration_s
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -86,7 +99,7 @@ class Gates:
         if self.error_rate is not None and step.error_rate > self.error_rate:
             shown, bound = figures.versus(figures.RATIO, step.error_rate, self.error_rate)
             broken.append(f"error rate {shown} > {bound}")
-        if step.offered_rps > 0 and step.achieved_rps < self.keep_up * step.offered_rps:
+        if step.offered_rps > 0 and step.achieved_rps + step.phase_allowance_rps < self.keep_up * step.offered_rps:
             broken.append(f"achieved {rps(step.achieved_rps)} < {figures.percent(self.keep_up)} of {rps(step.offered_rps)} offered")
         return tuple(broken)
 

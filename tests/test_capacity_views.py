@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from harness.capacity import CapacityResult, Step
+from harness.capacity import CapacityResult, Gates, Step
 from harness.checks.capacity import baseline_capacity, capacity_gate, rss_gate
 from harness.models import CheckStatus
 from harness.record import RunRecord
@@ -89,3 +89,13 @@ def test_summary_md_has_the_capacity_table() -> None:
     assert "### Capacity at SLO" in md and "**396 req/s** at SLO, knee 375 req/s, limited by slo" in md
     assert "| 450 req/s | 401.2 req/s | 80.2 ms | 412 ms | 531 ms | 0.2 % | p95 412.5 ms &gt; 100 ms; p99 530.9 ms &gt; 250 ms;" in md
     assert "### Capacity at SLO" not in render_summary(passing_report())
+
+
+def test_keep_up_allows_for_the_users_phases_only() -> None:
+    gates = Gates(p95_ms=None, p99_ms=None, error_rate=None)
+    # 20 users over 2 s: +-2.7 req/s of counting noise; 93 of 100 is within it, 90 is not
+    assert gates.judge(Step(100.0, 93.0, 1.0, 1.0, 1.0, 0.0, 186, 2.0, users=20)) == ()
+    assert gates.judge(Step(100.0, 90.0, 1.0, 1.0, 1.0, 0.0, 180, 2.0, users=20)) != ()
+    # 50 users over 6 s: +-1.4 req/s; without users (a simulated step) no allowance at all
+    assert gates.judge(Step(100.0, 93.0, 1.0, 1.0, 1.0, 0.0, 558, 6.0, users=50)) != ()
+    assert gates.judge(Step(100.0, 94.9, 1.0, 1.0, 1.0, 0.0, 569, 6.0)) != ()

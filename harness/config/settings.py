@@ -220,7 +220,10 @@ class CapacitySettings:
         False, "Search the capacity at SLO after the load window (mlharness run; 'mlharness capacity' always does).",
         parse_bool, key="capacity",
     )
-    step: float = _setting(8.0, "Length of one constant-rate step of the capacity search.", positive(parse_duration), key="capacity_step")
+    step: float = _setting(
+        6.0, "Measured length of one constant-rate step of the capacity search (after a warm-up of about a second).",
+        positive(parse_duration), key="capacity_step",
+    )
     budget: float = _setting(
         100.0, "Longest the whole capacity search may take (probe and generator start-up included).",
         positive(parse_duration), key="capacity_budget",

@@ -32,7 +32,7 @@ from harness.load.run import LocalLoad
 from harness.resources import Sampler
 
 Progress = Callable[[str], None]
-STEP_WARMUP_S = 1.0  # connections opened, schedules spread: excluded from each step's figures
+STEP_WARMUP_S = 1.0  # the probe's warm-up (connections opened)
 GENERATOR_BUSY_PERCENT = 85.0  # the busiest generator process at this CPU (of one core): saturated
 GENERATOR_SAMPLE_S = 0.5
 SPAWN_S = 0.25  # every user of a step starts within this
@@ -54,8 +54,9 @@ class StepSettings:
     probe_s: float = 4.0
 
 
-def steady_rate(result: LoadResult) -> float:
-    """Requests per second over the measured window's whole seconds (its last, partial second left out).
+def steady_window(result: LoadResult) -> tuple[float, float]:
+    """Requests per second over the measured window's whole seconds (its last, partial second
+    left out), and how many seconds that is.
 
     A step's window closes when its workers have stopped their users, which takes a moment
     after the last request was sent (longer with more users): counted over the whole window,
@@ -64,8 +65,8 @@ def steady_rate(result: LoadResult) -> float:
     """
     whole = result.timeline[:-1]
     if not whole:
-        return result.rps
-    return figures.per_second(sum(p.requests for p in whole), len(whole))
+        return result.rps, result.measured_s
+    return figures.per_second(sum(p.requests for p in whole), len(whole)), float(len(whole))
 
 
 class LocalRateSteps:
@@ -93,21 +94,26 @@ class LocalRateSteps:
         return max(self.base.processes, min(self.settings.max_users, wanted))
 
     def measure(self, rate: float, step_s: float) -> Step:
-        """One constant-rate step: ``rate`` req/s offered for ``step_s`` seconds (the first second unmeasured)."""
+        """One constant-rate step: ``rate`` req/s offered and measured for ``step_s`` seconds, after a warm-up
+        as long as the users take to start their schedules (about a second)."""
         users = self.users_for(rate)
+        # every user has started and sent its first request (at a random point of its first
+        # interval, so that the schedules interleave) before the figures count
+        warmup = SPAWN_S + users / rate + 0.25
         plan = dataclasses.replace(self.base, rate=rate, users=users, spawn_rate=max(1.0, users / SPAWN_S),
-                                   duration_s=step_s, warmup_s=min(STEP_WARMUP_S, step_s / 4))
+                                   duration_s=step_s + warmup, warmup_s=warmup)
         result, busiest = self._run(plan, "step")
+        achieved, seconds = steady_window(result)
         latency = result.latency_ms
         return Step(
             offered_rps=rate,
-            achieved_rps=steady_rate(result),
+            achieved_rps=achieved,
             p50_ms=latency.p50,
             p95_ms=latency.p95,
             p99_ms=latency.p99,
             error_rate=result.error_rate if result.error_rate is not None else 1.0,
             requests=result.requests,
-            duration_s=result.measured_s,
+            duration_s=seconds,
             generator_saturated=busiest is not None and busiest >= GENERATOR_BUSY_PERCENT,
             generator_cpu_percent=busiest,
             users=users,
