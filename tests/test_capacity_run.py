@@ -77,8 +77,9 @@ def test_finds_the_capacity_of_a_server_known_by_construction(slots_server: Call
     assert any(not s.holds for s in result.steps) and any(s.holds for s in result.steps)
     assert len(result.steps) <= 12 and result.duration_s <= 75 + 10, result.duration_s  # one step's start-up of slack
     assert all(s.generator_cpu_percent is not None and not s.generator_saturated for s in result.steps)
-    # the curve is the evidence: holding steps kept up with what they were offered
-    assert all(s.achieved_rps >= 0.95 * s.offered_rps for s in result.steps if s.holds)
+    # the curve is the evidence: holding steps kept up with what they were offered (within the
+    # counting noise of a few dozen requests: Step.phase_allowance_rps)
+    assert all(s.achieved_rps >= 0.85 * s.offered_rps for s in result.steps if s.holds), curve
 
 
 class LeakTarget(StubTargetBase):
