@@ -65,7 +65,7 @@ def test_users_carry_the_rate_within_bounds() -> None:
 
 def test_finds_the_capacity_of_a_server_known_by_construction(slots_server: Callable[..., tuple[Endpoint, int]], tmp_path: Path) -> None:
     endpoint, _pid = slots_server("--slots", str(SLOTS), "--service-ms", str(SERVICE_MS))
-    # latency gates loose enough for the queueing of a busy 4-slot server, so the gate that
+    # latency gates loose enough for the queueing of a busy 2-slot server, so the gate that
     # breaks first is the capacity itself (the backlog grows, the endpoint stops keeping up)
     cfg = HarnessConfig().replace(capacity_step=3, capacity_probe=2, capacity_budget=75, capacity_max_steps=12,
                                   slo_p95_ms=250, slo_p99_ms=400, load_processes=1, load_protocol="mixed")
