@@ -135,3 +135,22 @@ def test_a_leaking_server_fails_rss_growth_a_healthy_one_passes(
     assert series["source"] == "proc" and len(series["t_s"]) == len(series["rss_mb"]) == len(series["cpu_percent"]) >= 8
     if leak_kb:  # 100 req/s x 64 KiB: ~375 MB/min
         assert check["details"]["value"] > 100, check
+
+
+def test_a_saturated_generator_is_named_not_taken_for_the_server(
+    slots_server: Callable[..., tuple[Endpoint, int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every step counts as generator-bound (the threshold at 0 % of a core): the search stops at the
+    first broken step and reports a lower bound, limited by the generator, never the server's capacity."""
+    from harness.load import rate_steps
+
+    monkeypatch.setattr(rate_steps, "GENERATOR_BUSY_PERCENT", 0.0)
+    endpoint, _pid = slots_server("--slots", str(SLOTS), "--service-ms", str(SERVICE_MS))
+    cfg = HarnessConfig().replace(capacity_step=3, capacity_start_rps=80, capacity_budget=40, slo_p95_ms=250, slo_p99_ms=400,
+                                  load_processes=1)
+    result = search_capacity(LoadPlan.from_config(endpoint, cfg, 1), cfg, tmp_path / "capacity")
+    assert result.steps[0].offered_rps == 80 and not result.steps[0].holds and result.steps[0].generator_saturated
+    assert result.limited_by in ("generator", "no holding step"), result.message
+    if result.capacity_rps is not None:
+        assert result.limited_by == "generator" and result.message.startswith("at least ") and "not the server" in result.message
+    assert len(result.steps) <= 3, "no bisection past a generator-bound step"
