@@ -99,3 +99,16 @@ def test_keep_up_allows_for_the_users_phases_only() -> None:
     # 50 users over 6 s: +-1.4 req/s; without users (a simulated step) no allowance at all
     assert gates.judge(Step(100.0, 93.0, 1.0, 1.0, 1.0, 0.0, 558, 6.0, users=50)) != ()
     assert gates.judge(Step(100.0, 94.9, 1.0, 1.0, 1.0, 0.0, 569, 6.0)) != ()
+
+
+def test_run_and_capacity_take_the_new_settings_as_flags() -> None:
+    from harness.cli import build_parser
+    from harness.commands.common import config_from_args
+
+    parser = build_parser()
+    run = config_from_args(parser.parse_args(["run", "--capacity", "--capacity-step", "4", "--slo-rss-growth", "5",
+                                              "--no-server-resources", "--slo-capacity-rps", "300"]))
+    assert run.capacity.enabled and run.capacity.step == 4 and run.capacity.min_rps == 300
+    assert run.resources.rss_growth == 5 and not run.resources.sample
+    capacity = parser.parse_args(["capacity", "--capacity-budget", "60s", "--slo-p95-ms", "50"])
+    assert config_from_args(capacity).capacity.budget == 60
