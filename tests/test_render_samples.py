@@ -147,6 +147,7 @@ def failing_report() -> dict[str, Any]:
         "regressed": ["p95"],
     }
     report["capacity"] = capacity_sample()
+    report["config"].update(slo_p95_ms=100.0, slo_p99_ms=250.0, capacity=True)  # the limits the capacity curve draws
     report["resources"] = Series(
         tuple(float(t) for t in range(1, 31)), tuple(80.0 + (t % 5) for t in range(30)), tuple(210.0 + 0.5 * t for t in range(30)),
         (2,) * 30, busiest_cpu_percent=tuple(60.0 + (t % 5) for t in range(30)),

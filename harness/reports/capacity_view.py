@@ -15,7 +15,6 @@ from harness.capacity import CapacityResult, Step
 from harness.record import RunRecord
 from harness.reports import plots
 from harness.resources import Series
-from harness.slo import GateFigures, gate_figures
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,11 +35,18 @@ class ResourcesView:
     charts: tuple[plots.Chart, ...]
 
 
-def _gates(record: RunRecord) -> list[GateFigures]:
-    return [gate_figures(c) for c in record.checks_in("slo")]
+def _limits(record: RunRecord) -> list[tuple[float, str]]:
+    """The latency limits every step was judged by: the run's ``slo_p95_ms`` and ``slo_p99_ms``
+    (from its settings: ``mlharness capacity`` runs no ``slo.p95`` check to read them from)."""
+    limits = []
+    for key in ("p95", "p99"):
+        value = figures.finite(record.config.get(f"slo_{key}_ms"))
+        if value is not None:
+            limits.append((value, f"{key} SLO {figures.ms(value)}"))
+    return limits
 
 
-def latency_curve(result: CapacityResult, gates: Sequence[GateFigures] = ()) -> plots.Chart | None:
+def latency_curve(result: CapacityResult, limits: Sequence[tuple[float, str]] = ()) -> plots.Chart | None:
     """p50, p95 and p99 of each step against its offered rate, with the latency SLO limits."""
     curve = [s for s in result.curve if s.p50_ms is not None]
     if not curve:
@@ -49,7 +55,7 @@ def latency_curve(result: CapacityResult, gates: Sequence[GateFigures] = ()) -> 
     series = [("p50", [s.p50_ms for s in curve]), ("p95", [s.p95_ms for s in curve]), ("p99", [s.p99_ms for s in curve])]
     return plots.line_chart(
         "capacity-latency", "Throughput-latency curve: latency by offered rate", "offered rate (req/s)", "latency (ms)", xs, series,
-        thresholds=plots.latency_thresholds(gates, ("p95", "p99")), unit=figures.MS,
+        thresholds=limits, unit=figures.MS,
         x_text=lambda x: "at " + figures.per_second_text(x),
     )
 
@@ -71,7 +77,7 @@ def capacity_view(record: RunRecord) -> CapacityView | None:
     result = record.capacity
     if result is None:
         return None
-    charts = tuple(c for c in (latency_curve(result, _gates(record)), throughput_curve(result)) if c is not None)
+    charts = tuple(c for c in (latency_curve(result, _limits(record)), throughput_curve(result)) if c is not None)
     return CapacityView(result, tuple(result.curve), charts)
 
 
