@@ -31,8 +31,10 @@ from harness.waiting import wait_until
 from .stub_target import StubTargetBase
 
 SLOTS_SERVER = Path(__file__).with_name("slots_server.py")
-SLOTS, SERVICE_MS = 2, 50.0
-TRUE_CAPACITY = SLOTS / (SERVICE_MS / 1000)  # 40 req/s: little CPU per request, so a busy machine does not slow the service
+# 40 req/s: a long service time and little CPU per request, so that the scheduling delays of a
+# busy machine (tens of ms) stay a small part of each slot's time
+SLOTS, SERVICE_MS = 8, 200.0
+TRUE_CAPACITY = SLOTS / (SERVICE_MS / 1000)
 
 pytestmark = [pytest.mark.load, pytest.mark.slow]
 
@@ -65,10 +67,10 @@ def test_users_carry_the_rate_within_bounds() -> None:
 
 def test_finds_the_capacity_of_a_server_known_by_construction(slots_server: Callable[..., tuple[Endpoint, int]], tmp_path: Path) -> None:
     endpoint, _pid = slots_server("--slots", str(SLOTS), "--service-ms", str(SERVICE_MS))
-    # latency gates loose enough for the queueing of a busy 2-slot server, so the gate that
-    # breaks first is the capacity itself (the backlog grows, the endpoint stops keeping up)
+    # latency gates loose enough for the queueing of a busy server (3x and 5x the service time), so
+    # the gate that breaks first is the capacity itself (the backlog grows, the endpoint stops keeping up)
     cfg = HarnessConfig().replace(capacity_step=3, capacity_probe=2, capacity_budget=75, capacity_max_steps=12,
-                                  slo_p95_ms=250, slo_p99_ms=400, load_processes=1, load_protocol="mixed")
+                                  slo_p95_ms=600, slo_p99_ms=1000, load_processes=1, load_protocol="mixed")
     result = search_capacity(LoadPlan.from_config(endpoint, cfg, 1), cfg, tmp_path / "capacity")
     curve = "\n".join(f"{s.offered_rps:.1f} -> {s.achieved_rps:.1f} p95 {s.p95_ms} {s.broken_by}" for s in result.curve)
     assert result.capacity_rps is not None, result.message
@@ -146,7 +148,7 @@ def test_a_saturated_generator_is_named_not_taken_for_the_server(
 
     monkeypatch.setattr(rate_steps, "GENERATOR_BUSY_PERCENT", 0.0)
     endpoint, _pid = slots_server("--slots", str(SLOTS), "--service-ms", str(SERVICE_MS))
-    cfg = HarnessConfig().replace(capacity_step=3, capacity_start_rps=80, capacity_budget=40, slo_p95_ms=250, slo_p99_ms=400,
+    cfg = HarnessConfig().replace(capacity_step=3, capacity_start_rps=80, capacity_budget=40, slo_p95_ms=600, slo_p99_ms=1000,
                                   load_processes=1)
     result = search_capacity(LoadPlan.from_config(endpoint, cfg, 1), cfg, tmp_path / "capacity")
     assert result.steps[0].offered_rps == 80 and not result.steps[0].holds and result.steps[0].generator_saturated

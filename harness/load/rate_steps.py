@@ -55,18 +55,22 @@ class StepSettings:
 
 
 def steady_window(result: LoadResult) -> tuple[float, float]:
-    """Requests per second over the measured window's whole seconds (its last, partial second
-    left out), and how many seconds that is.
+    """The achieved rate of a step, and the seconds of sending it was counted over.
 
-    A step's window closes when its workers have stopped their users, which takes a moment
-    after the last request was sent (longer with more users): counted over the whole window,
-    that moment would read as a shortfall of the endpoint. The per-second timeline holds
-    only the seconds that were sent at the offered rate, but for the last one.
+    The recorder counts a request in the second its answer came (``TimelinePoint``), and only
+    if it was *meant* to start after the warm-up. So the timeline's whole seconds ``[0, N)``
+    (the last, partial second, while the users stop, left out) hold the requests meant to start
+    in ``[0, N - L)``, ``L`` being the time from intended start to answer: the step's mean
+    latency. Divided by ``N``, a 200 ms service over 2 s would read as 10 % short of the
+    offered rate; divided by ``N - L`` it does not. ``N - L`` is kept to at least ``N / 2``: a
+    step whose latency is that long breaks its latency gates whatever it achieved.
     """
     whole = result.timeline[:-1]
     if not whole:
         return result.rps, result.measured_s
-    return figures.per_second(sum(p.requests for p in whole), len(whole)), float(len(whole))
+    lag_s = (result.latency_ms.mean or 0.0) / 1000
+    seconds = max(len(whole) - lag_s, len(whole) / 2)
+    return figures.per_second(sum(p.requests for p in whole), seconds), seconds
 
 
 class LocalRateSteps:
