@@ -12,7 +12,8 @@ like Triton's perf_analyzer searches for a latency bound:
    within ``precision`` of each other.
 
 Every step is as long as ``step_s``; the whole search is bounded by ``max_steps`` and
-``budget_s``. A step *holds* when every gate holds and the endpoint kept up with the offered
+``budget_s`` (a step is started only if the budget still holds one more step as long as the
+longest so far took, start-up of the generator included). A step *holds* when every gate holds and the endpoint kept up with the offered
 rate (achieved >= ``keep_up`` x offered). When the load generator's own CPU was the limit of a
 broken step, the result says so (``limited_by = "generator"``): the number found is then a
 lower bound of the server's capacity, not the capacity.
@@ -29,6 +30,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from harness import figures
+
+rps = figures.per_second_text
+
 
 @dataclasses.dataclass(frozen=True)
 class Step:
@@ -41,13 +46,28 @@ class Step:
     p99_ms: float | None
     error_rate: float
     requests: int
-    duration_s: float = 0.0
+    duration_s: float = 0.0  # the seconds achieved_rps was counted over
     generator_saturated: bool = False  # the load generator's CPU was the limit
+    generator_cpu_percent: float | None = None  # the busiest generator process (100 = one core)
+    users: int = 0  # connections the step's schedule was spread over
     broken_by: tuple[str, ...] = ()  # filled by the search: the gates this step broke
 
     @property
     def holds(self) -> bool:
         return not self.broken_by
+
+    @property
+    def phase_allowance_rps(self) -> float:
+        """The counting noise of ``achieved_rps``: requests counted in a window of whole seconds.
+
+        Each of the step's ``users`` sends on its own fixed schedule with a random phase, so
+        the window holds one request more or fewer of each user than the rate says (a
+        uniform rounding error, variance 1/6 each): three standard deviations of their sum,
+        ``1.22 x sqrt(users)`` requests, as a rate over ``duration_s``. 0 when either is unknown.
+        """
+        if self.users <= 0 or self.duration_s <= 0:
+            return 0.0
+        return 3 * math.sqrt(self.users / 6) / self.duration_s
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -74,11 +94,13 @@ class Gates:
             if value is None:
                 broken.append(f"{name}: no successful request")
             elif value > limit:
-                broken.append(f"{name} {value:.1f} ms > {limit:g} ms")
+                shown, bound = figures.versus(figures.MS, value, limit)
+                broken.append(f"{name} {shown} > {bound}")
         if self.error_rate is not None and step.error_rate > self.error_rate:
-            broken.append(f"error rate {step.error_rate:.2%} > {self.error_rate:.2%}")
-        if step.offered_rps > 0 and step.achieved_rps < self.keep_up * step.offered_rps:
-            broken.append(f"achieved {step.achieved_rps:.1f} req/s < {self.keep_up:.0%} of {step.offered_rps:.1f} offered")
+            shown, bound = figures.versus(figures.RATIO, step.error_rate, self.error_rate)
+            broken.append(f"error rate {shown} > {bound}")
+        if step.offered_rps > 0 and step.achieved_rps + step.phase_allowance_rps < self.keep_up * step.offered_rps:
+            broken.append(f"achieved {rps(step.achieved_rps)} < {figures.percent(self.keep_up)} of {rps(step.offered_rps)} offered")
         return tuple(broken)
 
 
@@ -173,21 +195,24 @@ def search(
         start = max(plan.floor_rps, probe_rps / 2)
 
     stop: str | None = None
+    longest = plan.step_s  # what one step costs on the clock, generator start-up included
 
     def run(rate: float) -> Step | None:
-        nonlocal stop
+        nonlocal stop, longest
         if len(steps) >= plan.max_steps:
             stop = "max_steps"
             return None
-        if clock() - started + plan.step_s > plan.budget_s:
+        if clock() - started + longest > plan.budget_s:
             stop = "budget"
             return None
         rate = max(plan.floor_rps, rate)
+        began = clock()
         step = measure(rate, plan.step_s)
+        longest = max(longest, clock() - began)
         step = dataclasses.replace(step, broken_by=gates.judge(step))
         steps.append(step)
         verdict = "holds" if step.holds else "breaks: " + "; ".join(step.broken_by)
-        progress(f"capacity step {len(steps)}: {rate:.1f} req/s offered, {step.achieved_rps:.1f} achieved, {verdict}")
+        progress(f"capacity step {len(steps)}: {rps(rate)} offered, {rps(step.achieved_rps)} achieved, {verdict}")
         return step
 
     lo: Step | None = None
@@ -228,21 +253,21 @@ def _result(steps: list[Step], lo: Step | None, hi: Step | None, stop: str | Non
         first = steps[0] if steps else None
         why = "; ".join(first.broken_by) if first else "no step ran"
         return CapacityResult(None, None, None, limited, tuple(steps), probe_rps, duration,
-                              f"no rate held the SLO (lowest tried: {min((s.offered_rps for s in steps), default=math.nan):.1f} req/s: {why})")
+                              f"no rate held the SLO (lowest tried: {rps(min((s.offered_rps for s in steps), default=math.nan))}: {why})")
     held = [s for s in steps if s.holds]
     best = max(held, key=lambda s: s.offered_rps)
     knee = _knee(held)
     if hi is not None and hi.generator_saturated:
         limited = "generator"
-        message = (f"at least {best.achieved_rps:.1f} req/s: the load generator's CPU was the limit at "
-                   f"{hi.offered_rps:.1f} req/s, not the server (give the generator more cores or run it elsewhere)")
+        message = (f"at least {rps(best.achieved_rps)}: the load generator's CPU was the limit at "
+                   f"{rps(hi.offered_rps)}, not the server (give the generator more cores or run it elsewhere)")
     elif hi is None:
         limited = stop or "no broken step"
-        message = f"at least {best.achieved_rps:.1f} req/s: the search ended ({limited}) before any step broke the SLO"
+        message = f"at least {rps(best.achieved_rps)}: the search ended ({limited}) before any step broke the SLO"
     else:
         limited = "slo" if stop is None else stop
-        message = (f"{best.achieved_rps:.1f} req/s at SLO (offered {best.offered_rps:.1f}); "
-                   f"{hi.offered_rps:.1f} req/s breaks it: {'; '.join(hi.broken_by)}")
+        message = (f"{rps(best.achieved_rps)} at SLO (offered {rps(best.offered_rps)}); "
+                   f"{rps(hi.offered_rps)} breaks it: {'; '.join(hi.broken_by)}")
     return CapacityResult(best.achieved_rps, best.offered_rps, knee, limited, tuple(steps), probe_rps, duration, message)
 
 

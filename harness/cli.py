@@ -25,7 +25,7 @@ from harness.errors import (
 from harness.reports.writer import path_error
 
 # sub-command modules under harness.commands, in the order --help lists them
-COMMANDS = ("run", "serve", "compile", "report", "up", "down", "compare")
+COMMANDS = ("run", "capacity", "serve", "compile", "report", "up", "down", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -52,6 +52,7 @@ from typing import Any
 
 DASH = "—"
 MS, RPS, RATIO, SECONDS, BYTES, COUNT = "ms", "req/s", "ratio", "s", "bytes", "count"
+MB_PER_MIN = "MB/min"  # a memory trend: a plain number and its unit
 _SIZE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
 
@@ -174,7 +175,12 @@ _BY_UNIT: dict[str, Callable[..., str]] = {
     SECONDS: duration,
     BYTES: size,
     COUNT: count,
+    MB_PER_MIN: lambda value, digits=4: _with_suffix(number(value, digits), " MB/min"),
 }
+
+
+def _with_suffix(shown: str, suffix: str) -> str:
+    return shown if shown == DASH else shown + suffix
 
 
 def with_unit(value: Any, unit: str = "") -> str:

@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.capacity import CapacityResult
 from harness.contract import ContractSummary
 from harness.load.results import LoadResult
 from harness.models import CheckResult, CheckStatus, Endpoint, PipelineRun, RunStatus, _plain
 from harness.pipelines.lint import Finding
+from harness.resources import Series
 from harness.slo import BaselineComparison
 from harness.typed import decode
 
@@ -107,6 +109,8 @@ class RunRecord:
     checks: list[CheckResult] = dataclasses.field(default_factory=list)
     load: LoadResult | None = None
     baseline: BaselineComparison | None = None
+    capacity: CapacityResult | None = None  # the capacity search (mlharness capacity, --capacity)
+    resources: Series | None = None  # the server's CPU and RSS during the load window
     cleanup: dict[str, str] = dataclasses.field(default_factory=dict)
     artifacts: dict[str, Any] = dataclasses.field(default_factory=dict)
 

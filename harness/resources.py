@@ -30,14 +30,18 @@ class Series:
     rss_mb: tuple[float, ...]
     processes: tuple[int, ...]
     source: str = "proc"
+    busiest_cpu_percent: tuple[float, ...] = ()  # the busiest single process of each sample (a saturated event loop)
+    note: str = ""  # what the series covers, or why it is empty
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
+            "note": self.note,
             "t_s": [round(v, 2) for v in self.t_s],
             "cpu_percent": [round(v, 1) for v in self.cpu_percent],
             "rss_mb": [round(v, 1) for v in self.rss_mb],
             "processes": list(self.processes),
+            "busiest_cpu_percent": [round(v, 1) for v in self.busiest_cpu_percent],
             "summary": self.summary(),
         }
 
@@ -84,6 +88,7 @@ class Sampler:
         self._cpu: list[float] = []
         self._rss: list[float] = []
         self._n: list[int] = []
+        self._busiest: list[float] = []
         self._known: dict[int, psutil.Process] = {}
 
     def start(self) -> Sampler:
@@ -98,22 +103,24 @@ class Sampler:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.interval + 5)
-        return Series(tuple(self._t), tuple(self._cpu), tuple(self._rss), tuple(self._n))
+        return Series(tuple(self._t), tuple(self._cpu), tuple(self._rss), tuple(self._n), busiest_cpu_percent=tuple(self._busiest))
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             self._sample(record=True)
 
     def _sample(self, record: bool) -> None:
-        cpu = rss = 0.0
+        cpu = rss = busiest = 0.0
         alive = 0
         current: dict[int, psutil.Process] = {}
         for proc in tree(self.roots()):
             known = self._known.get(proc.pid, proc)  # the same object keeps cpu_percent's reference point
             try:
                 with known.oneshot():
-                    cpu += known.cpu_percent(None)
+                    used = known.cpu_percent(None)
                     rss += known.memory_info().rss / MB
+                cpu += used
+                busiest = max(busiest, used)
                 alive += 1
                 current[proc.pid] = known
             except psutil.Error:
@@ -124,6 +131,7 @@ class Sampler:
             self._cpu.append(cpu)
             self._rss.append(rss)
             self._n.append(alive)
+            self._busiest.append(busiest)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,7 +20,9 @@ from harness.errors import InfrastructureError, WaitTimeout
 from harness.models import CheckResult, CheckStatus, Endpoint, PipelineRun
 
 if TYPE_CHECKING:
+    from harness.capacity import CapacityResult
     from harness.load.results import LoadResult
+    from harness.resources import Series
     from harness.runner import ValidationRun
 
 
@@ -145,9 +147,64 @@ def load(run: ValidationRun) -> LoadResult:
     generator, run.load_generator = run.load_generator, None
     if generator is None:
         generator = run.target.load_generator(ready)
+    monitor = _resource_monitor(run)
     with run.phase("load"):
-        result = generator.run(run.progress)
+        if monitor is not None:
+            monitor.start()
+        try:
+            result = generator.run(run.progress)
+        finally:
+            if monitor is not None:
+                run.record.resources = monitor.stop()
     run.record.load = result
+    run.flush()
+    return result
+
+
+def _resource_monitor(run: ValidationRun) -> Any:
+    """What samples the server during the load window: the target's ``resource_monitor()`` (an
+    optional hook: a :class:`harness.resources.Sampler`-like object with ``start()`` and
+    ``stop() -> Series``), or None, with the reason put in the record."""
+    from harness.resources import Series
+
+    if not run.cfg.resources.sample:
+        return None
+    hook = getattr(run.target, "resource_monitor", None)
+    monitor = hook() if hook is not None else None
+    if monitor is None:
+        run.record.resources = Series((), (), (), (), source="none",
+                                      note=f"the {run.target.name} target has no server process or pod metrics to sample")
+    return monitor
+
+
+def resources(run: ValidationRun) -> Series:
+    """The server's CPU and RSS series sampled during the load window (``slo.rss_growth``)."""
+    run.require("load")
+    series = run.record.resources
+    if series is None or not series.t_s:
+        raise Unavailable(f"no server resource series: {series.note if series is not None and series.note else 'nothing was sampled'}")
+    return series
+
+
+def capacity(run: ValidationRun) -> CapacityResult:
+    """The capacity search (:mod:`harness.load.rate_steps`) against the endpoint; the record's ``capacity`` section."""
+    from harness.load.rate_steps import search_capacity
+
+    if not run.cfg.capacity.enabled:
+        raise Unavailable("the capacity search is off (--capacity, or mlharness capacity)")
+    try:
+        ready = run.require("endpoint")
+    except Unavailable as exc:
+        raise Unavailable(f"nothing to search: {exc}", failed=exc.failed) from None
+    generator = run.target.load_generator(ready)
+    plan = getattr(generator, "plan", None)
+    if plan is None:  # the target drives its load elsewhere (locust Jobs in the cluster)
+        raise Unavailable(f"the capacity search drives locust from this host; the {run.target.name} target's load runs elsewhere "
+                          "(turn load_in_cluster off)")
+    with run.phase("capacity"):
+        run.progress("capacity: searching the highest rate that holds the SLO")
+        result = search_capacity(plan, run.cfg, run.report_dir / "capacity", getattr(generator, "via", "direct"), run.progress)
+    run.record.capacity = result
     run.flush()
     return result
 
@@ -187,4 +244,6 @@ PRODUCERS = {
     "load": load,
     "baseline": baseline,
     "comparison": comparison,
+    "capacity": capacity,
+    "resources": resources,
 }

@@ -71,7 +71,7 @@ def test_nothing_holds_says_so() -> None:
 
     result = search(failing, GATES, SearchPlan(start_rps=4, max_steps=5))
     assert result.capacity_rps is None and "no rate held the SLO" in result.message
-    assert "error rate 50.00% > 0.10%" in result.message
+    assert "error rate 50 % > 0.1 %" in result.message
 
 
 def test_the_budget_bounds_the_search() -> None:
@@ -85,7 +85,7 @@ def test_the_budget_bounds_the_search() -> None:
 def test_gates_name_what_broke() -> None:
     step = Step(100, 80, 10, 312.4, 500, 0.01, 800, 10)
     assert Gates(p95_ms=100, p99_ms=None, error_rate=0.001).judge(step) == (
-        "p95 312.4 ms > 100 ms", "error rate 1.00% > 0.10%", "achieved 80.0 req/s < 95% of 100.0 offered")
+        "p95 312 ms > 100 ms", "error rate 1 % > 0.1 %", "achieved 80 req/s < 95 % of 100 req/s offered")  # harness.figures
     assert Gates().judge(Step(10, 10, None, None, None, 1.0, 0, 1))[0] == "p95: no successful request"
 
 

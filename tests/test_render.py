@@ -145,7 +145,8 @@ def test_failing_report_html_with_load_slo_and_baseline() -> None:
     assert re.search(r"min\s*1\.02 ms\s*mean\s*14\.2 ms\s*p50\s*8\.1 ms", text) and re.search(r"p99\.9\s*241 ms\s*max\s*312 ms", text)
     assert re.search(r"users\s*8\s*spawn rate \(users/s\)\s*50\s*duration\s*32\.0 s\s*warm-up\s*2\.00 s", text)
     # plots: series and their points, gaps where a value is missing
-    assert set(page.charts) == {"latency-over-time", "throughput-over-time", "latency-percentiles"}
+    assert set(page.charts) == {"latency-over-time", "throughput-over-time", "latency-percentiles",
+                                "server-cpu", "server-rss", "capacity-latency", "capacity-throughput"}  # the last four: test_capacity_views.py
     latency = page.charts["latency-over-time"]
     assert set(latency) == {"p50", "p95"}
     for series in latency.values():

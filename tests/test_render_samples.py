@@ -11,6 +11,9 @@ import copy
 import math
 from typing import Any
 
+from harness.capacity import CapacityResult, Step
+from harness.resources import Series
+
 TIMELINE_SECONDS = 30
 
 
@@ -79,6 +82,8 @@ def _base(status: str, exit_code: int | None, error: str | None = None) -> dict[
         ],
         "load": None,
         "baseline": None,
+        "capacity": None,
+        "resources": None,
         "cleanup": {"teardown": "done"},
         "artifacts": {},
     }
@@ -152,7 +157,27 @@ def failing_report() -> dict[str, Any]:
         ],
         "regressed": ["p95"],
     }
+    report["capacity"] = capacity_sample()
+    report["config"].update(slo_p95_ms=100.0, slo_p99_ms=250.0, capacity=True)  # the limits the capacity curve draws
+    report["resources"] = Series(
+        tuple(float(t) for t in range(1, 31)), tuple(80.0 + (t % 5) for t in range(30)), tuple(210.0 + 0.5 * t for t in range(30)),
+        (2,) * 30, busiest_cpu_percent=tuple(60.0 + (t % 5) for t in range(30)),
+    ).as_dict()
     return report
+
+
+def capacity_sample() -> dict[str, Any]:
+    """A capacity search that found 396 req/s, broken above by p95 and by not keeping up."""
+    steps = (
+        Step(200.0, 199.5, 3.1, 6.2, 9.5, 0.0, 1396, 7.0, generator_cpu_percent=31.0, users=100),
+        Step(300.0, 299.1, 3.4, 8.8, 14.1, 0.0, 2094, 7.0, generator_cpu_percent=44.0, users=150),
+        Step(450.0, 401.2, 80.2, 412.5, 530.9, 0.002, 2808, 7.0, generator_cpu_percent=58.0, users=225,
+             broken_by=("p95 412.5 ms > 100 ms", "p99 530.9 ms > 250 ms", "achieved 401.2 req/s < 95% of 450 offered")),
+        Step(375.0, 373.9, 4.9, 31.0, 66.2, 0.0, 2617, 7.0, generator_cpu_percent=51.0, users=188),
+        Step(412.5, 396.0, 7.7, 95.1, 180.4, 0.0, 2772, 7.0, generator_cpu_percent=55.0, users=207),
+    )
+    return CapacityResult(396.0, 412.5, 375.0, "slo", steps, 401.0, 52.4,
+                          "396 req/s at SLO (offered 412.5); 450 req/s breaks it: p95 412.5 ms > 100 ms").as_dict()
 
 
 def interrupted_report() -> dict[str, Any]:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from harness.preflight import RunInputs
 
 #: what a check may need; the run produces each on first use (see harness.runner)
-NEEDS = ("package", "pipeline", "endpoint", "client", "artifact", "load", "baseline", "comparison")
+NEEDS = ("package", "pipeline", "endpoint", "client", "artifact", "load", "baseline", "comparison", "capacity", "resources")
 #: built-in groups in run order; a check's group is the part of its name before the first dot
 GROUPS = ("pipeline", "deploy", "predict", "robustness", "slo", "baseline")
 ENTRY_POINT_GROUP = "mlharness.checks"

@@ -147,3 +147,6 @@ def register_builtins() -> None:
           for m in ("p95", "p99", "error_rate")),
     ]:
         REGISTRY.add(check)
+    from harness.checks import capacity
+
+    capacity.register()

@@ -25,7 +25,7 @@ STYLES = {
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    add_settings(parser, ("core", "local", "load", "slo", "robustness", "endpoint", "cluster", "model"))
+    add_settings(parser, ("core", "local", "load", "slo", "robustness", "endpoint", "cluster", "model", "capacity", "resources"))
 
 
 def main(args: argparse.Namespace) -> int:

@@ -43,12 +43,14 @@ from harness.config.settings import (
     SETTING_NAMES,
     SETTINGS,
     TARGETS,
+    CapacitySettings,
     ClusterSettings,
     CoreSettings,
     EndpointSettings,
     LoadSettings,
     LocalSettings,
     ModelSettings,
+    ResourceSettings,
     RobustnessSettings,
     Setting,
     SloSettings,
@@ -78,6 +80,8 @@ class HarnessConfig:
     endpoint: EndpointSettings = dataclasses.field(default_factory=EndpointSettings)
     cluster: ClusterSettings = dataclasses.field(default_factory=ClusterSettings)
     model: ModelSettings = dataclasses.field(default_factory=ModelSettings)
+    capacity: CapacitySettings = dataclasses.field(default_factory=CapacitySettings)
+    resources: ResourceSettings = dataclasses.field(default_factory=ResourceSettings)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> HarnessConfig:
@@ -168,6 +172,7 @@ def load_config(
 __all__ = [
     "CLUSTER_TARGETS",
     "CONFIG_FILE",
+    "CapacitySettings",
     "ENV_PREFIX",
     "SETTINGS",
     "SETTING_NAMES",
@@ -179,6 +184,7 @@ __all__ = [
     "LoadSettings",
     "LocalSettings",
     "ModelSettings",
+    "ResourceSettings",
     "RobustnessSettings",
     "Setting",
     "SloSettings",

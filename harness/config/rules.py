@@ -42,6 +42,12 @@ def validate(cfg: HarnessConfig) -> None:
         from harness.robustness.accepted import load_accepted
 
         load_accepted(cfg.robustness.accepted_findings)  # exists, parses, every entry has a known category and a reason
+    if cfg.capacity.max_steps < 2:
+        raise ConfigError(f"the capacity search needs at least 2 steps, got {cfg.capacity.max_steps}", "capacity_max_steps")
+    if not 0 < cfg.capacity.precision < 1:
+        raise ConfigError(f"must be between 0 and 100%, got {cfg.capacity.precision:.0%}", "capacity_precision")
+    if cfg.capacity.step < 2.0:
+        raise ConfigError(f"a step needs at least 2 s to count its rate over whole seconds, got {cfg.capacity.step:g}s", "capacity_step")
     if not MODEL_NAME.match(core.model_name):
         raise ConfigError(f"{core.model_name!r} is not a valid model name (lower-case letters, digits and '-')", "model_name")
 

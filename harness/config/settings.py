@@ -251,6 +251,56 @@ class ModelSettings:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class CapacitySettings:
+    """The capacity search: the highest constant request rate that holds the SLO gates."""
+
+    enabled: bool = _setting(
+        False, "Search the capacity at SLO after the load window (mlharness run; 'mlharness capacity' always does).",
+        parse_bool, key="capacity",
+    )
+    step: float = _setting(
+        6.0, "Measured length of one constant-rate step of the capacity search (after a warm-up of about a second).",
+        positive(parse_duration), key="capacity_step",
+    )
+    budget: float = _setting(
+        100.0, "Longest the whole capacity search may take (probe and generator start-up included).",
+        positive(parse_duration), key="capacity_budget",
+    )
+    max_steps: int = _setting(12, "Most constant-rate steps the capacity search runs.", positive(parse_int), key="capacity_max_steps")
+    start_rps: float | None = _setting(
+        None, "First rate the capacity search offers (req/s). Default: half the throughput of a short closed-loop probe.",
+        positive(parse_float), key="capacity_start_rps",
+    )
+    probe: float = _setting(
+        4.0, "Length of the closed-loop probe that picks the first rate.", positive(parse_duration), key="capacity_probe"
+    )
+    precision: float = _setting(
+        0.05, "The bisection stops when the holding and the breaking rate are this close (5%).", parse_percent,
+        key="capacity_precision",
+    )
+    max_users: int = _setting(
+        256, "Most connections one capacity step spreads its schedule over.", positive(parse_int), key="capacity_max_users"
+    )
+    min_rps: float | None = _setting(
+        None, "SLO: lowest capacity at SLO (req/s) the slo.capacity_rps gate accepts.", positive(parse_float), key="slo_capacity_rps"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ResourceSettings:
+    """Server CPU and memory sampled under load, and the soak gate on memory growth."""
+
+    sample: bool = _setting(
+        True, "Sample the server's CPU and RSS once a second during the load window, where the target can.",
+        parse_bool, key="server_resources",
+    )
+    rss_growth: float | None = _setting(
+        None, "SLO: largest RSS growth of the server under load (MB per minute, least-squares slope after the warm-up).",
+        non_negative(parse_float), key="slo_rss_growth",
+    )
+
+
 #: the concerns, in the order --help and the docs list them: (attribute of HarnessConfig, class)
 CONCERNS: tuple[tuple[str, type], ...] = (
     ("core", CoreSettings),
@@ -261,6 +311,8 @@ CONCERNS: tuple[tuple[str, type], ...] = (
     ("endpoint", EndpointSettings),
     ("cluster", ClusterSettings),
     ("model", ModelSettings),
+    ("capacity", CapacitySettings),
+    ("resources", ResourceSettings),
 )
 
 CONCERN_CLASSES: dict[str, Any] = dict(CONCERNS)

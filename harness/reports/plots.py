@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from harness import figures
 from harness.load.results import LoadResult
@@ -119,12 +119,14 @@ def line_chart(
     thresholds: Sequence[tuple[float, str]] = (),
     unit: str = "",
     colors: Sequence[str] = PALETTE,
+    x_text: Callable[[float], str] | None = None,
 ) -> Chart:
     """Scale ``series`` (name, y values aligned with ``xs``) into a :class:`Chart`.
 
     ``None`` values leave a gap in the line. The y axis starts at 0 (latencies and rates
     are read against zero); thresholds widen the axis so the limit is always visible.
-    With ``x_categories``, ``xs`` are indexes and the ticks are those labels.
+    With ``x_categories``, ``xs`` are indexes and the ticks are those labels. ``x_text``: how a
+    point's x reads in its hover text (default: seconds since the start).
     """
     values = [v for _, ys in series for v in ys if v is not None]
     values += [t for t, _ in thresholds]
@@ -155,7 +157,7 @@ def line_chart(
                 if segments[-1]:
                     segments.append([])
                 continue
-            label = x_categories[i] if x_categories is not None else f"t={figures.number(x)}s"
+            label = x_categories[i] if x_categories is not None else x_text(x) if x_text is not None else f"t={figures.number(x)}s"
             points.append(Point(px(x), py(y), f"{name} {label}: {figures.with_unit(y, unit)}"))
             segments[-1].append(f"{px(x)},{py(y)}")
         color = colors[index % len(colors)]

@@ -21,6 +21,7 @@ from harness.models import CheckResult, CheckStatus, RunStatus
 from harness.pipelines.lint import Finding, Severity
 from harness.record import VERSIONED_PACKAGES, RunRecord
 from harness.reports import plots
+from harness.reports.capacity_view import capacity_view, resources_view
 from harness.slo import BaselineComparison, gate_figures
 
 FAILING = (CheckStatus.FAILED, CheckStatus.ERROR)
@@ -321,6 +322,8 @@ def build_view(record: RunRecord, schema_version: int | None = None) -> dict[str
         "slo": slo_rows(record),
         "load": load_view(record),
         "baseline": baseline_view(record.baseline),
+        "capacity": capacity_view(record),
+        "resources": resources_view(record),
         "phases": phases,
         "phases_total_s": total,
         "cleanup": cleanup_rows(record),

@@ -150,6 +150,18 @@ class ClusterTarget:
 
         return kserve_runtime(self.session.versions.kserve_release.sklearn_server) if self.session.installs else None
 
+    def resource_monitor(self) -> Any:
+        """The predictor pods' CPU and memory from the metrics API (:mod:`harness.cluster.pod_metrics`),
+        once the model is deployed; an empty series saying why when the API is not there."""
+        import json
+
+        from harness.cluster.pod_metrics import PodMetricsSampler, pod_metrics_path
+
+        if self.deployment is None:
+            return None
+        path = pod_metrics_path(self.namespace, self.cfg.core.model_name)
+        return PodMetricsSampler(lambda: json.loads(self.kubectl.run("get", "--raw", path, timeout=10.0).stdout or "{}"))
+
     def diagnostics(self, out_dir: Path) -> list[Path]:
         files = diagnostics.collect(self.kubectl, [self.namespace, KSERVE_NS, KFP_NS], out_dir)
         return files + sorted((self.ctx.work_dir / "pipeline-logs").glob("*.log"))

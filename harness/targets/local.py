@@ -16,6 +16,7 @@ from harness.config import HarnessConfig
 
 if TYPE_CHECKING:
     from harness.compat import RuntimeVersions
+    from harness.resources import Sampler
 from harness.errors import InfrastructureError
 from harness.models import Endpoint, PipelineRun
 from harness.pipelines.arguments import pipeline_arguments
@@ -107,6 +108,15 @@ class LocalTarget:
         """locust on this host, one worker per server worker (they share the cores)."""
         cores = os.cpu_count() or 1
         return local_load(self.ctx, endpoint, max(1, min(cores, self.ctx.config.local.server_workers)), "direct")
+
+    def resource_monitor(self) -> Sampler | None:
+        """The model server's process tree (every worker), sampled from ``/proc`` once a second."""
+        from harness.resources import Sampler
+
+        server = self.server
+        if server is None or server.proc is None:
+            return None
+        return Sampler(lambda: [server.proc.pid] if server.proc is not None else [])
 
     def diagnostics(self, out_dir: Path) -> list[Path]:
         """The server and pipeline logs are already in the report directory."""
