@@ -120,6 +120,19 @@ def test_figures_match_a_known_delay_and_the_harness_never_imports_locust(no_lea
     assert data["generator"] == "locust FastHttpUser" and data["via"] == "direct"
 
 
+def test_a_window_longer_than_the_request_timeout_has_no_spurious_timeouts(stub: Callable[..., Endpoint], tmp_path: Path) -> None:
+    """Each request gets its own deadline: a deadline reused across requests (a gevent.Timeout
+    restarted after cancel() keeps its first expiry) failed every request once the window
+    outlived ``request_timeout``: the default 30 s run against a healthy server ended at a 67 %
+    error rate."""
+    endpoint = stub("--delay-ms", "5")
+    result = run_load(endpoint, _cfg(duration=3.5, warmup=0.0, users=2, load_processes=1, request_timeout=1.0), tmp_path)
+    assert result.requests > 100
+    assert result.failures == 0, result.failures_by_kind
+    late = [p for p in result.timeline if p.t >= 1]
+    assert late and all(p.failures == 0 for p in late), [(p.t, p.requests, p.failures) for p in result.timeline]
+
+
 def test_slow_server_fails_the_latency_gates(stub: Callable[..., Endpoint], tmp_path: Path) -> None:
     endpoint = stub("--delay-ms", "120")
     result = run_load(endpoint, _cfg(duration=2.5), tmp_path)

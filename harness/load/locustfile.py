@@ -145,7 +145,6 @@ class Sender:
         self.prefix = URL(base_url).path.rstrip("/")
         self.headers = dict(headers)
         self.fire = fire
-        self.deadline = gevent.Timeout(TIMEOUT_S)
         self.http: HTTPClient | None = None  # made by the first request: a bad CA file is its failure
 
     def _client(self) -> HTTPClient:
@@ -163,7 +162,10 @@ class Sender:
         length = 0
         start = time.time()
         began = time.perf_counter()
-        self.deadline.start()
+        # a new Timeout per request: a gevent.Timeout restarted after cancel() keeps its first
+        # expiry (gevent 26.9), so one reused deadline failed every request after the first 10 s
+        deadline = gevent.Timeout(TIMEOUT_S)
+        deadline.start()
         try:
             if self.http is None:
                 self.http = self._client()
@@ -173,7 +175,7 @@ class Sender:
             finally:
                 response.release()  # closes the connection unless the answer was read whole
         except gevent.Timeout as exc:
-            if exc is not self.deadline:
+            if exc is not deadline:
                 raise
             failure = answers.LoadFailure(0, f"no complete answer within {TIMEOUT_S:g}s (request_timeout)")
             self._renew()
@@ -185,7 +187,7 @@ class Sender:
             failure = answers.LoadFailure(0, MASK.cut(f"{type(exc).__name__}: {exc}"))
             self._renew()
         finally:
-            self.deadline.cancel()
+            deadline.close()
         self.fire(request_type="POST", name=kind, response_time=(time.perf_counter() - began) * 1000,
                   response_length=length, response=None, exception=failure, context=context,
                   start_time=start, url=path)
