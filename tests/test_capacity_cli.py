@@ -1,7 +1,7 @@
 """``mlharness capacity`` against ``mlharness serve``, end to end: report.json, report.html (seen in
 headless Chromium) and summary.md hold the capacity at SLO, the curve and the knee.
 
-The search is cut short by its settings (2.5 s steps, a 35 s budget): what is checked is that
+The search is cut short by its settings (2.5 s steps, a 20 s budget): what is checked is that
 every view carries what the search found, not the server's capacity on a shared machine.
 """
 
@@ -58,14 +58,14 @@ def serve(model_dir: Path, tmp_path: Path) -> Iterator[str]:
 def test_capacity_against_serve_reports_the_curve_everywhere(serve: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "capacity"
     started = time.monotonic()
-    code = cli.main(["capacity", "--target", "endpoint", "--url", serve, "--report-dir", str(out), "--capacity-step", "3",
-                     "--capacity-probe", "2", "--capacity-budget", "35", "--capacity-max-steps", "8", "--slo-capacity-rps", "1"])
+    code = cli.main(["capacity", "--target", "endpoint", "--url", serve, "--report-dir", str(out), "--capacity-step", "2.5",
+                     "--capacity-probe", "2", "--capacity-budget", "20", "--capacity-max-steps", "8", "--slo-capacity-rps", "1"])
     took = time.monotonic() - started
     console = capsys.readouterr().out
     report = json.loads((out / "report.json").read_text())
     checks = {c["name"]: c for c in report["checks"]}
     assert code == 0, (console, checks)
-    assert took < 35 + 20, f"the search took {took:.0f}s with a 35 s budget"  # a step's start-up of slack, the readiness probe
+    assert took < 20 + 20, f"the search took {took:.0f}s with a 20 s budget"  # a step's start-up of slack, the readiness probe
     assert set(checks) == {"pipeline.compile", "pipeline.lint", "pipeline.run", "deploy.compat", "deploy.ready",
                            "slo.capacity_rps", "baseline.capacity_rps"}, "only the model's way up and the capacity checks"
     assert checks["slo.capacity_rps"]["status"] == "passed" and checks["baseline.capacity_rps"]["status"] == "skipped"

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.load, pytest.mark.slow]
 
 
 def test_capacity_of_mlserver(mlserver: ForeignServer, tmp_path: Path) -> None:
-    cfg = HarnessConfig().replace(capacity_step=3, capacity_probe=2, capacity_budget=45, capacity_max_steps=8, load_processes=1)
+    cfg = HarnessConfig().replace(capacity_step=2.5, capacity_probe=2, capacity_budget=25, capacity_max_steps=8, load_processes=1)
     plan = LoadPlan.from_config(mlserver.endpoint, cfg, 1)
     assert plan.protocol == "v2", "MLServer speaks V2 only: the steps must not send V1"
     result = search_capacity(plan, cfg, tmp_path / "capacity")
@@ -32,5 +32,5 @@ def test_capacity_of_mlserver(mlserver: ForeignServer, tmp_path: Path) -> None:
     assert result.capacity_rps <= 1.5 * result.probe_rps, f"{result.message}\n{curve}"
     held = [s for s in result.steps if s.holds]
     assert held and all(s.error_rate == 0 and s.requests > 0 and s.p95_ms is not None for s in held), curve
-    assert len(result.steps) <= 8 and result.duration_s <= 45 + 10, result.duration_s
+    assert len(result.steps) <= 8 and result.duration_s <= 25 + 10, result.duration_s
     assert result.limited_by in ("slo", "generator", "budget", "max_steps"), result.message
