@@ -17,8 +17,7 @@ from harness.capacity import CapacityResult
 from harness.checks import REGISTRY, Registry
 from harness.checks.builtin import register_builtins
 from harness.commands.common import add_settings, config_from_args, console, line
-from harness.commands.run import STYLES
-from harness.models import CheckResult
+from harness.commands.run import print_check
 from harness.runner import ValidationRun
 
 NAME = "capacity"
@@ -46,10 +45,6 @@ def main(args: argparse.Namespace) -> int:
     cfg = config_from_args(args, capacity=True, load=False, robustness=False)
     console.print(line(("mlharness capacity", "bold"), " target=", (cfg.core.target, "cyan")))
 
-    def on_check(result: CheckResult) -> None:
-        status = (f"{result.status.value:>7}", STYLES[result.status])
-        console.print(line("  ", status, f" {result.name:<22} {result.message}"), soft_wrap=True)
-
     with console.status("starting", spinner="dots") as spinner:
 
         def progress(message: str) -> None:
@@ -57,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
             if message.startswith("capacity"):
                 console.print(Text("  " + message), soft_wrap=True)
 
-        outcome = ValidationRun(cfg, progress=progress, on_check=on_check, registry=capacity_registry()).execute()
+        outcome = ValidationRun(cfg, progress=progress, on_check=print_check, registry=capacity_registry()).execute()
     record = outcome.record
     if record.capacity is not None:
         console.print(curve_table(record.capacity))

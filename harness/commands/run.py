@@ -24,6 +24,12 @@ STYLES = {
 }
 
 
+def print_check(result: CheckResult) -> None:
+    """One console line per finished check, as ``mlharness run`` and ``mlharness capacity`` print it."""
+    status = (f"{result.status.value:>7}", STYLES[result.status])
+    console.print(line("  ", status, f" {result.name:<22} {result.message}"), soft_wrap=True)
+
+
 def register(parser: argparse.ArgumentParser) -> None:
     add_settings(parser, ("core", "local", "load", "slo", "robustness", "endpoint", "cluster", "model", "capacity", "resources"))
 
@@ -32,16 +38,12 @@ def main(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     console.print(line(("mlharness run", "bold"), " target=", (cfg.core.target, "cyan")))
 
-    def on_check(result: CheckResult) -> None:
-        status = (f"{result.status.value:>7}", STYLES[result.status])
-        console.print(line("  ", status, f" {result.name:<22} {result.message}"), soft_wrap=True)
-
     with console.status("starting", spinner="dots") as spinner:
 
         def progress(message: str) -> None:
             spinner.update(Text(message))
 
-        outcome = run_validation(cfg, progress=progress, on_check=on_check)
+        outcome = run_validation(cfg, progress=progress, on_check=print_check)
     record = outcome.record
     console.print(summary_table(record))
     phases = ", ".join(f"{name} {figures.duration(seconds)}" for name, seconds in record.phases.items())
