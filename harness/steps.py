@@ -136,14 +136,19 @@ def endpoint(run: ValidationRun) -> Endpoint:
     return ready
 
 
+def _endpoint_to(what: str, run: ValidationRun) -> Endpoint:
+    """The ready endpoint for a step that drives traffic; without one, why there is ``nothing to <what>``."""
+    try:
+        return run.require("endpoint")
+    except Unavailable as exc:
+        raise Unavailable(f"nothing to {what}: {exc}", failed=exc.failed) from None
+
+
 def load(run: ValidationRun) -> LoadResult:
     """The load window, from where the target puts the generator; the figures go into the record."""
     if not run.cfg.load.enabled:
         raise Unavailable("load is off (--no-load)")
-    try:
-        ready = run.require("endpoint")
-    except Unavailable as exc:
-        raise Unavailable(f"nothing to load: {exc}", failed=exc.failed) from None
+    ready = _endpoint_to("load", run)
     generator, run.load_generator = run.load_generator, None
     if generator is None:
         generator = run.target.load_generator(ready)
@@ -192,10 +197,7 @@ def capacity(run: ValidationRun) -> CapacityResult:
 
     if not run.cfg.capacity.enabled:
         raise Unavailable("the capacity search is off (--capacity, or mlharness capacity)")
-    try:
-        ready = run.require("endpoint")
-    except Unavailable as exc:
-        raise Unavailable(f"nothing to search: {exc}", failed=exc.failed) from None
+    ready = _endpoint_to("search", run)
     generator = run.target.load_generator(ready)
     plan = getattr(generator, "plan", None)
     if plan is None:  # the target drives its load elsewhere (locust Jobs in the cluster)
