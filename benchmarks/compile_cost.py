@@ -1,7 +1,7 @@
 """What does compiling a pipeline in a child process cost, against compiling in the harness's own? (rerunnable)
 
 Each sample is a fresh interpreter that first imports what the harness has loaded when it
-compiles (``harness.runner``), then compiles the built-in iris pipeline either
+compiles (``harness.run.runner``), then compiles the built-in iris pipeline either
 
 - ``in-process``: importing and compiling in that interpreter (how the harness compiled
   before a pipeline file's ``sys.exit`` could end the run), or
@@ -27,7 +27,7 @@ from pathlib import Path
 SAMPLE = """
 import json, resource, sys, tempfile, time
 from pathlib import Path
-import harness.runner  # what the harness has imported when it compiles
+import harness.run.runner  # what the harness has imported when it compiles
 kind = sys.argv[1]
 
 def cpu():

@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 from kubernetes import client as k8s
 
-from harness.cluster.commands import CommandResult
+from harness.cluster.kube.commands import CommandResult
 from harness.errors import CommandError, ToolMissingError
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness import procs
-from harness.models import Endpoint
+from harness.results import Endpoint
 from harness.serving.local import LocalModelServer
 
 DATA = Path(__file__).parent / "data"

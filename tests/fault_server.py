@@ -274,7 +274,7 @@ class FaultServer:
     def start(self, timeout: float = 30.0) -> FaultServer:
         """Start and wait until it answers ``GET /`` (not readiness: never-ready must start too)."""
         from harness import procs
-        from harness.waiting import wait_until
+        from harness.procs.waiting import wait_until
 
         argv = [sys.executable, str(Path(__file__).resolve()), "--model-dir", str(self.model_dir), "--port", str(self.port), "--fault", self.fault, "--model-name", self.model_name]
         self.proc = procs.spawn(argv, log_path=self.log_path)

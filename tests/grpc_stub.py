@@ -22,7 +22,7 @@ from typing import Any
 
 import grpc
 
-from harness import grpc_proto
+from harness.inference import grpc_proto
 
 SLOW_S = 2.0
 DELAY_MS = 50.0

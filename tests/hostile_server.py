@@ -260,7 +260,7 @@ class HostileServer:
     def start(self, timeout: float = 15.0) -> HostileServer:
         """Start it and wait until ``/__hostile/alive`` is reachable (a TCP connect)."""
         from harness import procs
-        from harness.waiting import wait_until
+        from harness.procs.waiting import wait_until
 
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.proc = procs.spawn(self.argv(), log_path=self.log_path)

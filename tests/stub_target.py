@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.models import Endpoint
+from harness.results import Endpoint
 
 
 class StubTargetBase:

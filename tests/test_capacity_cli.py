@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli, procs
+from harness import procs
+from harness.cli import main as cli
 from harness.reports import plots
 
 from .conftest import PYTHON

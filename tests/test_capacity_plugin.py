@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.models import Endpoint
+from harness.results import Endpoint
 
 from .test_capacity_run import slots_server  # noqa: F401 - the fixture
 

@@ -22,11 +22,11 @@ from harness.checks.builtin import register_builtins
 from harness.config import HarnessConfig, load_config
 from harness.load.plan import LoadPlan
 from harness.load.rate_steps import LocalRateSteps, StepSettings, search_capacity
+from harness.load.resources import Sampler
 from harness.load.run import LocalLoad
-from harness.models import CheckStatus, Endpoint
-from harness.resources import Sampler
-from harness.runner import ValidationRun
-from harness.waiting import wait_until
+from harness.procs.waiting import wait_until
+from harness.results import CheckStatus, Endpoint
+from harness.run.runner import ValidationRun
 
 from .stub_target import StubTargetBase
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.capacity import Gates, SearchPlan, Step, search
+from harness.load.capacity import Gates, SearchPlan, Step, search
 
 
 class Clock:

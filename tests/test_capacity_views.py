@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from harness.capacity import CapacityResult, Gates, Step
 from harness.checks.capacity import baseline_capacity, capacity_gate, rss_gate
-from harness.models import CheckStatus
+from harness.load.capacity import CapacityResult, Gates, Step
+from harness.load.resources import Series
 from harness.record import RunRecord
-from harness.resources import Series
+from harness.results import CheckStatus
 from tests.test_render import Page, points, render_html, render_summary
 from tests.test_render_samples import capacity_sample, failing_report, passing_report
 
@@ -102,8 +102,8 @@ def test_keep_up_allows_for_the_users_phases_only() -> None:
 
 
 def test_run_and_capacity_take_the_new_settings_as_flags() -> None:
-    from harness.cli import build_parser
-    from harness.commands.common import config_from_args
+    from harness.cli.common import config_from_args
+    from harness.cli.main import build_parser
 
     parser = build_parser()
     run = config_from_args(parser.parse_args(["run", "--capacity", "--capacity-step", "4", "--slo-rss-growth", "5",

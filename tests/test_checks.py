@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import verify
-from harness.client import InferenceClient
+from harness.checks import predict as verify
+from harness.checks.quality import check_quality
 from harness.contract import IRIS, Thresholds
 from harness.errors import ConfigError, WaitTimeout
-from harness.models import CheckStatus, Endpoint
-from harness.quality import check_quality
+from harness.inference.client import InferenceClient
+from harness.results import CheckStatus, Endpoint
 from harness.serving.local import LocalModelServer
 
 from .conftest import train_model
@@ -99,7 +99,7 @@ def test_server_that_never_gets_ready_times_out() -> None:
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        from harness.waiting import wait_until
+        from harness.procs.waiting import wait_until
 
         endpoint = Endpoint(f"http://127.0.0.1:{httpd.server_address[1]}", "sklearn-iris")
         with InferenceClient(endpoint, timeout=1) as client, pytest.raises(WaitTimeout, match=r"timed out after 0.5s waiting for ready"):

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.client import InferenceClient
 from harness.errors import InferenceError
-from harness.models import Endpoint
+from harness.inference.client import InferenceClient
 from harness.redact import preview, redact, register_cookie, register_secret
+from harness.results import Endpoint
 
 from .stub_server import StubServer, endless, reply, trickle
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from harness.cluster.kfp_pods import RunPods, classify
-from harness.cluster.kfp_run import KfpPipelineRunner
-from harness.cluster.kubectl import Kubectl
+from harness.cluster.kube.kubectl import Kubectl
+from harness.cluster.kubeflow.kfp_pods import RunPods, classify
+from harness.cluster.kubeflow.kfp_run import KfpPipelineRunner
 from harness.errors import PipelineError, WaitTimeout
-from harness.models import TaskState
+from harness.results import TaskState
 from tests.cluster_fakes import (
     KFP_RUN_ID,
     FakeRunner,
@@ -139,7 +139,7 @@ def test_an_executor_without_the_output_is_named(package: Path, tmp_path: Path) 
 def test_the_deploy_error_carries_the_reason(package: Path, tmp_path: Path) -> None:
     from harness.config import load_config
     from harness.errors import InfrastructureError
-    from harness.models import PipelineRun
+    from harness.results import PipelineRun
     from harness.targets.base import TargetContext
     from harness.targets.cluster import KindTarget
 

@@ -17,12 +17,13 @@ import pytest
 import yaml
 from hdrh.histogram import HdrHistogram
 
-from harness.cluster import load_job, manifests
-from harness.cluster.kubectl import Kubectl
+from harness.cluster.kube import manifests
+from harness.cluster.kube.kubectl import Kubectl
+from harness.cluster.kubeflow import load_job
 from harness.config import load_config
 from harness.errors import ConfigError, InfrastructureError, WaitTimeout
 from harness.load.plan import LOCUSTFILE
-from harness.models import Endpoint
+from harness.results import Endpoint
 from tests.cluster_fakes import FakeRunner, check_golden, fail, isvc, k8s_list, ok, pod, serialize
 
 K8S = "1.34"
@@ -281,7 +282,7 @@ def test_cluster_target_uses_the_isvc_address_or_the_predictor_service(tmp_path:
 
 
 def test_the_cluster_target_places_load_in_the_cluster_and_the_run_records_it(logs: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness.runner import ValidationRun
+    from harness.run.runner import ValidationRun
     from harness.targets.base import TargetContext
     from harness.targets.cluster import InClusterLoad, KindTarget
 

@@ -11,13 +11,13 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from harness.cluster import manifests
-from harness.cluster.auth import Auth
-from harness.cluster.install import kserve_namespace, marker_manifest
-from harness.cluster.kubectl import Kubectl
-from harness.cluster.serving import deploy_objects
-from harness.cluster.session import ClusterSession
-from harness.cluster.versions import resolve
+from harness.cluster.kube import manifests
+from harness.cluster.kube.auth import Auth
+from harness.cluster.kube.kubectl import Kubectl
+from harness.cluster.kubeflow.serving import deploy_objects
+from harness.cluster.provision.install import kserve_namespace, marker_manifest
+from harness.cluster.provision.session import ClusterSession
+from harness.cluster.provision.versions import resolve
 from harness.config import load_config
 from harness.redact import redact
 from tests.cluster_fakes import FakeRunner, deployment, fail, k8s_list, ok
@@ -107,7 +107,7 @@ def test_object_store_wiring_follows_the_kfp_release(kfp: str, endpoint: str, la
 
 
 def test_an_existing_kubeflow_is_asked_which_store_it_runs(tmp_path: Path) -> None:
-    from harness.cluster.serving import object_store
+    from harness.cluster.kubeflow.serving import object_store
 
     only_seaweedfs = FakeRunner([(("get", "service", "minio-service"), fail())])
     assert object_store(Kubectl(only_seaweedfs, tmp_path / "kc"), None).endpoint == "seaweedfs.kubeflow:9000"
@@ -129,7 +129,7 @@ def test_cookie_and_token_go_to_kfp_and_requests_but_never_to_text(tmp_path: Pat
 
 
 def test_diagnostics_files_are_redacted(tmp_path: Path) -> None:
-    from harness.cluster import diagnostics
+    from harness.cluster.kube import diagnostics
     from harness.redact import register_secret
 
     register_secret("kfp-store-secret-key-123")

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.cluster.session import ClusterSession
-from harness.cluster.steps import Step
-from harness.cluster.versions import KFP, KSERVE, resolve
+from harness.cli.main import main
+from harness.cluster.provision.session import ClusterSession
+from harness.cluster.provision.steps import Step
+from harness.cluster.provision.versions import KFP, KSERVE, resolve
 from harness.config import load_config
 from harness.errors import ConfigError
 from tests.cluster_fakes import FakeRunner, check_golden, deployment, fail, k8s_list, ok

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.cluster.commands import SubprocessRunner
-from harness.cluster.session import ClusterSession
-from harness.cluster.versions import resolve
+from harness.cli.main import main
+from harness.cluster.kube.commands import SubprocessRunner
+from harness.cluster.provision.session import ClusterSession
+from harness.cluster.provision.versions import resolve
 from harness.config import load_config
 from harness.errors import EXIT_INFRA, InfrastructureError, ToolMissingError
 from tests.cluster_fakes import FakeRunner, check_golden, deployment, fail, k8s_list, ok

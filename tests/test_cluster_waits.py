@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.cluster.commands import CommandResult
-from harness.cluster.install import KubeflowInstaller
-from harness.cluster.kubectl import Kubectl
-from harness.cluster.readiness import wait_isvc_ready, wait_workloads_ready
-from harness.cluster.steps import Step, execute
-from harness.cluster.versions import resolve
+from harness.cluster.kube.commands import CommandResult
+from harness.cluster.kube.kubectl import Kubectl
+from harness.cluster.kube.readiness import wait_isvc_ready, wait_workloads_ready
+from harness.cluster.provision.install import KubeflowInstaller
+from harness.cluster.provision.steps import Step, execute
+from harness.cluster.provision.versions import resolve
 from harness.errors import WaitTimeout
 from tests.cluster_fakes import FakeRunner, deployment, fail, isvc, k8s_list, ok, pod, statefulset
 
@@ -80,7 +80,7 @@ def test_installer_timeout_writes_diagnostics_and_names_them(tmp_path: Path, mon
     ])
     installer = KubeflowInstaller(kubectl(runner, tmp_path), resolve(), tmp_path / "diag", interval=0.01, stable_polls=2)
     assert [s.timeout for s in installer.readiness_steps()] == [600, 300, 900]
-    import harness.cluster.install as install
+    import harness.cluster.provision.install as install
 
     monkeypatch.setattr(install, "KFP_STABLE_TIMEOUT", 0.2)
     with pytest.raises(WaitTimeout) as info:

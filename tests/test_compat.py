@@ -14,8 +14,7 @@ import sklearn
 from sklearn.datasets import load_iris
 from sklearn.svm import SVC
 
-from harness.cluster.versions import KSERVE_RELEASES, resolve
-from harness.compat import (
+from harness.checks.compat import (
     RuntimeVersions,
     check_artifact,
     deploy_compat,
@@ -24,7 +23,8 @@ from harness.compat import (
     pipeline_training,
     read_pickle_facts,
 )
-from harness.models import CheckStatus
+from harness.cluster.provision.versions import KSERVE_RELEASES, resolve
+from harness.results import CheckStatus
 
 HERE = sklearn.__version__
 OTHER = "1.5.2" if HERE != "1.5.2" else "1.4.2"

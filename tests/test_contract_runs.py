@@ -12,7 +12,7 @@ import pytest
 
 from harness.config import load_config
 from harness.errors import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE
-from harness.runner import RunOutcome, run_validation
+from harness.run.runner import RunOutcome, run_validation
 from harness.serving.local import LocalModelServer
 
 from .example_models import DIABETES, WINE, train_diabetes, train_wine

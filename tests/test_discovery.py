@@ -7,13 +7,13 @@ import time
 
 import pytest
 
-from harness import verify
-from harness.client import InferenceClient
+from harness.checks import predict as verify
+from harness.checks.quality import check_quality
 from harness.contract import IRIS, Thresholds
-from harness.discovery import wait_ready
 from harness.errors import WaitTimeout
-from harness.models import CheckStatus, Endpoint
-from harness.quality import check_quality
+from harness.inference.client import InferenceClient
+from harness.inference.discovery import wait_ready
+from harness.results import CheckStatus, Endpoint
 
 from .stub_server import StubServer, reply
 

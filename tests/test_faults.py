@@ -19,7 +19,7 @@ import pytest
 
 from harness.config import load_config
 from harness.errors import EXIT_FAILED, EXIT_PASSED
-from harness.runner import RunOutcome, run_validation
+from harness.run.runner import RunOutcome, run_validation
 from tests.fault_server import FaultServer
 
 # A short ready timeout and the ci profile keep each run to seconds. The request timeout is

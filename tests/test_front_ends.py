@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.models import Endpoint
+from harness.results import Endpoint
 
 from .conftest import REPO
 
@@ -21,7 +21,7 @@ VIEWS = {"report.json", "report.html", "summary.md", "junit.xml"}
 CUSTOM_CHECK = textwrap.dedent(
     """
     from harness.checks import check
-    from harness.models import CheckResult, CheckStatus
+    from harness.results import CheckResult, CheckStatus
 
 
     @check("custom.two_rows", needs=("client",))

@@ -1,4 +1,4 @@
-"""The V2 gRPC client (harness/grpc_client.py) against the local runtime's gRPC server, and its edges.
+"""The V2 gRPC client (harness/inference/grpc_client.py) against the local runtime's gRPC server, and its edges.
 
 The server side is KServe 0.21's own ``GRPCServer`` (kserve/kserve v0.21.0,
 ``python/kserve/kserve/protocol/grpc/server.py``), bound to 127.0.0.1 by
@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import grpc_proto
 from harness.errors import ConfigError, InferenceError
-from harness.grpc_client import GrpcClient, metadata_of, parse_grpc_url
-from harness.models import Endpoint
-from harness.outputs import OutputReader
+from harness.inference import grpc_proto
+from harness.inference.grpc_client import GrpcClient, metadata_of, parse_grpc_url
+from harness.inference.outputs import OutputReader
 from harness.redact import register_secret
+from harness.results import Endpoint
 from harness.serving.local import LocalModelServer
 from tests.foreign.servers import listening_addresses
 from tests.grpc_stub import GrpcStub

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from harness import verify
-from harness.client import InferenceClient
+from harness.checks import predict as verify
+from harness.checks.quality import check_quality
 from harness.config import HarnessConfig
 from harness.contract import IRIS, Thresholds
-from harness.discovery import wait_ready
 from harness.errors import ConfigError, WaitTimeout
+from harness.inference.client import InferenceClient
+from harness.inference.discovery import wait_ready
 from harness.load.plan import load_protocol
-from harness.models import CheckStatus, Endpoint
-from harness.quality import check_quality
+from harness.results import CheckStatus, Endpoint
 from harness.serving.local import LocalModelServer
 from tests.grpc_stub import GrpcStub
 

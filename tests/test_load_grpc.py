@@ -19,11 +19,11 @@ import pytest
 
 from harness import procs
 from harness.config import HarnessConfig
-from harness.grpc_client import GrpcClient
+from harness.inference.grpc_client import GrpcClient
 from harness.load import run_load
-from harness.models import Endpoint
+from harness.procs.waiting import wait_until
+from harness.results import Endpoint
 from harness.serving.local import LocalModelServer
-from harness.waiting import wait_until
 from tests.conftest import REPO
 from tests.grpc_stub import DELAY_MS
 

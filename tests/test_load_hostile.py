@@ -26,8 +26,8 @@ from harness import procs
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
 from harness.load import LoadResult, run_load
-from harness.models import Endpoint
-from harness.waiting import wait_until
+from harness.procs.waiting import wait_until
+from harness.results import Endpoint
 from tests.test_load_runner import _locust_pids, _start_stub
 
 pytestmark = pytest.mark.load
@@ -196,7 +196,7 @@ DRIVER = textwrap.dedent(
     from harness.config import HarnessConfig
     from harness.load.plan import LoadPlan
     from harness.load.run import LocalLoad
-    from harness.models import Endpoint
+    from harness.results import Endpoint
     url, out, phase = sys.argv[1:4]
     cfg = HarnessConfig().replace(users=2, duration=120.0, warmup=0.0, load_processes=2)
     load = LocalLoad(LoadPlan.from_config(Endpoint(url, "stub"), cfg), Path(out) / "load")

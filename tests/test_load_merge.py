@@ -12,7 +12,7 @@ from harness.config import HarnessConfig
 from harness.load import LoadPlan, locust_argv, locust_env, merge_worker_files
 from harness.load.plan import LOCUST_MODULES, LOCUSTFILE
 from harness.load.results import new_histogram
-from harness.models import Endpoint
+from harness.results import Endpoint
 
 
 def _doc(values_us: list[int], failures: int = 0, seconds: int = 2) -> dict[str, object]:
@@ -104,7 +104,7 @@ def test_each_target_places_its_own_load_generator(tmp_path: Path) -> None:
     import os
 
     from harness.config import load_config
-    from harness.models import Endpoint
+    from harness.results import Endpoint
     from harness.targets import TargetContext, make_target
 
     cores = os.cpu_count() or 1
@@ -126,7 +126,7 @@ def test_the_in_cluster_configmap_ships_everything_the_locustfile_loads(tmp_path
     import subprocess
     import sys
 
-    from harness.cluster import load_job
+    from harness.cluster.kubeflow import load_job
 
     objects = load_job.load_objects("mlh-load", "ns", _plan(), deadline_s=100)
     configmap = next(o for o in objects if o["kind"] == "ConfigMap")

@@ -21,12 +21,12 @@ import httpx
 import pytest
 
 from harness import procs
+from harness.checks.slo import evaluate_slos
 from harness.config import HarnessConfig
 from harness.load import LoadResult, run_load
 from harness.load.plan import LoadPlan
-from harness.models import Endpoint
-from harness.slo import evaluate_slos
-from harness.waiting import wait_until
+from harness.procs.waiting import wait_until
+from harness.results import Endpoint
 
 STUB = Path(__file__).with_name("load_server.py")
 DELAY_MS = 50.0  # long enough that scheduling noise on a busy 2-core machine stays within a few percent
@@ -187,7 +187,7 @@ def test_an_interrupt_reaps_every_locust_process(stub: Callable[..., Endpoint], 
         from harness import procs
         from harness.config import HarnessConfig
         from harness.load import run_load
-        from harness.models import Endpoint
+        from harness.results import Endpoint
         cfg = HarnessConfig().replace(users=2, duration=30.0, warmup=0.5, load_processes=2)
         try:
             with procs.interrupts_as_keyboard_interrupt():
@@ -212,7 +212,7 @@ def test_an_interrupt_reaps_every_locust_process(stub: Callable[..., Endpoint], 
 
 
 def test_importing_the_harness_never_imports_locust() -> None:
-    code = "import sys, harness.load, harness.slo, harness.runner, harness.cli; sys.exit(1 if 'locust' in sys.modules or 'gevent' in sys.modules else 0)"
+    code = "import sys, harness.load, harness.checks.slo, harness.run.runner, harness.cli.main; sys.exit(1 if 'locust' in sys.modules or 'gevent' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60, check=False).returncode == 0
 
 

@@ -14,13 +14,13 @@ import pytest
 
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
-from harness.load.answers import LoadFailure, judge
-from harness.load.masking import MESSAGE_LIMIT, Masker, header_secrets
 from harness.load.plan import LOCUST_MODULES, LoadPlan, load_protocol
-from harness.load.recording import MAX_FAILURE_KINDS, OTHER_MESSAGES, Recorder
 from harness.load.results import read_worker_files
-from harness.models import Endpoint
+from harness.load.worker.answers import LoadFailure, judge
+from harness.load.worker.masking import MESSAGE_LIMIT, Masker, header_secrets
+from harness.load.worker.recording import MAX_FAILURE_KINDS, OTHER_MESSAGES, Recorder
 from harness.redact import register_secret
+from harness.results import Endpoint
 
 COOKIE_VALUE = "".join(chr(ord("a") + (i * 7) % 26) + str(i % 10) for i in range(200))  # 400 characters
 COOKIE = f"oauth2_proxy_kubeflow={COOKIE_VALUE}; theme=dark"

@@ -4,9 +4,9 @@ import pytest
 import yaml
 
 from harness.errors import ConfigError, WaitTimeout
-from harness.models import TaskState
 from harness.pipelines.compile import compile_pipeline
 from harness.pipelines.local_run import _strip_install, local_spec, run_local, unsatisfied
+from harness.results import TaskState
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.outputs import OutputError, OutputReader, labels_of, tensor_rows
+from harness.inference.outputs import OutputError, OutputReader, labels_of, tensor_rows
 
 IRIS = ("setosa", "versicolor", "virginica")
 

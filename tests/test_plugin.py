@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.config import SETTINGS, pytest_flag
-from harness.models import Endpoint
+from harness.results import Endpoint
 
 pytest_plugins = ["pytester"]
 
@@ -72,7 +72,7 @@ def test_fixtures_can_be_overridden_one_at_a_time(pytester: pytest.Pytester, ser
     pytester.makeconftest(
         f"""
         import pytest
-        from harness.models import Endpoint
+        from harness.results import Endpoint
 
         @pytest.fixture(scope="session")
         def harness_endpoint():
@@ -106,7 +106,7 @@ def test_fixtures_can_be_overridden_one_at_a_time(pytester: pytest.Pytester, ser
 
 
 def test_an_in_process_session_leaves_its_callers_children_alone(pytester: pytest.Pytester, served: Endpoint) -> None:
-    from harness.client import InferenceClient
+    from harness.inference.client import InferenceClient
 
     pytester.makepyfile("def test_x(): pass")
     pytester.runpytest_inprocess().assert_outcomes(passed=1)  # in-process on purpose: that is where it bit

@@ -13,7 +13,7 @@ import time
 import urllib.parse
 from typing import Any
 
-from harness.cluster.pod_metrics import SOURCE, PodMetricsSampler, pod_metrics_path, usage
+from harness.cluster.kube.pod_metrics import SOURCE, PodMetricsSampler, pod_metrics_path, usage
 from harness.errors import InfrastructureError
 
 

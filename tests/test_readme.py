@@ -3,7 +3,7 @@
 import os
 import re
 
-from harness.cli import build_parser
+from harness.cli.main import build_parser
 from harness.config import SETTINGS, cli_flag, env_var
 
 from .conftest import REPO

@@ -9,7 +9,7 @@ import pytest
 from harness.checks import REGISTRY, Check, CheckContext, Registry, check, load_user_checks
 from harness.checks.builtin import register_builtins
 from harness.errors import ConfigError
-from harness.models import CheckResult, CheckStatus
+from harness.results import CheckResult, CheckStatus
 
 BUILTIN_ORDER = [
     "pipeline.compile", "pipeline.lint", "pipeline.run", "deploy.compat", "deploy.ready",
@@ -77,7 +77,7 @@ def test_user_checks_load_from_a_file_and_a_bad_one_names_itself(tmp_path: Path)
     good = tmp_path / "my_checks.py"
     good.write_text(
         "from harness.checks import check\n"
-        "from harness.models import CheckResult, CheckStatus\n"
+        "from harness.results import CheckResult, CheckStatus\n"
         "@check('filecheck.loaded')\n"
         "def loaded(ctx):\n"
         "    return CheckResult('filecheck.loaded', CheckStatus.PASSED, 'from a file')\n"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness import cli
+from harness.cli import main as cli
 from harness.record import RunRecord
 from harness.reports import plots
 from harness.reports.junit import render_junit
@@ -431,7 +431,7 @@ def test_junit_survives_control_characters_and_reports_the_run_error() -> None:
 def test_the_run_commands_final_table_renders_from_the_record() -> None:
     from rich.console import Console
 
-    from harness.commands.run import summary_table
+    from harness.cli.run import summary_table
 
     console = Console(record=True, width=160, color_system=None)
     console.print(summary_table(RunRecord.from_dict(failing_report())))

@@ -11,8 +11,8 @@ import copy
 import math
 from typing import Any
 
-from harness.capacity import CapacityResult, Step
-from harness.resources import Series
+from harness.load.capacity import CapacityResult, Step
+from harness.load.resources import Series
 
 TIMELINE_SECONDS = 30
 

@@ -13,11 +13,11 @@ import pytest
 
 from harness.config import load_config
 from harness.errors import ConfigError
-from harness.models import CheckResult, CheckStatus, Endpoint, RunStatus
 from harness.record import RunRecord
 from harness.reports import render, writer
 from harness.reports.writer import ReportWriteError, ReportWriter, create_report_dir, load_report
-from harness.runner import ValidationRun
+from harness.results import CheckResult, CheckStatus, Endpoint, RunStatus
+from harness.run.runner import ValidationRun
 
 from .conftest import PYTHON, REPO
 from .hostile_server import HostileServer
@@ -27,7 +27,7 @@ STARTS = 20
 # one process of a concurrent start: wait until all are ready, take a directory, write a report
 START_ONE = """
 import os, sys, time
-from harness.models import CheckResult, CheckStatus, RunStatus
+from harness.results import CheckResult, CheckStatus, RunStatus
 from harness.record import RunRecord
 from harness.reports.writer import ReportWriter, create_report_dir
 me, starts = sys.argv[1], int(sys.argv[2])

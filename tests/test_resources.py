@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.resources import Sampler, Series, rss_growth
+from harness.load.resources import Sampler, Series, rss_growth
 
 LEAKER = textwrap.dedent(
     """

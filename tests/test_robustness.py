@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.client import Answer, InferenceClient
 from harness.config import load_config
 from harness.errors import ConfigError
-from harness.models import CheckStatus, Endpoint
-from harness.outputs import OutputReader
+from harness.inference.client import Answer, InferenceClient
+from harness.inference.outputs import OutputReader
+from harness.results import CheckStatus, Endpoint
 from harness.robustness import PROFILES, bad_inputs_check, get_profile, parity_check
 from harness.robustness.accepted import load_accepted
 from harness.robustness.categories import CATEGORIES, MALFORMED, UNUSUAL, names
@@ -36,7 +36,7 @@ SEED_BODY = b'{"instances":[[6.8,2.8,4.8,1.4]]}'
 def kserve(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
     """The harness's KServe runtime, for this module only.
 
-    Not the session-wide ``served``: any test that calls ``harness.cli.main`` in-process
+    Not the session-wide ``served``: any test that calls ``harness.cli.main.main`` in-process
     reaps every tracked child, that server included.
     """
     server = LocalModelServer(model_dir, MODEL, tmp_path_factory.mktemp("kserve") / "server.log")

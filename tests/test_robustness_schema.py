@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.config import load_config
-from harness.preflight import read_contract
 from harness.robustness.malformed import malformed_cases
 from harness.robustness.parity import valid_batches
 from harness.robustness.profiles import PROFILES
 from harness.robustness.schema import IRIS_SCHEMA, FeatureSchema
 from harness.robustness.strategies import strategies
 from harness.robustness.unusual import unusual_cases
+from harness.run.preflight import read_contract
 
 from .example_models import WINE
 

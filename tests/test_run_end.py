@@ -14,9 +14,9 @@ import pytest
 
 from harness import procs
 from harness.config import load_config
-from harness.models import Endpoint
 from harness.reports.writer import load_report
-from harness.runner import ValidationRun
+from harness.results import Endpoint
+from harness.run.runner import ValidationRun
 
 from .conftest import PYTHON
 from .hostile_server import HostileServer

@@ -11,9 +11,9 @@ import pytest
 
 from harness.config import load_config
 from harness.errors import InfrastructureError, WaitTimeout
-from harness.models import CheckResult, CheckStatus, Endpoint
 from harness.reports.writer import load_report
-from harness.runner import ValidationRun
+from harness.results import CheckResult, CheckStatus, Endpoint
+from harness.run.runner import ValidationRun
 
 from .conftest import PYTHON, REPO
 from .stub_target import StubTargetBase
@@ -154,7 +154,7 @@ def test_usage_error_exits_2(tmp_path: Path) -> None:
 
 def test_harness_never_imports_pytest_or_locust() -> None:
     code = (
-        "import sys, harness.cli, harness.runner, harness.verify, harness.targets.local, harness.commands.run;"
+        "import sys, harness.cli.main, harness.run.runner, harness.checks.predict, harness.targets.local, harness.cli.run;"
         "bad = [m for m in ('pytest', '_pytest', 'locust', 'gevent') if m in sys.modules];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
@@ -175,11 +175,11 @@ def test_no_module_in_harness_imports_pytest() -> None:
 
 
 def test_cli_main_reaps_only_its_own_children(served: Endpoint, tmp_path: Path) -> None:
-    from harness.cli import main
+    from harness.cli.main import main
 
     code = main(["run", "--target", "endpoint", "--url", served.base_url, "--no-load", "--no-robustness", "--report-dir", str(tmp_path)])
     assert code == 0
-    from harness.client import InferenceClient
+    from harness.inference.client import InferenceClient
 
     with InferenceClient(served) as client:
         assert client.ready(), "an in-process main() stopped a server it did not start"

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.client import InferenceClient
-from harness.models import Endpoint
+from harness.inference.client import InferenceClient
+from harness.results import Endpoint
 from harness.serving import kserve_patches
 from harness.serving.local import LocalModelServer
 from harness.serving.validation import validate_rows

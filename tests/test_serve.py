@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from harness import procs
-from harness.commands.serve import last_model
+from harness.cli.serve import last_model
 
 from .conftest import PYTHON, train_model
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from harness.cli import main as cli_main
+from harness.checks.slo import compare_baseline, evaluate_slos, gate_figures
+from harness.cli.main import main as cli_main
 from harness.config import HarnessConfig, SloSettings
 from harness.load.results import FailureKind, LatencySummary, LoadResult
-from harness.models import CheckStatus
 from harness.record import RunRecord
-from harness.slo import compare_baseline, evaluate_slos, gate_figures
+from harness.results import CheckStatus
 
 
 def _load(p50: float = 5.0, p95: float = 20.0, p99: float = 40.0, requests: int = 10_000, failures: int = 0, rps: float = 500.0) -> LoadResult:

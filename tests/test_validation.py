@@ -1,6 +1,6 @@
 """Every input is checked before any work: one line naming the key or path, exit 2.
 
-Each case runs the real CLI (``harness.cli.main``) in a scratch working directory and checks
+Each case runs the real CLI (``harness.cli.main.main``) in a scratch working directory and checks
 that it stopped before the run began: no report directory, no child process.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness import procs
-from harness.cli import main
+from harness.cli.main import main
 from harness.config import load_config, parse_fraction
 from harness.errors import ConfigError
 

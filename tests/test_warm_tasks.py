@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.models import TaskState
 from harness.pipelines import warm_tasks
 from harness.pipelines.compile import compile_pipeline, source_imports
 from harness.pipelines.local_run import LocalPipelineRunner, local_spec, run_local
+from harness.results import TaskState
 
 SOURCE = '''
 import os
@@ -82,7 +82,7 @@ def test_imported_modules_reads_every_absolute_import() -> None:
 def test_source_imports_reads_the_pipeline_without_compiling_it(tmp_path: Path, package: Path) -> None:
     builtin = source_imports(None)
     assert {"pandas", "sklearn.svm", "sklearn.model_selection", "joblib"} <= set(builtin)
-    assert "harness.versions" not in builtin  # a module-level import of the pipeline file, not a task's
+    assert "harness.pipelines.versions" not in builtin  # a module-level import of the pipeline file, not a task's
     assert {"pandas", "sklearn.svm"} <= set(source_imports(str(package)))  # a compiled package
     assert source_imports(str(tmp_path / "missing.py")) == []
 

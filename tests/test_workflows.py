@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.cluster import versions
+from harness.cluster.provision import versions
 
 from .conftest import REPO
 

@@ -2,7 +2,7 @@
 
 A :class:`Check` has a name (``predict.golden``), what it needs (``endpoint``, ``client``,
 ``artifact``, ``pipeline``, ``load``, ``comparison``...) and a ``run`` that returns a
-:class:`~harness.models.CheckResult`. ``mlharness run`` walks :data:`REGISTRY` in order; the
+:class:`~harness.results.CheckResult`. ``mlharness run`` walks :data:`REGISTRY` in order; the
 pytest plugin turns the same entries into test items (``harness_check``). A check whose needs
 cannot be met (no endpoint after a failed deploy, a target that runs no pipeline, load turned
 off) is recorded as *skipped* with the reason, so both front ends report the same check names.
@@ -13,7 +13,7 @@ from an installed package through the ``mlharness.checks`` entry point group:
 
 Example:
     >>> from harness.checks import check
-    >>> from harness.models import CheckResult, CheckStatus
+    >>> from harness.results import CheckResult, CheckStatus
     >>> @check("custom.two_rows", needs=("client",))  # doctest: +SKIP
     ... def two_rows(ctx):
     ...     answer = ctx.client.classify([[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]])
@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
-from harness.models import CheckResult
+from harness.results import CheckResult
 
 if TYPE_CHECKING:
     from harness.config import HarnessConfig
-    from harness.preflight import RunInputs
+    from harness.run.preflight import RunInputs
 
-#: what a check may need; the run produces each on first use (see harness.runner)
+#: what a check may need; the run produces each on first use (see harness.run.runner)
 NEEDS = ("package", "pipeline", "endpoint", "client", "artifact", "load", "baseline", "comparison", "capacity", "resources")
 #: built-in groups in run order; a check's group is the part of its name before the first dot
 GROUPS = ("pipeline", "deploy", "predict", "robustness", "slo", "baseline")
@@ -93,7 +93,7 @@ class CheckContext:
 
     @property
     def client(self) -> Any:
-        """An :class:`~harness.client.InferenceClient` for the endpoint, with the run's settings."""
+        """An :class:`~harness.inference.client.InferenceClient` for the endpoint, with the run's settings."""
         return self.need("client")
 
     @property

@@ -1,5 +1,5 @@
 """The built-in checks, registered in run order. Each is a few lines over the library function
-that does the work (:mod:`harness.verify`, :mod:`harness.robustness`, :mod:`harness.slo`)."""
+that does the work (:mod:`harness.checks.predict`, :mod:`harness.robustness`, :mod:`harness.checks.slo`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from harness.checks import REGISTRY, Check, CheckContext
 from harness.config import HarnessConfig
-from harness.models import CheckResult, CheckStatus
+from harness.results import CheckResult, CheckStatus
 
 Skip = Callable[[HarnessConfig], str | None]
 
@@ -43,19 +43,19 @@ def _rows_named(ctx: CheckContext) -> str:
 
 
 def _golden(ctx: CheckContext) -> CheckResult:
-    from harness import verify
+    from harness.checks import predict as verify
 
     return verify.check_golden(ctx.client, [*ctx.inputs.contract.golden, *ctx.inputs.golden_cases], _tolerance(ctx))
 
 
 def _quality(ctx: CheckContext) -> CheckResult:
-    from harness.quality import check_quality
+    from harness.checks.quality import check_quality
 
     return check_quality(ctx.client, ctx.inputs.contract)
 
 
 def _parity(ctx: CheckContext) -> CheckResult:
-    from harness import verify
+    from harness.checks import predict as verify
 
     rows = ctx.inputs.contract.labelled().rows
     result = verify.check_parity(ctx.client, ctx.artifact, rows, _tolerance(ctx), _rows_named(ctx))
@@ -65,7 +65,7 @@ def _parity(ctx: CheckContext) -> CheckResult:
 
 
 def _protocols(ctx: CheckContext) -> CheckResult:
-    from harness import verify
+    from harness.checks import predict as verify
 
     return verify.check_protocols(ctx.client, ctx.inputs.contract.labelled().rows, _tolerance(ctx), _rows_named(ctx))
 
@@ -110,7 +110,7 @@ def _slo_skip(gate: str) -> Skip:
 
 def _slo(gate: str) -> Callable[[CheckContext], CheckResult]:
     def run(ctx: CheckContext) -> CheckResult:
-        from harness.slo import evaluate_slos
+        from harness.checks.slo import evaluate_slos
 
         name = f"slo.{gate}"
         return next(c for c in evaluate_slos(ctx.load, ctx.cfg.slo) if c.name == name)

@@ -2,7 +2,7 @@
 
 Each is a few lines over what the run measured: the capacity search's result (the
 ``capacity`` need, :mod:`harness.load.rate_steps`) and the server's resource series sampled
-during the load window (the ``resources`` need, :mod:`harness.resources`).
+during the load window (the ``resources`` need, :mod:`harness.load.resources`).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness import figures
-from harness.capacity import CapacityResult
 from harness.checks import REGISTRY, Check, CheckContext
 from harness.config import HarnessConfig
-from harness.models import CheckResult, CheckStatus
-from harness.resources import Series, rss_growth
+from harness.load.capacity import CapacityResult
+from harness.load.resources import Series, rss_growth
+from harness.results import CheckResult, CheckStatus
 
 RSS_SKIP_S = 2.0  # seconds of samples left out of the slope beyond the load warm-up: the generator starting, first allocations
 

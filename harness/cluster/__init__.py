@@ -1,55 +1,11 @@
-"""Cluster targets' machinery: providers (kind, minikube, kubeconfig), the Kubeflow installer,
-readiness, diagnostics, KFP runs, KServe deployment and the manifests they apply.
+"""Cluster targets' machinery, in three parts:
 
-Every external command goes through :class:`~harness.cluster.commands.CommandRunner`, so
+- :mod:`harness.cluster.provision`: providers (kind, minikube, kubeconfig), the pinned
+  versions, the Kubeflow installer and the plan of bringing a cluster up;
+- :mod:`harness.cluster.kube`: the Kubernetes plumbing every part uses (commands, kubectl,
+  port-forwards, readiness, diagnostics, manifests, pod metrics, credentials);
+- :mod:`harness.cluster.kubeflow`: KFP runs, KServe serving and in-cluster load.
+
+Every external command goes through :class:`~harness.cluster.kube.commands.CommandRunner`, so
 the whole flow is testable without a cluster (see ``tests/test_cluster_*.py``).
 """
-
-from __future__ import annotations
-
-from pathlib import Path
-
-from harness.cluster.base import (
-    ClusterHandle,
-    ClusterProvider,
-    ensure_cluster,
-    release_cluster,
-    state_dir,
-)
-from harness.cluster.commands import CommandResult, CommandRunner, SubprocessRunner
-from harness.config import HarnessConfig
-from harness.errors import ConfigError
-
-
-def make_provider(cfg: HarnessConfig, root: Path | None = None) -> ClusterProvider:
-    """The provider of ``cfg.core.target`` (kind, minikube or kubeconfig)."""
-    from harness.cluster.versions import resolve
-
-    versions = resolve(cfg.cluster.versions)
-    root = root or Path(cfg.core.state_dir)
-    if cfg.core.target == "kind":
-        from harness.cluster.kind import KindProvider
-
-        return KindProvider(cfg.cluster.name, versions, root)
-    if cfg.core.target == "minikube":
-        from harness.cluster.minikube import MinikubeProvider
-
-        return MinikubeProvider(cfg.cluster.name, versions, root)
-    if cfg.core.target == "kubeconfig":
-        from harness.cluster.kubeconfig import KubeconfigProvider, default_kubeconfig
-
-        return KubeconfigProvider(cfg.cluster.name, default_kubeconfig(cfg.cluster.kubeconfig))
-    raise ConfigError(f"{cfg.core.target!r} is not a cluster target (kind, minikube, kubeconfig)", "target")
-
-
-__all__ = [
-    "ClusterHandle",
-    "ClusterProvider",
-    "CommandResult",
-    "CommandRunner",
-    "SubprocessRunner",
-    "ensure_cluster",
-    "make_provider",
-    "release_cluster",
-    "state_dir",
-]

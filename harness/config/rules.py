@@ -56,7 +56,7 @@ def _grpc_rules(cfg: HarnessConfig) -> None:
     """A gRPC address parses; TLS over gRPC cannot go unverified; 'grpc' needs somewhere to speak it."""
     endpoint = cfg.endpoint
     if endpoint.grpc_url:
-        from harness.grpc_client import parse_grpc_url
+        from harness.inference.grpc_client import parse_grpc_url
 
         _, tls = parse_grpc_url(endpoint.grpc_url)
         if tls and endpoint.insecure:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from harness.models import _AsDict
-from harness.verify import SEED_CASE, GoldenCase, iris_rows
+from harness.checks.predict import SEED_CASE, GoldenCase, iris_rows
+from harness.results import _AsDict
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.checks.predict import GoldenCase
 from harness.config import HarnessConfig
 from harness.config.settings import BY_KEY
 from harness.contract import (
@@ -32,7 +33,6 @@ from harness.contract import (
 )
 from harness.contract.data import infer_classes, infer_features, infer_task, read_data
 from harness.errors import ConfigError
-from harness.verify import GoldenCase
 
 #: keys a contract file may hold (in a ``[model]`` table or at the top level)
 CONTRACT_KEYS = frozenset({
@@ -261,7 +261,7 @@ def hold_against_artifact(contract: ModelContract, path: str | Path) -> None:
     Raises:
         ConfigError: the artifact contradicts the contract (both sides named).
     """
-    from harness.verify import load_model
+    from harness.checks.predict import load_model
 
     try:
         model = load_model(str(path))

@@ -24,14 +24,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from harness import tls
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
-from harness.models import Endpoint
+from harness.inference import tls
+from harness.results import Endpoint
 
-LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-"""The locustfile, a plain module file of this package (``locust -f LOCUSTFILE``)."""
-LOCUST_MODULES = tuple(LOCUSTFILE.with_name(f"{name}.py") for name in ("answers", "grpc_sender", "guard", "masking", "recording"))
+WORKER_DIR = Path(__file__).with_name("worker")
+LOCUSTFILE = WORKER_DIR / "locustfile.py"
+"""The locustfile, a plain module file of :mod:`harness.load.worker` (``locust -f LOCUSTFILE``)."""
+LOCUST_MODULES = tuple(sorted(p for p in WORKER_DIR.glob("*.py") if p.name not in ("locustfile.py", "__init__.py")))
 """The plain-Python modules the locustfile loads from beside itself: ship them with it."""
 
 Role = Literal["local", "master", "worker"]
@@ -132,12 +133,12 @@ class LoadPlan:
         """The plan for ``cfg``'s load settings against ``endpoint``, with ``processes`` workers
         (default: ``load_processes``, else one per core; the target picks its own default).
 
-        Certificates are verified by the harness's one rule (:mod:`harness.tls`).
+        Certificates are verified by the harness's one rule (:mod:`harness.inference.tls`).
 
         Raises:
             ConfigError: ``load_protocol`` names a protocol the endpoint does not speak.
         """
-        from harness.preflight import read_contract
+        from harness.run.preflight import read_contract
 
         verify = tls.verify_setting(cfg.endpoint)
         return cls(

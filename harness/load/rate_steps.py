@@ -9,7 +9,7 @@ Vegeta's constant rate). The users only carry the schedule: there are enough of 
 rate times the latency bound, so that a slow answer delays the next request of one user, not
 the arrival rate.
 
-While a step runs, the locust process tree is sampled (:class:`harness.resources.Sampler`):
+While a step runs, the locust process tree is sampled (:class:`harness.load.resources.Sampler`):
 when its busiest process kept a core busy (locust's workers are single-threaded gevent loops),
 the step's shortfall is the generator's, not the server's, and the step says so
 (``generator_saturated``); the search then reports ``limited_by = "generator"``.
@@ -24,12 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness import figures
-from harness.capacity import CapacityResult, Gates, SearchPlan, Step, search
 from harness.config import HarnessConfig
+from harness.load.capacity import CapacityResult, Gates, SearchPlan, Step, search
 from harness.load.plan import LoadPlan
+from harness.load.resources import Sampler
 from harness.load.results import LoadResult
 from harness.load.run import LocalLoad
-from harness.resources import Sampler
 
 Progress = Callable[[str], None]
 STEP_WARMUP_S = 1.0  # the probe's warm-up (connections opened)
@@ -151,7 +151,7 @@ class LocalRateSteps:
 
 def search_capacity(base: LoadPlan, cfg: HarnessConfig, out_dir: Path, via: str = "direct",
                     progress: Progress | None = None) -> CapacityResult:
-    """The capacity at SLO of ``base``'s endpoint: :func:`harness.capacity.search` over local steps.
+    """The capacity at SLO of ``base``'s endpoint: :func:`harness.load.capacity.search` over local steps.
 
     The gates are the run's SLO (``slo_p95_ms``, ``slo_p99_ms``, ``slo_error_rate``); the
     search's bounds are the ``capacity_*`` settings.

@@ -19,10 +19,10 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from harness import figures
-from harness.load.recording import new_histogram
-from harness.load.recording import slot as _slot
-from harness.models import _AsDict
+from harness.load.worker.recording import new_histogram
+from harness.load.worker.recording import slot as _slot
 from harness.redact import redact
+from harness.results import _AsDict
 
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
 

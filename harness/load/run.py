@@ -22,7 +22,6 @@ from typing import Any
 from harness import procs
 from harness.config import HarnessConfig
 from harness.errors import InfrastructureError
-from harness.load.masking import header_secrets
 from harness.load.plan import (
     GO_FILE_ENV,
     PARENT_ENV,
@@ -32,8 +31,9 @@ from harness.load.plan import (
     locust_env,
 )
 from harness.load.results import LoadResult, merge_worker_files, read_worker_files
-from harness.models import Endpoint
+from harness.load.worker.masking import header_secrets
 from harness.redact import redact, register_secrets
+from harness.results import Endpoint
 
 Progress = Callable[[str], None]
 STOP_GRACE_S = 15.0  # after the window: users stop, workers write their files, master exits
@@ -160,7 +160,7 @@ def result_from_docs(
 ) -> LoadResult:
     """The :class:`LoadResult` of ``plan`` from its workers' result documents.
 
-    Shared by the local runner and the in-cluster Job (:mod:`harness.cluster.load_job`), so
+    Shared by the local runner and the in-cluster Job (:mod:`harness.cluster.kubeflow.load_job`), so
     both report the same figures the same way. ``finished``: the run ended by itself (no
     deadline hit); the result is ``complete`` only if, in addition, every worker reported.
     """

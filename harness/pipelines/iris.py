@@ -17,7 +17,7 @@ What changed from the seed, and why (``mlharness compile`` flags each in the see
 from kfp import dsl
 from kfp.dsl import Dataset, Input, Metrics, Model, Output
 
-from harness.versions import BASE_IMAGE, PANDAS, SCIKIT_LEARN
+from harness.pipelines.versions import BASE_IMAGE, PANDAS, SCIKIT_LEARN
 
 PIPELINE_NAME = "iris"
 DEFAULT_MIN_ACCURACY = 0.9

@@ -34,9 +34,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from harness import procs
 from harness.errors import ConfigError, PipelineError, WaitTimeout
-from harness.models import PipelineRun, TaskRun, TaskState
 from harness.pipelines.lint import kfp_requirement, packages_to_install
 from harness.pipelines.model_output import choose_model_output
+from harness.results import PipelineRun, TaskRun, TaskState
 
 
 def unsatisfied(requirements: list[str]) -> list[str]:

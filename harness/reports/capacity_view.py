@@ -11,10 +11,10 @@ import dataclasses
 from collections.abc import Sequence
 
 from harness import figures
-from harness.capacity import CapacityResult, Step
+from harness.load.capacity import CapacityResult, Step
+from harness.load.resources import Series
 from harness.record import RunRecord
 from harness.reports import plots
-from harness.resources import Series
 
 
 @dataclasses.dataclass(frozen=True)

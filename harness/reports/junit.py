@@ -21,9 +21,9 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from harness.models import CheckStatus
 from harness.record import RunRecord
 from harness.reports.view import group, text
+from harness.results import CheckStatus
 
 JUNIT_FILE = "junit.xml"
 # XML 1.0 allows tab, newline, carriage return and everything from U+0020 except surrogates and U+FFFE/U+FFFF

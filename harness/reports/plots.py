@@ -13,8 +13,8 @@ import math
 from collections.abc import Callable, Sequence
 
 from harness import figures
+from harness.checks.slo import GateFigures
 from harness.load.results import LoadResult
-from harness.slo import GateFigures
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")

@@ -16,13 +16,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from harness import figures
+from harness.checks.slo import gate_figures
+from harness.load.baseline import BaselineComparison
 from harness.load.results import LoadResult
-from harness.models import CheckResult, CheckStatus, RunStatus
 from harness.pipelines.lint import Finding, Severity
 from harness.record import VERSIONED_PACKAGES, RunRecord
 from harness.reports import plots
 from harness.reports.capacity_view import capacity_view, resources_view
-from harness.slo import BaselineComparison, gate_figures
+from harness.results import CheckResult, CheckStatus, RunStatus
 
 FAILING = (CheckStatus.FAILED, CheckStatus.ERROR)
 VERDICTS = {

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError, InfrastructureError
-from harness.models import RunStatus
 from harness.record import READABLE_SCHEMAS, RunRecord
 from harness.redact import redact_obj
+from harness.results import RunStatus
 
 REPORT_FILE = "report.json"
 LOCK_FILE = ".mlharness.lock"

@@ -21,13 +21,13 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.models import CheckResult, CheckStatus
 from harness.redact import redact_obj
+from harness.results import CheckResult, CheckStatus
 from harness.robustness.profiles import PROFILES, Profile, get_profile
 
 if TYPE_CHECKING:
-    from harness.client import InferenceClient
     from harness.config import RobustnessSettings
+    from harness.inference.client import InferenceClient
     from harness.robustness.accepted import AcceptedFindings
     from harness.robustness.schema import FeatureSchema
 

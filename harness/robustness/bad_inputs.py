@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.client import InferenceClient
-from harness.models import CheckResult, CheckStatus
+from harness.inference.client import InferenceClient
 from harness.redact import redact
+from harness.results import CheckResult, CheckStatus
 from harness.robustness.accepted import AcceptedFindings
 from harness.robustness.battery import Battery, category_order, run_battery
 from harness.robustness.categories import CATEGORIES, MALFORMED, UNUSUAL

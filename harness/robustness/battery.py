@@ -23,8 +23,9 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException
 
 from harness import procs
-from harness.client import REST_PROTOCOLS, Answer, InferenceClient
 from harness.errors import InferenceError, WaitTimeout
+from harness.inference.client import REST_PROTOCOLS, Answer, InferenceClient
+from harness.procs.waiting import wait_until
 from harness.robustness.accepted import AcceptedFindings
 from harness.robustness.categories import CATEGORIES
 from harness.robustness.malformed import malformed_cases
@@ -34,7 +35,6 @@ from harness.robustness.schema import IRIS_SCHEMA, FeatureSchema
 from harness.robustness.strategies import strategies
 from harness.robustness.unusual import unusual_cases
 from harness.robustness.verdicts import Finding, Judge, Outcome
-from harness.waiting import wait_until
 
 PROBE_TIMEOUT = 2.0
 

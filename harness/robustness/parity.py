@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
 from harness import procs
-from harness.client import REST_PROTOCOLS, InferenceClient
+from harness.checks.predict import agree, expected_answers, load_model
 from harness.errors import InferenceError
-from harness.models import CheckResult, CheckStatus
+from harness.inference.client import REST_PROTOCOLS, InferenceClient
 from harness.redact import redact
+from harness.results import CheckResult, CheckStatus
 from harness.robustness.profiles import Profile, hypothesis_settings
 from harness.robustness.schema import IRIS_SCHEMA, FeatureSchema
-from harness.verify import agree, expected_answers, load_model
 
 # "beyond" the data's ranges reaches far outside in both directions
 WIDE_VALUES = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)

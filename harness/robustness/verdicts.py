@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.client import Answer, InferenceClient
+from harness.checks.predict import SEED_PREDICTIONS, agree, expected_answers, load_model
 from harness.errors import InferenceError
-from harness.outputs import OutputError
+from harness.inference.client import Answer, InferenceClient
+from harness.inference.outputs import OutputError
 from harness.redact import preview
 from harness.robustness.accepted import AcceptedEntry
 from harness.robustness.categories import CATEGORIES, MALFORMED
 from harness.robustness.requests import Request
-from harness.verify import SEED_PREDICTIONS, agree, expected_answers, load_model
 
 BODY_LIMIT = 300  # characters of an answer kept in a finding (redacted first, then cut)
 DIFF_ROWS = 3
@@ -88,7 +88,7 @@ class Judge:
             asks the server for its plain answer to coerced rows.
         model_path: the trained artifact (None: seed predictions or the server's plain answer).
         seed_predictions: what the seed rows answer (None: unknown).
-        tolerance: a regressor's answers agree within it (see :func:`harness.verify.agree`);
+        tolerance: a regressor's answers agree within it (see :func:`harness.checks.predict.agree`);
             None: labels, compared exactly.
     """
 

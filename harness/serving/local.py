@@ -10,11 +10,11 @@ from pathlib import Path
 import psutil
 
 from harness import procs
-from harness.client import InferenceClient
 from harness.errors import InfrastructureError, WaitTimeout
-from harness.models import Endpoint
-from harness.resources import tree
-from harness.waiting import wait_until
+from harness.inference.client import InferenceClient
+from harness.load.resources import tree
+from harness.procs.waiting import wait_until
+from harness.results import Endpoint
 
 HOST = "127.0.0.1"
 PORT_ATTEMPTS = 3  # a free port picked by the harness, taken by another run before our server bound it

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from harness.config import HarnessConfig
-from harness.models import Endpoint, PipelineRun
+from harness.results import Endpoint, PipelineRun
 
 if TYPE_CHECKING:
-    from harness.compat import RuntimeVersions
+    from harness.checks.compat import RuntimeVersions
     from harness.load.results import LoadResult
 
 Progress = Callable[[str], None]

@@ -1,7 +1,7 @@
 """Cluster targets: ``kind``, ``minikube`` (created with Kubeflow installed) and ``kubeconfig``
 (an existing Kubeflow, maybe behind Dex with a cookie or token).
 
-provision: cluster up + Kubeflow servable (:class:`~harness.cluster.session.ClusterSession`),
+provision: cluster up + Kubeflow servable (:class:`~harness.cluster.provision.session.ClusterSession`),
 then a namespace for the run. run_pipeline: ``kfp.Client`` through a port-forward to
 ``svc/ml-pipeline`` (or ``kfp_url``). deploy: an InferenceService whose storageUri is the
 run's model in KFP's object store, reached by port-forward or ``ingress_url`` + Host.
@@ -15,28 +15,28 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.cluster import diagnostics, manifests
-from harness.cluster.auth import Auth
-from harness.cluster.commands import CommandRunner
-from harness.cluster.install import KFP_NS, KSERVE_NS
-from harness.cluster.kfp_run import KfpPipelineRunner
-from harness.cluster.portforward import PortForward
-from harness.cluster.serving import (
+from harness.cluster.kube import diagnostics, manifests
+from harness.cluster.kube.auth import Auth
+from harness.cluster.kube.commands import CommandRunner
+from harness.cluster.kube.portforward import PortForward
+from harness.cluster.kubeflow.kfp_run import KfpPipelineRunner
+from harness.cluster.kubeflow.serving import (
     KServeDeployment,
     ObjectStore,
     deploy_objects,
     kfp_store_credentials,
     object_store,
 )
-from harness.cluster.session import ClusterSession
+from harness.cluster.provision.install import KFP_NS, KSERVE_NS
+from harness.cluster.provision.session import ClusterSession
 from harness.errors import HarnessError, InfrastructureError
+from harness.inference.tls import verify_setting
 from harness.load import LoadResult
-from harness.models import Endpoint, PipelineRun
 from harness.pipelines.arguments import pipeline_arguments
-from harness.tls import verify_setting
+from harness.results import Endpoint, PipelineRun
 
 if TYPE_CHECKING:
-    from harness.compat import RuntimeVersions
+    from harness.checks.compat import RuntimeVersions
 from harness.targets.base import LoadGenerator, Progress, TargetContext, local_load
 
 KFP_API_SERVICE = "ml-pipeline"
@@ -134,7 +134,7 @@ class ClusterTarget:
         return local_load(self.ctx, endpoint, os.cpu_count() or 1, "ingress" if self.cfg.cluster.ingress_url else "port-forward")
 
     def run_load_in_cluster(self, endpoint: Endpoint, progress: Progress | None = None) -> LoadResult:
-        from harness.cluster.load_job import run_load_in_cluster
+        from harness.cluster.kubeflow.load_job import run_load_in_cluster
 
         return run_load_in_cluster(self.kubectl, self.namespace, self.in_cluster_url(endpoint.model_name), endpoint,
                                    self.cfg, self.ctx.work_dir, progress)
@@ -146,16 +146,16 @@ class ClusterTarget:
     def serving_runtime(self) -> RuntimeVersions | None:
         """What serves the model: the pinned KServe release's sklearn server (None on an existing
         Kubeflow, whose KServe release mlharness does not know)."""
-        from harness.compat import kserve_runtime
+        from harness.checks.compat import kserve_runtime
 
         return kserve_runtime(self.session.versions.kserve_release.sklearn_server) if self.session.installs else None
 
     def resource_monitor(self) -> Any:
-        """The predictor pods' CPU and memory from the metrics API (:mod:`harness.cluster.pod_metrics`),
+        """The predictor pods' CPU and memory from the metrics API (:mod:`harness.cluster.kube.pod_metrics`),
         once the model is deployed; an empty series saying why when the API is not there."""
         import json
 
-        from harness.cluster.pod_metrics import PodMetricsSampler, pod_metrics_path
+        from harness.cluster.kube.pod_metrics import PodMetricsSampler, pod_metrics_path
 
         if self.deployment is None:
             return None
@@ -182,7 +182,7 @@ class ClusterTarget:
 
 
 class InClusterLoad:
-    """Load from Jobs in the run's namespace (:mod:`harness.cluster.load_job`): nothing to prestart."""
+    """Load from Jobs in the run's namespace (:mod:`harness.cluster.kubeflow.load_job`): nothing to prestart."""
 
     def __init__(self, target: ClusterTarget, endpoint: Endpoint) -> None:
         self.target = target

@@ -1,8 +1,8 @@
 """The ``endpoint`` target: validate an inference service someone else already deployed.
 
 Nothing is provisioned, no pipeline runs, nothing is deployed or torn down: ``deploy()``
-builds the :class:`~harness.models.Endpoint` from the settings and waits, within
-``ready_timeout``, until the model answers ready over V1 or V2 (:mod:`harness.discovery`;
+builds the :class:`~harness.results.Endpoint` from the settings and waits, within
+``ready_timeout``, until the model answers ready over V1 or V2 (:mod:`harness.inference.discovery`;
 ``protocol`` forces one), and records which protocols it speaks. The seed's curl
 
     curl -H "Host: sklearn-iris.admin.example.com" -H "Cookie: authservice_session=..." \\
@@ -21,17 +21,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.client import InferenceClient
 from harness.config import HarnessConfig
-from harness.discovery import wait_ready
 from harness.errors import ConfigError, InferenceError, PipelineError
-from harness.models import Endpoint, PipelineRun
+from harness.inference.client import InferenceClient
+from harness.inference.discovery import wait_ready
+from harness.inference.tls import verify_setting
 from harness.redact import redact, register_config_secrets
+from harness.results import Endpoint, PipelineRun
 from harness.targets.base import LoadGenerator, TargetContext, local_load
-from harness.tls import verify_setting
 
 if TYPE_CHECKING:
-    from harness.compat import RuntimeVersions
+    from harness.checks.compat import RuntimeVersions
 
 PROBE_TIMEOUT = 5.0
 PROBE_BUDGET_S = 10.0  # all diagnostics probes together: a stalling server cannot hold a failed run

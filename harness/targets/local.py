@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 from harness.config import HarnessConfig
 
 if TYPE_CHECKING:
-    from harness.compat import RuntimeVersions
-    from harness.resources import Sampler
+    from harness.checks.compat import RuntimeVersions
+    from harness.load.resources import Sampler
 from harness.errors import InfrastructureError
-from harness.models import Endpoint, PipelineRun
 from harness.pipelines.arguments import pipeline_arguments
 from harness.pipelines.local_run import LocalPipelineRunner
+from harness.results import Endpoint, PipelineRun
 from harness.serving.local import LocalModelServer
 from harness.targets.base import LoadGenerator, TargetContext, local_load
 
@@ -100,7 +100,7 @@ class LocalTarget:
 
     def serving_runtime(self) -> RuntimeVersions | None:
         """The model server runs this interpreter, with its scikit-learn and numpy."""
-        from harness.compat import local_runtime
+        from harness.checks.compat import local_runtime
 
         return local_runtime()
 
@@ -111,7 +111,7 @@ class LocalTarget:
 
     def resource_monitor(self) -> Sampler | None:
         """The model server's process tree (every worker), sampled from ``/proc`` once a second."""
-        from harness.resources import Sampler
+        from harness.load.resources import Sampler
 
         server = self.server
         if server is None or server.proc is None:
@@ -136,8 +136,8 @@ def with_protocols(endpoint: Endpoint, cfg: HarnessConfig) -> Endpoint:
     """``endpoint`` with the protocols its ready server speaks (all, or the one asked for)."""
     import dataclasses
 
-    from harness.client import InferenceClient
-    from harness.discovery import wait_ready
+    from harness.inference.client import InferenceClient
+    from harness.inference.discovery import wait_ready
 
     with InferenceClient(endpoint, cfg.core.request_timeout) as client:
         found = wait_ready(client, cfg.endpoint.protocol, timeout=cfg.core.ready_timeout)

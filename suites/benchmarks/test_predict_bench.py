@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from harness.client import InferenceClient
-from harness.models import Endpoint
-from harness.verify import SEED_INSTANCES, SEED_PREDICTIONS
+from harness.checks.predict import SEED_INSTANCES, SEED_PREDICTIONS
+from harness.inference.client import InferenceClient
+from harness.results import Endpoint
 
 pytest.importorskip("pytest_benchmark", reason="pytest-benchmark is not installed: pip install mlharness[dev]")
 pytestmark = pytest.mark.endpoint

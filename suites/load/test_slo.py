@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from mlharness_fixtures.plugin import assert_check
 
-from harness.models import CheckResult
+from harness.results import CheckResult
 
 pytestmark = [pytest.mark.load, pytest.mark.endpoint]
 

@@ -10,7 +10,7 @@ import pytest
 from mlharness_fixtures.plugin import assert_check
 
 from harness.config import HarnessConfig
-from harness.models import CheckResult, PipelineRun, TaskState
+from harness.results import CheckResult, PipelineRun, TaskState
 
 pytestmark = pytest.mark.pipeline
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 from mlharness_fixtures.plugin import assert_check
 
-from harness.models import CheckResult
+from harness.results import CheckResult
 
 pytestmark = pytest.mark.endpoint
 

@@ -23,8 +23,8 @@ import httpx
 
 from harness import procs
 from harness.errors import WaitTimeout
-from harness.models import Endpoint
-from harness.waiting import wait_until
+from harness.procs.waiting import wait_until
+from harness.results import Endpoint
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.models import Endpoint
+from harness.results import Endpoint
 
 from .catalogue import PROBES, Probe, table
 from .servers import REPO, SEED_ROWS, ForeignServer, flat, listening_addresses

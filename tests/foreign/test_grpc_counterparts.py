@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from harness import verify
-from harness.client import InferenceClient
+from harness.checks import predict as verify
+from harness.checks.quality import check_quality
 from harness.config import HarnessConfig
 from harness.contract import IRIS, Thresholds
-from harness.discovery import wait_ready
-from harness.grpc_client import GrpcClient
+from harness.inference.client import InferenceClient
+from harness.inference.discovery import wait_ready
+from harness.inference.grpc_client import GrpcClient
 from harness.load import run_load
-from harness.models import CheckStatus, Endpoint
-from harness.quality import check_quality
+from harness.results import CheckStatus, Endpoint
 from tests.grpc_stub import GrpcStub
 
 from .servers import HOST, SEED_ROWS, ForeignServer, listening_addresses

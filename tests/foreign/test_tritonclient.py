@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.models import Endpoint
+from harness.results import Endpoint
 
 from .servers import SEED_ROWS, ForeignServer, triton_infer
 

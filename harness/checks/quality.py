@@ -1,0 +1,104 @@
+"""``predict.quality``: how good the *served* model is on the contract's labelled data.
+
+A classifier is judged by accuracy (and, when ``min_recall`` is set, the recall of every
+class; the per-class recall is always in the details); a regressor by MAE, RMSE and R², each
+against its threshold where one is set. The figures are computed by scikit-learn's metrics,
+once, here. Answers are read as the contract's output and compared as canonical labels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from harness.checks.predict import NAMES, _protocol_names, _timed, served
+from harness.contract import ModelContract
+from harness.inference.client import InferenceClient
+from harness.results import CheckResult, CheckStatus
+
+
+def classification_figures(labels: Sequence[Any], answers: Sequence[Any], classes: Sequence[Any]) -> dict[str, Any]:
+    """Accuracy, and recall per class (None for a class the data does not hold)."""
+    correct = sum(int(a == y) for a, y in zip(answers, labels, strict=True))
+    recall: dict[str, float | None] = {}
+    for cls in classes:
+        rows = [a for a, y in zip(answers, labels, strict=True) if y == cls]
+        recall[str(cls)] = round(sum(int(a == cls) for a in rows) / len(rows), 4) if rows else None
+    return {"accuracy": round(correct / len(labels), 4), "recall": recall}
+
+
+def regression_figures(labels: Sequence[float], answers: Sequence[Any]) -> dict[str, float]:
+    """MAE, RMSE and R² (scikit-learn's definitions)."""
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    mse = float(mean_squared_error(labels, answers))
+    return {"mae": round(float(mean_absolute_error(labels, answers)), 6), "rmse": round(math.sqrt(mse), 6),
+            "r2": round(float(r2_score(labels, answers)), 6)}
+
+
+def check_quality(client: InferenceClient, contract: ModelContract) -> CheckResult:
+    """``predict.quality``: the served model's quality on the contract's data, against its
+    thresholds, over every protocol spoken (the first that falls short fails it, named; each
+    one's figures are in ``details.by_protocol``)."""
+
+    def run() -> tuple[CheckStatus, str, dict[str, Any]]:
+        data = contract.labelled()
+        protocols = client.endpoint.protocols or (client.endpoint.primary_protocol,)
+        details: dict[str, Any] = {"task": contract.task, "rows": len(data), "data": data.source,
+                                   "protocol": protocols[0], "protocols": list(protocols), "thresholds": contract.thresholds.as_dict()}
+        by_protocol: dict[str, dict[str, Any]] = {}
+        judged: list[tuple[str, list[str], str]] = []
+        for protocol in protocols:
+            answers = served(client, data.rows, protocol)
+            if contract.is_classifier:
+                labels = client.reader.canonical(data.labels)
+                classes = client.reader.canonical(contract.classes)
+                figures: dict[str, Any] = classification_figures(labels, answers, classes)
+                failures = _classifier_failures(figures, contract)
+                summary = f"accuracy {figures['accuracy']:.4f}"
+            else:
+                numeric = [a for a in answers if isinstance(a, int | float) and not isinstance(a, bool) and math.isfinite(a)]
+                if len(numeric) != len(answers):
+                    bad = next(a for a in answers if a not in numeric)
+                    return CheckStatus.FAILED, f"a regressor must answer finite numbers; got {bad!r} over {NAMES.get(protocol, protocol)}", \
+                        {**details, "protocol": protocol}
+                figures = regression_figures([float(v) for v in data.labels], [float(a) for a in answers])
+                failures = _regressor_failures(figures, contract)
+                summary = f"MAE {figures['mae']:.4g}, RMSE {figures['rmse']:.4g}, R² {figures['r2']:.4f}"
+            by_protocol[protocol] = figures
+            judged.append((protocol, failures, summary))
+        details["by_protocol"] = by_protocol
+        failing = next(((p, f, s) for p, f, s in judged if f), None)
+        if failing is not None:
+            protocol, failures, summary = failing
+            details.update(by_protocol[protocol], protocol=protocol)
+            return CheckStatus.FAILED, f"{'; '.join(failures)} on {len(data)} labelled rows over {NAMES.get(protocol, protocol)} ({summary})", details
+        details.update(by_protocol[protocols[0]])
+        return CheckStatus.PASSED, f"{judged[0][2]} on {len(data)} labelled rows over {_protocol_names(protocols)}, within the thresholds", details
+
+    return _timed("predict.quality", run)
+
+
+def _classifier_failures(figures: dict[str, Any], contract: ModelContract) -> list[str]:
+    limits = contract.thresholds
+    failures = []
+    if limits.min_accuracy is not None and figures["accuracy"] < limits.min_accuracy:
+        failures.append(f"accuracy {figures['accuracy']:.4f} < threshold {limits.min_accuracy}")
+    if limits.min_recall is not None:
+        low = {c: r for c, r in figures["recall"].items() if r is not None and r < limits.min_recall}
+        if low:
+            failures.append("recall below " + f"{limits.min_recall} for class(es) " + ", ".join(f"{c} ({r:.4f})" for c, r in low.items()))
+    return failures
+
+
+def _regressor_failures(figures: dict[str, float], contract: ModelContract) -> list[str]:
+    limits = contract.thresholds
+    failures = []
+    if limits.max_mae is not None and figures["mae"] > limits.max_mae:
+        failures.append(f"MAE {figures['mae']:.4g} > threshold {limits.max_mae}")
+    if limits.max_rmse is not None and figures["rmse"] > limits.max_rmse:
+        failures.append(f"RMSE {figures['rmse']:.4g} > threshold {limits.max_rmse}")
+    if limits.min_r2 is not None and figures["r2"] < limits.min_r2:
+        failures.append(f"R² {figures['r2']:.4f} < threshold {limits.min_r2}")
+    return failures

@@ -1,0 +1,223 @@
+"""SLO gates on a load result, and the comparison of a run's load figures with a baseline's.
+
+:func:`evaluate_slos` turns the configured thresholds into ``slo.*`` checks;
+:func:`compare_loads` compares two :class:`~harness.load.results.LoadResult` and gates
+regressions past a tolerance as ``baseline.*`` checks (:func:`compare_baseline` does the same
+for two reports). Both only read figures: the same functions serve ``mlharness run``,
+``mlharness compare`` and the pytest suite. Figures are derived and formatted by
+:mod:`harness.figures`, like everywhere else.
+
+Example:
+    >>> checks = evaluate_slos(result, cfg.slo)  # doctest: +SKIP
+    >>> [c.message for c in checks if c.failed]  # doctest: +SKIP
+    ['p95 313 ms > 100 ms']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from harness import figures
+from harness.config import SloSettings
+from harness.load.baseline import COMPARED, UNITS, BaselineComparison, BaselineRef, MetricComparison
+from harness.load.results import LoadResult
+from harness.record.decode import decode
+from harness.results import CheckResult, CheckStatus
+
+if TYPE_CHECKING:
+    from harness.record import RunRecord
+
+LATENCY_GATES = ("p50", "p95", "p99")
+BASELINE_METRICS = ("p95", "p99", "error_rate")
+NO_REQUEST = "no request completed in the measured window"
+#: from a baseline without errors, the error rate may grow to this before it is a regression
+CLEAN_BASELINE_ERROR_RATE = 0.001
+
+
+def _check(name: str, ok: bool, message: str, details: Mapping[str, Any]) -> CheckResult:
+    return CheckResult(name, CheckStatus.PASSED if ok else CheckStatus.FAILED, message, 0.0, dict(details))
+
+
+def evaluate_slos(result: LoadResult | Mapping[str, Any], slo: SloSettings) -> list[CheckResult]:
+    """One check per configured threshold: ``slo.p50``, ``slo.p95``, ``slo.p99``,
+    ``slo.error_rate``, ``slo.min_rps``.
+
+    Nothing measured is never a pass: with no request in the measured window every gate fails
+    with "no request completed in the measured window", and a latency gate with requests but
+    no success fails as "no successful request to measure". Messages read like
+    "p95 313 ms > 100 ms"; ``details`` hold ``value``, ``threshold`` and ``unit``.
+
+    Args:
+        result: the load result (or a report's ``load`` section, decoded into one).
+        slo: the thresholds; ``None`` thresholds are not checked.
+
+    Raises:
+        ValueError: a ``load`` section that is not a load result (a required figure missing).
+    """
+    load = result if isinstance(result, LoadResult) else decode(LoadResult, result)
+    checks = []
+    for key in LATENCY_GATES:
+        limit = {"p50": slo.p50_ms, "p95": slo.p95_ms, "p99": slo.p99_ms}[key]
+        if limit is None:
+            continue
+        value = getattr(load.latency_ms, key)
+        details = {"value": value, "threshold": limit, "unit": figures.MS, "basis": load.latency_basis}
+        if not load.requests:
+            checks.append(_check(f"slo.{key}", False, f"{key}: {NO_REQUEST}", details))
+        elif value is None:
+            checks.append(_check(f"slo.{key}", False, f"{key}: no successful request to measure ({figures.count(load.failures)} failures)", details))
+        else:
+            shown, limit_shown = figures.versus(figures.MS, value, limit)
+            ok = value <= limit
+            checks.append(_check(f"slo.{key}", ok, f"{key} {shown} {'<=' if ok else '>'} {limit_shown}", details))
+    if slo.error_rate is not None:
+        rate = load.error_rate
+        details = {"value": rate, "threshold": slo.error_rate, "unit": figures.RATIO, "requests": load.requests, "failures": load.failures}
+        if rate is None:
+            checks.append(_check("slo.error_rate", False, f"error rate: {NO_REQUEST}", details))
+        else:
+            ok = rate <= slo.error_rate
+            shown, limit_shown = figures.versus(figures.RATIO, rate, slo.error_rate)
+            top = load.failures_by_kind[0] if load.failures_by_kind and not ok else None
+            extra = f"; most frequent: {figures.count(top.count)}x HTTP {top.status} {top.message[:80]}" if top else ""
+            counts = f"{figures.count(load.failures)}/{figures.count(load.requests)}"
+            checks.append(_check("slo.error_rate", ok, f"error rate {shown} ({counts}) {'<=' if ok else '>'} {limit_shown}{extra}", details))
+    if slo.min_rps is not None:
+        details = {"value": load.rps, "threshold": slo.min_rps, "unit": figures.RPS}
+        if not load.requests:
+            checks.append(_check("slo.min_rps", False, f"throughput: {NO_REQUEST}", details))
+        else:
+            ok = load.rps >= slo.min_rps
+            shown, limit_shown = figures.versus(figures.RPS, load.rps, slo.min_rps)
+            checks.append(_check("slo.min_rps", ok, f"throughput {shown} {'>=' if ok else '<'} {limit_shown}", details))
+    return checks
+
+
+@dataclasses.dataclass(frozen=True)
+class GateFigures:
+    """What an ``slo.*`` check measured against what it allowed, in its unit."""
+
+    name: str
+    observed: float | None
+    threshold: float | None
+    unit: str
+
+    @property
+    def percentile(self) -> str | None:
+        """``p95`` for the latency gate ``slo.p95``; None for the other gates."""
+        key = self.name.rsplit(".", 1)[-1]
+        return key if key in LATENCY_GATES and self.unit == figures.MS else None
+
+
+def gate_figures(check: CheckResult) -> GateFigures:
+    """The figures of an ``slo.*`` check, read from the ``details`` :func:`evaluate_slos` writes.
+
+    Reports written before the unit was recorded for every gate get it from the gate's name.
+    """
+    details = check.details
+    key = check.name.rsplit(".", 1)[-1]
+    unit = details.get("unit")
+    return GateFigures(
+        check.name,
+        figures.finite(details.get("value")),
+        figures.finite(details.get("threshold")),
+        unit if isinstance(unit, str) and unit else UNITS.get(key, ""),
+    )
+
+
+def metric(load: LoadResult | None, name: str) -> float | None:
+    """A compared figure of ``load`` by name (``p95``, ``rps``, ``error_rate``, ``requests``)."""
+    if load is None:
+        return None
+    if name in ("rps", "error_rate", "requests"):
+        value = getattr(load, name)
+    else:
+        value = getattr(load.latency_ms, name)
+    return None if value is None else float(value)
+
+
+def compare_loads(current: LoadResult | None, baseline: LoadResult | None, tolerance: float, ref: BaselineRef) -> tuple[BaselineComparison, list[CheckResult]]:
+    """Compare two load results.
+
+    ``baseline.p95`` and ``baseline.p99`` fail when the current value exceeds the baseline's
+    by more than ``tolerance`` (0.2 = 20 %); ``baseline.error_rate`` fails when the error rate
+    grows by more than ``tolerance`` relative, or at all from a zero baseline beyond 0.1
+    percentage point (so a clean baseline does not make one error fatal). A figure missing on
+    either side (no load, no successful request, no request at all for the error rate) is
+    not compared: its check is skipped and says which side lacks it.
+
+    Returns:
+        The comparison (report.json's ``baseline`` section) and the checks.
+    """
+    metrics = []
+    checks = []
+    for name in COMPARED:
+        now, then = metric(current, name), metric(baseline, name)
+        change = figures.relative_change(now, then)
+        gated = name in BASELINE_METRICS
+        regressed = gated and _regressed(name, now, then, change, tolerance)
+        metrics.append(MetricComparison(name, then, now, change, gated, regressed))
+        if not gated:
+            continue
+        details = {"baseline": then, "current": now, "change": change, "tolerance": tolerance}
+        if now is None or then is None:
+            side = "the current run" if now is None else "the baseline"
+            checks.append(CheckResult(f"baseline.{name}", CheckStatus.SKIPPED, f"{name} not measured in {side}", 0.0, details))
+            continue
+        unit = UNITS[name]
+        delta = f" ({figures.change(change)})" if change is not None else ""
+        if name == "error_rate" and then == 0.0:
+            allowed = figures.percent(CLEAN_BASELINE_ERROR_RATE)
+            verdict = f"> {allowed} from a clean baseline" if regressed else f"within {allowed} of a clean baseline"
+        else:
+            allowed = figures.change(tolerance)
+            verdict = f"> {allowed} allowed" if regressed else f"within {allowed}"
+        message = f"{name} {figures.with_unit(now, unit)} vs baseline {figures.with_unit(then, unit)}{delta}: {verdict}"
+        checks.append(_check(f"baseline.{name}", not regressed, message, details))
+    return BaselineComparison(ref, tolerance, tuple(metrics)), checks
+
+
+def _regressed(name: str, now: float | None, then: float | None, change: float | None, tolerance: float) -> bool:
+    if now is None or then is None:
+        return False
+    if name == "error_rate" and then == 0.0:
+        return now > CLEAN_BASELINE_ERROR_RATE
+    return change is not None and change > tolerance
+
+
+def read_load(report: RunRecord | Mapping[str, Any]) -> tuple[LoadResult | None, BaselineRef]:
+    """The load result of a report (a record or ``report.json`` data) and which run it is.
+
+    Raises:
+        ValueError: the ``load`` section is there but is not a load result; the message names
+            the first figure missing or of the wrong type.
+    """
+    if not isinstance(report, Mapping):
+        ref = BaselineRef(report.started_at, report.environment.git_commit, report.target)
+        return report.load, ref
+    raw = report.get("load")
+    try:
+        load = None if raw is None else decode(LoadResult, raw)
+    except ValueError as exc:
+        raise ValueError(f"load is not a load result: {exc}") from None
+    environment = report.get("environment")
+    commit = environment.get("git_commit") if isinstance(environment, Mapping) else None
+    ref = BaselineRef(*(v if isinstance(v, str) else None for v in (report.get("started_at"), commit, report.get("target"))))
+    return load, ref
+
+
+def compare_baseline(
+    current_report: RunRecord | Mapping[str, Any],
+    baseline_report: RunRecord | Mapping[str, Any],
+    tolerance: float,
+) -> tuple[BaselineComparison, list[CheckResult]]:
+    """:func:`compare_loads` on the load results of two reports (records or ``report.json`` data).
+
+    Raises:
+        ValueError: a ``load`` section that is not a load result (see :func:`read_load`).
+    """
+    current, _ = read_load(current_report)
+    baseline, ref = read_load(baseline_report)
+    return compare_loads(current, baseline, tolerance, ref)

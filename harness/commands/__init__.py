@@ -1,5 +1,0 @@
-"""Sub-commands of the ``mlharness`` CLI, one module each.
-
-Each module defines ``NAME``, ``HELP``, ``register(parser)`` (adds its arguments) and
-``main(args) -> int`` (the exit code). :mod:`harness.cli` lists them in ``COMMANDS``.
-"""

@@ -1,0 +1,211 @@
+"""What one locust worker measures, and the file it hands back: exact, bounded, masked.
+
+Loaded by the locustfile from beside itself (it runs where the harness may not be
+installed, so this module needs only the standard library and ``hdrh``), and imported by
+the harness's merge (:mod:`harness.load.results`) for the histogram settings both share.
+
+:class:`Recorder` listens to locust's ``request`` event and records every response time
+at microsecond resolution into HDR histograms (total, per request kind, per second),
+skipping the warm-up and answers that arrive after the window's planned end. Failures are
+grouped by (kind, status, masked message), at most :data:`MAX_FAILURE_KINDS` of them: a
+server that answers every request with new text cannot grow a worker's memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+LOWEST_US, HIGHEST_US, DIGITS = 1, 3_600_000_000, 3  # 1 µs .. 1 h, 3 significant digits
+MAX_FAILURE_KINDS = 50  # distinct failure messages kept per worker; further ones are pooled
+OTHER_MESSAGES = "(further distinct messages, not kept)"
+# stdout emission of a worker's result (read back by harness.cluster.kubeflow.load_job): one BEGIN
+# line, the JSON in DATA lines of at most EMIT_CHUNK characters (well under the 16 KiB at
+# which container runtimes split a log line), one END line.
+RESULT_BEGIN, RESULT_DATA, RESULT_END = "MLH-LOAD-RESULT-BEGIN", "MLH-LOAD-RESULT-DATA", "MLH-LOAD-RESULT-END"
+EMIT_CHUNK = 4000
+
+
+def new_histogram() -> HdrHistogram:
+    """An empty histogram with the range and precision every worker records in."""
+    return HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
+
+
+def slot(histograms: dict[Any, HdrHistogram], key: Any) -> HdrHistogram:
+    """``histograms[key]``, created on first use.
+
+    Not ``dict.setdefault(key, new_histogram())``: that allocates a histogram (~45k counters)
+    on every call, which cost ~270 µs a request, more than the request itself.
+    """
+    found = histograms.get(key)
+    if found is None:
+        found = histograms[key] = new_histogram()
+    return found
+
+
+class Recorder:
+    """Everything one worker measures, excluding the warm-up.
+
+    Args:
+        warmup_s: seconds after the test start left out of the figures.
+        duration_s: the planned window (0: none, the test is stopped from outside).
+        out: where ``results/worker-<pid>.json`` goes.
+        describe: turns a failure without a ``detail`` into its (masked, short) message.
+        emit: also print the result between marker lines (a pod's files vanish with it).
+    """
+
+    def __init__(
+        self,
+        warmup_s: float = 0.0,
+        duration_s: float = 0.0,
+        out: Path = Path("."),
+        describe: Callable[[str], str] = lambda text: text[:200],
+        emit: bool = False,
+    ) -> None:
+        self.t0: float | None = None  # this worker's test start (epoch s)
+        self.stopped: float | None = None
+        self.warmup = warmup_s
+        self.duration = duration_s
+        self.out = out
+        self.describe = describe
+        self.emit = emit
+        self.latency = new_histogram()
+        self.service = new_histogram()
+        self.kinds: dict[str, HdrHistogram] = {}
+        self.kind_counts: Counter[str] = Counter()
+        self.kind_failures: Counter[str] = Counter()
+        self.seconds: dict[int, HdrHistogram] = {}
+        self.second_counts: Counter[int] = Counter()
+        self.second_failures: Counter[int] = Counter()
+        self.failures: Counter[tuple[str, int, str]] = Counter()
+        self.requests = 0
+        self.failed = 0
+        self.warmup_requests = 0
+        self.late_requests = 0
+        self.min_us: int | None = None
+        self.max_us = 0
+        self.written = False
+
+    def start(self) -> None:
+        if self.t0 is None:
+            self.t0 = time.time()
+
+    def on_request(self, name: str, response_time: float, response: Any, exception: Any, context: dict[str, Any], start_time: float | None = None, **_: Any) -> None:
+        """locust's ``request`` event: count one answer (or failure) of the measured window."""
+        if self.t0 is None or self.stopped is not None:
+            return
+        started = start_time if start_time is not None else time.time() - response_time / 1000
+        intended = context.get("intended")
+        origin = intended if intended is not None else started
+        if origin < self.t0 + self.warmup:
+            self.warmup_requests += 1
+            return
+        finished = started + response_time / 1000
+        if self.duration and finished > self.t0 + self.duration:
+            # the window ends at its planned end, as wrk's does: an answer still in flight then
+            # would carry the generator's own stop (the quit message, users being killed)
+            self.late_requests += 1
+            return
+        service_us = max(LOWEST_US, int(response_time * 1000))
+        latency_us = service_us + (max(0, int((started - intended) * 1_000_000)) if intended is not None else 0)
+        second = int(finished - self.t0 - self.warmup)
+        self.requests += 1
+        self.kind_counts[name] += 1
+        self.second_counts[second] += 1
+        if exception is not None:
+            self.failed += 1
+            self.kind_failures[name] += 1
+            self.second_failures[second] += 1
+            self._count_failure(name, exception, response)
+            return
+        self.latency.record_value(min(latency_us, HIGHEST_US))
+        if intended is not None:
+            self.service.record_value(min(service_us, HIGHEST_US))
+        slot(self.kinds, name).record_value(min(latency_us, HIGHEST_US))
+        slot(self.seconds, second).record_value(min(latency_us, HIGHEST_US))
+        self.min_us = latency_us if self.min_us is None else min(self.min_us, latency_us)
+        self.max_us = max(self.max_us, latency_us)
+
+    def _count_failure(self, name: str, exception: Any, response: Any) -> None:
+        status = getattr(exception, "status", None)
+        detail = getattr(exception, "detail", None)
+        key = (
+            name,
+            _status(response) if status is None else int(status),
+            detail if detail is not None else self.describe(f"{type(exception).__name__}: {exception}"),
+        )
+        if key not in self.failures and len(self.failures) >= MAX_FAILURE_KINDS:
+            key = (name, key[1], OTHER_MESSAGES)
+        self.failures[key] += 1
+
+    def write(self) -> None:
+        """Write this worker's figures once, atomically."""
+        if self.written or self.t0 is None:
+            return
+        self.written = True
+        self.stopped = self.stopped or time.time()
+        if self.duration:
+            self.stopped = min(self.stopped, self.t0 + self.duration)
+        data = {
+            "pid": os.getpid(),
+            "t0": self.t0,
+            "measure_from": self.t0 + self.warmup,
+            "stopped": self.stopped,
+            "requests": self.requests,
+            "failures": self.failed,
+            "warmup_requests": self.warmup_requests,
+            "late_requests": self.late_requests,
+            "min_us": self.min_us,
+            "max_us": self.max_us,
+            "latency": self.latency.encode().decode(),
+            "service": self.service.encode().decode() if self.service.get_total_count() else None,
+            "kinds": {
+                k: {"requests": self.kind_counts[k], "failures": self.kind_failures[k], "histogram": self.kinds[k].encode().decode() if k in self.kinds else None}
+                for k in self.kind_counts
+            },
+            "seconds": {
+                str(s): {"requests": self.second_counts[s], "failures": self.second_failures[s], "histogram": self.seconds[s].encode().decode() if s in self.seconds else None}
+                for s in sorted(self.second_counts)
+            },
+            "failures_by_kind": [
+                {"name": n, "status": st, "message": m, "count": c} for (n, st, m), c in self.failures.most_common()
+            ],
+        }
+        results = self.out / "results"
+        results.mkdir(parents=True, exist_ok=True)
+        tmp = results / f".worker-{os.getpid()}.json.tmp"
+        text = json.dumps(data)
+        tmp.write_text(text)
+        os.replace(tmp, results / f"worker-{os.getpid()}.json")
+        if self.emit:
+            emit_stdout(text)
+
+
+def emit_stdout(text: str, stream: Any = None) -> None:
+    """Print one worker's result JSON between marker lines, in one write.
+
+    Every payload line carries the DATA prefix, so a log line of locust's that lands in
+    between cannot corrupt it; BEGIN names the length so a cut-off block is detected.
+    """
+    pid = os.getpid()
+    lines = [f"{RESULT_BEGIN} pid={pid} chars={len(text)}"]
+    lines += [f"{RESULT_DATA} {text[i:i + EMIT_CHUNK]}" for i in range(0, len(text), EMIT_CHUNK)]
+    lines.append(f"{RESULT_END} pid={pid}")
+    out = stream if stream is not None else sys.stdout
+    out.write("\n".join(lines) + "\n")
+    out.flush()
+
+
+def _status(response: Any) -> int:
+    try:
+        return int(getattr(response, "status_code", 0) or 0)
+    except (TypeError, ValueError):
+        return 0
