@@ -160,3 +160,28 @@ def test_architecture_names_every_package_and_loose_module() -> None:
         named |= {p for p in packages if p.endswith(f"/{short}/")}
     assert sorted((packages | loose) - named) == []
     assert "(ARCHITECTURE.md)" in (REPO / "README.md").read_text(), "the README links ARCHITECTURE.md"
+
+
+def heading_anchors(doc: Path) -> set[str]:
+    """The anchors GitHub gives a Markdown file's headings (code blocks left out)."""
+    text = re.sub(r"```.*?```", "", doc.read_text(), flags=re.S)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"^#+ (.*)$", text, re.M)}
+
+
+@pytest.mark.parametrize("doc", PROSE, ids=lambda p: p.name)
+def test_relative_links_resolve(doc: Path) -> None:
+    """A topic has one home and the others link to it: the links must land."""
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", doc.read_text()):
+        if re.match(r"\w+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        file = (doc.parent / path) if path else doc
+        if not file.exists() or (anchor and file.suffix == ".md" and anchor not in heading_anchors(file)):
+            broken.append(target)
+    assert broken == []
+
+
+def test_the_link_check_sees_a_broken_anchor() -> None:
+    assert "baseline" in heading_anchors(REPO / "docs" / "reports.md")
+    assert "baselines-the-baseline-section" not in heading_anchors(REPO / "docs" / "load.md")
