@@ -1,16 +1,48 @@
-"""The small exception hierarchy of the library.
+"""The process exit codes, and the small exception hierarchy of the library.
 
-Each kind maps to one process exit code (see :data:`EXIT_CODES`), so the CLI and the
-pytest layer can tell misuse from missing infrastructure from a failed check.
+:class:`ExitCode` is the one definition of the exit codes: the CLI's epilog, the error
+classes' ``exit_code`` and the tables in README.md and docs/cli.md follow it (a test compares
+them). Each kind of error maps to one code, so the CLI and the pytest layer can tell misuse
+from missing infrastructure from a failed check.
 """
 
 from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """An exit code of ``mlharness``, with the few words that say what it means.
+
+    Example:
+        >>> ExitCode.USAGE, int(ExitCode.USAGE), ExitCode.USAGE.meaning
+        (<ExitCode.USAGE: 2>, 2, 'usage or config error')
+    """
+
+    meaning: str
+
+    def __new__(cls, value: int, meaning: str) -> ExitCode:
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member.meaning = meaning
+        return member
+
+    PASSED = 0, "passed"
+    FAILED = 1, "a check or gate failed"
+    USAGE = 2, "usage or config error"
+    INFRA = 3, "infrastructure error"
+    INTERRUPTED = 130, "interrupted"
+
+
+def exit_codes_line() -> str:
+    """Every exit code with its meaning, in one line (the CLI's epilog)."""
+    return "Exit codes: " + ", ".join(f"{code.value} {code.meaning}" for code in ExitCode) + "."
 
 
 class HarnessError(Exception):
     """Base class of every error the library raises on purpose."""
 
-    exit_code = 1
+    exit_code: ExitCode = ExitCode.FAILED
 
 
 class ConfigError(HarnessError):
@@ -21,7 +53,7 @@ class ConfigError(HarnessError):
         key: the offending config key or flag, named in the message.
     """
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
     def __init__(self, message: str, key: str | None = None) -> None:
         self.key = key
@@ -31,7 +63,7 @@ class ConfigError(HarnessError):
 class InfrastructureError(HarnessError):
     """The system under test could not be provisioned or reached (a tool, a cluster, a port)."""
 
-    exit_code = 3
+    exit_code = ExitCode.INFRA
 
 
 class ToolMissingError(InfrastructureError):
@@ -101,11 +133,13 @@ class InferenceError(HarnessError):
 class Interrupted(HarnessError):
     """The run was interrupted (SIGINT/SIGTERM)."""
 
-    exit_code = 130
+    exit_code = ExitCode.INTERRUPTED
 
 
-EXIT_PASSED = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INFRA = 3
-EXIT_INTERRUPTED = 130
+# The names the exit codes had before ExitCode, still imported by harness/run, fixtures/plugin.py
+# and some sub-commands of harness/cli: the same members, not other values.
+EXIT_PASSED = ExitCode.PASSED
+EXIT_FAILED = ExitCode.FAILED
+EXIT_USAGE = ExitCode.USAGE
+EXIT_INFRA = ExitCode.INFRA
+EXIT_INTERRUPTED = ExitCode.INTERRUPTED

@@ -139,7 +139,7 @@ def test_bad_input_is_one_line_and_exit_2_before_any_work(rule: str, tmp_path: P
 
 def test_percentages_are_accepted_wherever_rates_are() -> None:
     cfg = load_config(cli={"slo_error_rate": "5%", "min_accuracy": "90%", "baseline_tolerance": "20%"}, env={})
-    assert (cfg.slo.error_rate, cfg.core.min_accuracy, cfg.slo.baseline_tolerance) == (pytest.approx(0.05), pytest.approx(0.9), pytest.approx(0.2))
+    assert (cfg.slo.error_rate, cfg.model.min_accuracy, cfg.slo.baseline_tolerance) == (pytest.approx(0.05), pytest.approx(0.9), pytest.approx(0.2))
     assert load_config(cli={}, env={"HARNESS_SLO_ERROR_RATE": "0.5%"}).slo.error_rate == pytest.approx(0.005)
     assert parse_fraction(0.001) == 0.001
     for bad in ("101%", "5", "-1%"):

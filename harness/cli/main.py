@@ -1,7 +1,6 @@
 """``mlharness``: the command line. Every sub-command calls the same library as the suites.
 
-Exit codes: 0 passed, 1 a check or gate failed, 2 usage or config error,
-3 infrastructure could not be provisioned, 130 interrupted.
+The exit codes are :class:`harness.errors.ExitCode`; ``--help`` lists them from there.
 """
 
 from __future__ import annotations
@@ -16,11 +15,11 @@ from typing import NoReturn
 
 from harness import __version__, procs
 from harness.errors import (
-    EXIT_INTERRUPTED,
-    EXIT_USAGE,
     ConfigError,
+    ExitCode,
     HarnessError,
     InfrastructureError,
+    exit_codes_line,
 )
 from harness.reports.writer import path_error
 
@@ -32,8 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlharness",
         description="Validate an ML deployment on Kubeflow: pipeline, deployment, predictions, load.",
-        epilog="Exit codes: 0 passed, 1 a check or gate failed, 2 usage or config error, "
-        "3 infrastructure error, 130 interrupted.",
+        epilog=exit_codes_line(),
     )
     parser.add_argument("--version", action="version", version=f"mlharness {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -55,17 +53,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # a file the command reads or writes: one line, not a traceback
         error = path_error(Path(exc.filename), exc, key=str(exc.filename)) if exc.filename else InfrastructureError(str(exc))
         code = error.exit_code
-        print(f"mlharness: error: {error}" if code == EXIT_USAGE else f"mlharness: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"mlharness: error: {error}" if code == ExitCode.USAGE else f"mlharness: {type(error).__name__}: {error}", file=sys.stderr)
         return code
     except ConfigError as exc:
         print(f"mlharness: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except HarnessError as exc:
         print(f"mlharness: {type(exc).__name__}: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("mlharness: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
 
 
 def entry() -> NoReturn:

@@ -40,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
     if model_dir is None:
         with console.status("training: compiling and running the pipeline with kfp.local"):
             compiled = compile_pipeline(cfg.core.pipeline, work)
-            run = run_local(compiled.path, work, arguments={"min_accuracy": cfg.core.min_accuracy}, timeout=cfg.core.pipeline_timeout, isolation=cfg.local.pipeline_isolation)
+            run = run_local(compiled.path, work, arguments={"min_accuracy": cfg.model.min_accuracy}, timeout=cfg.core.pipeline_timeout, isolation=cfg.local.pipeline_isolation)
         if not run.succeeded or not run.model_uri:
             raise PipelineError(f"the pipeline failed: {run.message}; see {work / 'pipeline.log'}")
         model_dir = Path(run.model_uri)

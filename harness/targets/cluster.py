@@ -99,7 +99,7 @@ class ClusterTarget:
         self.ctx.progress("running the pipeline on Kubeflow Pipelines")
         kfp_namespace = None if self.session.installs else self.cfg.cluster.namespace
         runner = KfpPipelineRunner(self._kfp_client(), self.kubectl, self.ctx.work_dir, kfp_namespace)
-        return runner.run(package, experiment="mlharness", arguments=pipeline_arguments(package, self.cfg.core.min_accuracy),
+        return runner.run(package, experiment="mlharness", arguments=pipeline_arguments(package, self.cfg.model.min_accuracy),
                           timeout=self.cfg.core.pipeline_timeout, run_name=f"mlharness-{self.namespace}",
                           model_output=self.cfg.model.model_output)
 

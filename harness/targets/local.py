@@ -61,7 +61,7 @@ class LocalTarget:
                                                                     model_output=cfg.model.model_output)
         self.pipeline_runner = None  # one run per runner; it stops itself when done
         self.ctx.progress("running the pipeline with kfp.local")
-        run = runner.run(package, pipeline_arguments(package, cfg.core.min_accuracy), cfg.core.pipeline_timeout)
+        run = runner.run(package, pipeline_arguments(package, cfg.model.min_accuracy), cfg.core.pipeline_timeout)
         if run.model_uri:
             self._model_dir = Path(run.model_uri)
         return run

@@ -37,7 +37,7 @@ def test_held_out_accuracy_meets_threshold(harness_pipeline_run: PipelineRun, ha
     accuracy = harness_pipeline_run.metrics.get("accuracy")
     if accuracy is None:
         pytest.skip("the pipeline logs no 'accuracy' metric")
-    assert accuracy >= harness_config.core.min_accuracy, f"held-out accuracy {accuracy:.4f} < threshold {harness_config.core.min_accuracy}"
+    assert accuracy >= harness_config.model.min_accuracy, f"held-out accuracy {accuracy:.4f} < threshold {harness_config.model.min_accuracy}"
 
 
 def test_run_produced_a_model(harness_pipeline_run: PipelineRun) -> None:
