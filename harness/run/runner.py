@@ -113,7 +113,7 @@ class ValidationRun:
             self.target: Target = make_target(TargetContext(cfg, self.report_dir, self.progress))
         except BaseException as exc:  # the report must not stay ``running``
             failed = exc if isinstance(exc, HarnessError) else None
-            self._conclude(Verdict(RunStatus.ERROR, failed.exit_code if failed else EXIT_FAILED, f"{type(exc).__name__}: {exc}"))
+            self._write_end(Verdict(RunStatus.ERROR, failed.exit_code if failed else EXIT_FAILED, f"{type(exc).__name__}: {exc}"))
             raise
         self.prestart_load = prestart_load
         self._generator: LoadGenerator | None = None  # started early; the load step takes it, the end stops it otherwise
@@ -308,7 +308,7 @@ class ValidationRun:
     def end(self, verdict: Verdict) -> Verdict:
         """End the run with ``verdict``: the verdict on disk first, then let go of what the run
         holds, diagnostics (when it did not pass), teardown, the final report and its views."""
-        return ending.shielded(lambda hurry: self._end(verdict, hurry), lambda: self._conclude(verdict))
+        return ending.shielded(lambda hurry: self._end(verdict, hurry), lambda: self._write_end(verdict))
 
     def _end(self, verdict: Verdict, hurry: threading.Event) -> Verdict:
         with contextlib.suppress(ReportWriteError):  # the verdict on disk first: a SIGKILL from here on still leaves it
@@ -328,9 +328,9 @@ class ValidationRun:
                 verdict = Verdict(RunStatus.ERROR, EXIT_INFRA, f"teardown failed: {failure}")
             self.record.add_phase("teardown", time.perf_counter() - started)
         self.record.cleanup = cleanup
-        return self._conclude(verdict)
+        return self._write_end(verdict)
 
-    def _conclude(self, verdict: Verdict) -> Verdict:
+    def _write_end(self, verdict: Verdict) -> Verdict:
         """The final status, exit code and rendered views; a report that cannot be written is exit 3."""
         self.record.order_checks(self.registry.names())  # registry order, whichever front end ran them
         try:
