@@ -25,6 +25,10 @@ class StubTargetBase:
     def model_artifact(self) -> Path | None:
         return None
 
+    def resource_monitor(self) -> None:
+        """No server process of its own to sample."""
+        return None
+
     def load_generator(self, endpoint: Endpoint) -> Any:
         from harness.config import HarnessConfig
         from harness.load.plan import LoadPlan

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from harness.checks.capacity import baseline_capacity, capacity_gate, rss_gate
+from harness.checks.slo import read_baseline
 from harness.load.capacity import CapacityResult, Gates, Step
 from harness.load.resources import Series
 from harness.record import RunRecord
@@ -31,13 +32,13 @@ def test_capacity_gate() -> None:
 
 
 def test_baseline_capacity() -> None:
-    reference = {"capacity": {"capacity_rps": 500.0}}
+    reference = read_baseline({"capacity": {"capacity_rps": 500.0}})
     assert baseline_capacity(_result(420.0), reference, 0.2).status is CheckStatus.PASSED  # floor 400
     regressed = baseline_capacity(_result(390.0), reference, 0.2)
     assert regressed.status is CheckStatus.FAILED and "below the floor 400 req/s" in regressed.message and "-22 %" in regressed.message
     assert baseline_capacity(_result(390.0, "generator"), reference, 0.2).status is CheckStatus.ERROR
     assert baseline_capacity(_result(None), reference, 0.2).status is CheckStatus.FAILED
-    skipped = baseline_capacity(_result(420.0), {"capacity": None}, 0.2)
+    skipped = baseline_capacity(_result(420.0), read_baseline({"capacity": None}), 0.2)
     assert skipped.status is CheckStatus.SKIPPED and "did not search" in skipped.message
 
 

@@ -15,16 +15,16 @@ from sklearn.datasets import load_iris
 from sklearn.svm import SVC
 
 from harness.checks.compat import (
-    RuntimeVersions,
     check_artifact,
     deploy_compat,
-    kserve_runtime,
-    local_runtime,
     pipeline_training,
     read_pickle_facts,
 )
 from harness.cluster.provision.versions import KSERVE_RELEASES, resolve
 from harness.results import CheckStatus
+from harness.targets.base import RuntimeVersions
+from harness.targets.cluster import kserve_runtime
+from harness.targets.local import local_runtime
 
 HERE = sklearn.__version__
 OTHER = "1.5.2" if HERE != "1.5.2" else "1.4.2"
@@ -126,8 +126,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_without_an_artifact_the_pipelines_pins_stand_in(package: Path) -> None:
     trained = pipeline_training(package)
     assert trained is not None and trained.sklearn == HERE and trained.python == "3.11.10"
-    target = types.SimpleNamespace(serving_runtime=lambda: kserve_runtime(KSERVE_RELEASES["v0.20.0"].sklearn_server), serves_with_this_python=False)
-    result = deploy_compat(target, None, package)
+    result = deploy_compat(kserve_runtime(KSERVE_RELEASES["v0.20.0"].sklearn_server), False, None, package)
     assert result.status is CheckStatus.WARNED and f"scikit-learn {HERE} trained it" in result.message
 
 
@@ -143,9 +142,9 @@ def test_the_cluster_target_names_the_pinned_kserve_server(tmp_path: Path) -> No
     assert runtime is not None and runtime.where == "kserve/sklearnserver:v0.15.0" and runtime.sklearn == "1.5.1"
     existing = KubeconfigTarget(TargetContext(load_config(cli={"target": "kubeconfig"}, env={}), tmp_path), FakeRunner())
     assert existing.serving_runtime() is None
-    assert deploy_compat(existing, None, None).status is CheckStatus.SKIPPED
+    assert deploy_compat(existing.serving_runtime(), existing.serves_with_this_python, None, None).status is CheckStatus.SKIPPED
 
 
 def test_an_unknown_serving_side_is_skipped(dumped: Path) -> None:
-    result = deploy_compat(types.SimpleNamespace(name="endpoint", serving_runtime=lambda: None, serves_with_this_python=False), dumped, None)
+    result = deploy_compat(None, False, dumped, None)
     assert result.status is CheckStatus.SKIPPED and "unknown" in result.message

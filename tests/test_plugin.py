@@ -112,3 +112,72 @@ def test_an_in_process_session_leaves_its_callers_children_alone(pytester: pytes
     pytester.runpytest_inprocess().assert_outcomes(passed=1)  # in-process on purpose: that is where it bit
     with InferenceClient(served) as client:
         assert client.ready(), "the inner pytest session stopped the outer session's model server"
+
+
+def test_a_users_client_reads_the_output_the_contract_names_as_the_checks_do(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """A server answers two V2 outputs: ``predict`` (a name the reader prefers when none is given)
+    with a constant, and ``truth`` with the right classes. The contract names ``truth``: the
+    ``predict.*`` checks and a user's ``harness_client`` read that tensor, both of them."""
+    (tmp_path / "data.csv").write_text("a,b,c,d,label\n" + "".join(f"{i}.0,{i}.0,{i}.0,{i}.0,{i}\n" for i in (0, 1, 2) for _ in range(3)))
+    contract = tmp_path / "contract.toml"
+    contract.write_text(f'[model]\nname = "two-outputs"\ntask = "classification"\ndata = "{tmp_path / "data.csv"}"\n'
+                        'label_column = "label"\nclasses = [0, 1, 2]\noutput = "truth"\n\n'
+                        '[[model.golden]]\ninstances = [[0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0], [2.0, 2.0, 2.0, 2.0]]\n'
+                        'predictions = [0, 1, 2]\n')
+    pytester.makeconftest(
+        """
+        import json, threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import pytest
+        from harness.results import Endpoint
+
+
+        class TwoOutputs(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                rows = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["inputs"][0]["data"]
+                rows = rows if rows and isinstance(rows[0], list) else [rows[i:i + 4] for i in range(0, len(rows), 4)]
+                n = len(rows)
+                body = json.dumps({"model_name": "m", "outputs": [
+                    {"name": "predict", "shape": [n], "datatype": "INT64", "data": [7] * n},
+                    {"name": "truth", "shape": [n], "datatype": "INT64", "data": [int(r[0]) for r in rows]},
+                ]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+
+        @pytest.fixture(scope="session")
+        def harness_endpoint():
+            server = ThreadingHTTPServer(("127.0.0.1", 0), TwoOutputs)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            yield Endpoint(f"http://127.0.0.1:{server.server_address[1]}", "m", protocols=("v2",))
+            server.shutdown()
+
+
+        @pytest.fixture(scope="session")
+        def harness_model_artifact():
+            return None
+        """
+    )
+    pytester.makepyfile(
+        """
+        from mlharness_fixtures.plugin import assert_check
+
+        def test_the_checks_read_truth(harness_check):
+            assert_check(harness_check("predict.golden"))
+
+        def test_a_users_client_reads_truth_too(harness_client):
+            assert list(harness_client.classify([[0.0] * 4, [1.0] * 4, [2.0] * 4]).outputs) == [0, 1, 2]
+        """
+    )
+    report = tmp_path / "report"
+    result = pytester.runpytest_subprocess("--harness-report-dir", str(report), "--harness-contract", str(contract))
+    result.assert_outcomes(passed=2)
+    golden = next(c for c in json.loads((report / "report.json").read_text())["checks"] if c["name"] == "predict.golden")
+    assert golden["status"] == "passed", golden

@@ -39,7 +39,7 @@ report = ReportWriter(create_report_dir(None, "reports"), RunRecord("endpoint", 
 for i in range(10):
     report.record.add_check(CheckResult(f"check.{i}", CheckStatus.PASSED, me))
     report.flush()
-report.finish(RunStatus.PASSED, 0)
+report.end(RunStatus.PASSED, 0)
 print(report.dir)
 """
 
@@ -69,8 +69,8 @@ def test_a_directory_in_use_by_a_run_is_refused(tmp_path: Path) -> None:
     first = ReportWriter(tmp_path, RunRecord("local"))
     with pytest.raises(ConfigError, match="in use by another mlharness run"):
         ReportWriter(tmp_path, RunRecord("local"))
-    first.close()
-    ReportWriter(tmp_path, RunRecord("local")).close()  # free again once the first run let go
+    first.release()
+    ReportWriter(tmp_path, RunRecord("local")).release()  # free again once the first run let go
 
 
 def test_default_directories_are_taken_not_guessed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,7 +147,7 @@ def test_the_final_report_is_cut_down_rather_than_left_running(tmp_path: Path) -
     try:
         writer.atomic_write_text = _enospc  # type: ignore[assignment]
         report.record.artifacts["padding"] = "z" * 50_000
-        report.finish(RunStatus.FAILED, 1)
+        report.end(RunStatus.FAILED, 1)
     finally:
         writer.atomic_write_text = real
     on_disk = json.loads((tmp_path / "report.json").read_text())

@@ -208,3 +208,65 @@ def test_an_interrupt_lost_in_a_gc_callback_still_stops_the_run(tmp_path: Path) 
             run.add(CheckResult("predict.golden", CheckStatus.PASSED, "ok"))
         run.target.teardown()
     procs.check_interrupted()  # the context is over: nothing left pending
+
+
+RECORD_WRITERS = {"harness/run/runner.py", "harness/record/__init__.py", "harness/record/decode.py",
+                  "harness/reports/writer.py"}  # the writer ends the record (RunRecord.end) when the run tells it to
+MUTATORS = {"add_check", "add_phase", "take", "end", "order_checks", "append", "update", "sort", "extend", "clear", "pop", "setdefault"}
+
+
+def _chain(node: object) -> list[str]:
+    """``run.record.artifacts`` as ["run", "record", "artifacts"] (subscripts and calls see through)."""
+    import ast
+
+    names: list[str] = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            names.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Subscript | ast.Call):
+            node = node.value if isinstance(node, ast.Subscript) else node.func
+        elif isinstance(node, ast.Name):
+            names.append(node.id)
+            return names[::-1]
+        else:
+            return names[::-1]
+
+
+def test_only_the_run_and_the_record_write_the_record() -> None:
+    """Steps return what they produce and the end's parts what they found: no other module
+    assigns to a record's fields or calls what changes them (``x.record.lint = ...``,
+    ``run.record.artifacts.update(...)``, ``record.add_check(...)``)."""
+    import ast
+
+    writes = []
+    for path in sorted([*(REPO / "harness").rglob("*.py"), *(REPO / "fixtures").rglob("*.py")]):
+        name = str(path.relative_to(REPO))
+        if name in RECORD_WRITERS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets: list[object] = []
+            if isinstance(node, ast.Assign):
+                targets = list(node.targets)
+            elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+                targets = [node.target]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
+                targets = [node.func.value] if "record" in _chain(node.func.value) else []
+            for target in targets:
+                chain = _chain(target)
+                if "record" in chain[:-1] or (isinstance(node, ast.Call) and chain and chain[-1] == "record"):
+                    writes.append(f"{name}:{getattr(node, 'lineno', '?')} {'.'.join(chain)}")
+    assert writes == []
+
+
+def test_nothing_probes_targets_or_generators_with_getattr() -> None:
+    """Every hook a target or a load generator offers is in its Protocol (harness.targets.base)."""
+    import ast
+
+    probes = []
+    for path in sorted([*(REPO / "harness").rglob("*.py"), *(REPO / "fixtures").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "hasattr") and node.args:
+                if any(word in part for part in _chain(node.args[0]) for word in ("target", "generator")):
+                    probes.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert probes == []

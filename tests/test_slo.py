@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 
-from harness.checks.slo import compare_baseline, evaluate_slos, gate_figures
+from harness.checks.slo import (
+    baseline_of,
+    compare_baseline,
+    evaluate_slos,
+    gate_figures,
+    read_baseline,
+)
 from harness.cli.main import main as cli_main
 from harness.config import HarnessConfig, SloSettings
 from harness.load.results import FailureKind, LatencySummary, LoadResult
@@ -106,8 +112,13 @@ def test_gate_figures_read_what_the_gates_wrote_and_old_reports() -> None:
     assert gate_figures(old).unit == "ratio" and gate_figures(old).percentile is None
 
 
+def _compare(current: dict[str, Any], baseline: dict[str, Any], tolerance: float) -> Any:
+    """Two reports' data compared as a run compares them: each decoded once at the JSON boundary."""
+    return compare_baseline(read_baseline(current).load, read_baseline(baseline), tolerance)
+
+
 def test_baseline_regression_past_tolerance_fails() -> None:
-    comparison, checks = compare_baseline(_report(p95=26.0, p99=44.0), _report(p95=20.0, p99=40.0), 0.2)
+    comparison, checks = _compare(_report(p95=26.0, p99=44.0), _report(p95=20.0, p99=40.0), 0.2)
     by = _by_name(checks)
     assert by["baseline.p95"].failed and by["baseline.p95"].message == "p95 26 ms vs baseline 20 ms (+30 %): > +20 % allowed"
     assert by["baseline.p99"].message == "p99 44 ms vs baseline 40 ms (+10 %): within +20 %"
@@ -119,8 +130,8 @@ def test_baseline_regression_past_tolerance_fails() -> None:
 
 
 def test_baseline_error_rate_from_zero() -> None:
-    _, small = compare_baseline(_report(failures=5), _report(), 0.2)  # 0.05 %: tolerated
-    _, large = compare_baseline(_report(failures=50), _report(), 0.2)  # 0.5 %: regression
+    _, small = _compare(_report(failures=5), _report(), 0.2)  # 0.05 %: tolerated
+    _, large = _compare(_report(failures=50), _report(), 0.2)  # 0.5 %: regression
     assert not _by_name(small)["baseline.error_rate"].failed
     assert _by_name(small)["baseline.error_rate"].message == "error_rate 0.05 % vs baseline 0 %: within 0.1 % of a clean baseline"
     assert _by_name(large)["baseline.error_rate"].failed
@@ -128,7 +139,7 @@ def test_baseline_error_rate_from_zero() -> None:
 
 
 def test_an_unmeasured_error_rate_is_not_compared() -> None:
-    comparison, checks = compare_baseline(_report(requests=0, rps=0.0), _report(), 0.2)
+    comparison, checks = _compare(_report(requests=0, rps=0.0), _report(), 0.2)
     check = _by_name(checks)["baseline.error_rate"]
     assert check.status is CheckStatus.SKIPPED and check.message == "error_rate not measured in the current run"
     row = next(m for m in comparison.metrics if m.name == "error_rate")
@@ -137,28 +148,28 @@ def test_an_unmeasured_error_rate_is_not_compared() -> None:
 
 def test_records_and_report_data_compare_alike() -> None:
     current, base = _report(p95=26.0), _report()
-    from_data = compare_baseline(current, base, 0.2)
-    from_records = compare_baseline(RunRecord.from_dict(current), RunRecord.from_dict(base), 0.2)
+    from_data = _compare(current, base, 0.2)
+    from_records = compare_baseline(RunRecord.from_dict(current).load, baseline_of(RunRecord.from_dict(base)), 0.2)
     assert from_data == from_records and from_data[0].baseline.git_commit == "abc"
 
 
 def test_a_load_section_that_is_not_a_load_result_is_an_error() -> None:
     with pytest.raises(ValueError, match=r"^load is not a load result: LoadResult\.failures: missing$"):
-        compare_baseline(_report(), {"schema_version": 1, "load": {"requests": 5, "latency_ms": {}}}, 0.2)
+        _compare(_report(), {"schema_version": 1, "load": {"requests": 5, "latency_ms": {}}}, 0.2)
     with pytest.raises(ValueError, match=r"^load is not a load result: LoadResult\.rps: unusable \('fast'\)$"):
-        compare_baseline(_report(), {"schema_version": 1, "load": {"requests": 5, "failures": 0, "rps": "fast"}}, 0.2)
+        _compare(_report(), {"schema_version": 1, "load": {"requests": 5, "failures": 0, "rps": "fast"}}, 0.2)
 
 
 def test_a_baseline_of_figures_alone_is_enough() -> None:
     """A hand-written baseline: the compared figures, nothing about how the load was made."""
     minimal = {"schema_version": 1, "load": {"requests": 100, "failures": 0, "rps": 50.0, "latency_ms": {"p95": 20.0, "p99": 40.0}}}
-    comparison, checks = compare_baseline(_report(p95=26.0), minimal, 0.2)
+    comparison, checks = _compare(_report(p95=26.0), minimal, 0.2)
     assert comparison.regressed == ["p95"] and {c.name: c.status.value for c in checks} == {
         "baseline.p95": "failed", "baseline.p99": "passed", "baseline.error_rate": "passed"}
 
 
 def test_faster_run_passes_the_baseline() -> None:
-    comparison, checks = compare_baseline(_report(p95=10.0, p99=20.0), _report(), 0.2)
+    comparison, checks = _compare(_report(p95=10.0, p99=20.0), _report(), 0.2)
     assert not any(c.failed for c in checks) and comparison.regressed == []
 
 

@@ -51,7 +51,7 @@ RENAMED = {"predict.accuracy": "predict.quality"}
 class Unavailable(Exception):
     """A need cannot be met; the message is the reason the checks that need it are skipped.
 
-    ``failed``: the step that should have produced it failed (and recorded a failed check), as
+    ``failed``: the step that should have produced it failed (and decided a failed check), as
     opposed to a need that does not apply (a target that runs no pipeline, load turned off).
     """
 
@@ -68,24 +68,18 @@ class CheckContext:
         inputs: the files the settings point to, already read (golden cases, baseline).
         report_dir: where the run writes (a check may write a file of its own there).
         resolve: produces a need by name, or raises :class:`Unavailable`.
-        recorded: the result a step already recorded under a name (``pipeline.run``), if any.
     """
 
-    def __init__(self, cfg: HarnessConfig, inputs: RunInputs, report_dir: Path, resolve: Callable[[str], Any],
-                 recorded: Callable[[str], CheckResult | None]) -> None:
+    def __init__(self, cfg: HarnessConfig, inputs: RunInputs, report_dir: Path, resolve: Callable[[str], Any]) -> None:
         self.cfg = cfg
         self.inputs = inputs
         self.report_dir = report_dir
         self._resolve = resolve
-        self._recorded = recorded
 
     def need(self, what: str) -> Any:
         if what not in NEEDS:
             raise ValueError(f"unknown need {what!r}; one of {', '.join(NEEDS)}")
         return self._resolve(what)
-
-    def recorded(self, name: str) -> CheckResult | None:
-        return self._recorded(name)
 
     @property
     def endpoint(self) -> Any:
@@ -118,24 +112,24 @@ class Check:
 
     Args:
         name: ``group.name``; the group (``predict``) places it in the run order.
-        run: returns the check's result.
+        run: returns the check's result; None for a step's check (``pipeline.run``), which the
+            step that produces its need decides and the run records as it lands.
         needs: what must exist before it runs (see :data:`NEEDS`).
         description: one line for listings and reports.
         skip_unless: returns a reason to skip it under these settings (load turned off...), or None.
-        step: the result is recorded by the step that produces its need (``pipeline.run`` while
-            the pipeline runs); ``run`` only returns it.
     """
 
     name: str
-    run: Run
+    run: Run | None
     needs: tuple[str, ...] = ()
     description: str = ""
     skip_unless: Enabled | None = None
-    step: bool = False
 
     def __post_init__(self) -> None:
         if "." not in self.name or not all(self.name.split(".")):
             raise ValueError(f"a check's name is group.name, got {self.name!r}")
+        if self.run is None and not self.needs:
+            raise ValueError(f"check {self.name}: a step's check (no run) names the need whose step decides it")
         unknown = [n for n in self.needs if n not in NEEDS]
         if unknown:
             raise ValueError(f"check {self.name}: unknown needs {unknown}; one of {', '.join(NEEDS)}")

@@ -7,11 +7,11 @@ during the load window (the ``resources`` need, :mod:`harness.load.resources`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from harness import figures
 from harness.checks import REGISTRY, Check, CheckContext
+from harness.checks.slo import BaselineRun
 from harness.config import HarnessConfig
 from harness.load.capacity import CapacityResult
 from harness.load.resources import Series, rss_growth
@@ -22,8 +22,6 @@ RSS_SKIP_S = 2.0  # seconds of samples left out of the slope beyond the load war
 
 def capacity_off(cfg: HarnessConfig) -> str | None:
     return None if cfg.capacity.enabled else "the capacity search is off (--capacity, or mlharness capacity)"
-
-
 
 
 def capacity_gate(result: CapacityResult, minimum: float) -> CheckResult:
@@ -59,11 +57,10 @@ def _baseline_capacity_skip(cfg: HarnessConfig) -> str | None:
     return capacity_off(cfg) or (None if cfg.slo.baseline else "no baseline to compare with (--baseline REPORT.json)")
 
 
-def baseline_capacity(result: CapacityResult, reference: Mapping[str, Any], tolerance: float) -> CheckResult:
+def baseline_capacity(result: CapacityResult, reference: BaselineRun, tolerance: float) -> CheckResult:
     """``baseline.capacity_rps``: the capacity at SLO did not fall more than ``tolerance`` below the baseline's."""
     name = "baseline.capacity_rps"
-    section = reference.get("capacity") if isinstance(reference, Mapping) else None
-    before = figures.finite(section.get("capacity_rps")) if isinstance(section, Mapping) else None
+    before = reference.capacity_rps
     now = result.capacity_rps
     details: dict[str, Any] = {"baseline": before, "current": now, "unit": figures.RPS, "tolerance": tolerance,
                                "change": figures.relative_change(now, before)}

@@ -28,22 +28,17 @@ import dataclasses
 import gzip
 import lzma
 import pickletools
-import platform
 import re
 import time
 import warnings
 import zlib
-from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
 from harness.results import CheckResult, CheckStatus
-
-if TYPE_CHECKING:
-    from harness.cluster.provision.versions import SklearnServer
-    from harness.targets.base import Target
+from harness.targets.base import RuntimeVersions
 
 CHECK = "deploy.compat"
 # The files KServe's sklearn server loads from the model directory, first match wins
@@ -57,34 +52,6 @@ _PIN = re.compile(r"""['"]?(scikit-learn|numpy)==([0-9][^'"\s]*)""")
 
 class ArtifactUnreadable(Exception):
     """The artifact is not a pickle stream a serving runtime can load."""
-
-
-@dataclasses.dataclass(frozen=True)
-class RuntimeVersions:
-    """What one side (training or serving) runs; None where unknown."""
-
-    where: str
-    sklearn: str | None
-    python: str | None = None
-    numpy: str | None = None
-    source: str = ""
-
-
-def local_runtime() -> RuntimeVersions:
-    """The local KServe runtime: this interpreter and its packages."""
-    def version(dist: str) -> str | None:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return None
-
-    return RuntimeVersions("the local KServe runtime", version("scikit-learn"), platform.python_version(),
-                           version("numpy"), "this interpreter's installed packages")
-
-
-def kserve_runtime(server: SklearnServer) -> RuntimeVersions:
-    """KServe's sklearn server image of a release, as recorded in harness.cluster.provision.versions."""
-    return RuntimeVersions(server.image, server.sklearn, server.python, server.numpy, server.source)
 
 
 def model_file(artifact: Path) -> Path:
@@ -293,7 +260,8 @@ def check_artifact(artifact: Path | None, package: Path | None, serving: Runtime
                                details=details)
 
 
-def deploy_compat(target: Target, artifact: Path | None, package: Path | None) -> CheckResult:
-    """The check as the run calls it, just before deploy: the target says what serves the model;
-    where that is this interpreter (the local target), the artifact is also loaded here."""
-    return check_artifact(artifact, package, target.serving_runtime(), load=target.serves_with_this_python and artifact is not None)
+def deploy_compat(serving: RuntimeVersions | None, serves_with_this_python: bool, artifact: Path | None,
+                  package: Path | None) -> CheckResult:
+    """The check as the run calls it, just before deploy: ``serving`` is what the target says serves
+    the model; where that is this interpreter (the local target), the artifact is also loaded here."""
+    return check_artifact(artifact, package, serving, load=serves_with_this_python and artifact is not None)

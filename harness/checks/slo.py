@@ -2,8 +2,8 @@
 
 :func:`evaluate_slos` turns the configured thresholds into ``slo.*`` checks;
 :func:`compare_loads` compares two :class:`~harness.load.results.LoadResult` and gates
-regressions past a tolerance as ``baseline.*`` checks (:func:`compare_baseline` does the same
-for two reports). Both only read figures: the same functions serve ``mlharness run``,
+regressions past a tolerance as ``baseline.*`` checks (:func:`compare_baseline` compares a
+run's figures with a :class:`BaselineRun`, which :func:`read_baseline` decodes from a report). Both only read figures: the same functions serve ``mlharness run``,
 ``mlharness compare`` and the pytest suite. Figures are derived and formatted by
 :mod:`harness.figures`, like everywhere else.
 
@@ -187,16 +187,24 @@ def _regressed(name: str, now: float | None, then: float | None, change: float |
     return change is not None and change > tolerance
 
 
-def read_load(report: RunRecord | Mapping[str, Any]) -> tuple[LoadResult | None, BaselineRef]:
-    """The load result of a report (a record or ``report.json`` data) and which run it is.
+@dataclasses.dataclass(frozen=True)
+class BaselineRun:
+    """An earlier run as the ``baseline.*`` checks read it: its load figures, which run it is, and
+    its capacity at SLO (None where it did not search it). Decoded once, where the report is read."""
+
+    load: LoadResult | None
+    ref: BaselineRef = BaselineRef()
+    capacity_rps: float | None = None
+
+
+def read_baseline(report: Mapping[str, Any]) -> BaselineRun:
+    """The JSON boundary: ``report.json`` data (a baseline, or a report ``mlharness compare`` reads)
+    as a :class:`BaselineRun`; a hand-written one with the compared figures alone is enough.
 
     Raises:
         ValueError: the ``load`` section is there but is not a load result; the message names
             the first figure missing or of the wrong type.
     """
-    if not isinstance(report, Mapping):
-        ref = BaselineRef(report.started_at, report.environment.git_commit, report.target)
-        return report.load, ref
     raw = report.get("load")
     try:
         load = None if raw is None else decode(LoadResult, raw)
@@ -205,19 +213,16 @@ def read_load(report: RunRecord | Mapping[str, Any]) -> tuple[LoadResult | None,
     environment = report.get("environment")
     commit = environment.get("git_commit") if isinstance(environment, Mapping) else None
     ref = BaselineRef(*(v if isinstance(v, str) else None for v in (report.get("started_at"), commit, report.get("target"))))
-    return load, ref
+    capacity = report.get("capacity")
+    return BaselineRun(load, ref, figures.finite(capacity.get("capacity_rps")) if isinstance(capacity, Mapping) else None)
 
 
-def compare_baseline(
-    current_report: RunRecord | Mapping[str, Any],
-    baseline_report: RunRecord | Mapping[str, Any],
-    tolerance: float,
-) -> tuple[BaselineComparison, list[CheckResult]]:
-    """:func:`compare_loads` on the load results of two reports (records or ``report.json`` data).
+def baseline_of(record: RunRecord) -> BaselineRun:
+    """A run's own record as a baseline (typed, nothing to decode)."""
+    ref = BaselineRef(record.started_at, record.environment.git_commit, record.target)
+    return BaselineRun(record.load, ref, record.capacity.capacity_rps if record.capacity is not None else None)
 
-    Raises:
-        ValueError: a ``load`` section that is not a load result (see :func:`read_load`).
-    """
-    current, _ = read_load(current_report)
-    baseline, ref = read_load(baseline_report)
-    return compare_loads(current, baseline, tolerance, ref)
+
+def compare_baseline(current: LoadResult | None, baseline: BaselineRun, tolerance: float) -> tuple[BaselineComparison, list[CheckResult]]:
+    """:func:`compare_loads` of this run's load figures with the baseline run's."""
+    return compare_loads(current, baseline.load, tolerance, baseline.ref)

@@ -9,12 +9,10 @@ from rich.table import Table
 from rich.text import Text
 
 from harness import figures
-from harness.checks.slo import compare_loads, read_load
+from harness.checks.slo import BaselineRun, compare_baseline, read_baseline
 from harness.cli.common import console, line
 from harness.config import parse_percent
 from harness.errors import EXIT_FAILED, EXIT_PASSED, ConfigError
-from harness.load.baseline import BaselineRef
-from harness.load.results import LoadResult
 from harness.reports.writer import load_baseline
 
 NAME = "compare"
@@ -34,10 +32,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tolerance", type=_tolerance, default=0.2, help="Allowed regression of p95, p99 and error rate (20%%, 0.2). Default: 20%%")
 
 
-def _read(path: str, role: str) -> tuple[LoadResult | None, BaselineRef]:
-    """The load result of the report at ``path`` (a malformed one is one line, exit 2, naming ``role``)."""
+def _read(path: str, role: str) -> BaselineRun:
+    """The load figures of the report at ``path`` (a malformed one is one line, exit 2, naming ``role``)."""
     try:
-        return read_load(load_baseline(path))
+        return read_baseline(load_baseline(path))
     except ValueError as exc:
         raise ConfigError(f"{path}: {exc}" if path not in str(exc) else str(exc), role) from None
     except OSError as exc:
@@ -45,9 +43,9 @@ def _read(path: str, role: str) -> tuple[LoadResult | None, BaselineRef]:
 
 
 def main(args: argparse.Namespace) -> int:
-    baseline, ref = _read(args.baseline, "baseline")
-    current, _ = _read(args.current, "current")
-    comparison, checks = compare_loads(current, baseline, args.tolerance, ref)
+    baseline = _read(args.baseline, "baseline")
+    current = _read(args.current, "current")
+    comparison, checks = compare_baseline(current.load, baseline, args.tolerance)
     allowed = figures.change(args.tolerance)
     table = Table(title=Text(f"load: {Path(args.current)} vs baseline {Path(args.baseline)}"))
     table.add_column("metric")

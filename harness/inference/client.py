@@ -29,6 +29,7 @@ from harness.redact import preview, redact
 from harness.results import Endpoint, Prediction
 
 if TYPE_CHECKING:
+    from harness.config import HarnessConfig
     from harness.inference.grpc_client import GrpcClient
 
 Rows = Sequence[Sequence[float]]
@@ -295,7 +296,7 @@ def ssl_context(verify: str | bool) -> ssl.SSLContext | bool:
     return verify
 
 
-def client_for(endpoint: Endpoint, cfg: Any, labels: Sequence[str] = (), output: str | None = None) -> InferenceClient:
+def client_for(endpoint: Endpoint, cfg: HarnessConfig, labels: Sequence[str] = (), output: str | None = None) -> InferenceClient:
     """A client with the run's settings: ``request_timeout``, ``max_response_bytes``,
     ``output_name`` (else the contract's ``output``) and the class names (``labels`` from the
     settings, else ``labels``)."""

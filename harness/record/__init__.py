@@ -1,7 +1,7 @@
 """The typed record of one run: what ``report.json`` serialises and every view renders from.
 
-One :class:`RunRecord` per run, owned by the run (:class:`harness.run.runner.ValidationRun`):
-the checks, the pipeline run, the endpoint, the load result, the baseline comparison, the
+One :class:`RunRecord` per run, owned by the run (:class:`harness.run.runner.ValidationRun`,
+its only writer besides the record's own methods): the checks, the pipeline run, the endpoint, the load result, the baseline comparison, the
 phases and the environment, as the library's own types. ``report.json`` is
 :meth:`RunRecord.as_dict`; :meth:`RunRecord.from_dict` reads one back (tolerantly: a report
 that stopped anywhere, came from an older writer or was edited by hand still becomes a
@@ -86,6 +86,19 @@ def _git_commit() -> str | None:
     return (out.stdout.strip() or None) if out.returncode == 0 else None
 
 
+@dataclasses.dataclass(frozen=True)
+class Measured:
+    """What a step measured for the record's sections; None leaves a section as it is."""
+
+    lint: tuple[Finding, ...] | None = None
+    pipeline: PipelineRun | None = None
+    endpoint: Endpoint | None = None
+    load: LoadResult | None = None
+    resources: Series | None = None
+    capacity: CapacityResult | None = None
+    baseline: BaselineComparison | None = None
+
+
 @dataclasses.dataclass
 class RunRecord:
     """Everything one run found, as types. Mutable: the run fills it in as it goes."""
@@ -141,8 +154,22 @@ class RunRecord:
     def add_phase(self, name: str, seconds: float) -> None:
         self.phases[name] = round(self.phases.get(name, 0.0) + seconds, 3)
 
-    def finish(self, status: RunStatus, exit_code: int, error: str | None = None) -> None:
-        """The final status; ``finished_at`` and ``duration_s`` from the clock."""
+    def take(self, measured: Measured) -> None:
+        """File what a step measured into its sections."""
+        if measured.lint is not None:
+            self.lint = list(measured.lint)
+        for name in ("pipeline", "endpoint", "load", "resources", "capacity", "baseline"):
+            value = getattr(measured, name)
+            if value is not None:
+                setattr(self, name, value)
+
+    def order_checks(self, names: list[str]) -> None:
+        """Put the checks in the order of ``names`` (the registry's); others after them, as they came."""
+        order = {name: i for i, name in enumerate(names)}
+        self.checks.sort(key=lambda c: order.get(c.name, len(order)))
+
+    def end(self, status: RunStatus, exit_code: int, error: str | None = None) -> None:
+        """The run ended: its final status; ``finished_at`` and ``duration_s`` from the clock."""
         self.status, self.exit_code, self.error = status, exit_code, error
         self.finished_at = now_iso()
         started = _parse_iso(self.started_at)

@@ -129,7 +129,7 @@ class ReportWriter:
         try:
             self.flush()
         except ReportWriteError as exc:  # the first write: an unwritable directory is the user's to fix
-            self.close()
+            self.release()
             raise path_error(self.dir, exc.os_error) from None
 
     def _hold_dir(self) -> None:
@@ -153,22 +153,22 @@ class ReportWriter:
             os.write(fd, f"{os.getpid()}\n".encode())
         self._dir_lock = fd
 
-    def close(self) -> None:
-        """Release the directory (the lock file stays, harmless; at exit the OS releases it anyway)."""
+    def release(self) -> None:
+        """Let go of the directory once the run ended (the lock file stays, harmless; at exit the OS releases it anyway)."""
         if self._dir_lock is not None:
             with contextlib.suppress(OSError):
                 os.close(self._dir_lock)
             self._dir_lock = None
 
-    def finish(self, status: RunStatus, exit_code: int, error: str | None = None) -> None:
-        """Close the record with its final status and write it (again, if called twice: the later call wins).
+    def end(self, status: RunStatus, exit_code: int, error: str | None = None) -> None:
+        """The run ended: write the record with its final status (again, if called twice: the later call wins).
 
         If the disk is full, the existing ``report.json`` is rewritten in place (compact, or
         cut down to the verdict and the checks), so the report never says ``running`` after
         the run ended. Raises :class:`ReportWriteError` only if even that fails.
         """
         with self._lock:
-            self.record.finish(status, exit_code, error)
+            self.record.end(status, exit_code, error)
         try:
             self.flush()
         except ReportWriteError:

@@ -1,33 +1,32 @@
-"""The one place a run ends: stop what runs, diagnose, tear down, finish the report.
+"""What the end of a run does, as parts the run puts together (:meth:`harness.run.runner.ValidationRun.end`).
 
-Signals no longer raise here (:func:`harness.procs.cleaning_up`); a second one hurries the
-end (diagnostics cut short, children killed without grace). The verdict goes to disk first,
-so even a SIGKILL from then on leaves a finished ``report.json``; then diagnostics (bounded by
-``diagnostics_timeout``), teardown, the final report and its HTML, Markdown and JUnit views.
+Signals no longer raise while a run ends (:func:`harness.procs.cleaning_up`); a second one hurries
+the end (diagnostics cut short, children killed without grace). The verdict goes to disk first,
+so even a SIGKILL from then on leaves an ended ``report.json``; then what the run holds is
+released, diagnostics are collected (bounded by ``diagnostics_timeout``), the target is torn
+down, and the final report and its HTML, Markdown and JUnit views are written. Each part here
+returns what it found; the run records it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import threading
-import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from harness import procs
 from harness.errors import EXIT_FAILED, EXIT_INFRA, EXIT_INTERRUPTED, EXIT_PASSED
 from harness.procs.bounded import call_within
-from harness.redact import redact
-from harness.reports.writer import ReportWriteError
 from harness.results import RunStatus
+from harness.targets.base import Target
 
-if TYPE_CHECKING:
-    from harness.run.runner import ValidationRun
+Progress = Callable[[str], None]
 
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
-    """How the steps ended: the run's status, exit code and error line."""
+    """How the run ended: its status, exit code and error line."""
 
     status: RunStatus
     code: int
@@ -37,84 +36,67 @@ class Verdict:
 INTERRUPTED = Verdict(RunStatus.INTERRUPTED, EXIT_INTERRUPTED, "interrupted")
 
 
-def end(run: ValidationRun, verdict: Verdict) -> Verdict:
-    """End ``run`` with ``verdict``; a KeyboardInterrupt that slipped in before the shield was up
-    starts the end again, hurried."""
-    hurried = False
+def shielded(end: Callable[[threading.Event], Verdict], hurried: Callable[[], Verdict]) -> Verdict:
+    """``end(hurry)`` with signals shielded; a KeyboardInterrupt that slipped in before the shield
+    was up starts it again, hurried; after three, ``hurried()`` (the verdict and the views alone)."""
+    hurry_now = False
     for _attempt in range(3):
         try:
-            with procs.cleaning_up(hurried) as hurry:
-                return _close(run, verdict, hurry)
+            with procs.cleaning_up(hurry_now) as hurry:
+                return end(hurry)
         except KeyboardInterrupt:
-            hurried = True
-    return finish(run, verdict)
+            hurry_now = True
+    return hurried()
 
 
-def _close(run: ValidationRun, verdict: Verdict, hurry: threading.Event) -> Verdict:
-    cleanup: dict[str, str] = {}
-    with contextlib.suppress(ReportWriteError):  # the verdict on disk first: a SIGKILL from here on still leaves it
-        run.report.finish(verdict.status, verdict.code, redact(verdict.error) if verdict.error else None)
-    for name, release in run.releases():
+def release(holds: Iterable[tuple[str, Callable[[], None]]]) -> dict[str, str]:
+    """Release each of ``holds`` (a client, a prestarted locust); the ones that failed, by name."""
+    failed: dict[str, str] = {}
+    for name, let_go in holds:
         try:
-            release()
+            let_go()
         except Exception as exc:  # noqa: BLE001 - nothing in the cleanup may skip the report
-            cleanup[name] = f"failed: {exc}"
-    if verdict.status is not RunStatus.PASSED:
-        cleanup["diagnostics"] = _diagnostics(run, hurry)
-    if run.cfg.core.keep and verdict.status is RunStatus.PASSED:
-        cleanup["teardown"] = "skipped: keep is set"
-    else:
-        started = time.perf_counter()
-        try:
-            run.target.teardown()
-            cleanup["teardown"] = "hurried by a second signal" if hurry.is_set() else "done"
-        except Exception as exc:  # noqa: BLE001 - reported, and the run says so
-            cleanup["teardown"] = f"failed: {type(exc).__name__}: {exc}"
-            run.progress(f"teardown failed: {exc}")
-            if verdict.status is RunStatus.PASSED:  # what was deployed may still be up
-                verdict = Verdict(RunStatus.ERROR, EXIT_INFRA, f"teardown failed: {type(exc).__name__}: {exc}")
-        run.record.add_phase("teardown", time.perf_counter() - started)
-    run.record.cleanup = cleanup
-    return finish(run, verdict)
+            failed[name] = f"failed: {exc}"
+    return failed
 
 
-def _diagnostics(run: ValidationRun, hurry: threading.Event) -> str:
-    """The target's diagnostics, within ``diagnostics_timeout``; a second signal stops the wait."""
+def diagnose(target: Target, out_dir: Path, timeout: float, hurry: threading.Event, progress: Progress) -> tuple[str, list[str]]:
+    """The target's diagnostics, within ``timeout``; a second signal stops the wait. What happened, and the files."""
     if hurry.is_set():
-        return "skipped: a second signal arrived"
-    run.progress("collecting diagnostics")
-    done = call_within(lambda: run.target.diagnostics(run.report_dir / "diagnostics"), run.cfg.core.diagnostics_timeout, hurry, "mlharness-diagnostics")
+        return "skipped: a second signal arrived", []
+    progress("collecting diagnostics")
+    done = call_within(lambda: target.diagnostics(out_dir), timeout, hurry, "mlharness-diagnostics")
     if done.abandoned or done.error:  # diagnostics must never mask the real failure
         note = done.abandoned or f"failed: {done.error}"
-        run.progress(f"diagnostics {note}")
-        return note
+        progress(f"diagnostics {note}")
+        return note, []
     files = [str(f) for f in done.value or []]
-    run.record.artifacts["diagnostics"] = files
-    return f"collected {len(files)} file(s)"
+    return f"collected {len(files)} file(s)", files
 
 
-def finish(run: ValidationRun, verdict: Verdict) -> Verdict:
-    """Final status, exit code and rendered views; a report that cannot be written is exit 3."""
-    order = {name: i for i, name in enumerate(run.registry.names())}
-    run.record.checks.sort(key=lambda c: order.get(c.name, len(order)))  # registry order, whichever front end ran them
+def tear_down(target: Target, hurry: threading.Event, progress: Progress) -> tuple[str, str | None]:
+    """Tear the target down: what happened, and the error line if it failed."""
     try:
-        run.report.finish(verdict.status, verdict.code, redact(verdict.error) if verdict.error else None)
-    except ReportWriteError as exc:
-        run.progress(str(exc))
-        run.report.close()
-        code = verdict.code if verdict.code not in (EXIT_PASSED, EXIT_FAILED) else EXIT_INFRA
-        return Verdict(RunStatus.ERROR, code, str(exc))
-    _render(run)
-    run.report.close()
-    return verdict
+        target.teardown()
+    except Exception as exc:  # noqa: BLE001 - reported, and the run says so
+        progress(f"teardown failed: {exc}")
+        return f"failed: {type(exc).__name__}: {exc}", f"{type(exc).__name__}: {exc}"
+    return ("hurried by a second signal" if hurry.is_set() else "done"), None
 
 
-def _render(run: ValidationRun) -> None:
+def unwritten(verdict: Verdict, error: str) -> Verdict:
+    """The verdict of a run whose final report could not be written: an error, exit 3 unless the
+    run already had a code of its own beyond passed and failed."""
+    return Verdict(RunStatus.ERROR, verdict.code if verdict.code not in (EXIT_PASSED, EXIT_FAILED) else EXIT_INFRA, error)
+
+
+def render_views(report_dir: Path, progress: Progress) -> dict[str, str]:
+    """Render report.html, summary.md and junit.xml from report.json; the files by kind ({} if rendering failed)."""
     try:
         from harness.reports.render import render_all
 
-        files = render_all(run.report_dir)
-        run.record.artifacts.update({p.suffix.lstrip(".") or p.name: str(p) for p in files})
-        run.report.flush()
+        files = render_all(report_dir)
     except Exception as exc:  # noqa: BLE001 - a broken template or a full disk must not lose the JSON truth
-        run.progress(f"rendering the reports failed: {exc}")
+        progress(f"rendering the reports failed: {exc}")
+        return {}
+    return {p.suffix.lstrip(".") or p.name: str(p) for p in files}

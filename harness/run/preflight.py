@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 from harness.checks.predict import GoldenCase, load_golden_file
+from harness.checks.slo import BaselineRun, read_baseline
 from harness.config import HarnessConfig
 from harness.contract import IRIS, ModelContract
 from harness.errors import ConfigError
@@ -21,11 +21,11 @@ from harness.reports.writer import load_baseline
 
 @dataclasses.dataclass(frozen=True)
 class RunInputs:
-    """What the run's settings point to, already read: extra golden cases, the baseline report
+    """What the run's settings point to, already read: extra golden cases, the baseline run
     and the model contract (its golden cases first, then the golden file's)."""
 
     golden_cases: tuple[GoldenCase, ...] = ()
-    baseline: dict[str, Any] | None = None
+    baseline: BaselineRun | None = None
     contract: ModelContract = IRIS
 
 
@@ -47,7 +47,7 @@ def read_inputs(cfg: HarnessConfig) -> RunInputs:
     baseline = None
     if cfg.slo.baseline:
         try:
-            baseline = load_baseline(cfg.slo.baseline)
+            baseline = read_baseline(load_baseline(cfg.slo.baseline))  # report.json decoded once, here
         except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(str(exc) if isinstance(exc, ValueError) else f"cannot read {Path(cfg.slo.baseline)}: {exc}", "baseline") from None
     return RunInputs(golden, baseline, read_contract(cfg))

@@ -3,17 +3,20 @@
 A run walks the check registry (:mod:`harness.checks`) in order. Each check names what it
 needs (the compiled package, the pipeline run, the ready endpoint, a client, the load figures,
 the baseline comparison); the run produces each need the first time a check asks for it
-(:mod:`harness.run.steps`: provision, compile + lint, run the pipeline, deploy, load), recording the
-steps' own checks as it goes. A need that cannot be met skips the checks that need it, with the
+(:mod:`harness.run.steps`: provision, compile + lint, run the pipeline, deploy, load) and records
+what each step returns: its checks and what it measured. The run is the only writer of its
+record (:class:`harness.record.RunRecord`) and owns what it holds open: the client, a load
+generator started early. A need that cannot be met skips the checks that need it, with the
 reason. ``mlharness run`` calls :meth:`ValidationRun.execute`; the pytest plugin calls
-:meth:`ValidationRun.run_check` from its items and fixtures, so both front ends produce the
-same record (:class:`harness.record.RunRecord`) and the same report.
+:meth:`ValidationRun.run_check` from its items and fixtures and :meth:`ValidationRun.end` at
+the end of the session, so both front ends produce the same record and the same report.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -32,12 +35,13 @@ from harness.errors import (
     HarnessError,
     InfrastructureError,
 )
-from harness.record import Environment, RunRecord
+from harness.record import Environment, Measured, RunRecord
 from harness.redact import redact, register_config_secrets
 from harness.reports.writer import ReportWriteError, ReportWriter, create_report_dir
-from harness.results import CheckResult, CheckStatus, RunStatus
+from harness.results import CheckResult, CheckStatus, Endpoint, RunStatus
+from harness.run import end as ending
 from harness.run import steps
-from harness.run.end import INTERRUPTED, Verdict, end, finish
+from harness.run.end import INTERRUPTED, Verdict
 from harness.run.preflight import read_inputs
 from harness.targets import Target, TargetContext, make_target
 
@@ -71,7 +75,7 @@ class RunOutcome:
 
 class ValidationRun:
     """One run: its settings, target, record and report. Use :func:`run_validation` for a whole
-    run; the pytest plugin drives the pieces (:meth:`run_check`, :meth:`require`).
+    run; the pytest plugin drives the pieces (:meth:`run_check`, :meth:`require`, :meth:`end`).
 
     Args:
         cfg: the run's settings.
@@ -80,6 +84,8 @@ class ValidationRun:
         on_check: called with each check result as it lands.
         registry: the checks to run (default: the built-in ones and any registered with
             :func:`harness.checks.check`).
+        prestart_load: start the load generator as soon as the endpoint is ready (the load
+            checks will run); :meth:`execute` does whenever load is on.
     """
 
     def __init__(
@@ -89,6 +95,7 @@ class ValidationRun:
         progress: Callable[[str], None] | None = None,
         on_check: OnCheck | None = None,
         registry: Registry | None = None,
+        prestart_load: bool = False,
     ) -> None:
         register_config_secrets(cfg)  # before anything (report, argv, logs) is written
         register_builtins()
@@ -106,10 +113,10 @@ class ValidationRun:
             self.target: Target = make_target(TargetContext(cfg, self.report_dir, self.progress))
         except BaseException as exc:  # the report must not stay ``running``
             failed = exc if isinstance(exc, HarnessError) else None
-            finish(self, Verdict(RunStatus.ERROR, failed.exit_code if failed else EXIT_FAILED, f"{type(exc).__name__}: {exc}"))
+            self._write_end(Verdict(RunStatus.ERROR, failed.exit_code if failed else EXIT_FAILED, f"{type(exc).__name__}: {exc}"))
             raise
-        self.prestart_load = False  # start locust as soon as the endpoint is ready (the load checks will run)
-        self.load_generator: LoadGenerator | None = None  # prestarted, released by the load step
+        self.prestart_load = prestart_load
+        self._generator: LoadGenerator | None = None  # started early; the load step takes it, the end stops it otherwise
         self._resources: dict[str, Any] = {}
         self._unavailable: dict[str, tuple[str, bool]] = {}
         self._client: InferenceClient | None = None
@@ -148,12 +155,36 @@ class ValidationRun:
             raise Unavailable(reason, failed=failed)
         own: dict[str, Callable[[], Any]] = {"target": self._provision, "client": self._make_client}
         try:
-            value = own[need]() if need in own else steps.PRODUCERS[need](self)
+            value = own[need]() if need in own else self._produce(need)
         except Unavailable as exc:
             self._unavailable[need] = (str(exc), exc.failed)
             raise
         self._resources[need] = value
         return value
+
+    def _produce(self, need: str) -> Any:
+        """Run the step that produces ``need`` and record what it returns (or what it decided before it failed)."""
+        try:
+            produced = steps.PRODUCERS[need](self)
+        except steps.StepFailed as failed:
+            self._record_step(failed.checks, failed.measured)
+            raise
+        self._record_step(produced.checks, produced.measured)
+        if need == "endpoint" and self.prestart_load and self.cfg.load.enabled:  # locust's import (~1 s) off the load phase
+            self._generator = self.target.load_generator(produced.value)
+            self._generator.prestart()
+        return produced.value
+
+    def _record_step(self, checks: tuple[CheckResult, ...], measured: Measured) -> None:
+        self.record.take(measured)
+        self.flush()
+        for result in checks:
+            self.add(result)
+
+    def load_generator(self, endpoint: Endpoint) -> LoadGenerator:
+        """The generator for the load window: the one started early (the caller takes it over), else a new one."""
+        generator, self._generator = self._generator, None
+        return generator if generator is not None else self.target.load_generator(endpoint)
 
     def resource(self, need: str) -> Any:
         """The need if it was produced already, else None (never produces it)."""
@@ -172,6 +203,12 @@ class ValidationRun:
         return self.target
 
     def _make_client(self) -> InferenceClient:
+        self._client = self.new_client()
+        return self._client
+
+    def new_client(self) -> InferenceClient:
+        """A client for the run's endpoint as the checks get theirs: the run's settings, the
+        contract's output, the model's class names (the caller closes it)."""
         from harness.checks.predict import artifact_labels
         from harness.inference.client import client_for
 
@@ -181,17 +218,16 @@ class ValidationRun:
             labels = artifact_labels(self.resource("artifact") or self.cfg.endpoint.model_artifact)
         else:
             labels = artifact_labels(self.require("artifact"))
-        self._client = client_for(self.require("endpoint"), self.cfg, labels, self.inputs.contract.output)
-        return self._client
+        return client_for(self.require("endpoint"), self.cfg, labels, self.inputs.contract.output)
 
-    def releases(self) -> list[tuple[str, Callable[[], None]]]:
-        """What the end of the run closes before teardown: the client, a prestarted locust."""
+    def _holds(self) -> list[tuple[str, Callable[[], None]]]:
+        """What the run holds open, to let go of as it ends (before teardown): the client, a prestarted locust."""
         out: list[tuple[str, Callable[[], None]]] = []
         if self._client is not None:
             client, self._client = self._client, None
             out.append(("client", client.close))
-        if self.load_generator is not None:  # prestarted, and the run never got to the load phase
-            generator, self.load_generator = self.load_generator, None
+        if self._generator is not None:  # prestarted, and the run never got to the load phase
+            generator, self._generator = self._generator, None
             out.append(("load", generator.stop))
         return out
 
@@ -211,8 +247,8 @@ class ValidationRun:
                 self.require(need)
         except Unavailable as exc:
             return self.record.check(name) or self.add(CheckResult(name, CheckStatus.SKIPPED, str(exc)))
-        if check.step:
-            return check.run(self._context())
+        if check.run is None:  # a step's check: the step that produced its need decided it, and the run recorded it
+            return self.record.check(name) or self.add(CheckResult(name, CheckStatus.SKIPPED, "the step that decides it did not run"))
         started = time.perf_counter()
         with self.phase(PHASES.get(check.group, "checks")):
             self.progress(f"{check.name}: {check.description}")
@@ -228,7 +264,7 @@ class ValidationRun:
         return self.add(result)
 
     def _context(self) -> CheckContext:
-        return CheckContext(self.cfg, self.inputs, self.report_dir, self.require, self.record.check)
+        return CheckContext(self.cfg, self.inputs, self.report_dir, self.require)
 
     # --- the whole line --------------------------------------------------------------------
     def execute(self) -> RunOutcome:
@@ -237,8 +273,16 @@ class ValidationRun:
         try:
             verdict = self._walk()
         finally:
-            verdict = end(self, verdict)
+            verdict = self.end(verdict)
         return RunOutcome(self.record, verdict.code, self.report_dir)
+
+    def judge(self, code: int | None = None, failed_elsewhere: str | None = None) -> Verdict:
+        """The verdict on what the run found: failed if a check failed, or ``failed_elsewhere`` says
+        what else did (a pytest session's own tests); else passed. ``code``: the front end's exit
+        code for that verdict (default: 1 failed, 0 passed)."""
+        if self.record.failed or failed_elsewhere:
+            return Verdict(RunStatus.FAILED, code or EXIT_FAILED, None if self.record.failed else failed_elsewhere)
+        return Verdict(RunStatus.PASSED, EXIT_PASSED if code is None else code)
 
     def _walk(self) -> Verdict:
         self.prestart_load = self.cfg.load.enabled
@@ -246,9 +290,7 @@ class ValidationRun:
             self.require("target")
             for check in self.registry.ordered():
                 self.run_check(check.name)
-            if self.record.failed:
-                return Verdict(RunStatus.FAILED, EXIT_FAILED)
-            return Verdict(RunStatus.PASSED, EXIT_PASSED)
+            return self.judge()
         except KeyboardInterrupt:
             return INTERRUPTED
         except HarnessError as exc:
@@ -260,6 +302,50 @@ class ValidationRun:
             with contextlib.suppress(OSError):
                 (self.report_dir / "error.log").write_text(redact(traceback.format_exc()))
             return Verdict(RunStatus.ERROR, EXIT_FAILED, f"{type(exc).__name__}: {exc}")
+
+
+    # --- the end ---------------------------------------------------------------------------
+    def end(self, verdict: Verdict) -> Verdict:
+        """End the run with ``verdict``: the verdict on disk first, then let go of what the run
+        holds, diagnostics (when it did not pass), teardown, the final report and its views."""
+        return ending.shielded(lambda hurry: self._end(verdict, hurry), lambda: self._write_end(verdict))
+
+    def _end(self, verdict: Verdict, hurry: threading.Event) -> Verdict:
+        with contextlib.suppress(ReportWriteError):  # the verdict on disk first: a SIGKILL from here on still leaves it
+            self.report.end(verdict.status, verdict.code, redact(verdict.error) if verdict.error else None)
+        cleanup = ending.release(self._holds())
+        if verdict.status is not RunStatus.PASSED:
+            cleanup["diagnostics"], files = ending.diagnose(self.target, self.report_dir / "diagnostics", self.cfg.core.diagnostics_timeout,
+                                                            hurry, self.progress)
+            if files:
+                self.record.artifacts["diagnostics"] = files
+        if self.cfg.core.keep and verdict.status is RunStatus.PASSED:
+            cleanup["teardown"] = "skipped: keep is set"
+        else:
+            started = time.perf_counter()
+            cleanup["teardown"], failure = ending.tear_down(self.target, hurry, self.progress)
+            if failure and verdict.status is RunStatus.PASSED:  # what was deployed may still be up
+                verdict = Verdict(RunStatus.ERROR, EXIT_INFRA, f"teardown failed: {failure}")
+            self.record.add_phase("teardown", time.perf_counter() - started)
+        self.record.cleanup = cleanup
+        return self._write_end(verdict)
+
+    def _write_end(self, verdict: Verdict) -> Verdict:
+        """The final status, exit code and rendered views; a report that cannot be written is exit 3."""
+        self.record.order_checks(self.registry.names())  # registry order, whichever front end ran them
+        try:
+            self.report.end(verdict.status, verdict.code, redact(verdict.error) if verdict.error else None)
+        except ReportWriteError as exc:
+            self.progress(str(exc))
+            self.report.release()
+            return ending.unwritten(verdict, str(exc))
+        self.record.artifacts.update(ending.render_views(self.report_dir, self.progress))
+        try:
+            self.report.flush()
+        except ReportWriteError as exc:  # the views are written; the ended report.json without their names stays
+            self.progress(f"rendering the reports failed: {exc}")
+        self.report.release()
+        return verdict
 
 
 def run_validation(

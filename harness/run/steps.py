@@ -1,32 +1,90 @@
-"""The steps that produce what checks need, each recording its own checks as it goes.
+"""The steps that produce what checks need. A step returns what it produced (:class:`Produced`):
+the need's value, the checks it decided on the way and what it measured for the record; the run
+records them (:class:`harness.run.runner.ValidationRun` is the record's only writer).
 
 ``package`` (compile + lint: ``pipeline.compile``, ``pipeline.lint``), ``pipeline`` (the run:
-``pipeline.run``), ``endpoint`` (``deploy.compat``, then the deploy: ``deploy.ready``),
-``load`` (the load window) and ``comparison`` (the baseline). :class:`harness.run.runner.ValidationRun`
-calls each the first time a check needs it; a step that cannot deliver raises
-:class:`~harness.checks.Unavailable` with the reason the checks that need it are skipped for.
+``pipeline.run``), ``compat`` (``deploy.compat``, before the deploy it predicts), ``endpoint``
+(the deploy: ``deploy.ready``), ``load`` (the load window and the server's resources),
+``capacity`` (the search) and ``comparison`` (the baseline). The run calls each the first time
+something needs it; a step that cannot deliver raises :class:`~harness.checks.Unavailable` with
+the reason the checks that need it are skipped for, or :class:`StepFailed` with the failed
+checks it decided.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from harness.checks import Unavailable
+from harness.config import HarnessConfig
 from harness.errors import InfrastructureError, WaitTimeout
+from harness.record import Measured, RunRecord
 from harness.results import CheckResult, CheckStatus, Endpoint, PipelineRun
 
 if TYPE_CHECKING:
+    from harness.checks.slo import BaselineRun
     from harness.load.capacity import CapacityResult
     from harness.load.resources import Series
     from harness.load.results import LoadResult
-    from harness.run.runner import ValidationRun
+    from harness.run.preflight import RunInputs
+    from harness.targets.base import LoadGenerator, ResourceMonitor, Target
+
+T = TypeVar("T")
 
 
-def package(run: ValidationRun) -> Path:
+@dataclasses.dataclass(frozen=True)
+class Produced(Generic[T]):
+    """What a step produced: the need's ``value``, the ``checks`` it decided (``pipeline.run``...)
+    and what it ``measured`` for the record's sections."""
+
+    value: T
+    checks: tuple[CheckResult, ...] = ()
+    measured: Measured = Measured()
+
+
+class StepFailed(Unavailable):
+    """A step failed: the checks it decided (one failed, at least) and what it measured before."""
+
+    def __init__(self, reason: str, checks: Iterable[CheckResult], measured: Measured | None = None) -> None:
+        super().__init__(reason, failed=True)
+        self.checks = tuple(checks)
+        self.measured = measured or Measured()
+
+
+class StepRun(Protocol):
+    """What a step reads of the run (the run itself; declared here, so steps never import the runner).
+    ``record`` is there to be read: only the run writes it."""
+
+    cfg: HarnessConfig
+    inputs: RunInputs
+    report_dir: Path
+    target: Target
+    progress: Callable[[str], None]
+
+    @property
+    def record(self) -> RunRecord: ...
+
+    def require(self, need: str) -> Any: ...
+
+    def resource(self, need: str) -> Any: ...
+
+    def phase(self, name: str) -> AbstractContextManager[None]: ...
+
+    def load_generator(self, endpoint: Endpoint) -> LoadGenerator: ...
+
+
+def _elapsed(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
+
+
+def package(run: StepRun) -> Produced[Path]:
     """Compile and lint the pipeline: ``pipeline.compile``, ``pipeline.lint``; the compiled package."""
     from harness.pipelines.compile import PipelineCompileError, compile_pipeline
     from harness.pipelines.lint import has_errors, lint_spec
@@ -40,28 +98,25 @@ def package(run: ValidationRun) -> Path:
         try:
             compiled = compile_pipeline(run.cfg.core.pipeline, run.report_dir, run.cfg.core.compile_timeout)
         except PipelineCompileError as exc:
-            run.record.lint = list(exc.findings)
             details = {"findings": [f.as_dict() for f in exc.findings]}
-            run.add(CheckResult("pipeline.compile", CheckStatus.FAILED, str(exc), round(time.perf_counter() - started, 3), details))
+            failed = CheckResult("pipeline.compile", CheckStatus.FAILED, str(exc), _elapsed(started), details)
             lint = (CheckResult("pipeline.lint", CheckStatus.FAILED, f"{len(exc.findings)} finding(s) in the source", 0.0, details)
                     if exc.findings else CheckResult("pipeline.lint", CheckStatus.SKIPPED, "nothing compiled to lint"))
-            run.add(lint)
-            raise Unavailable("the pipeline did not compile", failed=True) from None
-        run.add(CheckResult("pipeline.compile", CheckStatus.PASSED, f"compiled {compiled.source} to {compiled.path.name}",
-                            round(time.perf_counter() - started, 3), {"package": str(compiled.path), "pipeline": compiled.name}))
+            raise StepFailed("the pipeline did not compile", (failed, lint), Measured(lint=tuple(exc.findings))) from None
+        done = CheckResult("pipeline.compile", CheckStatus.PASSED, f"compiled {compiled.source} to {compiled.path.name}",
+                           _elapsed(started), {"package": str(compiled.path), "pipeline": compiled.name})
     with run.phase("lint"):
         findings = list(compiled.findings) + lint_spec(compiled.spec, metadata.version("kfp"))
-        run.record.lint = findings
         counts = {s: sum(1 for f in findings if f.severity.value == s) for s in ("error", "warning", "info")}
         summary = ", ".join(f"{n} {s}(s)" for s, n in counts.items() if n) or "no findings"
         first_error = next((str(f) for f in findings if f.severity.value == "error"), "")
         status = CheckStatus.FAILED if has_errors(findings) else CheckStatus.PASSED
-        run.add(CheckResult("pipeline.lint", status, summary + (f"; first: {first_error}" if first_error else ""), 0.0,
-                            {"findings": [f.as_dict() for f in findings], "counts": counts}))
-    return compiled.path
+        lint = CheckResult("pipeline.lint", status, summary + (f"; first: {first_error}" if first_error else ""), 0.0,
+                           {"findings": [f.as_dict() for f in findings], "counts": counts})
+    return Produced(compiled.path, (done, lint), Measured(lint=tuple(findings)))
 
 
-def pipeline(run: ValidationRun) -> PipelineRun:
+def pipeline(run: StepRun) -> Produced[PipelineRun]:
     """Run the compiled pipeline on the target: ``pipeline.run``."""
     compiled = run.require("package")
     _warm_up_verification()
@@ -70,37 +125,35 @@ def pipeline(run: ValidationRun) -> PipelineRun:
         try:
             result = run.target.run_pipeline(compiled)
         except WaitTimeout as exc:
-            run.add(CheckResult("pipeline.run", CheckStatus.FAILED, str(exc), round(time.perf_counter() - started, 3)))
-            raise Unavailable("the pipeline run did not finish", failed=True) from None
-        run.record.pipeline = result
+            raise StepFailed("the pipeline run did not finish", [CheckResult("pipeline.run", CheckStatus.FAILED, str(exc), _elapsed(started))]) from None
         tasks = ", ".join(f"{t.name}={t.state.value}" for t in result.tasks)
         details = {"tasks": tasks, "run_id": result.run_id}
         if not result.succeeded:
-            run.add(CheckResult("pipeline.run", CheckStatus.FAILED, f"{result.message or 'run failed'} ({tasks})", result.duration_s, details))
-            raise Unavailable("the pipeline run failed", failed=True)
+            failed = CheckResult("pipeline.run", CheckStatus.FAILED, f"{result.message or 'run failed'} ({tasks})", result.duration_s, details)
+            raise StepFailed("the pipeline run failed", [failed], Measured(pipeline=result))
         accuracy = result.metrics.get("accuracy")
         extra = f", held-out accuracy {accuracy:.4f}" if accuracy is not None else ""
-        run.add(CheckResult("pipeline.run", CheckStatus.PASSED, f"{len(result.tasks)} tasks succeeded in {result.duration_s:.1f}s{extra}",
-                            result.duration_s, details))
-    return result
+        done = CheckResult("pipeline.run", CheckStatus.PASSED, f"{len(result.tasks)} tasks succeeded in {result.duration_s:.1f}s{extra}",
+                           result.duration_s, details)
+    return Produced(result, (done,), Measured(pipeline=result))
 
 
-def artifact(run: ValidationRun) -> Path | None:
+def artifact(run: StepRun) -> Produced[Path | None]:
     """The trained model as local files: ``model_artifact``, else the target's copy, else None."""
     if run.cfg.endpoint.model_artifact:
-        return Path(run.cfg.endpoint.model_artifact)
+        return Produced(Path(run.cfg.endpoint.model_artifact))
     target = run.require("target")
     if target.runs_pipelines:
         try:
             run.require("pipeline")
         except Unavailable:
-            return None
-    model: Path | None = target.model_artifact()
-    return model
+            return Produced(None)
+    return Produced(target.model_artifact())
 
 
-def endpoint(run: ValidationRun) -> Endpoint:
-    """``deploy.compat``, then deploy (or reach) the model: ``deploy.ready``; the ready endpoint."""
+def compat(run: StepRun) -> Produced[None]:
+    """Before the deploy it predicts: the model to deploy (the pipeline's, where the target runs
+    one) held against the contract, and ``deploy.compat`` (will the server load what was trained)."""
     from harness.checks.compat import deploy_compat
 
     target = run.require("target")
@@ -110,13 +163,20 @@ def endpoint(run: ValidationRun) -> Endpoint:
             result = run.require("pipeline")
         except Unavailable as exc:
             raise Unavailable(f"no model to deploy: {exc}", failed=exc.failed) from None
-    compiled = run.resource("package")
     artifact_path = run.require("artifact")
     if result is not None and artifact_path is not None:  # a trained model that contradicts the contract: exit 2, before the deploy
         from harness.contract.resolve import hold_against_artifact
 
         hold_against_artifact(run.inputs.contract, artifact_path)
-    run.add(deploy_compat(target, artifact_path, compiled))  # train/serve compatibility, before the deploy it predicts
+    checked = deploy_compat(target.serving_runtime(), target.serves_with_this_python, artifact_path, run.resource("package"))
+    return Produced(None, (checked,))
+
+
+def endpoint(run: StepRun) -> Produced[Endpoint]:
+    """Deploy (or reach) the model, after ``compat``: ``deploy.ready``; the ready endpoint."""
+    run.require("compat")
+    target = run.require("target")
+    result: PipelineRun | None = run.require("pipeline") if target.runs_pipelines else None
     with run.phase("deploy"):
         started = time.perf_counter()
         try:
@@ -124,35 +184,28 @@ def endpoint(run: ValidationRun) -> Endpoint:
         except (WaitTimeout, InfrastructureError) as exc:
             if not isinstance(exc, WaitTimeout) and target.deploy_failure_is_infrastructure:
                 raise
-            run.add(CheckResult("deploy.ready", CheckStatus.FAILED, str(exc), round(time.perf_counter() - started, 3)))
-            raise Unavailable("the model did not get ready", failed=True) from None
-    run.record.endpoint = ready
+            raise StepFailed("the model did not get ready", [CheckResult("deploy.ready", CheckStatus.FAILED, str(exc), _elapsed(started))]) from None
     found = ready.readiness or "ready over " + " and ".join(p.upper() for p in ready.protocols)
-    run.add(CheckResult("deploy.ready", CheckStatus.PASSED, f"{ready.model_name} at {ready.base_url}: {found}",
-                        round(time.perf_counter() - started, 3), {"protocols": list(ready.protocols)}))
-    if run.prestart_load and run.cfg.load.enabled:  # locust's import (~1 s) off the load phase
-        run.load_generator = target.load_generator(ready)
-        run.load_generator.prestart()
+    done = CheckResult("deploy.ready", CheckStatus.PASSED, f"{ready.model_name} at {ready.base_url}: {found}",
+                       _elapsed(started), {"protocols": list(ready.protocols)})
+    return Produced(ready, (done,), Measured(endpoint=ready))
+
+
+def _endpoint_to(what: str, run: StepRun) -> Endpoint:
+    """The ready endpoint for a step that drives traffic; without one, why there is ``nothing to <what>``."""
+    try:
+        ready: Endpoint = run.require("endpoint")
+    except Unavailable as exc:
+        raise Unavailable(f"nothing to {what}: {exc}", failed=exc.failed) from None
     return ready
 
 
-def _endpoint_to(what: str, run: ValidationRun) -> Endpoint:
-    """The ready endpoint for a step that drives traffic; without one, why there is ``nothing to <what>``."""
-    try:
-        return run.require("endpoint")
-    except Unavailable as exc:
-        raise Unavailable(f"nothing to {what}: {exc}", failed=exc.failed) from None
-
-
-def load(run: ValidationRun) -> LoadResult:
-    """The load window, from where the target puts the generator; the figures go into the record."""
+def load(run: StepRun) -> Produced[LoadResult]:
+    """The load window, from where the target puts the generator; the server's resources sampled meanwhile."""
     if not run.cfg.load.enabled:
         raise Unavailable("load is off (--no-load)")
-    ready = _endpoint_to("load", run)
-    generator, run.load_generator = run.load_generator, None
-    if generator is None:
-        generator = run.target.load_generator(ready)
-    monitor = _resource_monitor(run)
+    generator = run.load_generator(_endpoint_to("load", run))
+    monitor, series = _resource_monitor(run)
     with run.phase("load"):
         if monitor is not None:
             monitor.start()
@@ -160,75 +213,65 @@ def load(run: ValidationRun) -> LoadResult:
             result = generator.run(run.progress)
         finally:
             if monitor is not None:
-                run.record.resources = monitor.stop()
-    run.record.load = result
-    run.flush()
-    return result
+                series = monitor.stop()
+    return Produced(result, measured=Measured(load=result, resources=series))
 
 
-def _resource_monitor(run: ValidationRun) -> Any:
-    """What samples the server during the load window: the target's ``resource_monitor()`` (an
-    optional hook: a :class:`harness.load.resources.Sampler`-like object with ``start()`` and
-    ``stop() -> Series``), or None, with the reason put in the record."""
+def _resource_monitor(run: StepRun) -> tuple[ResourceMonitor | None, Series | None]:
+    """What samples the server during the load window (the target's ``resource_monitor()``); without
+    one, the empty series that says why (None: sampling is off)."""
     from harness.load.resources import Series
 
     if not run.cfg.resources.sample:
-        return None
-    hook = getattr(run.target, "resource_monitor", None)
-    monitor = hook() if hook is not None else None
+        return None, None
+    monitor = run.target.resource_monitor()
     if monitor is None:
-        run.record.resources = Series((), (), (), (), source="none",
-                                      note=f"the {run.target.name} target has no server process or pod metrics to sample")
-    return monitor
+        return None, Series((), (), (), (), source="none", note=f"the {run.target.name} target has no server process or pod metrics to sample")
+    return monitor, None
 
 
-def resources(run: ValidationRun) -> Series:
+def resources(run: StepRun) -> Produced[Series]:
     """The server's CPU and RSS series sampled during the load window (``slo.rss_growth``)."""
     run.require("load")
     series = run.record.resources
     if series is None or not series.t_s:
         raise Unavailable(f"no server resource series: {series.note if series is not None and series.note else 'nothing was sampled'}")
-    return series
+    return Produced(series)
 
 
-def capacity(run: ValidationRun) -> CapacityResult:
+def capacity(run: StepRun) -> Produced[CapacityResult]:
     """The capacity search (:mod:`harness.load.rate_steps`) against the endpoint; the record's ``capacity`` section."""
     from harness.load.rate_steps import search_capacity
 
     if not run.cfg.capacity.enabled:
         raise Unavailable("the capacity search is off (--capacity, or mlharness capacity)")
     ready = _endpoint_to("search", run)
-    generator = run.target.load_generator(ready)
-    plan = getattr(generator, "plan", None)
-    if plan is None:  # the target drives its load elsewhere (locust Jobs in the cluster)
+    generator = run.target.load_generator(ready)  # only its plan: the search starts its own locust per step
+    if generator.plan is None:  # the target drives its load elsewhere (locust Jobs in the cluster)
         raise Unavailable(f"the capacity search drives locust from this host; the {run.target.name} target's load runs elsewhere "
                           "(turn load_in_cluster off)")
     with run.phase("capacity"):
         run.progress("capacity: searching the highest rate that holds the SLO")
-        result = search_capacity(plan, run.cfg, run.report_dir / "capacity", getattr(generator, "via", "direct"), run.progress)
-    run.record.capacity = result
-    run.flush()
-    return result
+        result = search_capacity(generator.plan, run.cfg, run.report_dir / "capacity", generator.via, run.progress)
+    return Produced(result, measured=Measured(capacity=result))
 
 
-def baseline(run: ValidationRun) -> dict[str, Any]:
+def baseline(run: StepRun) -> Produced[BaselineRun]:
+    """The baseline run (``--baseline REPORT.json``), decoded when the run started."""
     if run.inputs.baseline is None:
         raise Unavailable("no baseline to compare with (--baseline REPORT.json)")
-    return run.inputs.baseline
+    return Produced(run.inputs.baseline)
 
 
-def comparison(run: ValidationRun) -> dict[str, CheckResult]:
+def comparison(run: StepRun) -> Produced[dict[str, CheckResult]]:
     """The load figures against the baseline's: the record's ``baseline`` section; the checks by name."""
     from harness.checks.slo import compare_baseline
 
     reference = run.require("baseline")
     if not run.cfg.load.enabled:
         raise Unavailable("no load figures to compare with the baseline: load is off (--no-load)")
-    figures = run.require("load")
-    result, checks = compare_baseline({"load": figures.as_dict()}, reference, run.cfg.slo.baseline_tolerance)
-    run.record.baseline = result
-    run.flush()
-    return {c.name: c for c in checks}
+    result, checks = compare_baseline(run.require("load"), reference, run.cfg.slo.baseline_tolerance)
+    return Produced({c.name: c for c in checks}, measured=Measured(baseline=result))
 
 
 def _warm_up_verification() -> None:
@@ -238,10 +281,11 @@ def _warm_up_verification() -> None:
     threading.Thread(target=iris_rows, name="mlharness-warm-up", daemon=True).start()
 
 
-PRODUCERS = {
+PRODUCERS: dict[str, Callable[[StepRun], Produced[Any]]] = {
     "package": package,
     "pipeline": pipeline,
     "artifact": artifact,
+    "compat": compat,
     "endpoint": endpoint,
     "load": load,
     "baseline": baseline,

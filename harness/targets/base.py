@@ -1,8 +1,10 @@
 """The target protocol: where the system under test runs.
 
-Suites and the runner never ask which target they are on; they call these methods.
-A target that cannot do something (the ``endpoint`` target runs no pipeline) says so
-through ``runs_pipelines`` / ``deploys`` and the runner skips those checks with a reason.
+Suites and the runner never ask which target they are on; they call these methods. Every hook
+a target or a load generator offers is declared here (nothing probes for an optional one):
+a target that cannot do something says so through its answer: ``runs_pipelines`` /
+``deploys`` for the pipeline and the deploy, None from ``serving_runtime`` or
+``resource_monitor``, a load generator whose ``plan`` is None drives its load elsewhere.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from harness.config import HarnessConfig
 from harness.results import Endpoint, PipelineRun
 
 if TYPE_CHECKING:
-    from harness.checks.compat import RuntimeVersions
+    from harness.load.plan import LoadPlan
+    from harness.load.resources import Series
     from harness.load.results import LoadResult
 
 Progress = Callable[[str], None]
@@ -41,8 +44,38 @@ class TargetContext:
     progress: Progress = _quiet
 
 
+@dataclasses.dataclass(frozen=True)
+class RuntimeVersions:
+    """What one side (training or serving) runs; None where unknown (``deploy.compat`` compares two)."""
+
+    where: str
+    sklearn: str | None
+    python: str | None = None
+    numpy: str | None = None
+    source: str = ""
+
+
+class ResourceMonitor(Protocol):
+    """Samples the model server's CPU and memory during the load window (``slo.rss_growth``)."""
+
+    def start(self) -> object:
+        """Start sampling (in the background)."""
+
+    def stop(self) -> Series:
+        """Stop sampling; the series sampled so far."""
+
+
 class LoadGenerator(Protocol):
     """Drives one load window against an endpoint, from wherever the target puts it."""
+
+    @property
+    def plan(self) -> LoadPlan | None:
+        """The plan locust runs from this host (the capacity search steps it); None: the load
+        runs elsewhere (locust Jobs in the cluster) and this host cannot step it."""
+
+    @property
+    def via(self) -> str:
+        """What the requests go through (``direct``, ``port-forward``, ``ingress``, ``in-cluster``), for the report."""
 
     def prestart(self) -> None:
         """Start early, if that helps (locust's import off the load phase); may do nothing."""
@@ -87,6 +120,9 @@ class Target(Protocol):
 
     def load_generator(self, endpoint: Endpoint) -> LoadGenerator:
         """Where and how load is driven against ``endpoint`` (this host, or inside the cluster)."""
+
+    def resource_monitor(self) -> ResourceMonitor | None:
+        """What samples the server during the load window, or None (no server process or pod metrics here)."""
 
     def diagnostics(self, out_dir: Path) -> list[Path]:
         """Write what helps explain a failure (logs, events) into ``out_dir``; return the files."""

@@ -34,10 +34,17 @@ from harness.inference.tls import verify_setting
 from harness.load import LoadResult
 from harness.pipelines.arguments import pipeline_arguments
 from harness.results import Endpoint, PipelineRun
+from harness.targets.base import (
+    LoadGenerator,
+    Progress,
+    ResourceMonitor,
+    RuntimeVersions,
+    TargetContext,
+    local_load,
+)
 
 if TYPE_CHECKING:
-    from harness.checks.compat import RuntimeVersions
-from harness.targets.base import LoadGenerator, Progress, TargetContext, local_load
+    from harness.cluster.provision.versions import SklearnServer
 
 KFP_API_SERVICE = "ml-pipeline"
 KFP_API_PORT = 8888  # the ml-pipeline Service's HTTP port (KFP manifests)
@@ -146,11 +153,9 @@ class ClusterTarget:
     def serving_runtime(self) -> RuntimeVersions | None:
         """What serves the model: the pinned KServe release's sklearn server (None on an existing
         Kubeflow, whose KServe release mlharness does not know)."""
-        from harness.checks.compat import kserve_runtime
-
         return kserve_runtime(self.session.versions.kserve_release.sklearn_server) if self.session.installs else None
 
-    def resource_monitor(self) -> Any:
+    def resource_monitor(self) -> ResourceMonitor | None:
         """The predictor pods' CPU and memory from the metrics API (:mod:`harness.cluster.kube.pod_metrics`),
         once the model is deployed; an empty series saying why when the API is not there."""
         import json
@@ -181,8 +186,17 @@ class ClusterTarget:
             self.session.release()
 
 
+def kserve_runtime(server: SklearnServer) -> RuntimeVersions:
+    """KServe's sklearn server image of a release, as recorded in harness.cluster.provision.versions."""
+    return RuntimeVersions(server.image, server.sklearn, server.python, server.numpy, server.source)
+
+
 class InClusterLoad:
-    """Load from Jobs in the run's namespace (:mod:`harness.cluster.kubeflow.load_job`): nothing to prestart."""
+    """Load from Jobs in the run's namespace (:mod:`harness.cluster.kubeflow.load_job`): nothing to prestart,
+    and no plan this host could step (the capacity search drives locust from this host)."""
+
+    plan = None
+    via = "in-cluster"
 
     def __init__(self, target: ClusterTarget, endpoint: Endpoint) -> None:
         self.target = target

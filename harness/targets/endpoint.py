@@ -19,7 +19,6 @@ import dataclasses
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from harness.config import HarnessConfig
 from harness.errors import ConfigError, InferenceError, PipelineError
@@ -28,10 +27,13 @@ from harness.inference.discovery import wait_ready
 from harness.inference.tls import verify_setting
 from harness.redact import redact, register_config_secrets
 from harness.results import Endpoint, PipelineRun
-from harness.targets.base import LoadGenerator, TargetContext, local_load
-
-if TYPE_CHECKING:
-    from harness.checks.compat import RuntimeVersions
+from harness.targets.base import (
+    LoadGenerator,
+    ResourceMonitor,
+    RuntimeVersions,
+    TargetContext,
+    local_load,
+)
 
 PROBE_TIMEOUT = 5.0
 PROBE_BUDGET_S = 10.0  # all diagnostics probes together: a stalling server cannot hold a failed run
@@ -115,6 +117,10 @@ class EndpointTarget:
     def load_generator(self, endpoint: Endpoint) -> LoadGenerator:
         """locust on this host, one worker per core."""
         return local_load(self.ctx, endpoint, os.cpu_count() or 1, "direct")
+
+    def resource_monitor(self) -> ResourceMonitor | None:
+        """Someone else's server: no process or pod of ours to sample."""
+        return None
 
     def diagnostics(self, out_dir: Path) -> list[Path]:
         """What the endpoint answers on its readiness and metadata paths, and over gRPC when given (redacted)."""

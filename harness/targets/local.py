@@ -8,21 +8,22 @@ process on 127.0.0.1 (:mod:`harness.serving.local`).
 from __future__ import annotations
 
 import os
+import platform
 import shutil
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.config import HarnessConfig
 
 if TYPE_CHECKING:
-    from harness.checks.compat import RuntimeVersions
     from harness.load.resources import Sampler
 from harness.errors import InfrastructureError
 from harness.pipelines.arguments import pipeline_arguments
 from harness.pipelines.local_run import LocalPipelineRunner
 from harness.results import Endpoint, PipelineRun
 from harness.serving.local import LocalModelServer
-from harness.targets.base import LoadGenerator, TargetContext, local_load
+from harness.targets.base import LoadGenerator, RuntimeVersions, TargetContext, local_load
 
 
 class LocalTarget:
@@ -100,8 +101,6 @@ class LocalTarget:
 
     def serving_runtime(self) -> RuntimeVersions | None:
         """The model server runs this interpreter, with its scikit-learn and numpy."""
-        from harness.checks.compat import local_runtime
-
         return local_runtime()
 
     def load_generator(self, endpoint: Endpoint) -> LoadGenerator:
@@ -130,6 +129,18 @@ class LocalTarget:
             self.server.stop()
             self.server = None
         shutil.rmtree(self.ctx.work_dir / "pipeline-root" / ".workspace", ignore_errors=True)
+
+
+def local_runtime() -> RuntimeVersions:
+    """The local KServe runtime: this interpreter and its packages."""
+    def version(dist: str) -> str | None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return RuntimeVersions("the local KServe runtime", version("scikit-learn"), platform.python_version(),
+                           version("numpy"), "this interpreter's installed packages")
 
 
 def with_protocols(endpoint: Endpoint, cfg: HarnessConfig) -> Endpoint:
