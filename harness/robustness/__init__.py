@@ -6,12 +6,12 @@
 - ``robustness.bad_inputs``: malformed requests get a 4xx with an error body, never a 5xx or
   a hang; valid but unusual ones (large batches and bodies, coercible V2 values, odd content
   types) get the right predictions or a 4xx; the server survives
-  (:mod:`harness.robustness.battery`, :mod:`harness.robustness.categories`).
+  (:mod:`harness.robustness.battery`, :mod:`harness.config.categories`).
 
 Both run over the protocols the server was found to speak (``Endpoint.protocols``).
 Example counts, sizes and time bounds come from a profile (``ci`` or ``nightly``,
 :mod:`harness.robustness.profiles`); severity ``warn`` records findings as WARNED instead of
-failing the run; an accepted-findings file (:mod:`harness.robustness.accepted`) lists known
+failing the run; an accepted-findings file (:mod:`harness.config.accepted`) lists known
 findings without failing. The heavy parts (hypothesis) are imported only when the checks run.
 """
 
@@ -27,8 +27,8 @@ from harness.robustness.profiles import PROFILES, Profile, get_profile
 
 if TYPE_CHECKING:
     from harness.config import RobustnessSettings
+    from harness.config.accepted import AcceptedFindings
     from harness.inference.client import InferenceClient
-    from harness.robustness.accepted import AcceptedFindings
     from harness.robustness.schema import FeatureSchema
 
 RESULT_FILE = "robustness.json"
@@ -55,7 +55,7 @@ def bad_inputs_check(client: InferenceClient, robustness: RobustnessSettings, ti
     Args:
         timeouts: (per request, per large request) in seconds; the run's ``request_timeout`` caps both.
     """
-    from harness.robustness.accepted import load_accepted
+    from harness.config.accepted import load_accepted
     from harness.robustness.bad_inputs import run_bad_inputs
     from harness.robustness.schema import IRIS_SCHEMA
 

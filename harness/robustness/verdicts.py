@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.checks.predict import SEED_PREDICTIONS, agree, expected_answers, load_model
+from harness.config.accepted import AcceptedEntry
+from harness.config.categories import CATEGORIES, MALFORMED
 from harness.errors import InferenceError
 from harness.inference.client import Answer, InferenceClient
 from harness.inference.outputs import OutputError
 from harness.redact import preview
-from harness.robustness.accepted import AcceptedEntry
-from harness.robustness.categories import CATEGORIES, MALFORMED
 from harness.robustness.requests import Request
 
 BODY_LIMIT = 300  # characters of an answer kept in a finding (redacted first, then cut)
