@@ -12,9 +12,10 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from harness.checks.predict import GoldenCase, load_golden_file
 from harness.config import HarnessConfig
 from harness.contract import IRIS, ModelContract
+from harness.contract.golden import GoldenCase, load_golden_file
+from harness.contract.resolve import read_contract
 from harness.errors import ConfigError
 from harness.reports.writer import load_baseline
 
@@ -51,18 +52,3 @@ def read_inputs(cfg: HarnessConfig) -> RunInputs:
         except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(str(exc) if isinstance(exc, ValueError) else f"cannot read {Path(cfg.slo.baseline)}: {exc}", "baseline") from None
     return RunInputs(golden, baseline, read_contract(cfg))
-
-
-def read_contract(cfg: HarnessConfig) -> ModelContract:
-    """The run's contract; the ``model_artifact``, when given and loadable, is held against it."""
-    from harness.contract.resolve import resolve_contract
-
-    model = None
-    if cfg.endpoint.model_artifact:
-        from harness.checks.predict import load_model
-
-        try:
-            model = load_model(cfg.endpoint.model_artifact)
-        except Exception:  # noqa: BLE001 - an unloadable artifact is predict.parity's failure to report, not the contract's
-            model = None
-    return resolve_contract(cfg, model)

@@ -233,7 +233,7 @@ def comparison(run: ValidationRun) -> dict[str, CheckResult]:
 
 def _warm_up_verification() -> None:
     """Import scikit-learn and load the iris rows while the pipeline runs (the harness only waits)."""
-    from harness.checks.predict import iris_rows
+    from harness.contract.golden import iris_rows
 
     threading.Thread(target=iris_rows, name="mlharness-warm-up", daemon=True).start()
 
