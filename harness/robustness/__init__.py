@@ -21,9 +21,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.config.accepted import load_accepted
 from harness.redact import redact_obj
 from harness.results import CheckResult, CheckStatus
 from harness.robustness.profiles import PROFILES, Profile, get_profile
+from harness.robustness.schema import IRIS_SCHEMA
 
 if TYPE_CHECKING:
     from harness.config import RobustnessSettings
@@ -38,8 +40,8 @@ def parity_check(client: InferenceClient, robustness: RobustnessSettings, model_
                  schema: FeatureSchema | None = None, tolerance: float | None = None) -> CheckResult:
     """``robustness.parity``: generated valid inputs get the artifact's answers; V1 and V2 agree.
     ``schema``: the contract's features (default: iris); ``tolerance``: a regressor's."""
+    # lazy: hypothesis loads only when the check runs
     from harness.robustness.parity import run_parity
-    from harness.robustness.schema import IRIS_SCHEMA
 
     profile = get_profile(robustness.profile)
     result = run_parity(client, profile, model_path, _failing(robustness), profile.seed(), schema or IRIS_SCHEMA, tolerance)
@@ -55,9 +57,8 @@ def bad_inputs_check(client: InferenceClient, robustness: RobustnessSettings, ti
     Args:
         timeouts: (per request, per large request) in seconds; the run's ``request_timeout`` caps both.
     """
-    from harness.config.accepted import load_accepted
+    # lazy: hypothesis loads only when the check runs
     from harness.robustness.bad_inputs import run_bad_inputs
-    from harness.robustness.schema import IRIS_SCHEMA
 
     profile = get_profile(robustness.profile)
     per_request = (min(timeouts[0], profile.request_timeout), timeouts[1])
