@@ -1,7 +1,7 @@
 """Keep secrets out of logs and reports.
 
 Every secret the user hands the harness (cookie, token, header value) is registered
-here; :func:`redact` replaces any registered value in text before it is written.
+here (the config's by :func:`harness.config.secrets.register_config_secrets`); :func:`redact` replaces any registered value in text before it is written.
 """
 
 from __future__ import annotations
@@ -9,10 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from harness.config import HarnessConfig
+from typing import Any
 
 MASK = "***"
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key", "set-cookie"})
@@ -47,32 +44,6 @@ def register_secret(value: str | None) -> None:
 def register_secrets(values: Iterable[str | None]) -> None:
     for value in values:
         register_secret(value)
-
-
-def register_config_secrets(cfg: HarnessConfig) -> None:
-    """Register every secret setting of a ``HarnessConfig`` (those marked ``secret``).
-
-    Header values, the cookie and each of its ``name=value`` values, and the token (also
-    when read from ``token_file``). Call it before anything about the run is written.
-    """
-    from harness.config import SETTINGS
-
-    for setting in SETTINGS:
-        value = cfg.get(setting.key)
-        if not setting.secret or not value:
-            continue
-        if setting.repeatable:
-            register_secrets(v for _, v in value)
-        else:
-            register_secret(str(value))
-    if cfg.endpoint.cookie:
-        register_cookie(str(cfg.endpoint.cookie))
-    for name, value in cfg.endpoint.header:
-        if name.lower() in ("cookie", "set-cookie"):
-            register_cookie(value)
-        elif name.lower() in ("authorization", "proxy-authorization"):
-            register_secret(value.partition(" ")[2].strip())
-    register_secret(cfg.token_value)
 
 
 def register_cookie(header: str) -> None:

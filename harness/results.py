@@ -10,6 +10,8 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
+from harness.redact import redact_headers
+
 
 class CheckStatus(enum.StrEnum):
     """Outcome of one named check."""
@@ -118,8 +120,6 @@ class Endpoint(_AsDict):
         return "v1" if "v1" in self.protocols or not self.protocols else self.protocols[0]
 
     def as_dict(self) -> dict[str, Any]:
-        from harness.redact import redact_headers
-
         data = super().as_dict()
         data["headers"] = redact_headers(dict(self.headers))
         return data

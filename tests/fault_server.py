@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     import joblib
 
-    from harness.serving.validation import find_model_file
+    from harness.contract.artifact import find_model_file
 
     model = joblib.load(find_model_file(args.model_dir))
     server = FaultyModelServer(args.port, model, args.model_name, args.fault)

@@ -12,6 +12,7 @@ import pytest
 from harness.checks import predict as verify
 from harness.checks.quality import check_quality
 from harness.contract import IRIS, Thresholds
+from harness.contract.golden import load_golden_file
 from harness.errors import ConfigError, WaitTimeout
 from harness.inference.client import InferenceClient
 from harness.results import CheckStatus, Endpoint
@@ -41,7 +42,7 @@ def test_wrong_golden_file_fails_with_a_diff(served: Endpoint, tmp_path: Path) -
     golden = tmp_path / "golden.json"
     golden.write_text(json.dumps([{"instances": [[6.8, 2.8, 4.8, 1.4], [5.1, 3.5, 1.4, 0.2]], "predictions": [1, 2]}]))
     with InferenceClient(served) as client:
-        result = verify.check_golden(client, verify.load_golden_file(golden))
+        result = verify.check_golden(client, load_golden_file(golden))
     assert result.status is CheckStatus.FAILED
     assert "row 1: expected 2, got 0" in result.message
 
@@ -50,10 +51,10 @@ def test_bad_golden_files_are_config_errors(tmp_path: Path) -> None:
     bad = tmp_path / "g.json"
     bad.write_text('[{"instances": [[1,2,3,4]], "predictions": [1, 2]}]')
     with pytest.raises(ConfigError, match="1 instances but 2 predictions"):
-        verify.load_golden_file(bad)
+        load_golden_file(bad)
     bad.write_text("not json")
     with pytest.raises(ConfigError, match="golden_file"):
-        verify.load_golden_file(bad)
+        load_golden_file(bad)
 
 
 def test_wrong_model_fails_golden_and_accuracy(flipped: Endpoint) -> None:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks.predict import SEED_CASE, agree, load_model
 from harness.checks.quality import classification_figures, regression_figures
 from harness.config import load_config
 from harness.contract import IRIS, Thresholds
-from harness.contract.resolve import hold_against_artifact
+from harness.contract.artifact import agree, load_model
+from harness.contract.golden import SEED_CASE
+from harness.contract.resolve import hold_against_artifact, read_contract
 from harness.errors import ConfigError
-from harness.run.preflight import read_contract
 
 from .example_models import DIABETES, WINE, train_diabetes, train_wine
 

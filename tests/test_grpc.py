@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.config.parsers import parse_grpc_url
 from harness.errors import ConfigError, InferenceError
 from harness.inference import grpc_proto
-from harness.inference.grpc_client import GrpcClient, metadata_of, parse_grpc_url
+from harness.inference.grpc_client import GrpcClient, metadata_of
 from harness.inference.outputs import OutputReader
 from harness.redact import register_secret
 from harness.results import Endpoint

@@ -5,7 +5,8 @@ import yaml
 
 from harness.errors import ConfigError, WaitTimeout
 from harness.pipelines.compile import compile_pipeline
-from harness.pipelines.local_run import _strip_install, local_spec, run_local, unsatisfied
+from harness.pipelines.local_run import local_spec, run_local, unsatisfied
+from harness.pipelines.warm_tasks import strip_install
 from harness.results import TaskState
 
 pytestmark = pytest.mark.slow
@@ -24,10 +25,10 @@ def test_unsatisfied_reports_missing_and_wrong_versions() -> None:
 def test_strip_install_keeps_the_executor_and_only_drops_the_wrapper(package: Path) -> None:
     spec = yaml.safe_load(package.read_text())
     command = spec["deploymentSpec"]["executors"]["exec-train"]["container"]["command"]
-    stripped = _strip_install(command)
+    stripped = strip_install(command)
     assert "pip install" in command[2] and command[:2] == ["sh", "-c"]
     assert stripped == command[3:] and stripped[0] == "sh" and "kfp.dsl.executor_main" in stripped[2]
-    assert _strip_install(["python", "x.py"]) == ["python", "x.py"]
+    assert strip_install(["python", "x.py"]) == ["python", "x.py"]
 
 
 def test_local_spec_needs_nothing_in_this_environment(package: Path) -> None:

@@ -13,13 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.config import load_config
+from harness.config.accepted import load_accepted
+from harness.config.categories import CATEGORIES, MALFORMED, UNUSUAL, names
 from harness.errors import ConfigError
 from harness.inference.client import Answer, InferenceClient
 from harness.inference.outputs import OutputReader
 from harness.results import CheckStatus, Endpoint
 from harness.robustness import PROFILES, bad_inputs_check, get_profile, parity_check
-from harness.robustness.accepted import load_accepted
-from harness.robustness.categories import CATEGORIES, MALFORMED, UNUSUAL, names
 from harness.robustness.malformed import malformed_cases
 from harness.robustness.requests import REPLAY_LIMIT, Request
 from harness.robustness.strategies import is_json, is_number_text, strategies

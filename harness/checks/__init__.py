@@ -32,12 +32,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.contract import IRIS, ModelContract
 from harness.errors import ConfigError
 from harness.results import CheckResult
 
 if TYPE_CHECKING:
+    from harness.checks.slo import BaselineRun
     from harness.config import HarnessConfig
-    from harness.run.preflight import RunInputs
+    from harness.contract.golden import GoldenCase
 
 #: what a check may need; the run produces each on first use (see harness.run.runner)
 NEEDS = ("package", "pipeline", "endpoint", "client", "artifact", "load", "baseline", "comparison", "capacity", "resources")
@@ -58,6 +60,16 @@ class Unavailable(Exception):
     def __init__(self, reason: str, *, failed: bool = False) -> None:
         super().__init__(reason)
         self.failed = failed
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInputs:
+    """What the run's settings point to, already read: extra golden cases, the baseline run
+    and the model contract (its golden cases first, then the golden file's)."""
+
+    golden_cases: tuple[GoldenCase, ...] = ()
+    baseline: BaselineRun | None = None
+    contract: ModelContract = IRIS
 
 
 class CheckContext:

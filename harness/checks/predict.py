@@ -11,69 +11,19 @@ that maps to index 1 are the same answer.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import time
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError, InferenceError
+from harness.contract.artifact import agree, expected_answers, load_model, within_tolerance
+from harness.contract.golden import SEED_CASE, SEED_PREDICTIONS, GoldenCase, iris_rows
+from harness.errors import InferenceError
 from harness.inference.client import InferenceClient
 from harness.inference.outputs import labels_of
 from harness.results import CheckResult, CheckStatus
 
-# The seed's curl request and its answer: the reference case.
-SEED_INSTANCES = ((6.8, 2.8, 4.8, 1.4), (6.0, 3.4, 4.5, 1.6))
-SEED_PREDICTIONS = (1, 1)
 MAX_BATCH = 64  # rows per request when sending the whole data set
-
-
-@dataclasses.dataclass(frozen=True)
-class GoldenCase:
-    """Inputs and the exact outputs they must get."""
-
-    instances: tuple[tuple[float, ...], ...]
-    predictions: tuple[Any, ...]
-    source: str = "seed"
-
-
-SEED_CASE = GoldenCase(SEED_INSTANCES, SEED_PREDICTIONS, "seed")
-
-
-def load_golden_file(path: str | Path) -> list[GoldenCase]:
-    """Golden cases from JSON: ``[{"instances": [[...]], "predictions": [...]}, ...]``.
-
-    A single object, or ``{"cases": [...]}``, is accepted too.
-    """
-    file = Path(path)
-    try:
-        data = json.loads(file.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"cannot read golden cases from {file}: {exc}", "golden_file") from None
-    if isinstance(data, dict):
-        data = data.get("cases", [data])
-    cases = []
-    for i, case in enumerate(data if isinstance(data, list) else []):
-        if not isinstance(case, dict) or not isinstance(case.get("instances"), list) or not isinstance(case.get("predictions"), list):
-            raise ConfigError(f"case {i} in {file} needs 'instances' and 'predictions' lists", "golden_file")
-        if len(case["instances"]) != len(case["predictions"]):
-            raise ConfigError(f"case {i} in {file}: {len(case['instances'])} instances but {len(case['predictions'])} predictions", "golden_file")
-        cases.append(GoldenCase(tuple(tuple(r) for r in case["instances"]), tuple(case["predictions"]), f"{file.name}#{i}"))
-    if not cases:
-        raise ConfigError(f"{file} holds no golden cases", "golden_file")
-    return cases
-
-
-@cache
-def iris_rows() -> tuple[tuple[tuple[float, ...], ...], tuple[int, ...]]:
-    """All 150 labelled iris rows (shipped with scikit-learn, no download)."""
-    from sklearn.datasets import load_iris
-
-    data = load_iris()
-    rows = tuple(tuple(float(v) for v in row) for row in data.data)
-    return rows, tuple(int(v) for v in data.target)
 
 
 def _timed(name: str, fn: Any) -> CheckResult:
@@ -97,25 +47,10 @@ def _diff(expected: Sequence[Any], got: Sequence[Any], limit: int = 5) -> str:
     return "; ".join(rows[:limit]) + more
 
 
-def agree(expected: Sequence[Any], got: Sequence[Any], tolerance: float | None = None) -> bool:
-    """Whether two answer lists are the same: exactly, or for numbers within ``tolerance``
-    relative to ``max(1, |expected|)`` (a regressor's floats)."""
-    if tolerance is None or len(expected) != len(got):
-        return list(expected) == list(got)
-    return all(_close(e, g, tolerance) for e, g in zip(expected, got, strict=True))
-
-
-def _close(expected: Any, got: Any, tolerance: float) -> bool:
-    numbers = (int, float)
-    if isinstance(expected, numbers) and isinstance(got, numbers) and not isinstance(got, bool):
-        return abs(float(got) - float(expected)) <= tolerance * max(1.0, abs(float(expected)))
-    return bool(expected == got)
-
-
 def _diff_within(expected: Sequence[Any], got: Sequence[Any], tolerance: float | None, limit: int = 5) -> str:
     if tolerance is None or len(expected) != len(got):
         return _diff(expected, got, limit)
-    rows = [f"row {i}: expected {e!r}, got {g!r}" for i, (e, g) in enumerate(zip(expected, got, strict=True)) if not _close(e, g, tolerance)]
+    rows = [f"row {i}: expected {e!r}, got {g!r}" for i, (e, g) in enumerate(zip(expected, got, strict=True)) if not within_tolerance(e, g, tolerance)]
     more = f" (+{len(rows) - limit} more)" if len(rows) > limit else ""
     return "; ".join(rows[:limit]) + more + f" (tolerance {tolerance:g})"
 
@@ -166,16 +101,6 @@ def served(client: InferenceClient, rows: Sequence[Sequence[float]], protocol: s
     return answers
 
 
-@cache
-def load_model(path: str | Path) -> Any:
-    """The sklearn model in a model directory (``model.joblib``) or file (loaded once per path)."""
-    import joblib
-
-    from harness.serving.validation import find_model_file
-
-    return joblib.load(find_model_file(str(path)))
-
-
 def artifact_labels(model_path: str | Path | None) -> tuple[str, ...]:
     """Class names of the artifact's classifier, if its classes are names (else none)."""
     if model_path is None:
@@ -184,14 +109,6 @@ def artifact_labels(model_path: str | Path | None) -> tuple[str, ...]:
         return labels_of(load_model(model_path))
     except Exception:  # noqa: BLE001 - an unloadable artifact is predict.parity's failure to report, not this one's
         return ()
-
-
-def expected_answers(client: InferenceClient, model_path: Path, rows: Sequence[Sequence[float]]) -> list[Any]:
-    """What the artifact answers in-process for ``rows``, as canonical labels."""
-    import numpy as np
-
-    model = load_model(model_path)
-    return client.reader.canonical(v.item() if hasattr(v, "item") else v for v in model.predict(np.asarray(rows)))
 
 
 def check_parity(client: InferenceClient, model_path: Path | None, rows: Sequence[Sequence[float]] | None = None,

@@ -29,6 +29,8 @@ def _usage(message: str) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
+    # lazy: cli.main imports every command module to build its parser; jinja2 and the report
+    # views load only for `mlharness report` (measured: +0.1-0.2 s on every start otherwise)
     from harness.reports.render import render_all
 
     run_dir = Path(args.run_dir)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from rich.text import Text
 
-from harness.checks.predict import SEED_INSTANCES
 from harness.cli.common import add_settings, config_from_args, console, line
+from harness.contract.golden import SEED_INSTANCES
 from harness.errors import InfrastructureError, PipelineError
 from harness.pipelines.compile import compile_pipeline
 from harness.pipelines.local_run import run_local

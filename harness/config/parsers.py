@@ -2,6 +2,7 @@
 
 A setting's parser turns a flag, an environment variable or a TOML value into its typed value;
 :mod:`harness.config.sources` turns the ValueError into a ConfigError naming the key.
+:func:`parse_grpc_url` raises the ConfigError itself: the gRPC client calls it too.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from harness.errors import ConfigError
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+GRPC_PLAIN_SCHEMES = ("grpc://",)
+GRPC_TLS_SCHEMES = ("grpcs://",)
 
 
 def parse_float(value: Any) -> float:
@@ -157,3 +162,23 @@ def parse_list(value: Any) -> tuple[str, ...]:
     """Non-empty strings from a list or a comma-separated string."""
     items = [str(v) for v in value] if isinstance(value, list | tuple) else str(value).split(",")
     return tuple(v.strip() for v in items if v.strip())
+
+
+def parse_grpc_url(url: str) -> tuple[str, bool]:
+    """``(host:port, tls)`` of ``host:port``, ``grpc://host:port`` (plaintext) or ``grpcs://host:port`` (TLS).
+
+    Raises:
+        ConfigError: not one of these forms (names the ``grpc_url`` setting).
+    """
+    text = url.strip()
+    tls = False
+    for scheme in (*GRPC_PLAIN_SCHEMES, *GRPC_TLS_SCHEMES):
+        if text.lower().startswith(scheme):
+            tls = scheme in GRPC_TLS_SCHEMES
+            text = text[len(scheme):]
+            break
+    text = text.rstrip("/")
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or "/" in text or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"expected host:port, grpc://host:port or grpcs://host:port, got {url!r}", "grpc_url")
+    return text, tls

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from harness.checks.predict import SEED_CASE, GoldenCase, iris_rows
+from harness.contract.golden import SEED_CASE, GoldenCase, iris_rows
 from harness.results import _AsDict
 
 CLASSIFICATION = "classification"

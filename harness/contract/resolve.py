@@ -18,7 +18,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.checks.predict import GoldenCase
 from harness.config import HarnessConfig
 from harness.config.settings import BY_KEY
 from harness.contract import (
@@ -31,7 +30,9 @@ from harness.contract import (
     ModelContract,
     Thresholds,
 )
+from harness.contract.artifact import load_model
 from harness.contract.data import infer_classes, infer_features, infer_task, read_data
+from harness.contract.golden import GoldenCase
 from harness.errors import ConfigError
 
 #: keys a contract file may hold (in a ``[model]`` table or at the top level)
@@ -261,8 +262,6 @@ def hold_against_artifact(contract: ModelContract, path: str | Path) -> None:
     Raises:
         ConfigError: the artifact contradicts the contract (both sides named).
     """
-    from harness.checks.predict import load_model
-
     try:
         model = load_model(str(path))
     except Exception:  # noqa: BLE001 - not loadable here: the checks that load it report why
@@ -271,3 +270,14 @@ def hold_against_artifact(contract: ModelContract, path: str | Path) -> None:
     if contract.data is None:  # the built-in iris: its feature names are nominal
         facts = dataclasses.replace(facts, feature_names=())
     check_against_artifact(contract, facts)
+
+
+def read_contract(cfg: HarnessConfig) -> ModelContract:
+    """The run's contract; the ``model_artifact``, when given and loadable, is held against it."""
+    model = None
+    if cfg.endpoint.model_artifact:
+        try:
+            model = load_model(cfg.endpoint.model_artifact)
+        except Exception:  # noqa: BLE001 - an unloadable artifact is predict.parity's failure to report, not the contract's
+            model = None
+    return resolve_contract(cfg, model)

@@ -143,6 +143,7 @@ class InferenceClient:
         if self._grpc is None:
             if not self.endpoint.grpc_url:
                 raise InferenceError(f"no gRPC address for {self.endpoint.base_url} (give --grpc-url)")
+            # lazy: grpcio loads only for an endpoint spoken to over gRPC
             from harness.inference.grpc_client import GrpcClient
 
             self._grpc = GrpcClient(

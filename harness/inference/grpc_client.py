@@ -30,6 +30,7 @@ from typing import Any
 
 import grpc
 
+from harness.config.parsers import parse_grpc_url
 from harness.errors import ConfigError, InferenceError
 from harness.inference import grpc_proto
 from harness.inference.outputs import OutputError, OutputReader
@@ -37,29 +38,7 @@ from harness.redact import redact
 from harness.results import Prediction
 
 Rows = Sequence[Sequence[float]]
-PLAIN_SCHEMES = ("grpc://",)
-TLS_SCHEMES = ("grpcs://",)
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
-
-
-def parse_grpc_url(url: str) -> tuple[str, bool]:
-    """``(host:port, tls)`` of ``host:port``, ``grpc://host:port`` (plaintext) or ``grpcs://host:port`` (TLS).
-
-    Raises:
-        ConfigError: not one of these forms (names the ``grpc_url`` setting).
-    """
-    text = url.strip()
-    tls = False
-    for scheme in (*PLAIN_SCHEMES, *TLS_SCHEMES):
-        if text.lower().startswith(scheme):
-            tls = scheme in TLS_SCHEMES
-            text = text[len(scheme):]
-            break
-    text = text.rstrip("/")
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or "/" in text or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"expected host:port, grpc://host:port or grpcs://host:port, got {url!r}", "grpc_url")
-    return text, tls
 
 
 def channel_credentials(tls_verify: str | bool) -> grpc.ChannelCredentials:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness.config import HarnessConfig
+from harness.contract.resolve import read_contract
 from harness.errors import ConfigError
 from harness.inference import tls
 from harness.results import Endpoint
@@ -138,8 +139,6 @@ class LoadPlan:
         Raises:
             ConfigError: ``load_protocol`` names a protocol the endpoint does not speak.
         """
-        from harness.run.preflight import read_contract
-
         verify = tls.verify_setting(cfg.endpoint)
         return cls(
             base_url=endpoint.base_url.rstrip("/"),

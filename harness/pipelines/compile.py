@@ -23,6 +23,7 @@ import yaml
 from harness import procs
 from harness.errors import ConfigError, PipelineError
 from harness.pipelines.lint import Finding, Severity, lint_source
+from harness.pipelines.warm_tasks import component_sources, imported_modules
 
 BUILTIN = "builtin:iris"
 COMPILE_TIMEOUT = 120.0
@@ -67,8 +68,6 @@ def source_imports(source: str | None) -> list[str]:
     components' sources. A pipeline runner can load these while the pipeline still compiles.
     Empty when it cannot tell.
     """
-    from harness.pipelines.warm_tasks import component_sources, imported_modules
-
     try:
         file, _ = split_source(source)
         if file is None:

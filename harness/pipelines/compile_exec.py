@@ -121,7 +121,7 @@ def compile_source(file: Path | None, func_name: str | None, target: Path, label
     try:
         with _os_exit_reported():
             if file is None:
-                from harness.pipelines.iris import iris_pipeline
+                from harness.pipelines.iris import iris_pipeline  # lazy: it imports kfp.dsl
 
                 func: Callable[..., Any] = iris_pipeline
             else:

@@ -18,6 +18,9 @@ import warnings
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness.pipelines import warm_tasks
+from harness.procs import die_with_parent, wait_for_handoff
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _FINISHED = re.compile(r"Task '([^']+)' finished with status (\w+)")
 _EXECUTING = re.compile(r"Executing task '([^']+)'")
@@ -80,8 +83,6 @@ def _task_outputs(task_dir: Path) -> tuple[dict[str, str], dict[str, float]]:
 def _install_warm_tasks(spec_path: str) -> None:
     import yaml
 
-    from harness.pipelines import warm_tasks
-
     if not warm_tasks.available():
         print("[mlharness] os.fork is not available here: tasks run as fresh processes")
         return
@@ -107,20 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fork", action="store_true", help="run tasks as forks of this (pre-warmed) process")
     parser.add_argument("--arguments", default="{}", help="pipeline arguments as JSON")
     args = parser.parse_args(argv)
-    from harness.procs import die_with_parent
 
     die_with_parent()
 
     from kfp import components, local
 
     if args.fork and not args.use_venv:
-        from harness.pipelines import warm_tasks
-
         # while the harness still compiles: kfp's executor and what the pipeline's source imports
         warm_tasks.preload([*warm_tasks.EXECUTOR_MODULES, *filter(None, args.preload.split(","))])
     if args.handoff:
-        from harness.procs import wait_for_handoff
-
         handoff = json.loads(wait_for_handoff(args.handoff, args.handoff_wait, "pipeline"))
         args.spec, args.arguments = handoff["spec"], json.dumps(handoff.get("arguments", {}))
     warnings.simplefilter("ignore")

@@ -36,6 +36,7 @@ from harness import procs
 from harness.errors import ConfigError, PipelineError, WaitTimeout
 from harness.pipelines.lint import kfp_requirement, packages_to_install
 from harness.pipelines.model_output import choose_model_output
+from harness.pipelines.warm_tasks import strip_install
 from harness.results import PipelineRun, TaskRun, TaskState
 
 
@@ -60,18 +61,6 @@ def unsatisfied(requirements: list[str]) -> list[str]:
     return missing
 
 
-def _strip_install(command: list[str]) -> list[str]:
-    """The task command without KFP's ``sh -c "pip install ... && "$0" "$@""`` wrapper."""
-    if (
-        len(command) > 3
-        and command[:2] == ["sh", "-c"]
-        and "pip install" in command[2]
-        and command[2].rstrip().endswith('"$0" "$@"')
-    ):
-        return command[3:]
-    return command
-
-
 def local_spec(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The spec as the ``check`` isolation runs it, and the requirements left unsatisfied."""
     result = copy.deepcopy(dict(spec))
@@ -85,7 +74,7 @@ def local_spec(spec: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
         if kfp_pin:
             reqs.append(f"kfp=={kfp_pin}")
         missing.extend(m for m in unsatisfied(reqs) if m not in missing)
-        container["command"] = _strip_install(list(container.get("command", [])))
+        container["command"] = strip_install(list(container.get("command", [])))
     return result, missing
 
 

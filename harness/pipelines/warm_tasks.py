@@ -36,6 +36,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from harness.procs import die_with_parent, fast_exit
+
 #: kfp.local's command for a lightweight Python component, after it swapped ``python3`` for
 #: the interpreter: ``sh -ec SCRIPT SOURCE --executor_input ... --function_to_execute NAME``.
 _SCRIPT = re.compile(
@@ -97,14 +99,24 @@ def preload(modules: Iterable[str]) -> dict[str, str]:
     return failed
 
 
+def strip_install(command: list[str]) -> list[str]:
+    """The task command without KFP's ``sh -c "pip install ... && "$0" "$@""`` wrapper."""
+    if (
+        len(command) > 3
+        and command[:2] == ["sh", "-c"]
+        and "pip install" in command[2]
+        and command[2].rstrip().endswith('"$0" "$@"')
+    ):
+        return command[3:]
+    return command
+
+
 def component_sources(spec: Mapping[str, Any]) -> list[str]:
     """The sources of the lightweight components in a compiled pipeline spec."""
-    from harness.pipelines.local_run import _strip_install
-
     sources = []
     for executor in spec.get("deploymentSpec", {}).get("executors", {}).values():
         command = (executor.get("container") or {}).get("command") or []
-        parsed = parse_task_command(_strip_install(list(command)))
+        parsed = parse_task_command(strip_install(list(command)))
         if parsed:
             sources.append(parsed[0])
     return sources
@@ -112,8 +124,6 @@ def component_sources(spec: Mapping[str, Any]) -> list[str]:
 
 def _child(module: Path, args: list[str], env_vars: Mapping[str, str], out_fd: int) -> None:
     """In the fork: become ``python -m kfp.dsl.executor_main`` and never return."""
-    from harness.procs import die_with_parent, fast_exit
-
     code = 1
     try:
         die_with_parent()  # PR_SET_PDEATHSIG does not survive fork

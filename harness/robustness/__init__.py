@@ -6,12 +6,12 @@
 - ``robustness.bad_inputs``: malformed requests get a 4xx with an error body, never a 5xx or
   a hang; valid but unusual ones (large batches and bodies, coercible V2 values, odd content
   types) get the right predictions or a 4xx; the server survives
-  (:mod:`harness.robustness.battery`, :mod:`harness.robustness.categories`).
+  (:mod:`harness.robustness.battery`, :mod:`harness.config.categories`).
 
 Both run over the protocols the server was found to speak (``Endpoint.protocols``).
 Example counts, sizes and time bounds come from a profile (``ci`` or ``nightly``,
 :mod:`harness.robustness.profiles`); severity ``warn`` records findings as WARNED instead of
-failing the run; an accepted-findings file (:mod:`harness.robustness.accepted`) lists known
+failing the run; an accepted-findings file (:mod:`harness.config.accepted`) lists known
 findings without failing. The heavy parts (hypothesis) are imported only when the checks run.
 """
 
@@ -21,14 +21,16 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.config.accepted import load_accepted
 from harness.redact import redact_obj
 from harness.results import CheckResult, CheckStatus
 from harness.robustness.profiles import PROFILES, Profile, get_profile
+from harness.robustness.schema import IRIS_SCHEMA
 
 if TYPE_CHECKING:
     from harness.config import RobustnessSettings
+    from harness.config.accepted import AcceptedFindings
     from harness.inference.client import InferenceClient
-    from harness.robustness.accepted import AcceptedFindings
     from harness.robustness.schema import FeatureSchema
 
 RESULT_FILE = "robustness.json"
@@ -38,8 +40,8 @@ def parity_check(client: InferenceClient, robustness: RobustnessSettings, model_
                  schema: FeatureSchema | None = None, tolerance: float | None = None) -> CheckResult:
     """``robustness.parity``: generated valid inputs get the artifact's answers; V1 and V2 agree.
     ``schema``: the contract's features (default: iris); ``tolerance``: a regressor's."""
+    # lazy: hypothesis loads only when the check runs
     from harness.robustness.parity import run_parity
-    from harness.robustness.schema import IRIS_SCHEMA
 
     profile = get_profile(robustness.profile)
     result = run_parity(client, profile, model_path, _failing(robustness), profile.seed(), schema or IRIS_SCHEMA, tolerance)
@@ -55,9 +57,8 @@ def bad_inputs_check(client: InferenceClient, robustness: RobustnessSettings, ti
     Args:
         timeouts: (per request, per large request) in seconds; the run's ``request_timeout`` caps both.
     """
-    from harness.robustness.accepted import load_accepted
+    # lazy: hypothesis loads only when the check runs
     from harness.robustness.bad_inputs import run_bad_inputs
-    from harness.robustness.schema import IRIS_SCHEMA
 
     profile = get_profile(robustness.profile)
     per_request = (min(timeouts[0], profile.request_timeout), timeouts[1])

@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from harness.config.accepted import AcceptedFindings
+from harness.config.categories import CATEGORIES, MALFORMED, UNUSUAL
 from harness.inference.client import InferenceClient
 from harness.redact import redact
 from harness.results import CheckResult, CheckStatus
-from harness.robustness.accepted import AcceptedFindings
 from harness.robustness.battery import Battery, category_order, run_battery
-from harness.robustness.categories import CATEGORIES, MALFORMED, UNUSUAL
 from harness.robustness.profiles import Profile
 from harness.robustness.schema import IRIS_SCHEMA, FeatureSchema
 from harness.robustness.verdicts import Finding

@@ -23,11 +23,11 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException
 
 from harness import procs
+from harness.config.accepted import AcceptedFindings
+from harness.config.categories import CATEGORIES
 from harness.errors import InferenceError, WaitTimeout
 from harness.inference.client import REST_PROTOCOLS, Answer, InferenceClient
 from harness.procs.waiting import wait_until
-from harness.robustness.accepted import AcceptedFindings
-from harness.robustness.categories import CATEGORIES
 from harness.robustness.malformed import malformed_cases
 from harness.robustness.profiles import Profile, hypothesis_settings
 from harness.robustness.requests import Request

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
 from harness import procs
-from harness.checks.predict import agree, expected_answers, load_model
+from harness.contract.artifact import agree, expected_answers, load_model
 from harness.errors import InferenceError
 from harness.inference.client import REST_PROTOCOLS, InferenceClient
 from harness.redact import redact

@@ -16,7 +16,7 @@ import json
 import shlex
 from typing import Any
 
-from harness.robustness.categories import CATEGORIES
+from harness.config.categories import CATEGORIES
 
 JSON = "application/json"
 BODY_PREVIEW = 300  # characters of a body shown as text in a report
@@ -30,7 +30,7 @@ class Request:
     """One request of the battery. ``path`` is relative to the endpoint's base URL.
 
     Args:
-        category: a key of :data:`~harness.robustness.categories.CATEGORIES`.
+        category: a key of :data:`~harness.config.categories.CATEGORIES`.
         protocol: ``v1`` or ``v2``, the protocol whose path it is sent to.
         method: the HTTP method.
         path: e.g. ``/v1/models/NAME:predict``.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from harness.checks.predict import SEED_INSTANCES, SEED_PREDICTIONS
+from harness.contract.golden import SEED_INSTANCES, SEED_PREDICTIONS
 
 Rows = tuple[tuple[float, ...], ...]
 

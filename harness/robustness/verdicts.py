@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.checks.predict import SEED_PREDICTIONS, agree, expected_answers, load_model
+from harness.config.accepted import AcceptedEntry
+from harness.config.categories import CATEGORIES, MALFORMED
+from harness.contract.artifact import agree, expected_answers, load_model
+from harness.contract.golden import SEED_PREDICTIONS
 from harness.errors import InferenceError
 from harness.inference.client import Answer, InferenceClient
 from harness.inference.outputs import OutputError
 from harness.redact import preview
-from harness.robustness.accepted import AcceptedEntry
-from harness.robustness.categories import CATEGORIES, MALFORMED
 from harness.robustness.requests import Request
 
 BODY_LIMIT = 300  # characters of an answer kept in a finding (redacted first, then cut)
@@ -88,7 +89,7 @@ class Judge:
             asks the server for its plain answer to coerced rows.
         model_path: the trained artifact (None: seed predictions or the server's plain answer).
         seed_predictions: what the seed rows answer (None: unknown).
-        tolerance: a regressor's answers agree within it (see :func:`harness.checks.predict.agree`);
+        tolerance: a regressor's answers agree within it (see :func:`harness.contract.artifact.agree`);
             None: labels, compared exactly.
     """
 

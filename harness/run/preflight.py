@@ -8,25 +8,15 @@ read at the start: a bad one is a :class:`~harness.errors.ConfigError` naming it
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
-from harness.checks.predict import GoldenCase, load_golden_file
-from harness.checks.slo import BaselineRun, read_baseline
+from harness.checks import RunInputs
+from harness.checks.slo import read_baseline
 from harness.config import HarnessConfig
-from harness.contract import IRIS, ModelContract
+from harness.contract.golden import GoldenCase, load_golden_file
+from harness.contract.resolve import read_contract
 from harness.errors import ConfigError
 from harness.reports.writer import load_baseline
-
-
-@dataclasses.dataclass(frozen=True)
-class RunInputs:
-    """What the run's settings point to, already read: extra golden cases, the baseline run
-    and the model contract (its golden cases first, then the golden file's)."""
-
-    golden_cases: tuple[GoldenCase, ...] = ()
-    baseline: BaselineRun | None = None
-    contract: ModelContract = IRIS
 
 
 def read_inputs(cfg: HarnessConfig) -> RunInputs:
@@ -51,18 +41,3 @@ def read_inputs(cfg: HarnessConfig) -> RunInputs:
         except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(str(exc) if isinstance(exc, ValueError) else f"cannot read {Path(cfg.slo.baseline)}: {exc}", "baseline") from None
     return RunInputs(golden, baseline, read_contract(cfg))
-
-
-def read_contract(cfg: HarnessConfig) -> ModelContract:
-    """The run's contract; the ``model_artifact``, when given and loadable, is held against it."""
-    from harness.contract.resolve import resolve_contract
-
-    model = None
-    if cfg.endpoint.model_artifact:
-        from harness.checks.predict import load_model
-
-        try:
-            model = load_model(cfg.endpoint.model_artifact)
-        except Exception:  # noqa: BLE001 - an unloadable artifact is predict.parity's failure to report, not the contract's
-            model = None
-    return resolve_contract(cfg, model)

@@ -27,6 +27,7 @@ from harness import procs
 from harness.checks import REGISTRY, CheckContext, Registry, Unavailable, load_user_checks
 from harness.checks.builtin import register_builtins
 from harness.config import HarnessConfig
+from harness.config.secrets import register_config_secrets
 from harness.errors import (
     EXIT_FAILED,
     EXIT_INFRA,
@@ -36,7 +37,7 @@ from harness.errors import (
     InfrastructureError,
 )
 from harness.record import Environment, Measured, RunRecord
-from harness.redact import redact, register_config_secrets
+from harness.redact import redact
 from harness.reports.writer import ReportWriteError, ReportWriter, create_report_dir
 from harness.results import CheckResult, CheckStatus, Endpoint, RunStatus
 from harness.run import end as ending

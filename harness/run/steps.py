@@ -29,11 +29,11 @@ from harness.record import Measured, RunRecord
 from harness.results import CheckResult, CheckStatus, Endpoint, PipelineRun
 
 if TYPE_CHECKING:
+    from harness.checks import RunInputs
     from harness.checks.slo import BaselineRun
     from harness.load.capacity import CapacityResult
     from harness.load.resources import Series
     from harness.load.results import LoadResult
-    from harness.run.preflight import RunInputs
     from harness.targets.base import LoadGenerator, ResourceMonitor, Target
 
 T = TypeVar("T")
@@ -276,7 +276,7 @@ def comparison(run: StepRun) -> Produced[dict[str, CheckResult]]:
 
 def _warm_up_verification() -> None:
     """Import scikit-learn and load the iris rows while the pipeline runs (the harness only waits)."""
-    from harness.checks.predict import iris_rows
+    from harness.contract.golden import iris_rows
 
     threading.Thread(target=iris_rows, name="mlharness-warm-up", daemon=True).start()
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from harness.procs import die_with_parent, fast_exit, wait_for_handoff
+from harness.serving import kserve_patches
 from harness.serving.validation import DEFAULT_MAX_BATCH
 
 
@@ -44,8 +46,6 @@ def parse_args() -> argparse.Namespace:
 
 def patch_kserve(args: argparse.Namespace) -> None:
     """Apply :mod:`harness.serving.kserve_patches` in this process (the server or a worker)."""
-    from harness.serving import kserve_patches
-
     kserve_patches.bind_rest_server_to(args.http_host)
     kserve_patches.bind_grpc_server_to(args.http_host)
     kserve_patches.accept_json_without_content_type()
@@ -57,8 +57,6 @@ def patch_kserve(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    from harness.procs import die_with_parent, fast_exit, wait_for_handoff
-
     die_with_parent()
     args = parse_args()
     if args.log_requests == "false" and "--enable_latency_logging" not in sys.argv:
@@ -66,6 +64,7 @@ def main() -> None:
     if "--enable_grpc" not in sys.argv:
         sys.argv += ["--enable_grpc", "false"]
 
+    # here, not at the top: kserve reads sys.argv (set above) when it is imported
     import sklearn.base  # noqa: F401 - what unpickling the model imports; loaded while the pipeline trains
     from kserve import ModelServer, model_server
 

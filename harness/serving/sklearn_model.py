@@ -16,7 +16,8 @@ from kserve.errors import InferenceError, InvalidInput
 from kserve.protocol.infer_type import InferRequest
 from kserve.utils.utils import get_predict_response
 
-from harness.serving.validation import DEFAULT_MAX_BATCH, find_model_file, holds_bool, validate_rows
+from harness.contract.artifact import find_model_file
+from harness.serving.validation import DEFAULT_MAX_BATCH, holds_bool, validate_rows
 
 NUMERIC_DATATYPES = ("FP32", "FP64", "INT32", "INT64", "INT16", "INT8")
 

@@ -7,24 +7,9 @@ them without importing KServe's server.
 from __future__ import annotations
 
 import math
-import pathlib
 from typing import Any
 
-MODEL_FILENAMES = ("model.joblib", "model.pkl", "model.pickle")
 DEFAULT_MAX_BATCH = 10_000
-
-
-def find_model_file(model_dir: str) -> pathlib.Path:
-    """The one model file in ``model_dir`` (or ``model_dir`` itself if it is a file)."""
-    path = pathlib.Path(model_dir.removeprefix("file://"))
-    if path.is_file():
-        return path
-    found = [path / name for name in MODEL_FILENAMES if (path / name).is_file()]
-    if len(found) != 1:
-        raise RuntimeError(
-            f"expected exactly one of {', '.join(MODEL_FILENAMES)} in {path}, found {len(found)}"
-        )
-    return found[0]
 
 
 def validate_rows(rows: Any, n_features: int, max_batch: int) -> list[list[float]]:

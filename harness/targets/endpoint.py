@@ -21,11 +21,12 @@ import time
 from pathlib import Path
 
 from harness.config import HarnessConfig
+from harness.config.secrets import register_config_secrets
 from harness.errors import ConfigError, InferenceError, PipelineError
 from harness.inference.client import InferenceClient
 from harness.inference.discovery import wait_ready
 from harness.inference.tls import verify_setting
-from harness.redact import redact, register_config_secrets
+from harness.redact import redact
 from harness.results import Endpoint, PipelineRun
 from harness.targets.base import (
     LoadGenerator,

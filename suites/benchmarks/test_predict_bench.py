@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from harness.checks.predict import SEED_INSTANCES, SEED_PREDICTIONS
+from harness.contract.golden import SEED_INSTANCES, SEED_PREDICTIONS
 from harness.inference.client import InferenceClient
 from harness.results import Endpoint
 

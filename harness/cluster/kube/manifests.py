@@ -19,6 +19,8 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
+from harness.load.plan import LoadPlan, locust_argv
+
 MANAGED = {"app.kubernetes.io/managed-by": "mlharness"}
 # KFP's object store credentials: Secret mlpipeline-minio-artifact with keys accesskey/secretkey
 # in every KFP release (kubeflow/pipelines manifests/kustomize/third-party/{minio,seaweedfs}/base/
@@ -145,8 +147,6 @@ def load_job(
         modules: file name -> text of the modules the locustfile loads from beside itself
             (:data:`harness.load.plan.LOCUST_MODULES`), mounted next to it.
     """
-    from harness.load.plan import LoadPlan, locust_argv
-
     labels = {**MANAGED, "app.kubernetes.io/name": name}
     plan = LoadPlan(base_url=host, model_name="", headers={}, protocol="mixed", batch_size=1, rows=(), users=users,
                     spawn_rate=spawn_rate, duration_s=duration_s, warmup_s=0.0, rate=None, processes=workers)

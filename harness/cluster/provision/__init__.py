@@ -13,27 +13,23 @@ from harness.cluster.provision.base import (
     release_cluster,
     state_dir,
 )
+from harness.cluster.provision.kind import KindProvider
+from harness.cluster.provision.kubeconfig import KubeconfigProvider, default_kubeconfig
+from harness.cluster.provision.minikube import MinikubeProvider
+from harness.cluster.provision.versions import resolve
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
 
 
 def make_provider(cfg: HarnessConfig, root: Path | None = None) -> ClusterProvider:
     """The provider of ``cfg.core.target`` (kind, minikube or kubeconfig)."""
-    from harness.cluster.provision.versions import resolve
-
     versions = resolve(cfg.cluster.versions)
     root = root or Path(cfg.core.state_dir)
     if cfg.core.target == "kind":
-        from harness.cluster.provision.kind import KindProvider
-
         return KindProvider(cfg.cluster.name, versions, root)
     if cfg.core.target == "minikube":
-        from harness.cluster.provision.minikube import MinikubeProvider
-
         return MinikubeProvider(cfg.cluster.name, versions, root)
     if cfg.core.target == "kubeconfig":
-        from harness.cluster.provision.kubeconfig import KubeconfigProvider, default_kubeconfig
-
         return KubeconfigProvider(cfg.cluster.name, default_kubeconfig(cfg.cluster.kubeconfig))
     raise ConfigError(f"{cfg.core.target!r} is not a cluster target (kind, minikube, kubeconfig)", "target")
 

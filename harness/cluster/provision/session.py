@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.cluster.kube.commands import CommandRunner, SubprocessRunner
+from harness.cluster.kube.commands import CommandRunner, SubprocessRunner, require_tools
 from harness.cluster.kube.kubectl import Kubectl
 from harness.cluster.provision import make_provider
 from harness.cluster.provision.base import (
@@ -21,7 +21,7 @@ from harness.cluster.provision.base import (
     tools_step,
 )
 from harness.cluster.provision.install import KFP_NS, KSERVE_NS, KubeflowInstaller
-from harness.cluster.provision.steps import Step, format_plan
+from harness.cluster.provision.steps import Step, execute, format_plan
 from harness.cluster.provision.versions import resolve
 from harness.config import HarnessConfig
 from harness.errors import InfrastructureError
@@ -92,8 +92,6 @@ class ClusterSession:
         """
         if not self.provider.can_create:
             raise InfrastructureError("the kubeconfig target never deletes a cluster")
-        from harness.cluster.kube.commands import require_tools
-        from harness.cluster.provision.steps import execute
 
         require_tools(self.runner, self.provider.tools)
         if not self.provider.exists(self.runner):

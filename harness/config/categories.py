@@ -12,7 +12,9 @@ Two kinds, judged differently:
   only on a 5xx, a hang, a dead server or wrong predictions.
 
 Each category is tried over the protocols the server speaks that it applies to. This module
-imports nothing heavy: the config validates accepted-findings files against it.
+imports nothing heavy: the config validates accepted-findings files against it
+(:mod:`harness.config.accepted`), so it lives in the config's layer; the battery
+(:mod:`harness.robustness.battery`) sends them.
 """
 
 from __future__ import annotations

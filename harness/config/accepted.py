@@ -30,8 +30,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from harness.config.categories import CATEGORIES
 from harness.errors import ConfigError
-from harness.robustness.categories import CATEGORIES
 
 KEY = "accepted_findings"
 FIELDS = ("category", "protocol", "status", "reason")

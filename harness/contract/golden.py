@@ -1,0 +1,65 @@
+"""Golden cases: inputs and the exact answers they must get, and the seed's reference case.
+
+Part of the model contract (its golden cases come first, then a ``golden_file``'s); the
+``predict.golden`` check sends them, robustness builds on the seed rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+
+# The seed's curl request and its answer: the reference case.
+SEED_INSTANCES = ((6.8, 2.8, 4.8, 1.4), (6.0, 3.4, 4.5, 1.6))
+SEED_PREDICTIONS = (1, 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class GoldenCase:
+    """Inputs and the exact outputs they must get."""
+
+    instances: tuple[tuple[float, ...], ...]
+    predictions: tuple[Any, ...]
+    source: str = "seed"
+
+
+SEED_CASE = GoldenCase(SEED_INSTANCES, SEED_PREDICTIONS, "seed")
+
+
+def load_golden_file(path: str | Path) -> list[GoldenCase]:
+    """Golden cases from JSON: ``[{"instances": [[...]], "predictions": [...]}, ...]``.
+
+    A single object, or ``{"cases": [...]}``, is accepted too.
+    """
+    file = Path(path)
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read golden cases from {file}: {exc}", "golden_file") from None
+    if isinstance(data, dict):
+        data = data.get("cases", [data])
+    cases = []
+    for i, case in enumerate(data if isinstance(data, list) else []):
+        if not isinstance(case, dict) or not isinstance(case.get("instances"), list) or not isinstance(case.get("predictions"), list):
+            raise ConfigError(f"case {i} in {file} needs 'instances' and 'predictions' lists", "golden_file")
+        if len(case["instances"]) != len(case["predictions"]):
+            raise ConfigError(f"case {i} in {file}: {len(case['instances'])} instances but {len(case['predictions'])} predictions", "golden_file")
+        cases.append(GoldenCase(tuple(tuple(r) for r in case["instances"]), tuple(case["predictions"]), f"{file.name}#{i}"))
+    if not cases:
+        raise ConfigError(f"{file} holds no golden cases", "golden_file")
+    return cases
+
+
+@cache
+def iris_rows() -> tuple[tuple[tuple[float, ...], ...], tuple[int, ...]]:
+    """All 150 labelled iris rows (shipped with scikit-learn, no download)."""
+    from sklearn.datasets import load_iris  # lazy: scikit-learn is heavy to import
+
+    data = load_iris()
+    rows = tuple(tuple(float(v) for v in row) for row in data.data)
+    return rows, tuple(int(v) for v in data.target)
