@@ -162,7 +162,12 @@ def served(client: InferenceClient, rows: Sequence[Sequence[float]], protocol: s
     """The served model's canonical answers for ``rows``, in batches of :data:`MAX_BATCH`."""
     answers: list[Any] = []
     for batch in _batches(rows):
-        answers.extend(client.classify(batch, protocol).outputs)
+        try:
+            answers.extend(client.classify(batch, protocol).outputs)
+        except InferenceError as exc:  # name the data's rows: an error's "row 3" is the batch's
+            first = len(answers)
+            raise InferenceError(f"{exc} (the request held rows {first}-{first + len(batch) - 1} of the data)", exc.status, exc.body,
+                                 timed_out=exc.timed_out) from exc
     return answers
 
 
