@@ -25,6 +25,10 @@ and as MLServer 1.7.1 does.
 ``slow-tail``       every 10th prediction takes 400 ms more
 ``flaky-5xx``       every 20th prediction answers 503
 ``echo-headers``    error bodies echo the request headers (cookie, token) and answer 500
+``reject-all``      ready, but every inference request answers 400 (``unexpected inference input``)
+``input-name``      V2 only, like Triton: an input tensor not named ``float_input`` answers 400 for its
+                    name alone; with that name, NaN and Infinity are read as 0 and answered 200
+``off-contract``    about 6 % of rows answer ``null`` or class ``7`` (not one of the classes 0, 1, 2)
 ==================  ===========================================================================
 
 Run: ``python tests/fault_server.py --model-dir DIR --port N --fault crash`` (binds 127.0.0.1).
@@ -36,6 +40,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import sys
 import threading
@@ -49,7 +54,9 @@ HOST = "127.0.0.1"
 FAULTS = (
     "none", "wrong-predictions", "error-500", "crash", "hang", "never-ready",
     "v2-disagree", "v1-only", "v2-only", "slow-tail", "flaky-5xx", "echo-headers", "large-batch-wrong",
+    "reject-all", "input-name", "off-contract",
 )
+INPUT_NAME = "float_input"  # input-name: the only input tensor name served
 MAX_BODY = 64 * 1024 * 1024
 MAX_BATCH = 10_000_000  # healthy means serving large valid batches, not refusing them
 LARGE_BATCH = 1_000  # large-batch-wrong: batches larger than this answer wrong
@@ -145,7 +152,7 @@ class Handler(BaseHTTPRequestHandler):
         srv = self.server
         name = srv.model_name
         v2_paths = path.startswith("/v2/")
-        if (v2_paths and srv.fault == "v1-only") or (path.startswith("/v1/") and srv.fault == "v2-only"):
+        if (v2_paths and srv.fault == "v1-only") or (path.startswith("/v1/") and srv.fault in ("v2-only", "input-name")):
             raise Reject(404, f"no route {path}")
         ready = srv.fault != "never-ready"
         routes = {
@@ -159,6 +166,8 @@ class Handler(BaseHTTPRequestHandler):
             ("POST", f"/v2/models/{name}/infer"): lambda: self._v2(body),
         }
         handler = routes.get((method, path))
+        if srv.fault == "reject-all" and method == "POST" and handler is not None:  # ready, yet no inference is ever served
+            raise Reject(400, f"unexpected inference input 'input-0' for model '{name}'")
         if handler is not None:
             handler()
             return
@@ -206,6 +215,8 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(inputs, list) or len(inputs) != 1 or not isinstance(inputs[0], dict):
             raise Reject(400, "expected one input tensor in 'inputs'")
         tensor = inputs[0]
+        if self.server.fault == "input-name" and tensor.get("name") != INPUT_NAME:
+            raise Reject(400, f"unexpected inference input '{tensor.get('name')}' for model '{self.server.model_name}'")
         shape, datatype, flat = tensor.get("shape"), tensor.get("datatype"), tensor.get("data")
         if datatype not in NUMERIC:
             raise Reject(400, f"expected a numeric datatype, got {datatype!r}")
@@ -218,6 +229,8 @@ class Handler(BaseHTTPRequestHandler):
         if datatype in FLOATS:  # coerce booleans, as MLServer does
             flat = [float(v) if isinstance(v, bool) else v for v in flat]
         rows = [flat[i * shape[1] : (i + 1) * shape[1]] for i in range(shape[0])]
+        if self.server.fault == "input-name":  # no finiteness check: NaN and Infinity are answered
+            rows = [[0.0 if isinstance(v, float) and not math.isfinite(v) else v for v in r] for r in rows]
         clean = self._validate(rows)
         if datatype in ("FP16", "FP32"):  # read at the tensor's precision, as KServe and MLServer do
             import numpy as np
@@ -229,7 +242,7 @@ class Handler(BaseHTTPRequestHandler):
             "outputs": [{"name": "output-0", "shape": [len(outputs)], "datatype": "INT64", "data": outputs}],
         })
 
-    def _predict(self, rows: list[list[float]], protocol: str) -> list[int]:
+    def _predict(self, rows: list[list[float]], protocol: str) -> list[Any]:
         import numpy as np
 
         srv = self.server
@@ -242,6 +255,9 @@ class Handler(BaseHTTPRequestHandler):
         large = srv.fault == "large-batch-wrong" and len(rows) > LARGE_BATCH
         if large or srv.fault == "wrong-predictions" or (srv.fault == "v2-disagree" and protocol == "v2"):
             outputs = [(v + 1) % 3 for v in outputs]
+        if srv.fault == "off-contract":  # 2 rows in 32: null, or a class the model does not have
+            off: dict[int, Any] = {7: None, 23: 7} if protocol == "v1" else {7: 7, 23: None}
+            return [off.get(i % 32, v) for i, v in enumerate(outputs)]
         return outputs
 
 

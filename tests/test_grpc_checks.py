@@ -65,6 +65,22 @@ def test_forced_grpc_protocol_uses_only_grpc(grpc_endpoint: Endpoint) -> None:
     assert found.ready == ("grpc",)
 
 
+def test_robustness_on_a_grpc_only_endpoint_is_skipped_with_nothing_sent(grpc_endpoint: Endpoint, model_dir: Path, tmp_path: Path) -> None:
+    """``--protocol grpc``: the robustness checks send HTTP; with nothing sent or compared they
+    are skipped, saying so, never passed."""
+    from harness.robustness import bad_inputs_check, parity_check
+
+    cfg = HarnessConfig().replace(robustness_profile="ci")
+    only_grpc = dataclasses.replace(grpc_endpoint, protocols=("grpc",))
+    with InferenceClient(only_grpc, 10) as client:
+        parity = parity_check(client, cfg.robustness, model_dir, tmp_path)
+        battery = bad_inputs_check(client, cfg.robustness, (3.0, 3.0), 5.0, model_dir, tmp_path)
+    assert parity.status is CheckStatus.SKIPPED, parity.message
+    assert "tested over V2 gRPC only: 0 batches compared" in parity.message and parity.details["compared"] == []
+    assert battery.status is CheckStatus.SKIPPED, battery.message
+    assert "tested over V2 gRPC only: 0 requests sent" in battery.message and battery.details["total_requests"] == 0
+
+
 @pytest.fixture
 def wrong_grpc(served: Endpoint) -> Iterator[Endpoint]:
     """The session's REST server (right answers) with a gRPC side that answers label 2 to every row."""

@@ -20,6 +20,7 @@ from harness.contract.artifact import agree, expected_answers, load_model, withi
 from harness.contract.golden import SEED_CASE, SEED_PREDICTIONS, GoldenCase, iris_rows
 from harness.errors import InferenceError
 from harness.inference.client import InferenceClient
+from harness.inference.discovery import NAMES
 from harness.inference.outputs import labels_of
 from harness.results import CheckResult, CheckStatus
 
@@ -60,7 +61,6 @@ def _protocol_names(protocols: Sequence[str]) -> str:
     return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-NAMES = {"v1": "V1", "v2": "V2", "grpc": "V2 gRPC"}
 
 
 def check_golden(client: InferenceClient, cases: Sequence[GoldenCase], tolerance: float | None = None) -> CheckResult:
@@ -97,7 +97,12 @@ def served(client: InferenceClient, rows: Sequence[Sequence[float]], protocol: s
     """The served model's canonical answers for ``rows``, in batches of :data:`MAX_BATCH`."""
     answers: list[Any] = []
     for batch in _batches(rows):
-        answers.extend(client.classify(batch, protocol).outputs)
+        try:
+            answers.extend(client.classify(batch, protocol).outputs)
+        except InferenceError as exc:  # name the data's rows: an error's "row 3" is the batch's
+            first = len(answers)
+            raise InferenceError(f"{exc} (the request held rows {first}-{first + len(batch) - 1} of the data)", exc.status, exc.body,
+                                 timed_out=exc.timed_out) from exc
     return answers
 
 

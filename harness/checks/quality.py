@@ -17,6 +17,8 @@ from harness.contract import ModelContract
 from harness.inference.client import InferenceClient
 from harness.results import CheckResult, CheckStatus
 
+SHOWN = 5  # rows outside the contract named in the message; all are in the details
+
 
 def classification_figures(labels: Sequence[Any], answers: Sequence[Any], classes: Sequence[Any]) -> dict[str, Any]:
     """Accuracy, and recall per class (None for a class the data does not hold)."""
@@ -40,7 +42,9 @@ def regression_figures(labels: Sequence[float], answers: Sequence[Any]) -> dict[
 def check_quality(client: InferenceClient, contract: ModelContract) -> CheckResult:
     """``predict.quality``: the served model's quality on the contract's data, against its
     thresholds, over every protocol spoken (the first that falls short fails it, named; each
-    one's figures are in ``details.by_protocol``)."""
+    one's figures are in ``details.by_protocol``). An answer the contract does not allow (null,
+    a class not in ``classes``, a regressor's non-number...) fails it with the rows named:
+    a server that breaks its contract on a few rows does not pass on the accuracy of the rest."""
 
     def run() -> tuple[CheckStatus, str, dict[str, Any]]:
         data = contract.labelled()
@@ -49,8 +53,15 @@ def check_quality(client: InferenceClient, contract: ModelContract) -> CheckResu
                                    "protocol": protocols[0], "protocols": list(protocols), "thresholds": contract.thresholds.as_dict()}
         by_protocol: dict[str, dict[str, Any]] = {}
         judged: list[tuple[str, list[str], str]] = []
+        reader = client.reader.for_contract(contract)
         for protocol in protocols:
             answers = served(client, data.rows, protocol)
+            outside = reader.outside(answers)
+            if outside:  # an answer the contract does not allow is not a miss among others: the server breaks the contract
+                shown = "; ".join(f"row {i}: {why}" for i, why in outside[:SHOWN]) + (" ..." if len(outside) > SHOWN else "")
+                return CheckStatus.FAILED, (f"{len(outside)} of {len(answers)} answers over {NAMES.get(protocol, protocol)} are not predictions "
+                                            f"the contract allows: {shown}"), \
+                    {**details, "protocol": protocol, "outside_contract": [{"row": i, "problem": why} for i, why in outside]}
             if contract.is_classifier:
                 labels = client.reader.canonical(data.labels)
                 classes = client.reader.canonical(contract.classes)
@@ -58,11 +69,6 @@ def check_quality(client: InferenceClient, contract: ModelContract) -> CheckResu
                 failures = _classifier_failures(figures, contract)
                 summary = f"accuracy {figures['accuracy']:.4f}"
             else:
-                numeric = [a for a in answers if isinstance(a, int | float) and not isinstance(a, bool) and math.isfinite(a)]
-                if len(numeric) != len(answers):
-                    bad = next(a for a in answers if a not in numeric)
-                    return CheckStatus.FAILED, f"a regressor must answer finite numbers; got {bad!r} over {NAMES.get(protocol, protocol)}", \
-                        {**details, "protocol": protocol}
                 figures = regression_figures([float(v) for v in data.labels], [float(a) for a in answers])
                 failures = _regressor_failures(figures, contract)
                 summary = f"MAE {figures['mae']:.4g}, RMSE {figures['rmse']:.4g}, R² {figures['r2']:.4f}"

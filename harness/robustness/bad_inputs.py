@@ -4,6 +4,12 @@ Findings are split three ways: new *malformed* findings and new *valid-but-unusu
 (each listed apart, in the details and ``robustness.json``) fail the check; *accepted* ones
 (matched by the accepted-findings file) are listed in the message and the details and do not.
 Accepted-findings entries that matched nothing are reported as stale.
+
+No verdict without evidence: with no HTTP protocol to test (a gRPC-only endpoint) the check
+is skipped, saying so; when the valid control request fails before the battery it is an
+error ("cannot judge rejections: ..."), and so it is when rejections are left that are not
+evidence (their valid twin failed too). The message states what was sent and how the control
+answered before and after.
 """
 
 from __future__ import annotations
@@ -14,15 +20,18 @@ from typing import Any
 from harness.config.accepted import AcceptedFindings
 from harness.config.categories import CATEGORIES, MALFORMED, UNUSUAL
 from harness.inference.client import InferenceClient
+from harness.inference.discovery import NAMES
 from harness.redact import redact
 from harness.results import CheckResult, CheckStatus
 from harness.robustness.battery import Battery, category_order, run_battery
+from harness.robustness.control import answers_text, failed_text
 from harness.robustness.profiles import Profile
 from harness.robustness.schema import IRIS_SCHEMA, FeatureSchema
 from harness.robustness.verdicts import Finding
 
 NAME = "robustness.bad_inputs"
 MESSAGE_FINDINGS = 3  # findings spelled out in the message; all are in the details
+NOT_EVIDENCE_KEPT = 20  # rejections that are not evidence kept in the details (all are counted)
 
 
 def run_bad_inputs(
@@ -50,6 +59,9 @@ def run_bad_inputs(
     accepted = accepted or AcceptedFindings()
     battery, seed_case, after_problem = run_battery(client, profile, timeouts, ready_timeout, model_path, accepted, seed, schema, tolerance)
     duration = round(battery.elapsed(), 3)
+    unjudged = _without_verdict(battery, profile, seed, seed_case, duration)
+    if unjudged is not None:
+        return unjudged
     findings = sorted(battery.findings.values(), key=category_order)
     new = [f for f in findings if f.accepted is None]
     accepted_findings = [f for f in findings if f.accepted is not None]
@@ -58,6 +70,7 @@ def run_bad_inputs(
     tail = _accepted_text(accepted_findings, stale)
     total = details["total_requests"]
     over = " and ".join(p.upper() for p in battery.protocols)
+    not_evidence = _not_evidence_text(battery)
     if new or after_problem:
         malformed = sum(1 for f in new if f.request.kind == MALFORMED)
         parts = [f"{len(new)} new finding(s) ({malformed} malformed, {len(new) - malformed} valid but unusual) in {total} requests over {over}"]
@@ -67,18 +80,55 @@ def run_bad_inputs(
             parts.append(f"first failure {battery.first.summary()}")
         if after_problem:
             parts.append(after_problem)
+        if not_evidence:
+            parts.append(not_evidence)
         more = len(new) - MESSAGE_FINDINGS
         parts += [f.summary() for f in new[:MESSAGE_FINDINGS]] + ([f"+{more} more in details"] if more > 0 else [])
         return CheckResult(NAME, failing, redact("; ".join(parts + tail)), duration, details)
     counts = {kind: details[kind]["total"] for kind in (MALFORMED, UNUSUAL)}
     served = details[UNUSUAL]["passed_as"]
     stopped = f" (battery {battery.stopped})" if battery.stopped else ""
+    if not_evidence:
+        message = f"cannot judge {not_evidence} ({total} requests over {over} in {duration:.1f}s{stopped})"
+        return CheckResult(NAME, CheckStatus.ERROR, redact("; ".join([message, *tail])), duration, details)
+    if total == 0:
+        message = f"no request judged over {over}{stopped}: nothing to show the server rejects malformed input"
+        return CheckResult(NAME, CheckStatus.ERROR, redact(message), duration, details)
     message = (
-        f"{total} requests over {over} in {duration:.1f}s{stopped}: {counts[MALFORMED]} malformed all got a 4xx; "
-        f"{counts[UNUSUAL]} valid but unusual answered right ({served.get('answered', 0)}) or declined with a 4xx "
-        f"({served.get('declined', 0)}); the server still answers the seed case"
+        f"{total} requests over {over} in {duration:.1f}s{stopped}: {counts[MALFORMED]} malformed all got a 4xx "
+        f"while the valid twin was answered; {counts[UNUSUAL]} valid but unusual answered right ({served.get('answered', 0)}) "
+        f"or declined with a 4xx ({served.get('declined', 0)}); the control still answers ({answers_text(battery.after)})"
     )
     return CheckResult(NAME, CheckStatus.PASSED, redact("; ".join([message, *tail])), duration, details)
+
+
+def _without_verdict(battery: Battery, profile: Profile, seed: int | None, seed_case: dict[str, Any], duration: float) -> CheckResult | None:
+    """SKIPPED when there is no HTTP protocol to test, ERROR when the control fails before the
+    battery (nothing else was sent); None when the battery ran."""
+    spoken = list(battery.client.endpoint.protocols)
+    details: dict[str, Any] = {
+        "profile": profile.name, "seed": seed, "protocols": list(battery.protocols), "spoken": spoken, "total_requests": 0,
+        "duration_s": duration, "seed_case": seed_case, "controls": {"before": {p: c.as_dict() for p, c in battery.before.items()}},
+    }
+    if not battery.protocols:
+        names = " and ".join(NAMES.get(p, p.upper()) for p in spoken) or "no protocol"
+        return CheckResult(NAME, CheckStatus.SKIPPED, f"the battery sends HTTP requests (V1, V2 REST) and the endpoint is tested over {names} only: "
+                           "0 requests sent (the predict.* checks cover gRPC)", duration, details)
+    failed = failed_text(battery.before)
+    if failed:
+        return CheckResult(NAME, CheckStatus.ERROR, redact(f"cannot judge rejections: {failed}; 0 malformed requests sent"), duration, details)
+    return None
+
+
+def _not_evidence_text(battery: Battery) -> str | None:
+    """``3 rejection(s) that are not evidence: ...`` (their valid twin failed too), or None."""
+    if not battery.unjudged:
+        return None
+    first = battery.unjudged[0]
+    twin = first["twin"]
+    return (f"{len(battery.unjudged)} rejection(s) that are not evidence: their valid twin failed too "
+            f"(first: {first['category']} over {first['protocol'].upper()} got HTTP {first['status']}, and its valid twin: "
+            f"{twin['problem']}; details.not_evidence)")
 
 
 def _accepted_text(accepted: list[Finding], stale: list[Any]) -> list[str]:
@@ -132,6 +182,10 @@ def _details(
         "predictions_from": battery.judge.reference,
         "stopped": battery.stopped,
         "seed_case": seed_case,
+        "controls": {"before": {p: c.as_dict() for p, c in battery.before.items()}, "after": {p: c.as_dict() for p, c in battery.after.items()}},
+        "twins": {"sent": len(battery.twins), "failed": sum(1 for c in battery.twins.values() if not c.ok)},
+        "not_evidence": battery.unjudged[:NOT_EVIDENCE_KEPT],
+        "not_evidence_count": len(battery.unjudged),
         MALFORMED: malformed,
         UNUSUAL: unusual,
         "accepted": [f.as_dict() for f in accepted_findings],

@@ -6,8 +6,14 @@ but unusual), then hypothesis-generated malformed requests per category, each wi
 per-request timeout (the large valid ones get the run's ``request_timeout``). It stops early
 when the server is gone (a transport error and no readiness) or hangs (``max_timeouts``
 unanswered requests), and when the profile's time budget is spent, so a broken server never
-hangs the harness. Afterwards the server must still be ready and answer the seed case as it
-did before. Findings matched by an accepted-findings entry are listed, not failed.
+hangs the harness. Findings matched by an accepted-findings entry are listed, not failed.
+
+Controls before judgement (:mod:`harness.robustness.control`): the valid seed request is sent
+over every protocol first and must be answered right, or nothing is judged. A rejection (a
+malformed request's 4xx, a valid-but-unusual one declined) counts only when its valid twin,
+the control, is answered when sent after it: once per category, protocol and phase
+(catalogue, generated); otherwise the rejection is not evidence and is listed as such.
+Afterwards the server must still be ready and answer the control right, as before.
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ from hypothesis.errors import HypothesisException
 
 from harness import procs
 from harness.config.accepted import AcceptedFindings
-from harness.config.categories import CATEGORIES
+from harness.config.categories import CATEGORIES, MALFORMED
+from harness.contract.artifact import agree
 from harness.errors import InferenceError, WaitTimeout
 from harness.inference.client import REST_PROTOCOLS, Answer, InferenceClient
 from harness.procs.waiting import wait_until
+from harness.robustness.control import Control, controls, expected_seed, failed_text, send_control
 from harness.robustness.malformed import malformed_cases
 from harness.robustness.profiles import Profile, hypothesis_settings
 from harness.robustness.requests import Request
@@ -71,6 +79,11 @@ class Battery:
         self.stopped: str | None = None
         self.first: Finding | None = None  # the first finding not accepted
         self.findings: dict[tuple[str, str, str], Finding] = {}
+        self.twin: Callable[[str], Control] | None = None  # sends the valid twin over a protocol
+        self.twins: dict[tuple[str, str, str], Control] = {}  # (protocol, category, phase) -> its twin's result
+        self.unjudged: list[dict[str, Any]] = []  # rejections whose valid twin failed too: not evidence
+        self.before: dict[str, Control] = {}
+        self.after: dict[str, Control] = {}
 
     # --- one request -------------------------------------------------------------------------
     def send(self, request: Request) -> tuple[Outcome, Answer | None]:
@@ -116,6 +129,8 @@ class Battery:
         _count(self.statuses, request.category, status)
         problem, how = self.judge.judge(request, outcome, answer)
         if problem is None:
+            if how in ("rejected", "declined"):
+                how = self._evidence(request, outcome, source)
             _count(self.passed_as, request.category, how)
             return None
         accepted = self.accepted.match(request.category, request.protocol, outcome.status)
@@ -130,6 +145,24 @@ class Battery:
         elif outcome.status is None and not self.alive():
             self.stopped = f"the server stopped answering after a {request.category} request over {request.protocol.upper()}: {request.preview(80)!r}"
         return finding
+
+    def _evidence(self, request: Request, outcome: Outcome, source: str) -> str:
+        """``rejected``/``declined`` when the valid twin is answered right, else ``not evidence``
+        (the rejection is listed in :attr:`unjudged` with the twin's answer)."""
+        how = "rejected" if request.kind == MALFORMED else "declined"
+        if self.twin is None:
+            return how
+        key = (request.protocol, request.category, source.split(" ")[0])
+        twin = self.twins.get(key)
+        if twin is None:
+            twin = self.twins[key] = self.twin(request.protocol)
+        if twin.ok:
+            return how
+        self.unjudged.append({
+            "category": request.category, "protocol": request.protocol, "status": outcome.status, "body": outcome.body,
+            "request": request.describe(), "twin": twin.as_dict(),
+        })
+        return "not evidence"
 
     def _keep(self, finding: Finding) -> None:
         """Keep the smallest request per category, protocol and status (hypothesis shrinks toward it)."""
@@ -171,15 +204,9 @@ def _count(table: dict[str, dict[str, int]], row: str, column: str) -> None:
     cells[column] = cells.get(column, 0) + 1
 
 
-def seed_answers(client: InferenceClient, schema: FeatureSchema = IRIS_SCHEMA) -> dict[str, Any]:
-    """The seed case's canonical answer over each protocol spoken (or the error, as text)."""
-    answers: dict[str, Any] = {}
-    for protocol in client.endpoint.protocols:
-        try:
-            answers[protocol] = list(client.classify(schema.seed, protocol).outputs)
-        except InferenceError as exc:
-            answers[protocol] = str(exc)
-    return answers
+def seed_answers(results: dict[str, Control]) -> dict[str, Any]:
+    """The control's canonical answer over each protocol (or why it failed, as text)."""
+    return {p: c.answer if c.ok else c.problem for p, c in results.items()}
 
 
 def run_battery(
@@ -193,11 +220,20 @@ def run_battery(
     schema: FeatureSchema = IRIS_SCHEMA,
     tolerance: float | None = None,
 ) -> tuple[Battery, dict[str, Any], str | None]:
-    """Run the whole battery: (its state, the seed case before and after, a problem afterwards).
-    ``schema``: the model's row width and seed rows (the contract's)."""
-    battery = Battery(client, profile, timeouts[0], timeouts[1], Judge(client, model_path, schema.seed_predictions, tolerance), accepted)
+    """Run the whole battery: (its state, the control's answers before and after, a problem afterwards).
+    ``schema``: the model's row width and seed rows (the contract's).
+
+    Nothing is sent but the control when the battery has no protocol to test or the control
+    fails (:attr:`Battery.before` says which); the caller reports that instead of a verdict."""
+    judge = Judge(client, model_path, schema.seed_predictions, tolerance)
+    battery = Battery(client, profile, timeouts[0], timeouts[1], judge, accepted)
+    expected = expected_seed(client, schema, judge.model_path)
+    battery.before = controls(client, battery.protocols, schema, expected, tolerance)
+    before = seed_answers(battery.before)
+    if not battery.protocols or failed_text(battery.before):
+        return battery, {"before": before, "after": None}, None
+    battery.twin = lambda protocol: send_control(client, protocol, schema, expected, tolerance)
     model = client.endpoint.model_name
-    before = seed_answers(client, schema)
     battery.run_catalogue(malformed_cases(model, profile, battery.protocols, schema.seed_row))
     battery.run_catalogue(unusual_cases(model, profile, battery.protocols, schema.seed))
     for protocol in battery.protocols:
@@ -209,11 +245,17 @@ def run_battery(
     after: dict[str, Any] | None = None
     try:
         wait_until(battery.alive, what="the server to be ready after the battery", timeout=min(ready_timeout, 10.0), interval=0.2)
-        after = seed_answers(client, schema)
-        if after != before:
-            after_problem = f"after the battery the seed case answers {after!r}, before it answered {before!r}"
     except WaitTimeout as exc:
         after_problem = f"the server is not ready after the battery: {exc}"
+    else:
+        battery.after = controls(client, battery.protocols, schema, expected, tolerance)
+        after = seed_answers(battery.after)
+        failed = failed_text(battery.after)
+        changed = [p for p, c in battery.after.items() if c.ok and not agree(battery.before[p].answer or [], c.answer or [], tolerance)]
+        if failed:
+            after_problem = f"after the battery {failed}"
+        elif changed:
+            after_problem = f"after the battery the valid request answers {after!r}, before it answered {before!r}"
     return battery, {"before": before, "after": after}, after_problem
 
 

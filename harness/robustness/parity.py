@@ -6,6 +6,11 @@ served answer must equal the trained artifact's answer in-process, and V1 and V2
 where both are spoken. Answers are compared as canonical labels (``client.reader``: 1, 1.0
 and a class name mapped through ``labels`` are alike). Hypothesis shrinks a disagreement to
 the smallest batch that still shows it.
+
+No verdict without evidence: the valid control request (:mod:`harness.robustness.control`)
+is sent over each protocol first; if it fails the check is an error, not a disagreement. It
+runs again at the end and its answer is shown. A gRPC-only endpoint is skipped (the check
+sends HTTP; ``predict.parity`` covers gRPC), and a run that compared no batch is an error.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from harness import procs
 from harness.contract.artifact import agree, expected_answers, load_model
 from harness.errors import InferenceError
 from harness.inference.client import REST_PROTOCOLS, InferenceClient
+from harness.inference.discovery import NAMES
 from harness.redact import redact
 from harness.results import CheckResult, CheckStatus
+from harness.robustness.control import answers_text, controls, expected_seed, failed_text
 from harness.robustness.profiles import Profile, hypothesis_settings
 from harness.robustness.schema import IRIS_SCHEMA, FeatureSchema
 
@@ -53,6 +60,12 @@ def run_parity(client: InferenceClient, profile: Profile, model_path: Path | Non
     ``schema`` the feature ranges (the contract's); ``tolerance`` a regressor's (None: labels, exactly)."""
     protocols = tuple(p for p in client.endpoint.protocols if p in REST_PROTOCOLS)  # gRPC: predict.* checks
     both = {"v1", "v2"} <= set(protocols)
+    if not protocols:
+        spoken = " and ".join(NAMES.get(p, p.upper()) for p in client.endpoint.protocols) or "no protocol"
+        return CheckResult("robustness.parity", CheckStatus.SKIPPED,
+                           f"the check sends HTTP requests (V1, V2 REST) and the endpoint is tested over {spoken} only: 0 batches compared "
+                           "(predict.parity compares gRPC with the artifact)", 0.0,
+                           {"protocols": [], "spoken": list(client.endpoint.protocols), "batches": 0, "rows": 0, "compared": []})
     try:
         if model_path is not None:
             load_model(model_path)
@@ -65,6 +78,14 @@ def run_parity(client: InferenceClient, profile: Profile, model_path: Path | Non
             f"no model artifact to compare with (give --model-artifact) and the server speaks only {only}: nothing to compare",
         )
     started = time.monotonic()
+    expected_control = expected_seed(client, schema, model_path)
+    before = controls(client, protocols, schema, expected_control, tolerance)
+    failed = failed_text(before)
+    if failed:
+        return CheckResult("robustness.parity", CheckStatus.ERROR, redact(f"cannot judge parity: {failed}; 0 batches compared"),
+                           round(time.monotonic() - started, 3),
+                           {"protocols": list(protocols), "batches": 0, "rows": 0, "compared": [],
+                            "controls": {"before": {p: c.as_dict() for p, c in before.items()}}})
     counts = {"batches": 0, "rows": 0}
     found: dict[str, Any] = {}
 
@@ -100,6 +121,7 @@ def run_parity(client: InferenceClient, profile: Profile, model_path: Path | Non
         (example if seed is None else hypothesis_seed(seed)(example))()
     except (_Mismatch, HypothesisException, ExceptionGroup):
         pass  # the shrunk disagreement is in ``found``
+    after = controls(client, protocols, schema, expected_control, tolerance)
     duration = time.monotonic() - started
     against = [f"{p.upper()} vs the artifact in-process" for p in protocols] if model_path is not None else []
     against += ["V1 vs V2"] if both else []
@@ -112,11 +134,19 @@ def run_parity(client: InferenceClient, profile: Profile, model_path: Path | Non
         "compared": against,
         "model_artifact": str(model_path) if model_path else None,
         "stopped": found.get("stopped"),
+        "controls": {"before": {p: c.as_dict() for p, c in before.items()}, "after": {p: c.as_dict() for p, c in after.items()}},
     }
     skipped = "" if model_path is not None else " (no model artifact: give --model-artifact to compare with it)"
     if "problem" in found:
         details["counterexample"] = {"rows": found["rows"], "problem": redact(found["problem"])}
         message = redact(f"smallest disagreeing batch {found['rows']}: {found['problem']}{skipped}")
         return CheckResult("robustness.parity", failing, message, round(duration, 3), details)
-    message = f"{counts['batches']} generated batches ({counts['rows']} rows) agree: {', '.join(against)}{skipped}"
+    if failed_text(after):
+        return CheckResult("robustness.parity", failing, redact(f"after {counts['batches']} generated batches {failed_text(after)}"),
+                           round(duration, 3), details)
+    if counts["batches"] == 0:
+        return CheckResult("robustness.parity", CheckStatus.ERROR, f"0 batches compared ({found.get('stopped') or 'no example ran'})",
+                           round(duration, 3), details)
+    message = (f"{counts['batches']} generated batches ({counts['rows']} rows) agree: {', '.join(against)}{skipped}; "
+               f"the control answers before and after ({answers_text(after)})")
     return CheckResult("robustness.parity", CheckStatus.PASSED, message, round(duration, 3), details)
