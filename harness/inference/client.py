@@ -297,11 +297,16 @@ def ssl_context(verify: str | bool) -> ssl.SSLContext | bool:
     return verify
 
 
-def client_for(endpoint: Endpoint, cfg: HarnessConfig, labels: Sequence[str] = (), output: str | None = None) -> InferenceClient:
+def client_for(endpoint: Endpoint, cfg: HarnessConfig, labels: Sequence[str] = (), output: str | None = None,
+               contract: Any = None) -> InferenceClient:
     """A client with the run's settings: ``request_timeout``, ``max_response_bytes``,
     ``output_name`` (else the contract's ``output``) and the class names (``labels`` from the
-    settings, else ``labels``)."""
+    settings, else ``labels``). Given the model ``contract``, every answer it reads is judged by
+    the contract's task and classes (:meth:`OutputReader.for_contract`): golden, quality, parity
+    and the user's own client read answers alike."""
     reader = OutputReader(cfg.endpoint.output_name or output, tuple(cfg.endpoint.labels) or tuple(labels))
+    if contract is not None:
+        reader = reader.for_contract(contract)
     return InferenceClient(endpoint, cfg.core.request_timeout, max_bytes=cfg.endpoint.max_response_bytes, reader=reader)
 
 

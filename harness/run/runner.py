@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from harness import procs
 from harness.checks import REGISTRY, CheckContext, Registry, Unavailable, load_user_checks
 from harness.checks.builtin import register_builtins
+from harness.checks.predict import artifact_labels
 from harness.config import HarnessConfig
 from harness.config.secrets import register_config_secrets
 from harness.errors import (
@@ -36,6 +37,7 @@ from harness.errors import (
     HarnessError,
     InfrastructureError,
 )
+from harness.inference.client import InferenceClient, client_for
 from harness.record import Environment, Measured, RunRecord
 from harness.redact import redact
 from harness.reports.writer import ReportWriteError, ReportWriter, create_report_dir
@@ -47,7 +49,6 @@ from harness.run.preflight import read_inputs
 from harness.targets import Target, TargetContext, make_target
 
 if TYPE_CHECKING:
-    from harness.inference.client import InferenceClient
     from harness.targets.base import LoadGenerator
 
 OnCheck = Callable[[CheckResult], None]
@@ -210,16 +211,13 @@ class ValidationRun:
     def new_client(self) -> InferenceClient:
         """A client for the run's endpoint as the checks get theirs: the run's settings, the
         contract's output, the model's class names (the caller closes it)."""
-        from harness.checks.predict import artifact_labels
-        from harness.inference.client import client_for
-
         if self.cfg.endpoint.labels:
             labels: tuple[str, ...] = ()
         elif "endpoint" in self._provided:  # someone else's endpoint (a conftest's): never train a model for its labels
             labels = artifact_labels(self.resource("artifact") or self.cfg.endpoint.model_artifact)
         else:
             labels = artifact_labels(self.require("artifact"))
-        return client_for(self.require("endpoint"), self.cfg, labels, self.inputs.contract.output)
+        return client_for(self.require("endpoint"), self.cfg, labels, self.inputs.contract.output, self.inputs.contract)
 
     def _holds(self) -> list[tuple[str, Callable[[], None]]]:
         """What the run holds open, to let go of as it ends (before teardown): the client, a prestarted locust."""
