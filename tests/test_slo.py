@@ -40,20 +40,21 @@ def test_default_gates_pass_a_healthy_run() -> None:
     checks = _by_name(evaluate_slos(_load(), HarnessConfig().slo))
     assert set(checks) == {"slo.p95", "slo.p99", "slo.error_rate"}  # defaults: p95, p99, error rate
     assert all(c.status is CheckStatus.PASSED for c in checks.values()), checks
-    assert checks["slo.p95"].message == "p95 20 ms <= 100 ms"
+    assert checks["slo.p95"].message == "p95 20 ms <= 100 ms (10,000 successful requests)"
+    assert checks["slo.p95"].details["samples"] == 10_000
 
 
 def test_a_slow_run_fails_p95_with_a_readable_message() -> None:
     checks = _by_name(evaluate_slos(_load(p95=312.4, p99=400.0), HarnessConfig().slo))
-    assert checks["slo.p95"].failed and checks["slo.p95"].message == "p95 312 ms > 100 ms"
-    assert checks["slo.p99"].failed and checks["slo.p99"].message == "p99 400 ms > 250 ms"
-    assert checks["slo.p95"].details == {"value": 312.4, "threshold": 100.0, "unit": "ms", "basis": "response"}
+    assert checks["slo.p95"].failed and checks["slo.p95"].message == "p95 312 ms > 100 ms (10,000 successful requests)"
+    assert checks["slo.p99"].failed and checks["slo.p99"].message == "p99 400 ms > 250 ms (10,000 successful requests)"
+    assert checks["slo.p95"].details == {"value": 312.4, "threshold": 100.0, "unit": "ms", "basis": "response", "samples": 10_000}
 
 
 def test_rounding_never_hides_which_side_of_the_limit_a_figure_is() -> None:
     checks = _by_name(evaluate_slos(_load(p95=100.03, p99=250.0), HarnessConfig().slo))
-    assert checks["slo.p95"].failed and checks["slo.p95"].message == "p95 100.03 ms > 100 ms"
-    assert not checks["slo.p99"].failed and checks["slo.p99"].message == "p99 250 ms <= 250 ms"
+    assert checks["slo.p95"].failed and checks["slo.p95"].message.startswith("p95 100.03 ms > 100 ms")
+    assert not checks["slo.p99"].failed and checks["slo.p99"].message.startswith("p99 250 ms <= 250 ms")
 
 
 def test_error_rate_gate_names_the_most_frequent_failure() -> None:
@@ -68,27 +69,37 @@ def test_optional_gates_only_when_configured() -> None:
     cfg = HarnessConfig(slo=SloSettings(p50_ms=4.0, min_rps=600.0, p99_ms=None))
     checks = _by_name(evaluate_slos(_load(), cfg.slo))
     assert "slo.p99" not in checks
-    assert checks["slo.p50"].failed and checks["slo.p50"].message == "p50 5 ms > 4 ms"
-    assert checks["slo.min_rps"].failed and checks["slo.min_rps"].message == "throughput 500 req/s < 600 req/s"
+    assert checks["slo.p50"].failed and checks["slo.p50"].message == "p50 5 ms > 4 ms (10,000 successful requests)"
+    assert checks["slo.min_rps"].failed and checks["slo.min_rps"].message == "throughput 500 req/s < 600 req/s (10,000 successful requests)"
     ok = _by_name(evaluate_slos(_load(rps=700.0, p50=3.0), cfg.slo))
     assert not ok["slo.min_rps"].failed and not ok["slo.p50"].failed
 
 
-def test_nothing_measured_fails_rather_than_passes() -> None:
-    """No request in the window: the error rate is not measured (None), and every gate fails saying so."""
+def test_nothing_measured_is_never_a_pass() -> None:
+    """No request in the window: the error rate is not measured (None) and fails; latency and
+    throughput gates cannot judge (error), each saying so."""
     load = _load(requests=0, rps=0.0)
     assert load.error_rate is None
     checks = _by_name(evaluate_slos(load, HarnessConfig(slo=SloSettings(p50_ms=50.0, min_rps=1.0)).slo))
     assert set(checks) == {"slo.p50", "slo.p95", "slo.p99", "slo.error_rate", "slo.min_rps"}
-    for name, check in checks.items():
-        assert check.failed and check.message.endswith(": no request completed in the measured window"), (name, check.message)
+    for name in ("slo.p50", "slo.p95", "slo.p99", "slo.min_rps"):
+        assert checks[name].status is CheckStatus.ERROR, name
+        assert checks[name].message.endswith("no successful request to measure (no request completed in the measured window)"), name
+    assert checks["slo.error_rate"].failed
     assert checks["slo.error_rate"].message == "error rate: no request completed in the measured window"
 
 
-def test_only_failures_fail_the_latency_gates_with_their_count() -> None:
-    checks = _by_name(evaluate_slos(_load(requests=30, failures=30), HarnessConfig().slo))
-    assert checks["slo.p95"].message == "p95: no successful request to measure (30 failures)"
+def test_latency_and_throughput_gates_judge_successful_requests_only() -> None:
+    """Only failures: no latency to judge (error, not a pass or fail on the errors' latency), with what failed."""
+    checks = _by_name(evaluate_slos(_load(requests=30, failures=30), HarnessConfig(slo=SloSettings(min_rps=1.0)).slo))
+    for name in ("slo.p95", "slo.p99", "slo.min_rps"):
+        assert checks[name].status is CheckStatus.ERROR, name
+        assert "no successful request to measure (30 of 30 requests failed; most frequent: 30x HTTP 500" in checks[name].message
+        assert checks[name].details["samples"] == 0
     assert checks["slo.error_rate"].failed and checks["slo.error_rate"].message.startswith("error rate 100 % (30/30) > 0.1 %")
+    half = _by_name(evaluate_slos(_load(requests=1000, failures=500, rps=100.0), HarnessConfig(slo=SloSettings(min_rps=60.0)).slo))
+    assert half["slo.min_rps"].failed and half["slo.min_rps"].message == "throughput 50 req/s < 60 req/s (500 successful requests)"
+    assert half["slo.p95"].message.endswith("(500 successful requests)")
 
 
 def test_the_error_rate_is_derived_from_the_counts_whatever_was_passed() -> None:
