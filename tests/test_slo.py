@@ -203,3 +203,29 @@ def test_compare_command_names_a_load_section_that_is_not_a_load_result(tmp_path
     assert cli_main(["compare", str(base), str(partial)]) == 2
     err = capsys.readouterr().err
     assert err.strip() == f"mlharness: error: current: {partial}: load is not a load result: LoadResult.latency_ms: missing", err
+
+
+def test_a_stall_fails_the_error_gate_with_its_time_even_with_no_failed_request() -> None:
+    from harness.load.results import Stall
+
+    load = dataclasses.replace(_load(), stalls=(Stall(3.0, 4.004, 32),), unfinished=0)
+    gate = _by_name(evaluate_slos(load, HarnessConfig().slo))["slo.error_rate"]
+    assert gate.failed
+    assert gate.message == ("error rate 0 % (0/10,000) <= 0.1 %; but no answer for 4.00 s from t=3.0s "
+                            "with 32 requests in flight (a stall)"), gate.message
+    assert gate.details["stalls"] == [{"t_s": 3.0, "duration_s": 4.004, "in_flight": 32}]
+
+
+def test_an_open_model_rate_not_kept_fails_beyond_the_tolerance() -> None:
+    short = dataclasses.replace(_load(rps=32.0), rate=200.0, users=4)
+    gate = _by_name(evaluate_slos(short, HarnessConfig().slo))["slo.error_rate"]
+    assert gate.failed and gate.message.endswith("achieved 32 req/s of 200 req/s offered (84 % short; 5 % allowed)"), gate.message
+    kept = dataclasses.replace(_load(rps=192.0), rate=200.0, users=4)  # 4 % short: within 5 %
+    assert not _by_name(evaluate_slos(kept, HarnessConfig().slo))["slo.error_rate"].failed
+
+
+def test_unanswered_requests_are_counted_and_shown() -> None:
+    load = dataclasses.replace(_load(requests=1000, failures=40), unfinished=40)
+    gate = _by_name(evaluate_slos(load, HarnessConfig().slo))["slo.error_rate"]
+    assert gate.failed and "(40/1,000, 40 unfinished at the window's end) > 0.1 %" in gate.message, gate.message
+    assert (load.answered, gate.details["answered"], gate.details["unfinished"]) == (960, 960, 40)
