@@ -63,7 +63,7 @@ def test_requests_in_flight_at_the_close_are_waited_for_then_counted_as_timeouts
     recorder.finish(10.0, now=1021.0)  # the third never answered
     recorder.write()
     (doc,) = [json.loads(p.read_text()) for p in (tmp_path / "results").glob("worker-*.json")]
-    assert (doc["requests"], doc["failures"], doc["unfinished"]) == (3, 1, 2)
+    assert (doc["requests"], doc["failures"], doc["unfinished"], doc["unfinished_failed"]) == (3, 1, 2, 1)
     assert doc["failures_by_kind"] == [{"name": "v1", "status": 0, "count": 1,
                                         "message": "no answer within 10s after the window closed (request_timeout)"}]
     assert doc["stopped"] == 1010.0

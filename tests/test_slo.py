@@ -225,7 +225,9 @@ def test_an_open_model_rate_not_kept_fails_beyond_the_tolerance() -> None:
 
 
 def test_unanswered_requests_are_counted_and_shown() -> None:
-    load = dataclasses.replace(_load(requests=1000, failures=40), unfinished=40)
+    load = dataclasses.replace(_load(requests=1000, failures=40), unfinished=52, unfinished_failed=40)
     gate = _by_name(evaluate_slos(load, HarnessConfig().slo))["slo.error_rate"]
-    assert gate.failed and "(40/1,000, 40 unfinished at the window's end) > 0.1 %" in gate.message, gate.message
-    assert (load.answered, gate.details["answered"], gate.details["unfinished"]) == (960, 960, 40)
+    assert gate.failed and "(40/1,000, 40 in flight at the window's end never answered) > 0.1 %" in gate.message, gate.message
+    healthy = dataclasses.replace(_load(), unfinished=8)  # answered after the close: nothing to say
+    assert _by_name(evaluate_slos(healthy, HarnessConfig().slo))["slo.error_rate"].message == "error rate 0 % (0/10,000) <= 0.1 %"
+    assert (load.answered, gate.details["answered"], gate.details["unfinished"], gate.details["unfinished_failed"]) == (960, 960, 52, 40)

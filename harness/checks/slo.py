@@ -112,18 +112,18 @@ def error_rate_gate(load: LoadResult, threshold: float) -> CheckResult:
     problems = delivery_problems(load)
     details: dict[str, Any] = {
         "value": rate, "threshold": threshold, "unit": figures.RATIO, "requests": load.requests, "answered": load.answered,
-        "failures": load.failures, "unfinished": load.unfinished, "stalls": [s.as_dict() for s in load.stalls],
+        "failures": load.failures, "unfinished": load.unfinished, "unfinished_failed": load.unfinished_failed, "stalls": [s.as_dict() for s in load.stalls],
         "offered_rps": load.rate, "achieved_rps": load.rps if load.rate else None, "rate_tolerance": RATE_TOLERANCE,
         "problems": problems,
     }
     if rate is None:
-        return _check("slo.error_rate", False, f"error rate: {NO_REQUEST}", details)
+        return _check("slo.error_rate", False, "; ".join([f"error rate: {NO_REQUEST}", *problems]), details)
     ok = rate <= threshold
     shown, limit_shown = figures.versus(figures.RATIO, rate, threshold)
     top = load.failures_by_kind[0] if load.failures_by_kind and not ok else None
     extra = f"; most frequent: {figures.count(top.count)}x HTTP {top.status} {top.message[:80]}" if top else ""
     counts = f"{figures.count(load.failures)}/{figures.count(load.requests)}"
-    unfinished = f", {figures.count(load.unfinished)} unfinished at the window's end" if load.unfinished else ""
+    unfinished = f", {figures.count(load.unfinished_failed)} in flight at the window's end never answered" if load.unfinished_failed else ""
     message = f"error rate {shown} ({counts}{unfinished}) {'<=' if ok else '>'} {limit_shown}{extra}"
     if problems:
         message += ("; but " if ok else "; ") + "; ".join(problems)

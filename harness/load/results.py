@@ -114,7 +114,7 @@ class LoadResult(_AsDict):
     Every request sent in the measured window is accounted for: ``requests`` (sent) =
     ``answered`` (a valid answer) + ``failures`` (an error, an answer outside the contract, or no
     answer within the request timeout); ``unfinished`` of them were still in flight when the
-    window closed (waited for, then answered or counted as timeouts). ``users`` is how many
+    window closed (waited for up to the request timeout), ``unfinished_failed`` of those failed. ``users`` is how many
     users started, ``users_configured`` how many were asked for; ``stalls`` are the times the
     server answered nothing while requests were in flight.
     """
@@ -150,6 +150,7 @@ class LoadResult(_AsDict):
     files: Mapping[str, str] = dataclasses.field(default_factory=dict)
     answered: int = 0  # derived: requests - failures, see __post_init__
     unfinished: int = 0
+    unfinished_failed: int = 0
     users_configured: int = 0
     stalls: tuple[Stall, ...] = ()
 
@@ -181,6 +182,7 @@ class MergedFigures:
     workers: int
     histogram: str | None
     unfinished: int = 0
+    unfinished_failed: int = 0
     users_started: int = 0
     stalls: tuple[Stall, ...] = ()
 
@@ -234,7 +236,7 @@ def merge_worker_files(docs: Iterable[Mapping[str, Any]]) -> MergedFigures:
     second_counts: Counter[int] = Counter()
     second_failures: Counter[int] = Counter()
     failures: Counter[tuple[str, int, str]] = Counter()
-    requests = failed = warmup = late = unfinished = users = 0
+    requests = failed = warmup = late = unfinished = unfinished_failed = users = 0
     gaps: list[tuple[float, float, int]] = []
     min_us: int | None = None
     max_us = 0
@@ -245,6 +247,7 @@ def merge_worker_files(docs: Iterable[Mapping[str, Any]]) -> MergedFigures:
         warmup += doc.get("warmup_requests", 0)
         late += doc.get("late_requests", 0)
         unfinished += doc.get("unfinished", 0)
+        unfinished_failed += doc.get("unfinished_failed", 0)
         users += doc.get("users_started", 0)
         gaps += [(float(g["began"]), float(g["ended"]), int(g["in_flight"])) for g in doc.get("stalls") or []]
         measured = max(measured, float(doc["stopped"]) - float(doc["measure_from"]))
@@ -288,6 +291,7 @@ def merge_worker_files(docs: Iterable[Mapping[str, Any]]) -> MergedFigures:
         workers=len(docs),
         histogram=latency.encode().decode() if latency.get_total_count() else None,
         unfinished=unfinished,
+        unfinished_failed=unfinished_failed,
         users_started=users,
         stalls=merge_stalls(gaps, origin, summary.p50),
     )

@@ -195,6 +195,7 @@ def result_from_docs(
         histogram=merged.histogram,
         files=files,
         unfinished=merged.unfinished,
+        unfinished_failed=merged.unfinished_failed,
         stalls=merged.stalls,
     )
     return dataclasses.replace(result, generator=GRPC_GENERATOR) if plan.protocol == "grpc" else result

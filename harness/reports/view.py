@@ -128,7 +128,8 @@ def accounting(load: LoadResult) -> str:
     """"1,000 sent: 960 answered, 40 failed (40 unfinished at the window's end, then timed out or answered)"."""
     text = f"{figures.count(load.requests)} sent: {figures.count(load.answered)} answered, {figures.count(load.failures)} failed"
     if load.unfinished:
-        text += f" ({figures.count(load.unfinished)} unfinished at the window's end, waited for up to the request timeout)"
+        text += (f" ({figures.count(load.unfinished)} unfinished at the window's end, waited for up to the request timeout: "
+                 f"{figures.count(load.unfinished - load.unfinished_failed)} answered, {figures.count(load.unfinished_failed)} failed)")
     return text
 
 

@@ -107,6 +107,8 @@ class Recorder:
         self._next_id = 0
         self.closed_at: float | None = None
         self.unfinished = 0
+        self.unfinished_failed = 0  # of those, failed (timed out, or answered with an error)
+        self._at_close: set[int] = set()
         self.quiet_since: float | None = None  # requests in flight and no answer since then
         self.quiet_peak = 0
         self.stalls: list[tuple[float, float, int]] = []  # (began, ended, most in flight)
@@ -141,7 +143,8 @@ class Recorder:
         """The window ends: no request starts any more; those in flight are still waited for."""
         if self.closed_at is None:
             self.closed_at = time.time() if now is None else now
-            self.unfinished = sum(1 for origin, _ in self.inflight.values() if self._measured(origin))
+            self._at_close = {i for i, (origin, _) in self.inflight.items() if self._measured(origin)}
+            self.unfinished = len(self._at_close)
 
     def finish(self, waited_s: float, now: float | None = None) -> None:
         """The wait for the unanswered is over: each request still in flight is a failure."""
@@ -152,6 +155,7 @@ class Recorder:
         message = f"no answer within {waited_s:g}s after the window closed (request_timeout)"
         for origin, kind in self.inflight.values():
             if self._measured(origin):
+                self.unfinished_failed += 1
                 self.requests += 1
                 self.failed += 1
                 self.kind_counts[kind] += 1
@@ -170,7 +174,10 @@ class Recorder:
 
     def on_request(self, name: str, response_time: float, response: Any, exception: Any, context: dict[str, Any], start_time: float | None = None, **_: Any) -> None:
         """locust's ``request`` event: count one answer (or failure) of a request sent in the measured window."""
-        self.inflight.pop(context.get("mlh_id", -1), None)
+        request_id = context.get("mlh_id", -1)
+        self.inflight.pop(request_id, None)
+        if exception is not None and request_id in self._at_close:
+            self.unfinished_failed += 1
         started = start_time if start_time is not None else time.time() - response_time / 1000
         finished = started + response_time / 1000
         if getattr(exception, "timeout", False):
@@ -240,6 +247,7 @@ class Recorder:
             "warmup_requests": self.warmup_requests,
             "late_requests": self.late_requests,
             "unfinished": self.unfinished,
+            "unfinished_failed": self.unfinished_failed,
             "users_started": self.users_started,
             "stalls": [{"began": b, "ended": e, "in_flight": n} for b, e, n in self.stalls if e > measure_from],
             "min_us": self.min_us,
