@@ -12,7 +12,10 @@ Hostile modes, each for every POST:
   as a careless server's error text does;
 * ``--drip S``: 200, then one body byte every ``S`` seconds, forever;
 * ``--stream``: 200 with an endless chunked body, as fast as the client reads;
-* ``--tls-cert PEM --tls-key PEM``: HTTPS.
+* ``--tls-cert PEM --tls-key PEM``: HTTPS;
+* ``--hang-after S``: S seconds after the first inference request, every inference request
+  hangs (a deadlock: readiness still answers), for at most :data:`HANG_S`;
+* ``--answer JSON``: 200 with this body to every inference request (``{"error": "overloaded"}``).
 
 Binds to 127.0.0.1 only. Run: ``python tests/load_server.py --port 8080 --delay-ms 20``.
 """
@@ -29,6 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 COUNTS = {"requests": 0, "with_header": 0, "host_ok": 0, "hits": 0}
 LOCK = threading.Lock()
+HANG_S = 60.0  # bounded: the test stops the process long before
+FIRST: list[float] = []  # when the first inference request came
 
 
 def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
@@ -77,8 +82,13 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
                     COUNTS["with_header"] += 1
                 if args.expect_host and self.headers.get("Host") == args.expect_host:
                     COUNTS["host_ok"] += 1
-            time.sleep(delay_s)
-            if args.redirect_to:
+                if not FIRST:
+                    FIRST.append(time.monotonic())
+                hang = args.hang_after is not None and time.monotonic() - FIRST[0] >= args.hang_after
+            time.sleep(HANG_S if hang else delay_s)
+            if args.answer is not None:
+                self._send(200, args.answer)
+            elif args.redirect_to:
                 self._send(307, {"error": "moved"}, {"Location": args.redirect_to + self.path})
             elif args.echo:
                 self._echo()
@@ -158,6 +168,8 @@ def main() -> None:
     parser.add_argument("--stream", action="store_true", help="200 with an endless chunked body")
     parser.add_argument("--tls-cert", default=None)
     parser.add_argument("--tls-key", default=None)
+    parser.add_argument("--hang-after", type=float, default=None, help="inference hangs this many seconds after its first request")
+    parser.add_argument("--answer", default=None, help="200 with this body to every inference request")
     args = parser.parse_args()
     server = Server(("127.0.0.1", args.port), make_handler(args))
     if args.tls_cert:

@@ -23,7 +23,7 @@ def test_capacity_gate() -> None:
     assert capacity_gate(_result(420.0), 400).status is CheckStatus.PASSED
     failed = capacity_gate(_result(380.0), 400)
     assert failed.status is CheckStatus.FAILED and failed.message.startswith("capacity at SLO 380 req/s < 400 req/s")
-    assert failed.details == {"value": 380.0, "threshold": 400, "unit": "req/s", "limited_by": "slo"}
+    assert failed.details == {"value": 380.0, "threshold": 400, "unit": "req/s", "limited_by": "slo", "steps": 1, "requests": 700}
     assert capacity_gate(_result(None, "no holding step"), 400).status is CheckStatus.FAILED
     # the generator was the limit: a lower bound that reaches the gate passes, one that does not cannot judge the server
     bound = capacity_gate(_result(420.0, "generator"), 400)

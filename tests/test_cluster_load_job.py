@@ -212,11 +212,11 @@ def test_a_worker_that_printed_nothing_makes_the_result_incomplete(logs: dict[st
 
 def test_master_that_never_completes_times_out_with_diagnostics(logs: dict[str, str], tmp_path: Path) -> None:
     runner = fake(logs, master=None)
-    cfg = config(duration="0.1s", warmup="0s")
+    cfg = config(duration="0.1s", warmup="0s", request_timeout="0.1s")
     with pytest.raises(WaitTimeout) as info:
         run(runner, tmp_path, cfg=cfg, startup_s=0.1)
     message = str(info.value)
-    assert "timed out after 0.2s" in message and "mlh-load-master" in message and "active 1" in message
+    assert "timed out after 1.3s" in message  # the window, the wait for its last answers (request timeout + 1 s), start-up and "mlh-load-master" in message and "active 1" in message
     diag = tmp_path / "diagnostics" / "load-job"
     assert str(diag) in message and (diag / NS / "events.txt").is_file() and (diag / NS / "describe-pods.txt").is_file()
     argvs = [argv for argv, _e, _s in runner.calls]

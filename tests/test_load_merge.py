@@ -75,7 +75,7 @@ def test_argv_for_local_master_and_worker_roles(tmp_path: object) -> None:
     assert local[1:5] == ["-m", "locust", "-f", str(LOCUSTFILE)]
     assert local[local.index("--processes") + 1] == "3" and "--master" not in local
     assert local[local.index("--host") + 1] == "http://10.0.0.5:8080"
-    assert local[local.index("--run-time") + 1] == "13s"  # backstop: ceil(7.5) + 5
+    assert local[local.index("--run-time") + 1] == "24s"  # backstop: ceil(7.5 + the wait for the last answers, 10 + 1) + 5
     own_port = locust_argv(plan, "local", "/out", master_port=40123)
     assert own_port[own_port.index("--master-bind-port") + 1] == "40123"
     assert own_port[own_port.index("--master-port") + 1] == "40123"

@@ -145,6 +145,7 @@ def failing_report() -> dict[str, Any]:
         "timeline": timeline, "warmup_requests": 812, "late_requests": 0, "workers": 2, "complete": True,
         "histogram": "HISTFAAAAB54nJNpmSzMwMDAxQABzFCaEUzOmNZg/wEi0AwAOpwDgw==",
         "files": {"master_log": "load/locust-master.log", "results": "load/results"},
+        "answered": 12044, "unfinished": 8, "unfinished_failed": 0, "users_configured": 8, "stalls": [],
     }
     report["baseline"] = {
         "baseline": {"started_at": "2026-11-20T09:12:00.000Z", "git_commit": "0a93065aaaabbbbccccddddeeeeffff000011112", "target": "local"},

@@ -46,20 +46,21 @@ def test_default_gates_pass_a_healthy_run() -> None:
     checks = _by_name(evaluate_slos(_load(), HarnessConfig().slo))
     assert set(checks) == {"slo.p95", "slo.p99", "slo.error_rate"}  # defaults: p95, p99, error rate
     assert all(c.status is CheckStatus.PASSED for c in checks.values()), checks
-    assert checks["slo.p95"].message == "p95 20 ms <= 100 ms"
+    assert checks["slo.p95"].message == "p95 20 ms <= 100 ms (10,000 successful requests)"
+    assert checks["slo.p95"].details["samples"] == 10_000
 
 
 def test_a_slow_run_fails_p95_with_a_readable_message() -> None:
     checks = _by_name(evaluate_slos(_load(p95=312.4, p99=400.0), HarnessConfig().slo))
-    assert checks["slo.p95"].failed and checks["slo.p95"].message == "p95 312 ms > 100 ms"
-    assert checks["slo.p99"].failed and checks["slo.p99"].message == "p99 400 ms > 250 ms"
-    assert checks["slo.p95"].details == {"value": 312.4, "threshold": 100.0, "unit": "ms", "basis": "response"}
+    assert checks["slo.p95"].failed and checks["slo.p95"].message == "p95 312 ms > 100 ms (10,000 successful requests)"
+    assert checks["slo.p99"].failed and checks["slo.p99"].message == "p99 400 ms > 250 ms (10,000 successful requests)"
+    assert checks["slo.p95"].details == {"value": 312.4, "threshold": 100.0, "unit": "ms", "basis": "response", "samples": 10_000}
 
 
 def test_rounding_never_hides_which_side_of_the_limit_a_figure_is() -> None:
     checks = _by_name(evaluate_slos(_load(p95=100.03, p99=250.0), HarnessConfig().slo))
-    assert checks["slo.p95"].failed and checks["slo.p95"].message == "p95 100.03 ms > 100 ms"
-    assert not checks["slo.p99"].failed and checks["slo.p99"].message == "p99 250 ms <= 250 ms"
+    assert checks["slo.p95"].failed and checks["slo.p95"].message.startswith("p95 100.03 ms > 100 ms")
+    assert not checks["slo.p99"].failed and checks["slo.p99"].message.startswith("p99 250 ms <= 250 ms")
 
 
 def test_error_rate_gate_names_the_most_frequent_failure() -> None:
@@ -74,27 +75,37 @@ def test_optional_gates_only_when_configured() -> None:
     cfg = HarnessConfig(slo=SloSettings(p50_ms=4.0, min_rps=600.0, p99_ms=None))
     checks = _by_name(evaluate_slos(_load(), cfg.slo))
     assert "slo.p99" not in checks
-    assert checks["slo.p50"].failed and checks["slo.p50"].message == "p50 5 ms > 4 ms"
-    assert checks["slo.min_rps"].failed and checks["slo.min_rps"].message == "throughput 500 req/s < 600 req/s"
+    assert checks["slo.p50"].failed and checks["slo.p50"].message == "p50 5 ms > 4 ms (10,000 successful requests)"
+    assert checks["slo.min_rps"].failed and checks["slo.min_rps"].message == "throughput 500 req/s < 600 req/s (10,000 successful requests)"
     ok = _by_name(evaluate_slos(_load(rps=700.0, p50=3.0), cfg.slo))
     assert not ok["slo.min_rps"].failed and not ok["slo.p50"].failed
 
 
-def test_nothing_measured_fails_rather_than_passes() -> None:
-    """No request in the window: the error rate is not measured (None), and every gate fails saying so."""
+def test_nothing_measured_is_never_a_pass() -> None:
+    """No request in the window: the error rate is not measured (None) and fails; latency and
+    throughput gates cannot judge (error), each saying so."""
     load = _load(requests=0, rps=0.0)
     assert load.error_rate is None
     checks = _by_name(evaluate_slos(load, HarnessConfig(slo=SloSettings(p50_ms=50.0, min_rps=1.0)).slo))
     assert set(checks) == {"slo.p50", "slo.p95", "slo.p99", "slo.error_rate", "slo.min_rps"}
-    for name, check in checks.items():
-        assert check.failed and check.message.endswith(": no request completed in the measured window"), (name, check.message)
+    for name in ("slo.p50", "slo.p95", "slo.p99", "slo.min_rps"):
+        assert checks[name].status is CheckStatus.ERROR, name
+        assert checks[name].message.endswith("no successful request to measure (no request completed in the measured window)"), name
+    assert checks["slo.error_rate"].failed
     assert checks["slo.error_rate"].message == "error rate: no request completed in the measured window"
 
 
-def test_only_failures_fail_the_latency_gates_with_their_count() -> None:
-    checks = _by_name(evaluate_slos(_load(requests=30, failures=30), HarnessConfig().slo))
-    assert checks["slo.p95"].message == "p95: no successful request to measure (30 failures)"
+def test_latency_and_throughput_gates_judge_successful_requests_only() -> None:
+    """Only failures: no latency to judge (error, not a pass or fail on the errors' latency), with what failed."""
+    checks = _by_name(evaluate_slos(_load(requests=30, failures=30), HarnessConfig(slo=SloSettings(min_rps=1.0)).slo))
+    for name in ("slo.p95", "slo.p99", "slo.min_rps"):
+        assert checks[name].status is CheckStatus.ERROR, name
+        assert "no successful request to measure (30 of 30 requests failed; most frequent: 30x HTTP 500" in checks[name].message
+        assert checks[name].details["samples"] == 0
     assert checks["slo.error_rate"].failed and checks["slo.error_rate"].message.startswith("error rate 100 % (30/30) > 0.1 %")
+    half = _by_name(evaluate_slos(_load(requests=1000, failures=500, rps=100.0), HarnessConfig(slo=SloSettings(min_rps=60.0)).slo))
+    assert half["slo.min_rps"].failed and half["slo.min_rps"].message == "throughput 50 req/s < 60 req/s (500 successful requests)"
+    assert half["slo.p95"].message.endswith("(500 successful requests)")
 
 
 def test_the_error_rate_is_derived_from_the_counts_whatever_was_passed() -> None:
@@ -203,3 +214,31 @@ def test_compare_command_names_a_load_section_that_is_not_a_load_result(tmp_path
     assert cli_main(["compare", str(base), str(partial)]) == 2
     err = capsys.readouterr().err
     assert err.strip() == f"mlharness: error: current: {partial}: load is not a load result: LoadResult.latency_ms: missing", err
+
+
+def test_a_stall_fails_the_error_gate_with_its_time_even_with_no_failed_request() -> None:
+    from harness.load.results import Stall
+
+    load = dataclasses.replace(_load(), stalls=(Stall(3.0, 4.004, 32),), unfinished=0)
+    gate = _by_name(evaluate_slos(load, HarnessConfig().slo))["slo.error_rate"]
+    assert gate.failed
+    assert gate.message == ("error rate 0 % (0/10,000) <= 0.1 %; but no answer for 4.00 s from t=3.0s "
+                            "with 32 requests in flight (a stall)"), gate.message
+    assert gate.details["stalls"] == [{"t_s": 3.0, "duration_s": 4.004, "in_flight": 32}]
+
+
+def test_an_open_model_rate_not_kept_fails_beyond_the_tolerance() -> None:
+    short = dataclasses.replace(_load(rps=32.0), rate=200.0, users=4)
+    gate = _by_name(evaluate_slos(short, HarnessConfig().slo))["slo.error_rate"]
+    assert gate.failed and gate.message.endswith("achieved 32 req/s of 200 req/s offered (84 % short; 5 % allowed)"), gate.message
+    kept = dataclasses.replace(_load(rps=192.0), rate=200.0, users=4)  # 4 % short: within 5 %
+    assert not _by_name(evaluate_slos(kept, HarnessConfig().slo))["slo.error_rate"].failed
+
+
+def test_unanswered_requests_are_counted_and_shown() -> None:
+    load = dataclasses.replace(_load(requests=1000, failures=40), unfinished=52, unfinished_failed=40)
+    gate = _by_name(evaluate_slos(load, HarnessConfig().slo))["slo.error_rate"]
+    assert gate.failed and "(40/1,000, 40 in flight at the window's end never answered) > 0.1 %" in gate.message, gate.message
+    healthy = dataclasses.replace(_load(), unfinished=8)  # answered after the close: nothing to say
+    assert _by_name(evaluate_slos(healthy, HarnessConfig().slo))["slo.error_rate"].message == "error rate 0 % (0/10,000) <= 0.1 %"
+    assert (load.answered, gate.details["answered"], gate.details["unfinished"], gate.details["unfinished_failed"]) == (960, 960, 52, 40)

@@ -13,7 +13,7 @@ from harness import figures
 from harness.checks import REGISTRY, Check, CheckContext
 from harness.checks.slo import BaselineRun
 from harness.config import HarnessConfig
-from harness.load.capacity import CapacityResult
+from harness.load.capacity import ALL_FAILED, CapacityResult
 from harness.load.resources import Series, rss_growth
 from harness.results import CheckResult, CheckStatus
 
@@ -24,16 +24,24 @@ def capacity_off(cfg: HarnessConfig) -> str | None:
     return None if cfg.capacity.enabled else "the capacity search is off (--capacity, or mlharness capacity)"
 
 
-def capacity_gate(result: CapacityResult, minimum: float) -> CheckResult:
+def capacity_gate(result: CapacityResult, minimum: float | None) -> CheckResult:
     """``slo.capacity_rps``: the capacity at SLO is at least ``minimum`` req/s.
 
-    A capacity the load generator limited is a lower bound: it passes when even that bound
-    reaches ``minimum``, and is an error (not a verdict on the server) when it does not.
+    With no capacity there is no pass, threshold or not: a search whose every request failed is
+    an error with the server's error (there was nothing to measure); no rate holding the SLO,
+    or a server that stopped answering during the search, fails. With a capacity and no
+    threshold the check is skipped, the capacity in its message. A capacity the load generator
+    limited is a lower bound: it passes when even that bound reaches ``minimum``, and is an
+    error (not a verdict on the server) when it does not.
     """
     name = "slo.capacity_rps"
-    details: dict[str, Any] = {"value": result.capacity_rps, "threshold": minimum, "unit": figures.RPS, "limited_by": result.limited_by}
+    details: dict[str, Any] = {"value": result.capacity_rps, "threshold": minimum, "unit": figures.RPS, "limited_by": result.limited_by,
+                               "steps": len(result.steps), "requests": sum(s.requests for s in result.steps)}
     if result.capacity_rps is None:
-        return CheckResult(name, CheckStatus.FAILED, result.message, result.duration_s, details)
+        status = CheckStatus.ERROR if result.limited_by == ALL_FAILED else CheckStatus.FAILED
+        return CheckResult(name, status, result.message, result.duration_s, details)
+    if minimum is None:
+        return CheckResult(name, CheckStatus.SKIPPED, f"no threshold set (--slo-capacity-rps); {result.message}", result.duration_s, details)
     shown, limit = figures.versus(figures.RPS, result.capacity_rps, minimum)
     if result.capacity_rps >= minimum:
         bound = "at least " if result.limited_by != "slo" else ""
@@ -45,12 +53,7 @@ def capacity_gate(result: CapacityResult, minimum: float) -> CheckResult:
 
 def _capacity_rps(ctx: CheckContext) -> CheckResult:
     result: CapacityResult = ctx.need("capacity")  # the search runs whenever it is on, gated or not
-    minimum = ctx.cfg.capacity.min_rps
-    if minimum is None:
-        details = {"value": result.capacity_rps, "threshold": None, "unit": figures.RPS, "limited_by": result.limited_by}
-        return CheckResult("slo.capacity_rps", CheckStatus.SKIPPED, f"no threshold set (--slo-capacity-rps); {result.message}",
-                           result.duration_s, details)
-    return capacity_gate(result, minimum)
+    return capacity_gate(result, ctx.cfg.capacity.min_rps)
 
 
 def _baseline_capacity_skip(cfg: HarnessConfig) -> str | None:

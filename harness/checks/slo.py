@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 LATENCY_GATES = ("p50", "p95", "p99")
 BASELINE_METRICS = ("p95", "p99", "error_rate")
 NO_REQUEST = "no request completed in the measured window"
+NO_SUCCESS = "no successful request to measure"
+#: an open-model run (--rate) may achieve this much less than the rate it offered (see delivery_problems)
+RATE_TOLERANCE = 0.05
 #: from a baseline without errors, the error rate may grow to this before it is a regression
 CLEAN_BASELINE_ERROR_RATE = 0.001
 
@@ -40,14 +44,21 @@ def _check(name: str, ok: bool, message: str, details: Mapping[str, Any]) -> Che
     return CheckResult(name, CheckStatus.PASSED if ok else CheckStatus.FAILED, message, 0.0, dict(details))
 
 
+def _error(name: str, message: str, details: Mapping[str, Any]) -> CheckResult:
+    return CheckResult(name, CheckStatus.ERROR, message, 0.0, dict(details))
+
+
 def evaluate_slos(result: LoadResult | Mapping[str, Any], slo: SloSettings) -> list[CheckResult]:
     """One check per configured threshold: ``slo.p50``, ``slo.p95``, ``slo.p99``,
     ``slo.error_rate``, ``slo.min_rps``.
 
-    Nothing measured is never a pass: with no request in the measured window every gate fails
-    with "no request completed in the measured window", and a latency gate with requests but
-    no success fails as "no successful request to measure". Messages read like
-    "p95 313 ms > 100 ms"; ``details`` hold ``value``, ``threshold`` and ``unit``.
+    Latency and throughput gates judge successful requests only and say how many they used;
+    with no successful request they are ``error`` ("no successful request to measure"), never
+    a verdict on the latency of errors. ``slo.error_rate`` counts every request sent (an
+    unanswered one is a timeout failure) and also fails when the window did not deliver its
+    load (:func:`delivery_problems`: a stall, or an open-model rate not kept). Messages read
+    like "p95 313 ms > 100 ms (9,876 successful requests)"; ``details`` hold ``value``,
+    ``threshold``, ``unit`` and ``samples``.
 
     Args:
         result: the load result (or a report's ``load`` section, decoded into one).
@@ -58,41 +69,86 @@ def evaluate_slos(result: LoadResult | Mapping[str, Any], slo: SloSettings) -> l
     """
     load = result if isinstance(result, LoadResult) else decode(LoadResult, result)
     checks = []
+    samples = load.latency_ms.count if load.latency_ms.count else load.answered
     for key in LATENCY_GATES:
         limit = {"p50": slo.p50_ms, "p95": slo.p95_ms, "p99": slo.p99_ms}[key]
         if limit is None:
             continue
         value = getattr(load.latency_ms, key)
-        details = {"value": value, "threshold": limit, "unit": figures.MS, "basis": load.latency_basis}
-        if not load.requests:
-            checks.append(_check(f"slo.{key}", False, f"{key}: {NO_REQUEST}", details))
-        elif value is None:
-            checks.append(_check(f"slo.{key}", False, f"{key}: no successful request to measure ({figures.count(load.failures)} failures)", details))
+        details = {"value": value, "threshold": limit, "unit": figures.MS, "basis": load.latency_basis, "samples": samples}
+        if value is None or not samples:
+            checks.append(_error(f"slo.{key}", f"{key}: {NO_SUCCESS} ({_sent(load)})", details))
         else:
             shown, limit_shown = figures.versus(figures.MS, value, limit)
             ok = value <= limit
-            checks.append(_check(f"slo.{key}", ok, f"{key} {shown} {'<=' if ok else '>'} {limit_shown}", details))
+            checks.append(_check(f"slo.{key}", ok, f"{key} {shown} {'<=' if ok else '>'} {limit_shown} "
+                                 f"({figures.count(samples)} successful requests)", details))
     if slo.error_rate is not None:
-        rate = load.error_rate
-        details = {"value": rate, "threshold": slo.error_rate, "unit": figures.RATIO, "requests": load.requests, "failures": load.failures}
-        if rate is None:
-            checks.append(_check("slo.error_rate", False, f"error rate: {NO_REQUEST}", details))
-        else:
-            ok = rate <= slo.error_rate
-            shown, limit_shown = figures.versus(figures.RATIO, rate, slo.error_rate)
-            top = load.failures_by_kind[0] if load.failures_by_kind and not ok else None
-            extra = f"; most frequent: {figures.count(top.count)}x HTTP {top.status} {top.message[:80]}" if top else ""
-            counts = f"{figures.count(load.failures)}/{figures.count(load.requests)}"
-            checks.append(_check("slo.error_rate", ok, f"error rate {shown} ({counts}) {'<=' if ok else '>'} {limit_shown}{extra}", details))
+        checks.append(error_rate_gate(load, slo.error_rate))
     if slo.min_rps is not None:
-        details = {"value": load.rps, "threshold": slo.min_rps, "unit": figures.RPS}
-        if not load.requests:
-            checks.append(_check("slo.min_rps", False, f"throughput: {NO_REQUEST}", details))
+        details = {"value": load.success_rps, "threshold": slo.min_rps, "unit": figures.RPS, "samples": load.answered}
+        if not load.answered:
+            checks.append(_error("slo.min_rps", f"throughput: {NO_SUCCESS} ({_sent(load)})", details))
         else:
-            ok = load.rps >= slo.min_rps
-            shown, limit_shown = figures.versus(figures.RPS, load.rps, slo.min_rps)
-            checks.append(_check("slo.min_rps", ok, f"throughput {shown} {'>=' if ok else '<'} {limit_shown}", details))
+            ok = load.success_rps >= slo.min_rps
+            shown, limit_shown = figures.versus(figures.RPS, load.success_rps, slo.min_rps)
+            checks.append(_check("slo.min_rps", ok, f"throughput {shown} {'>=' if ok else '<'} {limit_shown} "
+                                 f"({figures.count(load.answered)} successful requests)", details))
     return checks
+
+
+def _sent(load: LoadResult) -> str:
+    if not load.requests:
+        return NO_REQUEST
+    top = load.failures_by_kind[0] if load.failures_by_kind else None
+    most = f"; most frequent: {figures.count(top.count)}x HTTP {top.status} {top.message[:80]}" if top else ""
+    return f"{figures.count(load.failures)} of {figures.count(load.requests)} requests failed{most}"
+
+
+def error_rate_gate(load: LoadResult, threshold: float) -> CheckResult:
+    """``slo.error_rate``: failed requests (timeouts of the unanswered included) within ``threshold``,
+    and the window delivered its load (:func:`delivery_problems`)."""
+    rate = load.error_rate
+    problems = delivery_problems(load)
+    details: dict[str, Any] = {
+        "value": rate, "threshold": threshold, "unit": figures.RATIO, "requests": load.requests, "answered": load.answered,
+        "failures": load.failures, "unfinished": load.unfinished, "unfinished_failed": load.unfinished_failed, "stalls": [s.as_dict() for s in load.stalls],
+        "offered_rps": load.rate, "achieved_rps": load.rps if load.rate else None, "rate_tolerance": RATE_TOLERANCE,
+        "problems": problems,
+    }
+    if rate is None:
+        return _check("slo.error_rate", False, "; ".join([f"error rate: {NO_REQUEST}", *problems]), details)
+    ok = rate <= threshold
+    shown, limit_shown = figures.versus(figures.RATIO, rate, threshold)
+    top = load.failures_by_kind[0] if load.failures_by_kind and not ok else None
+    extra = f"; most frequent: {figures.count(top.count)}x HTTP {top.status} {top.message[:80]}" if top else ""
+    counts = f"{figures.count(load.failures)}/{figures.count(load.requests)}"
+    unfinished = f", {figures.count(load.unfinished_failed)} in flight at the window's end never answered" if load.unfinished_failed else ""
+    message = f"error rate {shown} ({counts}{unfinished}) {'<=' if ok else '>'} {limit_shown}{extra}"
+    if problems:
+        message += ("; but " if ok else "; ") + "; ".join(problems)
+    return _check("slo.error_rate", ok and not problems, message, details)
+
+
+def delivery_problems(load: LoadResult) -> list[str]:
+    """Why the window did not deliver the load asked for, as short findings (empty: it did).
+
+    * a stall: the server answered nothing for a second or more (and for 4 median latencies)
+      while requests were in flight, with its time in the window;
+    * in an open-model run (a target rate), an achieved rate below the offered one by more than
+      :data:`RATE_TOLERANCE` (plus the counting noise of the users' schedules).
+    """
+    found = [f"no answer for {figures.duration(s.duration_s)} from t={s.t_s:.1f}s with {figures.count(s.in_flight)} "
+             f"requests in flight (a stall)" for s in load.stalls[:3]]
+    if len(load.stalls) > 3:
+        found.append(f"{len(load.stalls) - 3} more stalls")
+    if load.rate and load.measured_s > 0:
+        noise = 3 * math.sqrt(max(load.users, 1) / 6) / load.measured_s
+        if load.rps + noise < (1 - RATE_TOLERANCE) * load.rate:
+            short = 1 - load.rps / load.rate
+            found.append(f"achieved {figures.per_second_text(load.rps)} of {figures.per_second_text(load.rate)} offered "
+                         f"({figures.percent(short)} short; {figures.percent(RATE_TOLERANCE)} allowed)")
+    return found
 
 
 @dataclasses.dataclass(frozen=True)

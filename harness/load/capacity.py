@@ -33,6 +33,9 @@ from typing import Any
 from harness import figures
 
 rps = figures.per_second_text
+STALL_S = 1.0  # as the load window's stall (harness.load.worker.recording.STALL_S)
+ALL_FAILED = "every request failed"
+STOPPED = "server stopped answering"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,10 +54,24 @@ class Step:
     generator_cpu_percent: float | None = None  # the busiest generator process (100 = one core)
     users: int = 0  # connections the step's schedule was spread over
     broken_by: tuple[str, ...] = ()  # filled by the search: the gates this step broke
+    answered: int | None = None  # valid answers (None: not counted, a step made before they were)
+    unanswered: int = 0  # requests that got no answer at all (timeouts, unfinished, transport errors)
+    stall_s: float = 0.0  # the longest time without any answer while requests were in flight
+    top_failure: str | None = None  # the most frequent failure's message
 
     @property
     def holds(self) -> bool:
         return not self.broken_by
+
+    @property
+    def all_failed(self) -> bool:
+        """Every request of the step failed (or none was sent)."""
+        return self.answered == 0 or (self.answered is None and self.requests == 0)
+
+    @property
+    def dead(self) -> bool:
+        """Nothing answered at all: every request timed out or found no server (a deadlock, a crash)."""
+        return self.requests == 0 or (self.unanswered >= self.requests and self.answered == 0)
 
     @property
     def phase_allowance_rps(self) -> float:
@@ -96,6 +113,10 @@ class Gates:
             elif value > limit:
                 shown, bound = figures.versus(figures.MS, value, limit)
                 broken.append(f"{name} {shown} > {bound}")
+        if step.requests == 0:
+            broken.append("no request completed")
+        if step.stall_s >= STALL_S:
+            broken.append(f"no answer for {figures.duration(step.stall_s)} with requests in flight (a stall)")
         if self.error_rate is not None and step.error_rate > self.error_rate:
             shown, bound = figures.versus(figures.RATIO, step.error_rate, self.error_rate)
             broken.append(f"error rate {shown} > {bound}")
@@ -132,7 +153,7 @@ class CapacityResult:
     capacity_rps: float | None  # achieved rate of the highest holding step; None if none held
     offered_rps: float | None  # the offered rate of that step
     knee_rps: float | None  # highest holding rate whose p95 is within 2x the lowest-load p95
-    limited_by: str  # "slo" | "generator" | "budget" | "max_steps" | "no holding step"
+    limited_by: str  # "slo" | "generator" | "budget" | "max_steps" | "no holding step" | ALL_FAILED | STOPPED
     steps: tuple[Step, ...]
     probe_rps: float | None
     duration_s: float
@@ -223,6 +244,12 @@ def search(
         step = run(rate)
         if step is None:
             break
+        if step.all_failed and lo is None:  # nothing to search: the server answers no request
+            stop = ALL_FAILED
+            break
+        if step.dead:
+            stop = STOPPED
+            break
         if step.holds:
             lo = step
             rate = rate * plan.factor
@@ -240,6 +267,9 @@ def search(
         step = run((lo.offered_rps + hi.offered_rps) / 2)
         if step is None:
             break
+        if step.dead:
+            stop = STOPPED
+            break
         if step.holds:
             lo = step
         else:
@@ -248,12 +278,24 @@ def search(
 
 
 def _result(steps: list[Step], lo: Step | None, hi: Step | None, stop: str | None, probe_rps: float | None, duration: float) -> CapacityResult:
+    if stop == ALL_FAILED:
+        last = steps[-1]
+        return CapacityResult(None, None, None, ALL_FAILED, tuple(steps), probe_rps, duration,
+                              f"{ALL_FAILED} ({figures.count(last.requests)} at {rps(last.offered_rps)}): {last.top_failure or 'no answer'}")
+    if stop == STOPPED:
+        dead = steps[-1]
+        before = f"; steps before it held up to {rps(lo.achieved_rps)}, not a capacity of a server that stops" if lo else ""
+        return CapacityResult(None, None, None, STOPPED, tuple(steps), probe_rps, duration,
+                              f"the server stopped answering at step {len(steps)} ({rps(dead.offered_rps)} offered: "
+                              f"0 of {figures.count(dead.requests)} requests answered; {dead.top_failure or 'no answer'}){before}")
     if lo is None:
         limited = stop or "no holding step"
-        first = steps[0] if steps else None
-        why = "; ".join(first.broken_by) if first else "no step ran"
+        if not steps:
+            return CapacityResult(None, None, None, limited, (), probe_rps, duration, "no rate held the SLO: no step ran")
+        low = min(steps, key=lambda s: s.offered_rps)
         return CapacityResult(None, None, None, limited, tuple(steps), probe_rps, duration,
-                              f"no rate held the SLO (lowest tried: {rps(min((s.offered_rps for s in steps), default=math.nan))}: {why})")
+                              f"no rate held the SLO (lowest tried: {rps(low.offered_rps)}, p95 {figures.ms(low.p95_ms)}, "
+                              f"errors {figures.percent(low.error_rate)}: {'; '.join(low.broken_by)})")
     held = [s for s in steps if s.holds]
     best = max(held, key=lambda s: s.offered_rps)
     knee = _knee(held)

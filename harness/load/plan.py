@@ -34,7 +34,11 @@ WORKER_DIR = Path(__file__).with_name("worker")
 LOCUSTFILE = WORKER_DIR / "locustfile.py"
 """The locustfile, a plain module file of :mod:`harness.load.worker` (``locust -f LOCUSTFILE``)."""
 LOCUST_MODULES = tuple(sorted(p for p in WORKER_DIR.glob("*.py") if p.name not in ("locustfile.py", "__init__.py")))
-"""The plain-Python modules the locustfile loads from beside itself: ship them with it."""
+"""The modules the locustfile loads from beside itself: ship them with it."""
+GEVENT_MODULES = ("http_sender.py", "user.py")
+"""Those of :data:`LOCUST_MODULES` that import gevent or locust: the harness never imports them (the
+others are plain Python, which the harness may import to read what the workers write)."""
+DRAIN_MARGIN_S = 1.0  # as harness.load.worker.settings: past the request timeout, the last figures are written
 
 Role = Literal["local", "master", "worker"]
 MASTER_PORT = 5557
@@ -109,6 +113,9 @@ class LoadPlan:
             locust processes.
         max_response_bytes: the longest body read; a longer answer is a failed request.
         grpc_url: the endpoint's V2 gRPC address, where protocol ``grpc`` sends its calls.
+        task: the contract's task (``classification``, ``regression``): what a valid answer holds.
+        classes: a classifier's classes (every answer under load must be one of them).
+        output_name: the V2 output the answers are read from (None: chosen as the checks choose).
     """
 
     base_url: str
@@ -128,6 +135,9 @@ class LoadPlan:
     ca_cert: str | None = None
     max_response_bytes: int = 16 * 1024 * 1024
     grpc_url: str | None = None
+    task: str = ""
+    classes: tuple[Any, ...] = ()
+    output_name: str | None = None
 
     @classmethod
     def from_config(cls, endpoint: Endpoint, cfg: HarnessConfig, processes: int | None = None) -> LoadPlan:
@@ -140,13 +150,14 @@ class LoadPlan:
             ConfigError: ``load_protocol`` names a protocol the endpoint does not speak.
         """
         verify = tls.verify_setting(cfg.endpoint)
+        contract = read_contract(cfg)
         return cls(
             base_url=endpoint.base_url.rstrip("/"),
             model_name=endpoint.model_name,
             headers=dict(endpoint.headers),
             protocol=load_protocol(cfg.load.protocol, endpoint.protocols),
             batch_size=cfg.load.batch_size,
-            rows=read_contract(cfg).sample_rows(ROW_LIMIT),
+            rows=contract.sample_rows(ROW_LIMIT),
             users=cfg.load.users,
             spawn_rate=cfg.load.spawn_rate,
             duration_s=cfg.load.duration,
@@ -158,6 +169,9 @@ class LoadPlan:
             ca_cert=verify if isinstance(verify, str) else None,
             max_response_bytes=cfg.endpoint.max_response_bytes,
             grpc_url=endpoint.grpc_url,
+            task=contract.task,
+            classes=tuple(contract.classes),
+            output_name=contract.output,
         )
 
     @property
@@ -169,6 +183,11 @@ class LoadPlan:
         elif not self.base_url.lower().startswith("https:"):
             return "none (http)"
         return "not verified (insecure)" if self.insecure else "verified with " + (self.ca_cert or "certifi's CA bundle")
+
+    @property
+    def drain_s(self) -> float:
+        """After the window: how long the requests still in flight are waited for (then they are failures)."""
+        return self.request_timeout_s + DRAIN_MARGIN_S
 
     @property
     def rate_per_user(self) -> float | None:
@@ -191,6 +210,7 @@ class LoadPlan:
                 "ca_cert": self.ca_cert,
                 "max_response_bytes": self.max_response_bytes,
                 "grpc_url": self.grpc_url,
+                "answers": {"task": self.task, "classes": list(self.classes), "output": self.output_name},
             }
         )
 
@@ -265,7 +285,7 @@ def locust_argv(
         "--host", plan.base_url,
         "--users", str(plan.users),
         "--spawn-rate", f"{plan.spawn_rate:g}",
-        "--run-time", f"{math.ceil(plan.duration_s) + RUN_TIME_BACKSTOP_S}s",
+        "--run-time", f"{math.ceil(plan.duration_s + plan.drain_s) + RUN_TIME_BACKSTOP_S}s",
         "--stop-timeout", "0",
         "--exit-code-on-error", "0",
         "--only-summary",

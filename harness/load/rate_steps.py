@@ -65,7 +65,8 @@ def steady_window(result: LoadResult) -> tuple[float, float]:
     offered rate; divided by ``N - L`` it does not. ``N - L`` is kept to at least ``N / 2``: a
     step whose latency is that long breaks its latency gates whatever it achieved.
     """
-    whole = result.timeline[:-1]
+    # the window's whole seconds: answers waited for after the window closed land past them
+    whole = [p for p in result.timeline if p.t + 1 <= result.measured_s] if result.measured_s else list(result.timeline[:-1])
     if not whole:
         return result.rps, result.measured_s
     lag_s = (result.latency_ms.mean or 0.0) / 1000
@@ -121,6 +122,10 @@ class LocalRateSteps:
             generator_saturated=busiest is not None and busiest >= GENERATOR_BUSY_PERCENT,
             generator_cpu_percent=busiest,
             users=users,
+            answered=result.answered,
+            unanswered=sum(f.count for f in result.failures_by_kind if f.status == 0),
+            stall_s=max((s.duration_s for s in result.stalls), default=0.0),
+            top_failure=result.failures_by_kind[0].message if result.failures_by_kind else None,
         )
 
     def probe(self) -> float:

@@ -25,6 +25,9 @@ from harness.redact import redact
 from harness.results import _AsDict
 
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
+#: a gap without answers counts as a stall only when it is also this many times the median latency:
+#: a model that takes 1.5 s to answer is slow (the latency gates judge that), not stalled
+STALL_MEDIANS = 4.0
 
 
 def _ms(us: float | None) -> float | None:
@@ -89,6 +92,15 @@ class TimelinePoint(_AsDict):
     p95_ms: float | None
 
 
+@dataclasses.dataclass(frozen=True)
+class Stall(_AsDict):
+    """A time without any answer while requests were in flight (``t_s``: seconds after the warm-up)."""
+
+    t_s: float
+    duration_s: float
+    in_flight: int
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class LoadResult(_AsDict):
     """Everything a load run measured: ``report.json``'s ``load`` section.
@@ -98,6 +110,13 @@ class LoadResult(_AsDict):
     reduced to its figures (a hand-written baseline) still reads as a load result.
     ``error_rate`` is derived from ``requests`` and ``failures`` (:func:`harness.figures.error_rate`,
     None without requests); a value passed in, or read from an older report, is replaced.
+
+    Every request sent in the measured window is accounted for: ``requests`` (sent) =
+    ``answered`` (a valid answer) + ``failures`` (an error, an answer outside the contract, or no
+    answer within the request timeout); ``unfinished`` of them were still in flight when the
+    window closed (waited for up to the request timeout), ``unfinished_failed`` of those failed. ``users`` is how many
+    users started, ``users_configured`` how many were asked for; ``stalls`` are the times the
+    server answered nothing while requests were in flight.
     """
 
     requests: int
@@ -129,10 +148,21 @@ class LoadResult(_AsDict):
     complete: bool = True
     histogram: str | None = None
     files: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    answered: int = 0  # derived: requests - failures, see __post_init__
+    unfinished: int = 0
+    unfinished_failed: int = 0
+    users_configured: int = 0
+    stalls: tuple[Stall, ...] = ()
 
     def __post_init__(self) -> None:
-        # a field (not a property) so that report.json keeps its key
+        # fields (not properties) so that report.json keeps their keys
         object.__setattr__(self, "error_rate", figures.error_rate(self.requests, self.failures))
+        object.__setattr__(self, "answered", max(0, self.requests - self.failures))
+
+    @property
+    def success_rps(self) -> float:
+        """Valid answers per second over the measured window (``rps`` counts every request sent)."""
+        return self.rps * self.answered / self.requests if self.requests else 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,6 +181,10 @@ class MergedFigures:
     late_requests: int
     workers: int
     histogram: str | None
+    unfinished: int = 0
+    unfinished_failed: int = 0
+    users_started: int = 0
+    stalls: tuple[Stall, ...] = ()
 
     @property
     def rps(self) -> float:
@@ -202,7 +236,8 @@ def merge_worker_files(docs: Iterable[Mapping[str, Any]]) -> MergedFigures:
     second_counts: Counter[int] = Counter()
     second_failures: Counter[int] = Counter()
     failures: Counter[tuple[str, int, str]] = Counter()
-    requests = failed = warmup = late = 0
+    requests = failed = warmup = late = unfinished = unfinished_failed = users = 0
+    gaps: list[tuple[float, float, int]] = []
     min_us: int | None = None
     max_us = 0
     measured = 0.0
@@ -211,6 +246,10 @@ def merge_worker_files(docs: Iterable[Mapping[str, Any]]) -> MergedFigures:
         failed += doc["failures"]
         warmup += doc.get("warmup_requests", 0)
         late += doc.get("late_requests", 0)
+        unfinished += doc.get("unfinished", 0)
+        unfinished_failed += doc.get("unfinished_failed", 0)
+        users += doc.get("users_started", 0)
+        gaps += [(float(g["began"]), float(g["ended"]), int(g["in_flight"])) for g in doc.get("stalls") or []]
         measured = max(measured, float(doc["stopped"]) - float(doc["measure_from"]))
         _decode_add(latency, doc.get("latency"))
         _decode_add(service, doc.get("service"))
@@ -236,11 +275,13 @@ def merge_worker_files(docs: Iterable[Mapping[str, Any]]) -> MergedFigures:
         TimelinePoint(s, second_counts[s], second_failures[s], *_percentiles(seconds.get(s), 50.0, 95.0))
         for s in range(max(second_counts) + 1 if second_counts else 0)
     )
+    summary = LatencySummary.from_histogram(latency, min_us, max_us or None)
+    origin = min((float(doc["measure_from"]) for doc in docs), default=0.0)
     return MergedFigures(
         requests=requests,
         failures=failed,
         measured_s=round(measured, 3),
-        latency=LatencySummary.from_histogram(latency, min_us, max_us or None),
+        latency=summary,
         service=LatencySummary.from_histogram(service) if service.get_total_count() else None,
         by_protocol=by_protocol,
         failures_by_kind=tuple(FailureKind(n, s, m, c) for (n, s, m), c in failures.most_common()),
@@ -249,6 +290,28 @@ def merge_worker_files(docs: Iterable[Mapping[str, Any]]) -> MergedFigures:
         late_requests=late,
         workers=len(docs),
         histogram=latency.encode().decode() if latency.get_total_count() else None,
+        unfinished=unfinished,
+        unfinished_failed=unfinished_failed,
+        users_started=users,
+        stalls=merge_stalls(gaps, origin, summary.p50),
+    )
+
+
+def merge_stalls(gaps: Iterable[tuple[float, float, int]], origin: float, p50_ms: float | None) -> tuple[Stall, ...]:
+    """The workers' stalls ((began, ended, in flight), epoch seconds) as one list: overlapping ones
+    joined, those shorter than :data:`STALL_MEDIANS` median latencies left out, times after ``origin``."""
+    floor_s = STALL_MEDIANS * (p50_ms or 0.0) / 1000
+    joined: list[list[float]] = []
+    for began, ended, in_flight in sorted(gaps):
+        if joined and began <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], ended)
+            joined[-1][2] += in_flight
+        else:
+            joined.append([began, ended, in_flight])
+    return tuple(
+        Stall(round(max(began, origin) - origin, 3), round(ended - max(began, origin), 3), int(in_flight))
+        for began, ended, in_flight in joined
+        if ended - began >= floor_s and ended > origin
     )
 
 

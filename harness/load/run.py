@@ -108,7 +108,7 @@ class LocalLoad:
             self.go_file.write_text("go\n")
         proc = self.proc
         launched = time.time()
-        deadline = time.monotonic() + WORKER_WAIT_S + plan.duration_s + STOP_GRACE_S
+        deadline = time.monotonic() + WORKER_WAIT_S + plan.duration_s + plan.drain_s + STOP_GRACE_S
         timed_out = False
         try:
             last_said = 0.0
@@ -166,7 +166,8 @@ def result_from_docs(
     """
     merged = merge_worker_files(docs)
     result = LoadResult(
-        users=plan.users,
+        users=merged.users_started,
+        users_configured=plan.users,
         duration_s=plan.duration_s,
         requests=merged.requests,
         failures=merged.failures,
@@ -193,6 +194,9 @@ def result_from_docs(
         complete=finished and merged.workers >= plan.processes,
         histogram=merged.histogram,
         files=files,
+        unfinished=merged.unfinished,
+        unfinished_failed=merged.unfinished_failed,
+        stalls=merged.stalls,
     )
     return dataclasses.replace(result, generator=GRPC_GENERATOR) if plan.protocol == "grpc" else result
 

@@ -120,12 +120,34 @@ class LoadView:
     error_gate: str
     rps_gate: str
     charts: tuple[plots.Chart, ...]
+    accounting: str = ""  # every request sent: answered, failed, unfinished at the window's end
+    stalls: tuple[str, ...] = ()  # when the server answered nothing while requests were in flight
+
+
+def accounting(load: LoadResult) -> str:
+    """"1,000 sent: 960 answered, 40 failed (40 unfinished at the window's end, then timed out or answered)"."""
+    text = f"{figures.count(load.requests)} sent: {figures.count(load.answered)} answered, {figures.count(load.failures)} failed"
+    if load.unfinished:
+        text += (f" ({figures.count(load.unfinished)} unfinished at the window's end, waited for up to the request timeout: "
+                 f"{figures.count(load.unfinished - load.unfinished_failed)} answered, {figures.count(load.unfinished_failed)} failed)")
+    return text
+
+
+def stall_lines(load: LoadResult) -> tuple[str, ...]:
+    return tuple(f"t={s.t_s:.1f}s: no answer for {figures.duration(s.duration_s)} with {figures.count(s.in_flight)} requests in flight"
+                 for s in load.stalls)
+
+
+def _users(load: LoadResult) -> str:
+    if load.users_configured and load.users != load.users_configured:
+        return f"{figures.count(load.users)} of {figures.count(load.users_configured)} started"
+    return figures.count(load.users)
 
 
 def _settings(load: LoadResult) -> Iterable[tuple[str, str]]:
     """How the load was made; a figure a real run never has as 0 (users, duration...) is left out at 0."""
     rows: list[tuple[str, Any, Any, bool]] = [  # label, value, format, whether 0 is a real value
-        ("users", load.users, figures.count, False),
+        ("users", load.users or load.users_configured, lambda _v: _users(load), False),
         ("spawn rate (users/s)", load.spawn_rate, figures.number, False),
         ("target rate", load.rate, figures.per_second_text, False),
         ("duration", load.duration_s, figures.duration, False),
@@ -162,6 +184,8 @@ def load_view(record: RunRecord) -> LoadView | None:
         error_gate=gate("slo.error_rate"),
         rps_gate=gate("slo.min_rps"),
         charts=tuple(c for c in charts if c is not None),
+        accounting=accounting(load),
+        stalls=stall_lines(load),
     )
 
 

@@ -192,7 +192,7 @@ def run_load_in_cluster(
     (load_dir / "pods").mkdir(parents=True, exist_ok=True)
     describe = {**plan.describe(), "via": "in-cluster", "namespace": namespace, "image": manifests.LOCUST_IMAGE}
     (load_dir / "plan.json").write_text(json.dumps(describe, indent=2) + "\n")
-    timeout = plan.duration_s + startup_s
+    timeout = plan.duration_s + plan.drain_s + startup_s  # the window, the wait for its last answers, start-up
     objects = load_objects(name, namespace, plan, deadline_s=math.ceil(timeout + stop_s))
     _delete(kubectl, namespace, name, wait=True)
     launched = time.time()

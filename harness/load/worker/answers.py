@@ -5,8 +5,10 @@ installed where it runs) and testable without locust: it judges a geventhttpclie
 response whose headers have arrived (duck-typed: ``status_code``, ``get``, ``read``,
 ``message_complete``, ``content_length``).
 
-Under load only the status and that a 2xx body is JSON matter (the predictions are
-checked by verification, not here). A 3xx is a failure naming its status and target: it
+A 2xx body must be JSON and, when a ``validate`` rule is given (the locustfile passes
+:func:`predictions.problem` with the plan's rules), hold a valid answer: one prediction per
+row, of a type and value the contract allows; anything else is a failed request whose
+message says why. A 3xx is a failure naming its status and target: it
 is never followed, so our headers never reach another host. A body is read up to
 ``max_response_bytes``; an error body only as far as its message needs.
 """
@@ -25,16 +27,22 @@ class LoadFailure(Exception):
 
     ``str()`` is a short summary, few distinct ones (locust's own failure table groups by it
     and keeps every distinct one); ``detail`` the masked message of the report; ``status``
-    the HTTP status, 0 when nothing answered.
+    the HTTP status, 0 when nothing answered; ``timeout``: no answer within the request's
+    deadline (the server did not answer, as opposed to answering wrong).
     """
 
-    def __init__(self, status: int, summary: str, detail: str | None = None) -> None:
+    def __init__(self, status: int, summary: str, detail: str | None = None, *, timeout: bool = False) -> None:
         super().__init__(summary)
         self.status = status
         self.detail = detail or summary
+        self.timeout = timeout
 
 
-def judge(response: Any, max_bytes: int, mask: Callable[[str], str], window: int) -> tuple[int, LoadFailure | None]:
+Validate = Callable[[Any], str | None]  # decoded answer -> why it is not valid, or None
+
+
+def judge(response: Any, max_bytes: int, mask: Callable[[str], str], window: int,
+          validate: Validate | None = None) -> tuple[int, LoadFailure | None]:
     """(bytes read, the failure or None) of one answer.
 
     Args:
@@ -42,16 +50,21 @@ def judge(response: Any, max_bytes: int, mask: Callable[[str], str], window: int
         max_bytes: the longest 2xx body read (``max_response_bytes``); longer is a failure.
         mask: masks secrets and cuts to one short line (masking before the cut).
         window: bytes of an error body read for its message.
+        validate: why a decoded 2xx answer is not a valid one (None: valid); not given, any JSON is.
     """
     status = int(response.status_code)
     if 200 <= status < 300:
         data = read_bounded(response, status, max_bytes)
         try:
-            json.loads(data)
+            answer = json.loads(data)
         except ValueError:
             if str(response.get("content-encoding") or "identity").lower() == "identity":
                 text = mask(data[:window].decode("utf-8", "replace"))
                 return len(data), LoadFailure(status, f"HTTP {status} answer is not JSON", f"HTTP {status} answer is not JSON: {text}")
+            return len(data), None
+        why = validate(answer) if validate is not None else None
+        if why:
+            return len(data), invalid(status, why, mask(data[:window].decode("utf-8", "replace")), mask)
         return len(data), None
     if 300 <= status < 400:
         where = response.get("location")
@@ -79,6 +92,11 @@ def read_bounded(response: Any, status: int, max_bytes: int) -> bytes:
             raise too_long(status, max_bytes)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def invalid(status: int, why: str, body: str, mask: Callable[[str], str]) -> LoadFailure:
+    """A 2xx whose answer is not valid (``why``), its body shown (masked, cut)."""
+    return LoadFailure(status, f"HTTP {status} answer outside the contract", mask(f"HTTP {status} answer outside the contract: {why}: {body}"))
 
 
 def too_long(status: int, max_bytes: int) -> LoadFailure:

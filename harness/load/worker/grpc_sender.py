@@ -20,6 +20,7 @@ gRPC status code and details, masked, so failures merge and read like REST ones.
 from __future__ import annotations
 
 import importlib.util
+import struct
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +30,12 @@ from typing import Any
 MODULE = "kserve.protocol.grpc.grpc_predict_v2_pb2"
 METHOD = "/inference.GRPCInferenceService/ModelInfer"
 _READY: list[bool] = []
+#: as :mod:`harness.inference.grpc_proto`: the typed contents field and the raw format of each datatype
+CONTENTS_FIELD = {"BOOL": "bool_contents", "INT8": "int_contents", "INT16": "int_contents", "INT32": "int_contents",
+                  "INT64": "int64_contents", "UINT8": "uint_contents", "UINT16": "uint_contents", "UINT32": "uint_contents",
+                  "UINT64": "uint64_contents", "FP32": "fp32_contents", "FP64": "fp64_contents", "BYTES": "bytes_contents"}
+RAW_FORMAT = {"BOOL": "?", "INT8": "b", "INT16": "h", "INT32": "i", "INT64": "q", "UINT8": "B", "UINT16": "H",
+              "UINT32": "I", "UINT64": "Q", "FP16": "e", "FP32": "f", "FP64": "d"}
 
 
 def init() -> None:
@@ -66,6 +73,40 @@ def request_bytes(model_name: str, rows: Sequence[Sequence[float]]) -> bytes:
     return bytes(pb.ModelInferRequest(model_name=model_name, inputs=[tensor]).SerializeToString())
 
 
+def answer_dict(response: Any) -> dict[str, Any]:
+    """A ``ModelInferResponse`` as the V2 REST answer it stands for (``{"outputs": [{name, shape, datatype, data}]}``),
+    so that it is judged as a REST answer is. Raw contents that cannot be read raise ``ValueError``."""
+    raw = list(response.raw_output_contents)
+    if raw and len(raw) != len(response.outputs):
+        raise ValueError(f"{len(response.outputs)} outputs but {len(raw)} raw_output_contents entries")
+    outputs = []
+    for i, output in enumerate(response.outputs):
+        datatype = output.datatype.upper()
+        if raw:
+            data = _raw_values(raw[i], datatype)
+        else:
+            field = CONTENTS_FIELD.get(datatype)
+            data = list(getattr(output.contents, field)) if field else []
+        outputs.append({"name": output.name, "shape": [int(d) for d in output.shape], "datatype": datatype, "data": data})
+    return {"outputs": outputs}
+
+
+def _raw_values(raw: bytes, datatype: str) -> list[Any]:
+    if datatype == "BYTES":  # each element: a 4-byte little-endian length, then that many bytes
+        values, offset = [], 0
+        while offset < len(raw):
+            (length,) = struct.unpack_from("<I", raw, offset)
+            if offset + 4 + length > len(raw):
+                raise ValueError("BYTES raw contents run past their end")
+            values.append(raw[offset + 4:offset + 4 + length])
+            offset += 4 + length
+        return values
+    fmt = RAW_FORMAT.get(datatype)
+    if fmt is None or len(raw) % struct.calcsize(fmt):
+        raise ValueError(f"raw contents of datatype {datatype!r} cannot be read")
+    return list(struct.unpack(f"<{len(raw) // struct.calcsize(fmt)}{fmt}", raw))
+
+
 def target_of(url: str) -> tuple[str, bool]:
     """``(host:port, tls)`` of ``host:port``, ``grpc://host:port`` or ``grpcs://host:port``."""
     lowered = url.lower()
@@ -87,12 +128,14 @@ class GrpcSender:
         max_bytes: the largest answer accepted.
         ca_cert: the CA bundle that verifies a ``grpcs://`` server (None: gRPC's roots).
         mask: masks secrets and cuts a failure text to one short line.
-        failure: the locustfile's failure type, ``LoadFailure(status, summary)``.
+        failure: the locustfile's failure type, ``LoadFailure(status, summary, timeout=...)``.
+        validate: why an answer (in its V2 form, :func:`answer_dict`) is not valid; None if it is.
     """
 
     def __init__(
         self, url: str, headers: Mapping[str, str], fire: Callable[..., Any], *, timeout: float, max_bytes: int,
-        ca_cert: str | None, mask: Callable[[str], str], failure: Callable[[int, str], Exception],
+        ca_cert: str | None, mask: Callable[[str], str], failure: Callable[..., Exception],
+        validate: Callable[[Any], str | None] | None = None,
     ) -> None:
         init()
         import grpc
@@ -104,6 +147,7 @@ class GrpcSender:
         self.timeout = timeout
         self.mask = mask
         self.failure = failure
+        self.validate = validate
         self.metadata = tuple((k.lower(), v) for k, v in headers.items() if k.lower() not in ("host", "content-type"))
         options: list[tuple[str, Any]] = [("grpc.max_receive_message_length", max_bytes), ("grpc.enable_retries", 0),
                                           ("grpc.enable_http_proxy", 0)]
@@ -131,13 +175,17 @@ class GrpcSender:
         try:
             answer = self.call(body, timeout=self.timeout, metadata=self.metadata)
             length = len(answer)
-            if not self.response_type.FromString(answer).outputs:
+            response = self.response_type.FromString(answer)
+            why = self.validate(answer_dict(response)) if self.validate is not None else None
+            if not response.outputs:
                 failure = self.failure(0, "gRPC OK without outputs")
+            elif why:
+                failure = self.failure(0, "gRPC OK outside the contract", self.mask(f"gRPC OK outside the contract: {why}"))
         except self.grpc.RpcError as exc:
             code = exc.code() if hasattr(exc, "code") else None
             name = getattr(code, "name", "UNKNOWN")
             if name == "DEADLINE_EXCEEDED":
-                failure = self.failure(0, f"no complete answer within {self.timeout:g}s (request_timeout)")
+                failure = self.failure(0, f"no complete answer within {self.timeout:g}s (request_timeout)", timeout=True)
             else:
                 details = exc.details() if hasattr(exc, "details") else ""
                 failure = self.failure(0, self.mask(f"gRPC {name}: {details}"))
