@@ -77,6 +77,26 @@ def test_allowed_values_pass_and_names_may_answer_by_index() -> None:
     assert problem(named, "v1", {"predictions": ["virginica", 0]}) is not None
 
 
+def test_class_names_of_the_labels_setting_count_as_their_index() -> None:
+    """``--labels setosa,versicolor,virginica`` with integer classes: the output reader maps a
+    name to its index, and so does the worker."""
+    rules = AnswerRules(rows=2, task="classification", classes=(0, 1, 2), labels=("setosa", "versicolor", "virginica"))
+    reader = OutputReader(labels=rules.labels, classes=rules.classes)
+    answer = {"predictions": ["versicolor", "virginica"]}
+    assert reader.v1(answer, 2) == [1, 2]
+    assert problem(rules, "v1", answer) is None
+    assert problem(IRIS, "v1", answer) is not None  # without the labels a name is no class
+    assert "not one of the classes" in (problem(rules, "v1", {"predictions": ["rose", 1]}) or "")
+
+
+def test_the_plan_carries_the_labels_and_the_output_setting() -> None:
+    cfg = HarnessConfig().replace(labels=("a", "b", "c"), output_name="label")
+    plan = LoadPlan.from_config(Endpoint("http://127.0.0.1:1", "m"), cfg)
+    rules = AnswerRules.from_plan(json.loads(plan.plan_json()))
+    assert rules.labels == ("a", "b", "c")
+    assert rules.output == "label"
+
+
 def test_a_named_output_is_the_one_read() -> None:
     two = {"outputs": [{"name": "predict", "shape": [2], "datatype": "INT64", "data": [1, 1]},
                        {"name": "label", "shape": [2], "datatype": "INT64", "data": [7, 7]}]}
@@ -116,5 +136,5 @@ def test_the_plan_carries_what_a_valid_answer_holds() -> None:
     cfg = HarnessConfig().replace(batch_size=3)
     plan = LoadPlan.from_config(Endpoint("http://127.0.0.1:9", "iris", protocols=("v1", "v2")), cfg)
     shipped = json.loads(plan.plan_json())
-    assert shipped["answers"] == {"task": "classification", "classes": [0, 1, 2], "output": None}
+    assert shipped["answers"] == {"task": "classification", "classes": [0, 1, 2], "output": None, "labels": []}
     assert AnswerRules.from_plan(shipped) == AnswerRules(rows=3, task="classification", classes=(0, 1, 2), output=None)

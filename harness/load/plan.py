@@ -115,7 +115,9 @@ class LoadPlan:
         grpc_url: the endpoint's V2 gRPC address, where protocol ``grpc`` sends its calls.
         task: the contract's task (``classification``, ``regression``): what a valid answer holds.
         classes: a classifier's classes (every answer under load must be one of them).
-        output_name: the V2 output the answers are read from (None: chosen as the checks choose).
+        output_name: the V2 output the answers are read from (the ``output_name`` setting, else the
+            contract's; None: chosen as the checks choose).
+        labels: the ``labels`` setting: class names an answer may give for the contract's classes.
     """
 
     base_url: str
@@ -138,6 +140,7 @@ class LoadPlan:
     task: str = ""
     classes: tuple[Any, ...] = ()
     output_name: str | None = None
+    labels: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, endpoint: Endpoint, cfg: HarnessConfig, processes: int | None = None) -> LoadPlan:
@@ -171,7 +174,8 @@ class LoadPlan:
             grpc_url=endpoint.grpc_url,
             task=contract.task,
             classes=tuple(contract.classes),
-            output_name=contract.output,
+            output_name=cfg.endpoint.output_name or contract.output,
+            labels=tuple(cfg.endpoint.labels),
         )
 
     @property
@@ -210,7 +214,7 @@ class LoadPlan:
                 "ca_cert": self.ca_cert,
                 "max_response_bytes": self.max_response_bytes,
                 "grpc_url": self.grpc_url,
-                "answers": {"task": self.task, "classes": list(self.classes), "output": self.output_name},
+                "answers": {"task": self.task, "classes": list(self.classes), "output": self.output_name, "labels": list(self.labels)},
             }
         )
 

@@ -41,12 +41,15 @@ class AnswerRules:
         task: ``classification`` or ``regression``; anything else checks the shape only.
         classes: a classifier's classes (empty: any integer or name).
         output: the V2 output to read (None: chosen as the output reader chooses).
+        labels: class names in index order (the ``labels`` setting): an answer given as one of
+            them counts as its index, as the output reader maps it.
     """
 
     rows: int | None = None
     task: str = ""
     classes: tuple[Any, ...] = ()
     output: str | None = None
+    labels: tuple[str, ...] = ()
 
     @classmethod
     def from_plan(cls, plan: Mapping[str, Any]) -> AnswerRules:
@@ -56,6 +59,7 @@ class AnswerRules:
             task=str(answers.get("task") or ""),
             classes=tuple(answers.get("classes") or ()),
             output=answers.get("output"),
+            labels=tuple(answers.get("labels") or ()),
         )
 
 
@@ -127,6 +131,8 @@ def _value(rules: AnswerRules, value: Any) -> str | None:
         return None
     if rules.task != CLASSIFICATION:
         return None
+    if isinstance(value, str) and value in rules.labels:
+        value = rules.labels.index(value)
     if isinstance(value, float):
         if not math.isfinite(value) or value != int(value):
             return "is not a class"
