@@ -42,7 +42,11 @@ MANAGED = {"app.kubernetes.io/managed-by": "mlharness"}
 KSERVE_CONTROLLER = "kserve-controller-manager"
 
 # Readiness budgets (seconds).
-CERT_MANAGER_TIMEOUT = 600  # a fresh node pulls cert-manager's three images; the webhook check below has its own budget
+# cert-manager's Deployments: KServe's install waits 180 s for cert-manager's pods, but after
+# `helm install --wait` (hack/setup/infra/manage.cert-manager-helm.sh at v0.20.0: wait_for_pods
+# "cert-manager" "app in (cert-manager,webhook,cainjector)" "180s"). The static manifest
+# applied here does not wait, so the whole image pull falls in this budget: the harness's own choice, 600 s.
+CERT_MANAGER_TIMEOUT = 600
 # cert-manager's API check (cmctl check api / startupapicheck, cert-manager v1.17.0
 # pkg/util/cmapichecker/cmapichecker.go) is a dry-run create through the webhook, polled every 5 s
 # (cmd/startupapicheck/pkg/check/api/api.go: --interval 5s) until its --wait; the Helm chart gives it
