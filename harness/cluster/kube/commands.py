@@ -4,7 +4,9 @@ Providers, the installer, readiness waits and diagnostics never call :mod:`subpr
 themselves; they get a :class:`CommandRunner`. The real one (:class:`SubprocessRunner`)
 runs the command with a timeout and logs it (redacted) to ``commands.log``; tests inject a
 fake that records the exact argv and answers from a script, so every command the harness
-would run on a real cluster is checked here without one.
+would run on a real cluster is checked here without one. The one download the installer
+needs (KServe's standard-mode install script, a release asset) goes through the same seam
+(:meth:`CommandRunner.fetch`, https only, logged like a command).
 
 Example:
     >>> runner = SubprocessRunner()
