@@ -30,7 +30,7 @@ import yaml
 from kubernetes import client as k8s
 
 from harness.cluster.kube.commands import CommandResult
-from harness.errors import CommandError, ToolMissingError
+from harness.errors import CommandError, InfrastructureError, ToolMissingError
 
 GOLDEN = Path(__file__).parent / "golden"
 Answer = CommandResult | Callable[[tuple[str, ...]], CommandResult]
@@ -240,19 +240,118 @@ class FakeBackground:
         self.stopped = True
 
 
+# --- KServe's standard-mode install script (the release asset the installer downloads) ---------
+def standard_install_script(tag: str = "v0.20.0") -> str:
+    """An excerpt of install/<tag>/kserve-standard-mode-full-install-with-manifests.sh (kserve/kserve
+    at v0.20.0): its header, ``install_kserve_manifest`` and the three manifest functions with
+    upstream's heredoc markers, each manifest cut down to its first objects (the CRD's head, the
+    Namespace, the inferenceservice-config ConfigMap's ``deploy`` and the controller Deployment, the
+    sklearn ClusterServingRuntime's head), values as upstream writes them."""
+    return f"""#!/bin/bash
+# Install KServe Standard Mode, LLMISvc, and all related dependencies with manifests included in the script.
+#
+# AUTO-GENERATED from: kserve-standard-mode-full-install-with-manifests.definition
+# DO NOT EDIT MANUALLY
+install_kserve_manifest() {{
+    log_info "Installing KServe CRDs..."
+    get_kserve_crd_manifest | kubectl apply --server-side -f -
+
+    log_info "Installing KServe core components..."
+    get_kserve_core_manifest | kubectl apply --server-side -f -
+
+    log_success "KServe CRD and core components installed successfully!"
+}}
+
+get_kserve_runtime_manifests() {{
+    cat <<'KSERVE_RUNTIME_MANIFEST_EOF'
+apiVersion: serving.kserve.io/v1alpha1
+kind: ClusterServingRuntime
+metadata:
+  name: kserve-sklearnserver
+spec:
+  containers:
+  - image: kserve/sklearnserver:{tag}
+    name: kserve-container
+KSERVE_RUNTIME_MANIFEST_EOF
+}}
+
+get_kserve_llmisvcconfig_manifests() {{
+    cat <<'KSERVE_LLMISVCCONFIG_MANIFEST_EOF'
+apiVersion: serving.kserve.io/v1alpha1
+kind: LLMInferenceServiceConfig
+metadata:
+  name: kserve-config-llm-template
+KSERVE_LLMISVCCONFIG_MANIFEST_EOF
+}}
+
+create_kserve_runtime_manifests() {{
+    get_kserve_runtime_manifests | kubectl apply --server-side -f -
+}}
+
+get_kserve_crd_manifest() {{
+    cat <<'KSERVE_CRD_MANIFEST_EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: inferenceservices.serving.kserve.io
+KSERVE_CRD_MANIFEST_EOF
+}}
+
+get_kserve_core_manifest() {{
+    cat <<'KSERVE_CORE_MANIFEST_EOF'
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: kserve
+---
+apiVersion: v1
+data:
+  deploy: |-
+    {{
+      "defaultDeploymentMode": "Serverless"
+    }}
+kind: ConfigMap
+metadata:
+  name: inferenceservice-config
+  namespace: kserve
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: kserve-controller-manager
+  namespace: kserve
+KSERVE_CORE_MANIFEST_EOF
+}}
+"""
+
+
 class FakeRunner:
     """Answers each command from the first rule whose tokens all appear in its argv, in order.
 
     Args:
         rules: (tokens, answer) pairs; unmatched commands succeed with empty output.
         tools: the tools "installed".
+        downloads: url -> text for :meth:`fetch` (default: KServe's standard-mode install script
+            excerpt for any ``kserve-standard-mode-full-install-with-manifests.sh``).
     """
 
-    def __init__(self, rules: Sequence[tuple[Sequence[str], Answer]] = (), tools: Sequence[str] = ("docker", "kind", "minikube", "kubectl")) -> None:
+    def __init__(self, rules: Sequence[tuple[Sequence[str], Answer]] = (), tools: Sequence[str] = ("docker", "kind", "minikube", "kubectl"),
+                 downloads: Mapping[str, str] | None = None) -> None:
         self.rules = [(tuple(t), a) for t, a in rules]
         self.tools = set(tools)
         self.calls: list[tuple[tuple[str, ...], dict[str, str], str | None]] = []
         self.started: list[tuple[str, ...]] = []
+        self.downloads = dict(downloads or {})
+        self.fetched: list[str] = []
+
+    def fetch(self, url: str, *, timeout: float) -> str:
+        assert timeout > 0, f"every download needs a timeout: {url}"
+        self.fetched.append(url)
+        if url in self.downloads:
+            return self.downloads[url]
+        if url.endswith("/kserve-standard-mode-full-install-with-manifests.sh"):
+            return standard_install_script(url.rsplit("/", 2)[-2])
+        raise InfrastructureError(f"could not download {url}: not in the fake's downloads")
 
     def which(self, tool: str) -> str | None:
         return f"/usr/bin/{tool}" if tool in self.tools else None

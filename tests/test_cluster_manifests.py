@@ -149,7 +149,7 @@ def test_provision_admits_the_run_namespace_to_kfps_store(exists: bool, tmp_path
     marker = json.dumps({"data": {"versions": json.dumps(resolve().as_dict(), sort_keys=True)}})
     runner = FakeRunner([(("kind", "get", "clusters"), ok("mlharness\n")),
                          (("get", "configmap", "mlharness-install"), ok(marker)),
-                         (("get", "deployments,statefulsets"), ok(k8s_list(deployment("c", "x")))),
+                         (("get", "deployments,statefulsets"), ok(k8s_list(deployment("kserve-controller-manager", "kserve")))),
                          (("get", "namespace", "mlh-1"), ok("namespace/mlh-1\n") if exists else fail())])
     cfg = load_config(cli={"target": "kind", "namespace": "mlh-1"}, env={})
     KindTarget(TargetContext(cfg, tmp_path), runner, state_root=tmp_path, interval=0, stable_polls=1).provision()

@@ -36,13 +36,16 @@ def test_dry_run_plan_is_pinned(target: str) -> None:
 
 def test_plan_installs_the_pinned_releases_as_upstream_publishes_them() -> None:
     text = plan("kind")
-    assert f"kserve/releases/download/{KSERVE}/kserve.yaml" in text and KSERVE == "v0.20.0"
+    script = f"kserve/releases/download/{KSERVE}/kserve-standard-mode-full-install-with-manifests.sh"
+    assert script in text and KSERVE == "v0.20.0", "KServe's standard-mode install, not kserve.yaml (config/overlays/all)"
+    assert "/kserve.yaml" not in text and "kserve-cluster-resources.yaml" not in text, "no llmisvc/localmodel controllers"
     assert f"cluster-scoped-resources?ref={KFP}" in text and KFP == "2.17.0"
     lines = text.splitlines()
-    ns = next(i for i, line in enumerate(lines) if "create namespace kserve" in line)
-    kserve = next(i for i, line in enumerate(lines) if "/kserve.yaml" in line)
-    assert ns < kserve, "kserve.yaml of v0.17+ has no Namespace: create it first"
-    assert '"defaultDeploymentMode\\\\": \\\\"Standard\\\\"' in text or '\\"Standard\\"' in text
+    order = [next(i for i, line in enumerate(lines) if needle in line) for needle in (
+        "--dry-run=server", script, "kserve-crds.yaml'", "kserve-core.yaml'", "--field-manager=mlharness",
+        "deployment/kserve-controller-manager", "kserve-runtimes.yaml'")]
+    assert order == sorted(order), "webhook answers, download, CRDs, core, deploy mode, controller, runtimes"
+    assert "create namespace kserve" not in text, "the standard-mode core manifest carries the Namespace"
     assert "wait pod -l" not in text and "wait --for=condition=Ready pod" not in text, "pods may not exist yet"
     for line in lines:
         if ". run: " in line:
@@ -54,7 +57,7 @@ def test_plan_installs_the_pinned_releases_as_upstream_publishes_them() -> None:
 def test_the_marker_is_written_after_readiness_in_the_plan_as_in_execution() -> None:
     lines = plan("kind").splitlines()
     marker = next(i for i, line in enumerate(lines) if "record the installed versions" in line)
-    waits = [i for i, line in enumerate(lines) if "wait: every Deployment and StatefulSet" in line]
+    waits = [i for i, line in enumerate(lines) if "wait: " in line and "ready, unchanged over" in line]
     assert len(waits) == 3 and max(waits) < marker
 
 
@@ -72,7 +75,7 @@ def fake(present: bool, installed: bool) -> FakeRunner:
         (("kind", "get", "clusters"), ok("mlharness\n" if present else "")),
         (("minikube", "profile", "list"), ok(json.dumps({"valid": [{"Name": "mlharness"}]})) if present else fail("no profiles")),
         (("get", "configmap", "mlharness-install"), ok(marker) if installed else fail()),
-        (("get", "deployments,statefulsets"), ok(k8s_list(deployment("controller", "x")))),
+        (("get", "deployments,statefulsets"), ok(k8s_list(deployment("kserve-controller-manager", "kserve")))),
     ])
 
 
@@ -93,8 +96,20 @@ def test_the_plan_is_exactly_what_executes(target: str, present: bool, installed
 
 def test_versions_override_reaches_the_plan() -> None:
     text = plan("kind", versions="kserve=v0.19.0,kfp=2.16.1")
-    assert "kserve/releases/download/v0.19.0/kserve-cluster-resources.yaml" in text
+    assert "kserve/releases/download/v0.19.0/kserve-standard-mode-full-install-with-manifests.sh" in text
     assert "env/platform-agnostic?ref=2.16.1" in text and f"ref={KFP}" not in text
+
+
+def test_a_kserve_without_the_standard_mode_install_applies_kserve_yaml() -> None:
+    text = plan("kind", versions="kserve=v0.17.1")
+    assert "standard-mode" not in text and "kserve/releases/download/v0.17.1/kserve.yaml" in text
+    lines = text.splitlines()
+    ns = next(i for i, line in enumerate(lines) if "create namespace kserve" in line)
+    kserve = next(i for i, line in enumerate(lines) if "/kserve.yaml" in line)
+    assert ns < kserve, "kserve.yaml of v0.17+ has no Namespace: create it first"
+    assert "apply --server-side --force-conflicts -f https://github.com/kserve/kserve/releases/download/v0.17.1/kserve.yaml" in text
+    assert "wait --for=condition=Available deployment/kserve-controller-manager" in text
+    assert "deployment --all -n kserve" not in text, "kserve.yaml's llmisvc and localmodel controllers are not waited for"
 
 
 def test_an_older_kserve_needs_no_namespace_step_and_says_rawdeployment() -> None:

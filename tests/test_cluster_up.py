@@ -15,7 +15,7 @@ from harness.config import load_config
 from harness.errors import EXIT_INFRA, InfrastructureError, ToolMissingError
 from tests.cluster_fakes import FakeRunner, check_golden, deployment, fail, k8s_list, ok
 
-READY = k8s_list(deployment("a", "x"), deployment("b", "x", replicas=2, ready=2))
+READY = k8s_list(deployment("kserve-controller-manager", "kserve"), deployment("b", "x", replicas=2, ready=2))
 
 
 def fresh_cluster(target: str) -> FakeRunner:

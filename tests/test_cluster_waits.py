@@ -19,6 +19,7 @@ from tests.cluster_fakes import FakeRunner, deployment, fail, isvc, k8s_list, ok
 
 READY_KFP = k8s_list(deployment("ml-pipeline", "kubeflow"), deployment("mysql", "kubeflow"))
 NEVER_READY = k8s_list(deployment("ml-pipeline", "kubeflow", ready=0), deployment("mysql", "kubeflow"))
+KSERVE_READY = (("get", "deployments,statefulsets", "-n", "kserve"), ok(k8s_list(deployment("kserve-controller-manager", "kserve"))))
 
 
 def kubectl(runner: FakeRunner, tmp_path: Path) -> Kubectl:
@@ -58,7 +59,7 @@ def test_reused_cluster_with_failed_pipeline_pods_passes_readiness(tmp_path: Pat
                              labels={"pipeline/runid": "old"}, restart_policy="Never"),
                          pod("iris-7xk2p-system-container-driver-2", "kubeflow", "Succeeded", ready=False,
                              terminated="Completed", labels={"pipeline/runid": "old"}, restart_policy="Never"))
-    runner = FakeRunner([(("get", "deployments,statefulsets"), ok(READY_KFP)), (("get", "pods"), ok(leftovers)),
+    runner = FakeRunner([KSERVE_READY, (("get", "deployments,statefulsets"), ok(READY_KFP)), (("get", "pods"), ok(leftovers)),
                          (("get", "configmap", "mlharness-install"),
                           ok(json.dumps({"data": {"versions": json.dumps(resolve().as_dict(), sort_keys=True)}})))])
     installer = KubeflowInstaller(kubectl(runner, tmp_path), resolve(), tmp_path / "diag", interval=0.0, stable_polls=2)
@@ -73,6 +74,7 @@ def test_installer_timeout_writes_diagnostics_and_names_them(tmp_path: Path, mon
     runner = FakeRunner([
         (("get", "configmap", "mlharness-install"), fail()),
         (("get", "deployments,statefulsets", "-n", "kubeflow"), ok(NEVER_READY)),
+        KSERVE_READY,
         (("get", "deployments,statefulsets"), ok(k8s_list(deployment("ok", "x")))),
         (("get", "pods", "-n", "kubeflow", "-o", "json"), ok(crashing)),
         (("logs",), ok("Error: cannot connect to mysql\n")),

@@ -6,6 +6,7 @@
   port-forwards, readiness, diagnostics, manifests, pod metrics, credentials);
 - :mod:`harness.cluster.kubeflow`: KFP runs, KServe serving and in-cluster load.
 
-Every external command goes through :class:`~harness.cluster.kube.commands.CommandRunner`, so
+Every external command (and the installer's one download) goes through
+:class:`~harness.cluster.kube.commands.CommandRunner`, so
 the whole flow is testable without a cluster (see ``tests/test_cluster_*.py``).
 """

@@ -21,6 +21,7 @@ from harness.cluster.kube.commands import CommandRunner
 from harness.cluster.kube.portforward import PortForward
 from harness.cluster.kubeflow.kfp_run import KfpPipelineRunner
 from harness.cluster.kubeflow.serving import (
+    ISVC_READY_TIMEOUT,
     KServeDeployment,
     ObjectStore,
     deploy_objects,
@@ -121,7 +122,7 @@ class ClusterTarget:
         self.deployment.apply(deploy_objects(self.cfg.core.model_name, self.namespace, run.model_uri, access, secret,
                                              endpoint=self.store.endpoint, mode=mode))
         return self.deployment.reach(ingress_url=self.cfg.cluster.ingress_url, headers=self.auth.headers(self.cfg),
-                                     ready_timeout=max(self.cfg.core.ready_timeout, 300.0), protocol=self.cfg.endpoint.protocol,
+                                     ready_timeout=max(self.cfg.core.ready_timeout, ISVC_READY_TIMEOUT), protocol=self.cfg.endpoint.protocol,
                                      tls_verify=verify_setting(self.cfg.endpoint))
 
     def in_cluster_url(self, model: str) -> str:

@@ -4,7 +4,9 @@ Providers, the installer, readiness waits and diagnostics never call :mod:`subpr
 themselves; they get a :class:`CommandRunner`. The real one (:class:`SubprocessRunner`)
 runs the command with a timeout and logs it (redacted) to ``commands.log``; tests inject a
 fake that records the exact argv and answers from a script, so every command the harness
-would run on a real cluster is checked here without one.
+would run on a real cluster is checked here without one. The one download the installer
+needs (KServe's standard-mode install script, a release asset) goes through the same seam
+(:meth:`CommandRunner.fetch`, https only, logged like a command).
 
 Example:
     >>> runner = SubprocessRunner()
@@ -20,12 +22,13 @@ import shutil
 import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from harness import procs
-from harness.errors import CommandError, ToolMissingError, WaitTimeout
+from harness.errors import CommandError, InfrastructureError, ToolMissingError, WaitTimeout
 from harness.redact import redact
 
 # How to install each tool the cluster targets need: named in ToolMissingError (exit 3).
@@ -92,6 +95,13 @@ class CommandRunner(Protocol):
 
     def which(self, tool: str) -> str | None:
         """Where ``tool`` is installed, or None."""
+
+    def fetch(self, url: str, *, timeout: float) -> str:
+        """The text at ``url`` (an upstream release asset), read within ``timeout`` seconds.
+
+        Raises:
+            InfrastructureError: the download failed.
+        """
 
 
 def require_tools(runner: CommandRunner, tools: Sequence[str]) -> None:
@@ -167,6 +177,19 @@ class SubprocessRunner:
         if check and not result.ok:
             raise CommandError(argv, proc.returncode, redact(proc.stdout + proc.stderr))
         return result
+
+    def fetch(self, url: str, *, timeout: float) -> str:
+        if not url.startswith("https://"):
+            raise InfrastructureError(f"refusing to download {url}: not https")
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                text = str(response.read().decode())
+        except (OSError, UnicodeDecodeError) as exc:
+            self._log(f"$ GET {url}  # failed: {exc}")
+            raise InfrastructureError(f"could not download {url}: {exc}") from exc
+        self._log(f"$ GET {url}  # {len(text)} characters in {time.monotonic() - started:.1f}s")
+        return text
 
     def start(self, argv: Sequence[str], *, log_path: Path, env: Mapping[str, str] | None = None) -> Background:
         if self.which(argv[0]) is None:

@@ -16,6 +16,7 @@ core/v1 PodStatus) as ``kubectl get -o json`` prints them.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from harness.cluster.kube.kubectl import Kubectl
@@ -77,6 +78,14 @@ def describe_workloads(statuses: dict[str, WorkloadStatus]) -> str:
     return "not ready: " + ", ".join(bad) if bad else f"{len(statuses)} workloads ready but still changing"
 
 
+def unready_others(statuses: dict[str, WorkloadStatus], required: Collection[str]) -> str:
+    """The workloads outside ``required`` that are not ready ("" when none): reported, not waited for."""
+    others = {name: st for name, st in statuses.items() if name not in required}
+    if all(_workload_ready(st) for st in others.values()):
+        return ""
+    return describe_workloads(others).removeprefix("not ready: ")
+
+
 def wait_workloads_ready(
     kubectl: Kubectl,
     namespace: str,
@@ -84,30 +93,50 @@ def wait_workloads_ready(
     timeout: float,
     interval: float = 10.0,
     stable_polls: int = 5,
+    required: Collection[str] | None = None,
 ) -> dict[str, WorkloadStatus]:
     """Wait until every Deployment and StatefulSet in ``namespace`` is ready and stops changing.
 
+    Args:
+        required: only these workloads ("Deployment/<name>") must exist, be ready and stop changing;
+            the others are returned (see :func:`unready_others`) but not waited for.
     Raises:
         WaitTimeout: naming the workloads that are not ready (ready/desired replicas).
     """
     state: dict[str, Any] = {"previous": None, "stable": 0, "last": {}}
 
+    def watched(current: dict[str, WorkloadStatus]) -> dict[str, WorkloadStatus]:
+        if required is None:
+            return current
+        return {name: current[name] for name in required if name in current}
+
     def probe() -> dict[str, WorkloadStatus] | None:
         current = workload_statuses(kubectl.get_json(WORKLOADS, "-n", namespace))
         state["last"] = current
-        if current and current == state["previous"] and all(_workload_ready(s) for s in current.values()):
+        mine = watched(current)
+        complete = bool(mine) if required is None else len(mine) == len(required)
+        if complete and mine == state["previous"] and all(_workload_ready(s) for s in mine.values()):
             state["stable"] += 1
         else:
             state["stable"] = 0
-        state["previous"] = current
+        state["previous"] = mine
         return current if state["stable"] >= stable_polls else None
 
+    def describe() -> str:
+        last = state["last"]
+        if required is None:
+            return describe_workloads(last)
+        missing = [name for name in required if name not in last]
+        text = describe_workloads(watched(last)) if len(missing) < len(required) else ""
+        return "; ".join(part for part in (f"missing: {', '.join(missing)}" if missing else "", text) if part)
+
+    whose = "Deployments and StatefulSets" if required is None else ", ".join(required)
     return wait_until(
         probe,
-        what=f"Deployments and StatefulSets in namespace {namespace} to be ready and stable over {stable_polls} polls",
+        what=f"{whose} in namespace {namespace} to be ready and stable over {stable_polls} polls",
         timeout=timeout,
         interval=interval,
-        describe=lambda: describe_workloads(state["last"]),
+        describe=describe,
     )
 
 

@@ -26,6 +26,11 @@ from harness.redact import register_secrets
 from harness.results import Endpoint
 
 SEED_ROWS = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
+# The least time the InferenceService gets to become Ready on a cluster the harness installed: a
+# fresh node pulls the storage-initializer and sklearnserver images first. KServe's own release
+# smoke test allows the same sklearn InferenceService on kind 600 s (kserve/kserve
+# hack/release/smoke-test.sh at v0.20.0: ISVC_TIMEOUT=600, polled every 30 s).
+ISVC_READY_TIMEOUT = 600.0
 PROBE_TIMEOUT = 10.0
 S3_SECRET = "mlharness-s3"
 SERVICE_ACCOUNT = "mlharness-sa"

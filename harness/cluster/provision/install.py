@@ -19,7 +19,8 @@ from typing import Any
 from harness.cluster.kube import diagnostics
 from harness.cluster.kube.commands import CommandRunner
 from harness.cluster.kube.kubectl import Kubectl, to_yaml
-from harness.cluster.kube.readiness import wait_workloads_ready
+from harness.cluster.kube.readiness import unready_others, wait_workloads_ready
+from harness.cluster.provision import kserve_standard
 from harness.cluster.provision.steps import Step, execute
 from harness.cluster.provision.versions import Versions
 from harness.errors import CommandError, InfrastructureError, WaitTimeout
@@ -32,17 +33,38 @@ MARKER = "mlharness-install"
 MARKER_NS = "default"
 MANAGED = {"app.kubernetes.io/managed-by": "mlharness"}
 
+# The controller the run depends on (the sklearn InferenceService): the one Deployment of KServe's
+# standard-mode core manifest (config/overlays/standalone/kserve) and the one its install waits for
+# (install/v0.20.0/kserve-standard-mode-full-install-with-manifests.sh: TARGET_DEPLOYMENT_NAMES
+# "kserve-controller-manager", wait_for_deployment ... "300s"). Other workloads in the namespace
+# (kserve.yaml's llmisvc and localmodel controllers, on releases before v0.18.0 or a cluster
+# installed from it) are reported, not waited for.
+KSERVE_CONTROLLER = "kserve-controller-manager"
+
 # Readiness budgets (seconds).
-CERT_MANAGER_TIMEOUT = 600  # kserve hack/quick_install.sh: wait deployment/cert-manager-webhook --timeout=600s
-KSERVE_CONTROLLER_TIMEOUT = 300  # kserve hack/quick_install.sh: wait for the controller --timeout=300s
+# cert-manager's Deployments: KServe's install waits 180 s for cert-manager's pods, but after
+# `helm install --wait` (hack/setup/infra/manage.cert-manager-helm.sh at v0.20.0: wait_for_pods
+# "cert-manager" "app in (cert-manager,webhook,cainjector)" "180s"). The static manifest
+# applied here does not wait, so the whole image pull falls in this budget: the harness's own choice, 600 s.
+CERT_MANAGER_TIMEOUT = 600
+# cert-manager's API check (cmctl check api / startupapicheck, cert-manager v1.17.0
+# pkg/util/cmapichecker/cmapichecker.go) is a dry-run create through the webhook, polled every 5 s
+# (cmd/startupapicheck/pkg/check/api/api.go: --interval 5s) until its --wait; the Helm chart gives it
+# timeout: 1m and backoffLimit: 4 (deploy/charts/cert-manager/values.yaml): up to ~5 minutes.
+CERT_MANAGER_WEBHOOK_TIMEOUT = 300
+KSERVE_CONTROLLER_TIMEOUT = 300  # kserve-standard-mode-full-install-with-manifests.sh at v0.20.0: wait_for_deployment ... "300s"
 KSERVE_STABLE_TIMEOUT = 300
+# The field manager of the harness's own change to inferenceservice-config (server-side apply).
+FIELD_MANAGER = "mlharness"
 KFP_CRD_TIMEOUT = 60  # KFP install docs: kubectl wait --for condition=established --timeout=60s crd/applications.app.k8s.io
 KFP_STABLE_TIMEOUT = 900  # KFP CI wait_for_pods.py polls 10 s, 5 stable polls; first pulls of KFP images are slow
 
 
 def cert_manager_url(v: Versions) -> str:
-    # cert-manager's static install manifest (a release asset of cert-manager/cert-manager, as in
-    # kserve hack/quick_install.sh and cert-manager's docs).
+    # cert-manager's static install manifest, a release asset of cert-manager/cert-manager (its docs,
+    # "kubectl apply": installation/kubectl). KServe's standard-mode install installs the same
+    # version with Helm (install/v0.20.0/kserve-standard-mode-full-install-with-manifests.sh,
+    # install_cert_manager: jetstack/cert-manager --version ${CERT_MANAGER_VERSION}).
     return f"https://github.com/cert-manager/cert-manager/releases/download/{v.cert_manager}/cert-manager.yaml"
 
 
@@ -64,11 +86,40 @@ def kfp_kustomizations(v: Versions) -> tuple[str, str]:
     return f"{base}/cluster-scoped-resources?ref={v.kfp}", f"{base}/env/platform-agnostic?ref={v.kfp}"
 
 
-def deployment_mode_patch(v: Versions) -> str:
-    """The ``inferenceservice-config`` patch making raw Deployments the default (kserve/website
-    kubernetes-deployment.md; config/configmap/inferenceservice.yaml ships ``Serverless``)."""
+def deployment_mode_manifest(v: Versions) -> dict[str, Any]:
+    """The one field of ``inferenceservice-config`` the harness sets: ``deploy`` with raw Deployments
+    as the default mode (config/configmap/inferenceservice.yaml ships ``Serverless``; KServe's
+    standard-mode install sets ``deploy.defaultDeploymentMode=Standard`` with update_isvc_config).
+
+    Applied server-side under its own field manager with ``--force-conflicts`` (and the KServe
+    manifests with ``--force-conflicts`` too): each apply takes the field over from the other, so a
+    re-install on a reused cluster does not fail with "Apply failed with 1 conflict: conflict with
+    ..." (k8s.io/apimachinery pkg/util/managedfields/internal/conflict.go) as it did after a
+    ``kubectl patch`` (field manager "kubectl-patch", kubectl pkg/cmd/patch/patch.go).
+    """
     mode = v.kserve_release.deployment_mode
-    return json.dumps({"data": {"deploy": json.dumps({"defaultDeploymentMode": mode})}})
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "inferenceservice-config", "namespace": KSERVE_NS},
+        "data": {"deploy": json.dumps({"defaultDeploymentMode": mode})},
+    }
+
+
+def webhook_probe_manifest() -> dict[str, Any]:
+    """What the cert-manager webhook check creates with ``--dry-run=server`` (nothing is stored).
+
+    cmctl check api dry-run creates CertificateRequests (cert-manager v1.17.0
+    pkg/util/cmapichecker/cmapichecker.go); this is a self-signed Issuer, the kind KServe's own
+    manifest creates next (its ``selfsigned-issuer``), admitted by the same validating webhook
+    ``webhook.cert-manager.io``.
+    """
+    return {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Issuer",
+        "metadata": {"name": "mlharness-webhook-check", "namespace": CERT_MANAGER_NS, "labels": dict(MANAGED)},
+        "spec": {"selfSigned": {}},
+    }
 
 
 def marker_manifest(v: Versions) -> dict[str, Any]:
@@ -95,59 +146,119 @@ class KubeflowInstaller:
         diag_dir: where a failure's diagnostics bundle goes.
         interval: seconds between readiness polls (KFP CI: 10).
         stable_polls: unchanged polls that count as stable (KFP CI: 5).
+        manifest_dir: where the manifests of KServe's standard-mode install are written
+            (a ``kserve-<tag>`` folder in it; default: beside ``diag_dir``).
     """
 
     def __init__(
-        self, kubectl: Kubectl, versions: Versions, diag_dir: Path, *, interval: float = 10.0, stable_polls: int = 5
+        self, kubectl: Kubectl, versions: Versions, diag_dir: Path, *, interval: float = 10.0, stable_polls: int = 5,
+        manifest_dir: Path | None = None,
     ) -> None:
         self.kubectl = kubectl
         self.v = versions
         self.diag_dir = diag_dir
         self.interval = interval
         self.stable_polls = stable_polls
+        self.manifest_dir = (manifest_dir or diag_dir.parent) / f"kserve-{versions.kserve}"
+        self.progress: Callable[[str], None] = lambda _m: None
 
     # --- plan ------------------------------------------------------------------------------
-    def _stable(self, namespace: str, timeout: float) -> Step:
+    def _stable(self, namespace: str, timeout: float, required: tuple[str, ...] | None = None) -> Step:
         def wait(_runner: CommandRunner) -> None:
-            wait_workloads_ready(self.kubectl, namespace, timeout=timeout, interval=self.interval,
-                                 stable_polls=self.stable_polls)
+            statuses = wait_workloads_ready(self.kubectl, namespace, timeout=timeout, interval=self.interval,
+                                            stable_polls=self.stable_polls, required=required)
+            others = unready_others(statuses, required) if required is not None else ""
+            if others:
+                self.progress(f"{namespace}: not waited for (the run does not use them): {others}")
 
-        return Step(
-            f"every Deployment and StatefulSet in {namespace} ready, unchanged over {self.stable_polls} polls "
-            f"{self.interval:g}s apart",
-            timeout=timeout,
-            wait=wait,
-        )
+        whose = (f"every Deployment and StatefulSet in {namespace}" if required is None
+                 else f"{', '.join(required)} in {namespace} (the others there reported, not waited for)")
+        return Step(f"{whose} ready, unchanged over {self.stable_polls} polls {self.interval:g}s apart",
+                    timeout=timeout, wait=wait)
 
-    def _available(self, what: str, namespace: str, timeout: int) -> Step:
-        return Step(what, self.kubectl.argv("wait", "--for=condition=Available", "deployment", "--all", "-n", namespace,
+    def _available(self, what: str, namespace: str, timeout: int, target: str = "--all") -> Step:
+        which = ("deployment", "--all") if target == "--all" else (f"deployment/{target}",)
+        return Step(what, self.kubectl.argv("wait", "--for=condition=Available", *which, "-n", namespace,
                                             f"--timeout={timeout}s"), timeout + 30.0, until_exists=True)
+
+    def _apply_ssa(self, what: str, source: str, timeout: float, retries: int = 0) -> Step:
+        # --force-conflicts: take back fields another manager changed (inferenceservice-config's
+        # ``deploy``, set by the harness), as KServe's own install does for its CRDs
+        # (kserve-standard-mode-full-install-with-manifests.sh at v0.20.0, install_kserve_kustomize:
+        # kubectl apply --server-side --force-conflicts). Without it a re-install on a reused cluster
+        # fails on every retry with kubectl's "Apply failed with 1 conflict".
+        return Step(what, self.kubectl.argv("apply", "--server-side", "--force-conflicts", "-f", source), timeout,
+                    retries=retries)
 
     def probe_steps(self) -> list[Step]:
         return [Step(f"read the {MARKER} ConfigMap (versions installed before)",
                      self.kubectl.argv("get", "configmap", MARKER, "-n", MARKER_NS, "-o", "json"), 30.0)]
 
-    def install_steps(self) -> list[Step]:
-        """The commands that install everything (idempotent ``kubectl apply``)."""
-        k, v = self.kubectl, self.v
+    def cert_manager_steps(self) -> list[Step]:
+        v = self.v
+        return [
+            Step(f"install cert-manager {v.cert_manager}", self.kubectl.argv("apply", "-f", cert_manager_url(v)), 300.0),
+            self._available(f"cert-manager {v.cert_manager} deployments Available", CERT_MANAGER_NS, CERT_MANAGER_TIMEOUT),
+            Step("cert-manager's webhook answers: a server-side dry-run create of an Issuer succeeds (as cmctl check api's "
+                 "dry-run create)", self.kubectl.argv("create", "--dry-run=server", "-f", "-"),
+                 CERT_MANAGER_WEBHOOK_TIMEOUT, stdin=to_yaml([webhook_probe_manifest()]),
+                 stdin_name="cert-manager-webhook-check.yaml", until_ok=True),
+        ]
+
+    def _mode_step(self) -> Step:
+        mode = self.v.kserve_release.deployment_mode
+        return Step(f"KServe default deployment mode {mode} (no Knative, no Istio): inferenceservice-config's deploy, "
+                    f"field manager {FIELD_MANAGER}",
+                    self.kubectl.argv("apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "--force-conflicts",
+                                      "-f", "-"),
+                    60.0, stdin=to_yaml([deployment_mode_manifest(self.v)]), stdin_name="inferenceservice-config-deploy.yaml")
+
+    def kserve_steps(self) -> list[Step]:
+        """KServe's standard-mode install (v0.18.0+), else ``kserve.yaml`` and its cluster resources."""
+        v, k = self.v, self.kubectl
+        controller = self._available(f"KServe {v.kserve} {KSERVE_CONTROLLER} Available (its webhooks admit what follows)",
+                                     KSERVE_NS, KSERVE_CONTROLLER_TIMEOUT, KSERVE_CONTROLLER)
+        if v.kserve_release.standard_install:
+            url, d = kserve_standard.script_url(v.kserve), self.manifest_dir
+            names = ", ".join(name for name, _ in kserve_standard.MANIFESTS)
+
+            def fetch(runner: CommandRunner) -> None:
+                kserve_standard.fetch_manifests(runner, v.kserve, d)
+
+            # The order of the script's install_kserve_kustomize with EMBED_MANIFESTS: CRDs, core,
+            # update_isvc_config (deploy.defaultDeploymentMode), wait for kserve-controller-manager,
+            # then the ClusterServingRuntimes (retry_command 3 5 in the non-embedded branch).
+            return [
+                Step(f"download KServe {v.kserve}'s standard-mode install ({url}) and write the manifests it embeds "
+                     f"({names}) to {d}", timeout=kserve_standard.FETCH_TIMEOUT, wait=fetch, label="fetch"),
+                self._apply_ssa(f"install KServe {v.kserve} CRDs", str(d / "kserve-crds.yaml"), 300.0),
+                self._apply_ssa(f"install KServe {v.kserve} (namespace, {KSERVE_CONTROLLER}, webhooks, "
+                                "inferenceservice-config; no llmisvc or localmodel controller)",
+                                str(d / "kserve-core.yaml"), 300.0, retries=2),
+                self._mode_step(),
+                controller,
+                self._apply_ssa(f"install KServe {v.kserve} ClusterServingRuntimes", str(d / "kserve-runtimes.yaml"),
+                                300.0, retries=2),
+            ]
         kserve_yaml, kserve_resources = kserve_urls(v)
-        kfp_cluster, kfp_env = kfp_kustomizations(v)
         kserve_ns = [] if v.kserve_release.creates_namespace else [
             Step(f"create namespace {KSERVE_NS} (KServe {v.kserve}'s kserve.yaml has no Namespace)",
                  k.argv("apply", "-f", "-"), 60.0, stdin=to_yaml([kserve_namespace()]), stdin_name="kserve-namespace.yaml")]
         return [
-            Step(f"install cert-manager {v.cert_manager}", k.argv("apply", "-f", cert_manager_url(v)), 300.0),
-            self._available(f"cert-manager {v.cert_manager} deployments Available", CERT_MANAGER_NS, CERT_MANAGER_TIMEOUT),
             *kserve_ns,
-            Step(f"install KServe {v.kserve} (CRDs, controllers, webhooks)", k.argv("apply", "--server-side", "-f", kserve_yaml),
-                 300.0, retries=2),
-            self._available(f"KServe {v.kserve} controller deployments Available (their webhooks admit what follows)",
-                            KSERVE_NS, KSERVE_CONTROLLER_TIMEOUT),
-            Step(f"install KServe {v.kserve} ClusterServingRuntimes",
-                 k.argv("apply", "--server-side", "-f", kserve_resources), 300.0, retries=3),
-            Step(f"KServe default deployment mode {v.kserve_release.deployment_mode} (no Knative, no Istio)",
-                 k.argv("patch", "configmap/inferenceservice-config", "-n", KSERVE_NS, "--type=strategic",
-                        "-p", deployment_mode_patch(v)), 60.0),
+            self._apply_ssa(f"install KServe {v.kserve} (CRDs, controllers, webhooks)", kserve_yaml, 300.0, retries=2),
+            self._mode_step(),
+            controller,
+            self._apply_ssa(f"install KServe {v.kserve} ClusterServingRuntimes", kserve_resources, 300.0, retries=2),
+        ]
+
+    def install_steps(self) -> list[Step]:
+        """The commands that install everything (idempotent ``kubectl apply``)."""
+        k, v = self.kubectl, self.v
+        kfp_cluster, kfp_env = kfp_kustomizations(v)
+        return [
+            *self.cert_manager_steps(),
+            *self.kserve_steps(),
             Step(f"install KFP {v.kfp} cluster-scoped resources", k.argv("apply", "-k", kfp_cluster), 300.0, retries=1),
             Step("KFP Application CRD established",
                  k.argv("wait", "--for", "condition=established", f"--timeout={KFP_CRD_TIMEOUT}s",
@@ -157,7 +268,8 @@ class KubeflowInstaller:
 
     def readiness_steps(self) -> list[Step]:
         """The waits that make "installed" mean "servable"."""
-        return [self._stable(CERT_MANAGER_NS, CERT_MANAGER_TIMEOUT), self._stable(KSERVE_NS, KSERVE_STABLE_TIMEOUT),
+        return [self._stable(CERT_MANAGER_NS, CERT_MANAGER_TIMEOUT),
+                self._stable(KSERVE_NS, KSERVE_STABLE_TIMEOUT, (f"Deployment/{KSERVE_CONTROLLER}",)),
                 self._stable(KFP_NS, KFP_STABLE_TIMEOUT)]
 
     def marker_steps(self) -> list[Step]:
@@ -197,6 +309,7 @@ class KubeflowInstaller:
             WaitTimeout / CommandError: with the diagnostics directory named in the message.
         """
         runner = self.kubectl.runner
+        self.progress = progress
         plan = dict(self.plan())
         try:
             for step in self.probe_steps():

@@ -57,7 +57,8 @@ class ClusterSession:
         self.provider = make_provider(cfg, state_root)
         self.kubectl = Kubectl(self.runner, self.provider.kubeconfig)
         self.installer = KubeflowInstaller(self.kubectl, self.versions, work_dir / "diagnostics",
-                                           interval=interval, stable_polls=stable_polls)
+                                           interval=interval, stable_polls=stable_polls,
+                                           manifest_dir=self.provider.kubeconfig.parent)
         self.handle: ClusterHandle | None = None
         self.executed: list[Step] = []  # every plan step ``up`` ran, in order (see :meth:`plan_sections`)
 

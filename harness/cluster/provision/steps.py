@@ -39,6 +39,8 @@ class Step:
         until_exists: the command (a ``kubectl wait``) fails at once while the objects it waits
             for do not exist yet ("no matching resources found", NotFound): run it again every
             few seconds until they do, within ``timeout`` overall.
+        until_ok: run the command again every few seconds until it succeeds, within ``timeout``
+            overall; a timeout names the command's last error (a webhook that does not answer yet).
     """
 
     what: str
@@ -52,6 +54,7 @@ class Step:
     label: str = "wait"
     retries: int = 0
     until_exists: bool = False
+    until_ok: bool = False
 
     @property
     def is_wait(self) -> bool:
@@ -70,11 +73,14 @@ class Step:
         retry = f", {self.retries} retries" if self.retries else ""
         if self.until_exists:
             retry += ", repeated while the objects do not exist yet"
+        if self.until_ok:
+            retry += f", repeated every {UNTIL_OK_DELAY:g}s until it succeeds"
         return f"{cond}run: {cmd}  # {self.what}; timeout {self.timeout:g}s{retry}"
 
 
 RETRY_DELAY = 10.0
 MISSING_DELAY = 3.0
+UNTIL_OK_DELAY = 5.0
 # What kubectl prints when a wait finds nothing to wait for (kubectl wait with a selector or
 # --all: "error: no matching resources found"; a named object: 'Error from server (NotFound)').
 _MISSING = ("no matching resources found", "(NotFound)")
@@ -101,6 +107,21 @@ def _run_until_exists(step: Step, runner: CommandRunner, progress: Callable[[str
             time.sleep(delay)
 
 
+def _run_until_ok(step: Step, runner: CommandRunner, progress: Callable[[str], None], delay: float) -> None:
+    deadline = time.monotonic() + step.timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            runner.run(step.argv, timeout=max(min(remaining, 60.0), 1.0), input=step.stdin, env=dict(step.env) or None)
+            return
+        except (CommandError, WaitTimeout) as exc:
+            last = (exc.output if isinstance(exc, CommandError) else str(exc)).strip()
+            if time.monotonic() + delay >= deadline:
+                raise WaitTimeout(step.what, step.timeout, "last error: " + (last[-400:] or "none")) from exc
+            progress(f"{step.what}: not yet ({last.splitlines()[-1][-160:] if last else 'no output'}), again in {delay:g}s")
+            time.sleep(delay)
+
+
 def execute(
     steps: Sequence[Step],
     runner: CommandRunner,
@@ -108,6 +129,7 @@ def execute(
     retry_delay: float = RETRY_DELAY,
     on_step: Callable[[Step], None] = lambda _s: None,
     missing_delay: float = MISSING_DELAY,
+    until_ok_delay: float | None = None,
 ) -> None:
     """Run the steps in order, reporting each to ``on_step``; the first failure (after its retries) raises."""
     for step in steps:
@@ -118,6 +140,9 @@ def execute(
             continue
         if step.until_exists:
             _run_until_exists(step, runner, progress, missing_delay)
+            continue
+        if step.until_ok:
+            _run_until_ok(step, runner, progress, UNTIL_OK_DELAY if until_ok_delay is None else until_ok_delay)
             continue
         for attempt in range(step.retries + 1):
             try:

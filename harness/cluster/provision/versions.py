@@ -107,12 +107,20 @@ class KServeRelease:
             still accepted as an alias after).
         min_kubernetes: the Kubernetes minor it needs, where upstream states one.
         sklearn_server: the sklearn server its ClusterServingRuntime runs.
+        standard_install: the release publishes KServe's standard-mode install
+            (``install/<tag>/kserve-standard-mode-full-install-with-manifests.sh``, in the tag's
+            tree from v0.18.0 on; hack/release/generate-install.sh copies it there and
+            hack/release/publish-release.sh attaches ``install/<tag>/*`` to the release): the
+            harness applies the manifests it embeds (KServe's CRDs, the kserve controller without
+            the llmisvc and localmodel controllers, the ClusterServingRuntimes) instead of
+            ``kserve.yaml`` (``config/overlays/all``, which includes those controllers).
     """
 
     creates_namespace: bool
     deployment_mode: str
     sklearn_server: SklearnServer
     min_kubernetes: tuple[int, int] | None = None
+    standard_install: bool = False
 
 
 def _sklearn(tag: str, sklearn: str, lock: str, numpy: str | None = None) -> SklearnServer:
@@ -130,12 +138,13 @@ KSERVE_RELEASES: Mapping[str, KServeRelease] = {
     "v0.16.0": KServeRelease(True, "Standard", _sklearn("v0.16.0", "1.5.2", "uv.lock")),
     "v0.17.0": KServeRelease(False, "Standard", _sklearn("v0.17.0", "1.5.2", "uv.lock")),
     "v0.17.1": KServeRelease(False, "Standard", _sklearn("v0.17.1", "1.5.2", "uv.lock")),
-    "v0.18.0": KServeRelease(False, "Standard", _sklearn("v0.18.0", "1.5.2", "uv.lock")),
-    "v0.18.1": KServeRelease(False, "Standard", _sklearn("v0.18.1", "1.5.2", "uv.lock")),
-    "v0.19.0": KServeRelease(False, "Standard", _sklearn("v0.19.0", "1.5.2", "uv.lock")),
+    "v0.18.0": KServeRelease(False, "Standard", _sklearn("v0.18.0", "1.5.2", "uv.lock"), standard_install=True),
+    "v0.18.1": KServeRelease(False, "Standard", _sklearn("v0.18.1", "1.5.2", "uv.lock"), standard_install=True),
+    "v0.19.0": KServeRelease(False, "Standard", _sklearn("v0.19.0", "1.5.2", "uv.lock"), standard_install=True),
     # Kubernetes 1.32+ and cert-manager 1.15+: kserve/website docs/admin-guide/kubernetes-deployment
     # ("Installation Requirements"), the page of the v0.20 docs.
-    "v0.20.0": KServeRelease(False, "Standard", _sklearn("v0.20.0", "1.5.2", "uv.lock", numpy="2.4.4"), (1, 32)),
+    "v0.20.0": KServeRelease(False, "Standard", _sklearn("v0.20.0", "1.5.2", "uv.lock", numpy="2.4.4"), (1, 32),
+                              standard_install=True),
 }
 
 
