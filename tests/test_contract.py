@@ -16,7 +16,7 @@ from harness.contract.resolve import hold_against_artifact
 from harness.errors import ConfigError
 from harness.run.preflight import read_contract
 
-from .example_models import DIABETES, WINE, train_diabetes, train_wine
+from .helpers.example_models import DIABETES, WINE, train_diabetes, train_wine
 
 
 def cfg(**settings: object):

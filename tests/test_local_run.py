@@ -8,8 +8,6 @@ from harness.pipelines.compile import compile_pipeline
 from harness.pipelines.local_run import _strip_install, local_spec, run_local, unsatisfied
 from harness.results import TaskState
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:

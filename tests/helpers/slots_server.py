@@ -8,7 +8,7 @@ process: its RSS grows in step with the load, as a leaking server's does.
 
 Speaks V1 (``/v1/models/NAME:predict``) and V2 (``/v2/models/NAME/infer``) with iris-style
 answers, and answers ready on both. Binds 127.0.0.1 only.
-Run: ``python tests/slots_server.py --port 8080 --slots 4 --service-ms 40``.
+Run: ``python -m tests.helpers.slots_server --port 8080 --slots 4 --service-ms 40``.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ and as MLServer 1.7.1 does.
 ``echo-headers``    error bodies echo the request headers (cookie, token) and answer 500
 ==================  ===========================================================================
 
-Run: ``python tests/fault_server.py --model-dir DIR --port N --fault crash`` (binds 127.0.0.1).
+Run: ``python -m tests.helpers.fault_server --model-dir DIR --port N --fault crash`` (binds 127.0.0.1).
 Tests use :class:`FaultServer`, which starts it as a tracked child and waits for it.
 """
 
@@ -44,6 +44,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from tests.helpers.servers import ChildServer
 
 HOST = "127.0.0.1"
 FAULTS = (
@@ -245,8 +247,10 @@ class Handler(BaseHTTPRequestHandler):
         return outputs
 
 
-class FaultServer:
+class FaultServer(ChildServer):
     """The fault server as a tracked child process on 127.0.0.1 (for tests).
+
+    Ready when it takes a TCP connection (not readiness: never-ready must start too).
 
     Args:
         model_dir: directory holding ``model.joblib``.
@@ -256,53 +260,17 @@ class FaultServer:
     """
 
     def __init__(self, model_dir: Path, fault: str, log_path: Path, model_name: str = "sklearn-iris") -> None:
-        from harness import procs
-
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; choose one of {FAULTS}")
+        super().__init__(log_path)
         self.model_dir = model_dir
         self.fault = fault
-        self.log_path = log_path
         self.model_name = model_name
-        self.port = procs.free_port(HOST)
-        self.proc: Any = None
+        self.what = f"the fault server ({fault})"
 
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> FaultServer:
-        """Start and wait until it answers ``GET /`` (not readiness: never-ready must start too)."""
-        from harness import procs
-        from harness.procs.waiting import wait_until
-
-        argv = [sys.executable, str(Path(__file__).resolve()), "--model-dir", str(self.model_dir), "--port", str(self.port), "--fault", self.fault, "--model-name", self.model_name]
-        self.proc = procs.spawn(argv, log_path=self.log_path)
-        try:
-            wait_until(
-                lambda: procs.port_open(HOST, self.port),
-                what=f"the fault server ({self.fault}) on port {self.port}",
-                timeout=timeout,
-                interval=0.05,
-                abort=lambda: f"exited with {self.proc.returncode}" if self.proc.poll() is not None else None,
-            )
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def stop(self) -> None:
-        from harness import procs
-
-        if self.proc is not None:
-            procs.stop(self.proc, grace=2.0)
-            self.proc = None
-
-    def __enter__(self) -> FaultServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", "tests.helpers.fault_server", "--model-dir", str(self.model_dir), "--port", str(self.port),
+                "--fault", self.fault, "--model-name", self.model_name]
 
 
 def main(argv: list[str] | None = None) -> None:

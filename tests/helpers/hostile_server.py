@@ -34,7 +34,7 @@ The readiness answers follow KServe's model server
 model readiness), and the V1 error body follows ``python/kserve/kserve/errors.py``
 (``{"error": MESSAGE}``).
 
-Run: ``python tests/hostile_server.py --mode stall --port 8080 [--interval 5]``.
+Run: ``python -m tests.helpers.hostile_server --mode stall --port 8080 [--interval 5]``.
 Tests use :class:`HostileServer`, which starts it as a tracked child and waits for it.
 """
 
@@ -49,6 +49,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from tests.helpers.servers import ChildServer
 
 HOST = "127.0.0.1"
 MODES = ("stall", "stream", "markup", "redirect", "echo")
@@ -225,56 +227,39 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-class HostileServer:
-    """``tests/hostile_server.py`` as a tracked child on a free 127.0.0.1 port.
+class HostileServer(ChildServer):
+    """``tests/helpers/hostile_server.py`` as a tracked child on a free 127.0.0.1 port.
 
     Example:
         >>> with HostileServer("stall", tmp_path, interval=1) as srv:  # doctest: +SKIP
         ...     run_against(srv.url)
     """
 
-    def __init__(self, mode: str, work_dir: Path, *, model_name: str = "sklearn-iris", **options: Any) -> None:
-        from harness import procs
+    interval = 0.02
 
+    def __init__(self, mode: str, work_dir: Path, *, model_name: str = "sklearn-iris", **options: Any) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
+        work_dir = Path(work_dir)
+        super().__init__(work_dir / f"hostile-{mode}.log")
+        self.log_path = work_dir / f"hostile-{mode}-{self.port}.log"
         self.mode = mode
-        self.work_dir = Path(work_dir)
+        self.work_dir = work_dir
         self.model_name = model_name
         self.options = options
-        self.port = procs.free_port(HOST)
-        self.log_path = self.work_dir / f"hostile-{mode}-{self.port}.log"
         self.request_log = self.work_dir / f"hostile-{mode}-{self.port}.requests.jsonl"
-        self.proc: Any = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        self.what = f"the hostile server ({mode})"
 
     def argv(self) -> list[str]:
-        argv = [sys.executable, str(Path(__file__).resolve()), "--mode", self.mode, "--port", str(self.port), "--model-name", self.model_name, "--request-log", str(self.request_log)]
+        argv = [sys.executable, "-m", "tests.helpers.hostile_server", "--mode", self.mode, "--port", str(self.port),
+                "--model-name", self.model_name, "--request-log", str(self.request_log)]
         for key, value in self.options.items():
             argv += [f"--{key.replace('_', '-')}", str(value)]
         return argv
 
     def start(self, timeout: float = 15.0) -> HostileServer:
-        """Start it and wait until ``/__hostile/alive`` is reachable (a TCP connect)."""
-        from harness import procs
-        from harness.procs.waiting import wait_until
-
-        self.work_dir.mkdir(parents=True, exist_ok=True)
-        self.proc = procs.spawn(self.argv(), log_path=self.log_path)
-        try:
-            wait_until(
-                lambda: procs.port_open(HOST, self.port),
-                what=f"the hostile server ({self.mode}) on port {self.port}",
-                timeout=timeout,
-                interval=0.02,
-                abort=lambda: f"exited with {self.proc.returncode}; see {self.log_path}" if self.proc.poll() is not None else None,
-            )
-        except BaseException:
-            self.stop()
-            raise
+        """Start it and wait until it takes a TCP connection."""
+        super().start(timeout)
         return self
 
     def requests(self) -> list[dict[str, Any]]:
@@ -282,19 +267,6 @@ class HostileServer:
         if not self.request_log.is_file():
             return []
         return [json.loads(line) for line in self.request_log.read_text().splitlines() if line.strip()]
-
-    def stop(self) -> None:
-        from harness import procs
-
-        if self.proc is not None:
-            procs.stop(self.proc, grace=2.0)
-            self.proc = None
-
-    def __enter__(self) -> HostileServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,7 +14,7 @@ Hostile modes, each for every POST:
 * ``--stream``: 200 with an endless chunked body, as fast as the client reads;
 * ``--tls-cert PEM --tls-key PEM``: HTTPS.
 
-Binds to 127.0.0.1 only. Run: ``python tests/load_server.py --port 8080 --delay-ms 20``.
+Binds to 127.0.0.1 only. Run: ``python -m tests.helpers.load_server --port 8080 --delay-ms 20``.
 """
 
 from __future__ import annotations
