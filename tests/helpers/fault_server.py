@@ -41,10 +41,10 @@ import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tests.helpers.handlers import JsonHandler, QuietServer
 from tests.helpers.servers import ChildServer
 
 HOST = "127.0.0.1"
@@ -69,8 +69,7 @@ class Reject(Exception):
         super().__init__(message)
 
 
-class FaultyModelServer(ThreadingHTTPServer):
-    daemon_threads = True
+class FaultyModelServer(QuietServer):
 
     def __init__(self, port: int, model: Any, name: str, fault: str) -> None:
         super().__init__((HOST, port), Handler)
@@ -85,30 +84,11 @@ class FaultyModelServer(ThreadingHTTPServer):
             return next(self.counter)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out as separate writes
+class Handler(JsonHandler):
     server: FaultyModelServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: no per-request lines."""
+    max_body = MAX_BODY
 
     # --- plumbing ----------------------------------------------------------------------------
-    def _send(self, status: int, payload: Any) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self.close_connection = True
-            raise Reject(413, f"body of {length} bytes exceeds {MAX_BODY}")
-        return self.rfile.read(length) if length else b""
-
     def _error(self, exc: Reject) -> None:
         fault = self.server.fault
         status = exc.status
@@ -123,24 +103,11 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         try:
             body = self._read_body()
+            if body is None:
+                raise Reject(413, f"body of {self.headers.get('Content-Length')} bytes exceeds {self.max_body}")
             self._route(method, self.path, body)
         except Reject as exc:
             self._error(exc)
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._dispatch("PATCH")
 
     # --- routes ------------------------------------------------------------------------------
     def _route(self, method: str, path: str, body: bytes) -> None:
@@ -285,11 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     from harness.serving.validation import find_model_file
 
     model = joblib.load(find_model_file(args.model_dir))
-    server = FaultyModelServer(args.port, model, args.model_name, args.fault)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
+    FaultyModelServer(args.port, model, args.model_name, args.fault).serve()
 
 
 if __name__ == "__main__":

@@ -46,10 +46,10 @@ import json
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tests.helpers.handlers import JsonHandler, QuietServer
 from tests.helpers.servers import ChildServer
 
 HOST = "127.0.0.1"
@@ -64,8 +64,7 @@ STREAM_CHUNK = b"[" + b"1," * 32767 + b"1]\n"  # 64 KiB of JSON-ish bytes
 MAX_BODY = 16 * 1024 * 1024
 
 
-class HostileHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
+class HostileHTTPServer(QuietServer):
     allow_reuse_address = True
 
     def __init__(self, port: int, args: argparse.Namespace) -> None:
@@ -88,51 +87,20 @@ class HostileHTTPServer(ThreadingHTTPServer):
             out.write(json.dumps(record) + "\n")
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: HostileHTTPServer
+class Handler(JsonHandler):
+    """Requests go to ``--request-log`` as JSON."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: requests go to ``--request-log`` as JSON instead."""
+    server: HostileHTTPServer
+    max_body = MAX_BODY
 
     # --- plumbing ----------------------------------------------------------------------------
-    def _send(self, status: int, payload: Any, content_type: str = "application/json", headers: dict[str, str] | None = None) -> None:
-        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self.close_connection = True
-            return b""
-        return self.rfile.read(length) if length else b""
-
     def _dispatch(self, method: str) -> None:
-        body = self._read_body()
+        body = self._read_body() or b""
         self.server.log_request_line({"method": method, "path": self.path, "headers": dict(self.headers.items()), "body_bytes": len(body)})
         try:
             self._route(method)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up: what a bounded client does
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
 
     # --- routes ------------------------------------------------------------------------------
     def _readiness(self, path: str) -> dict[str, Any] | None:
@@ -271,11 +239,7 @@ class HostileServer(ChildServer):
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    server = HostileHTTPServer(args.port, args)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
+    HostileHTTPServer(args.port, args).serve()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tests.helpers.handlers import JsonHandler
 from tests.helpers.servers import ThreadServer
 
 Handler = Callable[[BaseHTTPRequestHandler, bytes], None]
@@ -84,20 +85,13 @@ class StubServer(ThreadServer):
         self.hits: dict[tuple[str, str], int] = {}
         stub = self
 
-        class _Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _any(self) -> None:
+        class _Handler(JsonHandler):
+            def _dispatch(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                key = (self.command, self.path)
+                key = (method, self.path)
                 stub.hits[key] = stub.hits.get(key, 0) + 1
-                stub.routes.get(key, reply(404, {"error": f"no route {self.command} {self.path}"}))(self, body)
-
-            do_GET = do_POST = do_PUT = do_DELETE = _any
+                stub.routes.get(key, reply(404, {"error": f"no route {method} {self.path}"}))(self, body)
 
         super().__init__(_Handler, port)
 
