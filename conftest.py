@@ -29,15 +29,8 @@ import pytest
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent
-TIERS = {
-    "unit": "in-process: no child process (the fast tier)",
-    "integration": "subprocess servers on 127.0.0.1, short locust windows (the fast tier)",
-    "load": "real load windows and capacity searches",
-    "e2e": "whole runs: mlharness run, kfp.local pipeline runs, the suites",
-    "foreign": "third-party servers in their own venvs (tests/foreign)",
-    "browser": "headless Chromium",
-    "cluster": "needs a live Kubernetes cluster with Kubeflow (select with --harness-target kind|minikube|kubeconfig)",
-}
+#: the tier markers (registered, with what each means, in pyproject.toml)
+TIERS = ("unit", "integration", "load", "e2e", "foreign", "browser", "cluster")
 FAST = ("unit", "integration")
 #: folder (relative to the repository) -> the tier of every test in it
 FOLDER_TIERS = {"tests/foreign": "foreign", "suites": "e2e"}
@@ -77,11 +70,6 @@ def tier_of(item: pytest.Item) -> list[str]:
     if set(getattr(item, "fixturenames", ())) & set(INTEGRATION_FIXTURES):
         return ["integration"]
     return ["unit"]
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    for name, help_text in TIERS.items():
-        config.addinivalue_line("markers", f"{name}: tier: {help_text}")
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m selects by these markers

@@ -19,6 +19,11 @@ def test_every_module_and_folder_the_tiers_name_exists() -> None:
     assert set(MODULE_TIERS.values()) | set(FOLDER_TIERS.values()) <= set(TIERS)
 
 
+def test_every_tier_is_a_registered_marker(pytestconfig: pytest.Config) -> None:
+    registered = {line.split(":", 1)[0] for line in pytestconfig.getini("markers")}
+    assert set(TIERS) <= registered
+
+
 def test_a_test_gets_one_tier_by_marker_folder_module_or_fixture(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(CONFTEST + '\n\n@pytest.fixture\ndef served():\n    return "a server"\n')
     pytester.makepyfile(
