@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,9 @@ import pytest
 from harness import procs
 from harness.results import Endpoint
 from harness.serving.local import LocalModelServer
+
+from .helpers.fault_server import FaultServer
+from .helpers.servers import ChildServers
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parent.parent
@@ -41,6 +44,42 @@ def served(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     endpoint = server.start(ready_timeout=60)
     yield endpoint
     server.stop()
+
+
+@pytest.fixture
+def child_servers(tmp_path: Path) -> Iterator[ChildServers]:
+    """Starts helper servers (``child_servers.start("tests.helpers.load_server", "--delay-ms", "20")``)
+    for one test, each on a free 127.0.0.1 port and waited for; stops them all afterwards."""
+    servers = ChildServers(tmp_path / "servers")
+    try:
+        yield servers
+    finally:
+        servers.stop_all()
+
+
+@pytest.fixture
+def stub(child_servers: ChildServers) -> Callable[..., Endpoint]:
+    """Starts ``tests/helpers/load_server.py`` with the given flags (stopped at the test's end)."""
+
+    def start(*args: str) -> Endpoint:
+        return Endpoint(child_servers.start("tests.helpers.load_server", *args).url, "stub")
+
+    return start
+
+
+@pytest.fixture
+def fault_server(model_dir: Path, tmp_path: Path) -> Iterator[Callable[[str], FaultServer]]:
+    """Start fault servers for one test; all are stopped afterwards."""
+    started: list[FaultServer] = []
+
+    def start(fault: str) -> FaultServer:
+        server = FaultServer(model_dir, fault, tmp_path / f"fault-{fault}.log").start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture

@@ -8,14 +8,12 @@ import time
 from pathlib import Path
 
 import psutil
-import pytest
 
 from harness.reports.writer import load_report
 
-from .stub_server import StubServer, endless, reply, trickle
+from .helpers.stub_server import StubServer, endless, reply, trickle
 
 MODEL = "sklearn-iris"
-pytestmark = pytest.mark.slow
 
 
 def run(url: str, report_dir: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], float, float]:

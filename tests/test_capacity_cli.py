@@ -25,8 +25,6 @@ from harness.reports import plots
 from .conftest import PYTHON
 from .test_report_browser import CHROMIUM, has_colour
 
-pytestmark = [pytest.mark.load, pytest.mark.slow]
-
 
 @pytest.fixture
 def serve(model_dir: Path, tmp_path: Path) -> Iterator[str]:

@@ -5,15 +5,19 @@ the stub server."""
 
 from __future__ import annotations
 
-import sys
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from harness import procs
 from harness.checks.capacity import capacity_gate
+from harness.cli import main as cli
+from harness.config import HarnessConfig
 from harness.load.capacity import ALL_FAILED, STOPPED, Gates, SearchPlan, Step, search
-from harness.results import CheckStatus
+from harness.load.plan import LoadPlan
+from harness.load.rate_steps import search_capacity
+from harness.results import CheckStatus, Endpoint
 
 from .test_capacity_search import GATES, Clock
 
@@ -84,23 +88,11 @@ def test_a_step_with_a_stall_holds_nothing() -> None:
 
 
 @pytest.mark.load
-def test_mlharness_capacity_exits_1_when_every_request_fails(tmp_path: Path) -> None:
-    from harness.cli import main as cli
-    from harness.procs.waiting import wait_until
-
-    port = procs.free_port()
-    stub = Path(__file__).with_name("load_server.py")
-    proc = procs.spawn([sys.executable, str(stub), "--port", str(port), "--delay-ms", "2", "--answer", '{"error": "overloaded"}'],
-                       log_path=tmp_path / "stub.log")
-    try:
-        wait_until(lambda: procs.port_open("127.0.0.1", port), what="the stub server", timeout=10)
-        code = cli.main(["capacity", "--target", "endpoint", "--url", f"http://127.0.0.1:{port}", "--model-name", "stub",
-                         "--report-dir", str(tmp_path / "report"), "--capacity-step", "2", "--capacity-probe", "2",
-                         "--capacity-budget", "30"])
-    finally:
-        procs.stop(proc)
-    import json
-
+def test_mlharness_capacity_exits_1_when_every_request_fails(stub: Callable[..., Endpoint], tmp_path: Path) -> None:
+    endpoint = stub("--delay-ms", "2", "--answer", '{"error": "overloaded"}')
+    code = cli.main(["capacity", "--target", "endpoint", "--url", endpoint.base_url, "--model-name", "stub",
+                     "--report-dir", str(tmp_path / "report"), "--capacity-step", "2", "--capacity-probe", "2",
+                     "--capacity-budget", "30"])
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     check = next(c for c in report["checks"] if c["name"] == "slo.capacity_rps")
     assert code == 1 and report["status"] == "failed", (code, check)
@@ -108,26 +100,13 @@ def test_mlharness_capacity_exits_1_when_every_request_fails(tmp_path: Path) -> 
 
 
 @pytest.mark.load
-def test_a_server_that_deadlocks_during_a_real_search_gets_no_capacity(tmp_path: Path) -> None:
+def test_a_server_that_deadlocks_during_a_real_search_gets_no_capacity(stub: Callable[..., Endpoint], tmp_path: Path) -> None:
     """The stub hangs every inference 8 s after its first: the step that meets it answers nothing and ends the search."""
-    from harness.config import HarnessConfig
-    from harness.load.plan import LoadPlan
-    from harness.load.rate_steps import search_capacity
-    from harness.procs.waiting import wait_until
-    from harness.results import Endpoint
-
-    port = procs.free_port()
-    stub = Path(__file__).with_name("load_server.py")
-    proc = procs.spawn([sys.executable, str(stub), "--port", str(port), "--delay-ms", "2", "--hang-after", "8"],
-                       log_path=tmp_path / "stub.log")
-    try:
-        wait_until(lambda: procs.port_open("127.0.0.1", port), what="the stub server", timeout=10)
-        cfg = HarnessConfig().replace(users=2, load_processes=1, load_protocol="v1", request_timeout=1.0, capacity_step=2.0,
-                                      capacity_probe=2.0, capacity_budget=60.0, capacity_max_steps=6, capacity_start_rps=40.0)
-        plan = LoadPlan.from_config(Endpoint(f"http://127.0.0.1:{port}", "stub", protocols=("v1",)), cfg)
-        result = search_capacity(plan, cfg, tmp_path / "capacity")
-    finally:
-        procs.stop(proc)
+    endpoint = stub("--delay-ms", "2", "--hang-after", "8")
+    cfg = HarnessConfig().replace(users=2, load_processes=1, load_protocol="v1", request_timeout=1.0, capacity_step=2.0,
+                                  capacity_probe=2.0, capacity_budget=60.0, capacity_max_steps=6, capacity_start_rps=40.0)
+    plan = LoadPlan.from_config(Endpoint(endpoint.base_url, "stub", protocols=("v1",)), cfg)
+    result = search_capacity(plan, cfg, tmp_path / "capacity")
     assert result.limited_by == STOPPED and result.capacity_rps is None, (result.message, [s.as_dict() for s in result.steps])
     assert result.steps[-1].answered == 0 and result.steps[-1].unanswered == result.steps[-1].requests > 0
     check = capacity_gate(result, 1.0)

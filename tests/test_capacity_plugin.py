@@ -13,8 +13,6 @@ from harness.results import Endpoint
 
 from .test_capacity_run import slots_server  # noqa: F401 - the fixture
 
-pytestmark = [pytest.mark.load, pytest.mark.slow]
-
 
 def test_fixture_and_check_share_one_search(pytester: pytest.Pytester, slots_server: Callable[..., tuple[Endpoint, int]],  # noqa: F811
                                             tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Capacity at SLO and server resources under load, measured for real (127.0.0.1 only).
 
-The server of these tests (``tests/slots_server.py``) has a capacity known by construction:
+The server of these tests (``tests/helpers/slots_server.py``) has a capacity known by construction:
 ``slots / service time``. The search must find it within 10 %, in bounded steps and time; a
 variant that leaks memory per request must fail ``slo.rss_growth``, the same server without the
 leak must pass it. Every run is bounded by the settings it is given (a few seconds a step).
@@ -8,15 +8,12 @@ leak must pass it. Every run is bounded by the settings it is given (a few secon
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness import procs
 from harness.checks import REGISTRY, Registry
 from harness.checks.builtin import register_builtins
 from harness.config import HarnessConfig, load_config
@@ -24,37 +21,27 @@ from harness.load.plan import LoadPlan
 from harness.load.rate_steps import LocalRateSteps, StepSettings, search_capacity
 from harness.load.resources import Sampler
 from harness.load.run import LocalLoad
-from harness.procs.waiting import wait_until
 from harness.results import CheckStatus, Endpoint
 from harness.run.runner import ValidationRun
 
-from .stub_target import StubTargetBase
+from .helpers.servers import ChildServers
+from .helpers.stub_target import StubTargetBase
 
-SLOTS_SERVER = Path(__file__).with_name("slots_server.py")
 # 40 req/s: a long service time and little CPU per request, so that the scheduling delays of a
 # busy machine (tens of ms) stay a small part of each slot's time
 SLOTS, SERVICE_MS = 8, 200.0
 TRUE_CAPACITY = SLOTS / (SERVICE_MS / 1000)
 
-pytestmark = [pytest.mark.load, pytest.mark.slow]
-
-
 @pytest.fixture
-def slots_server(tmp_path: Path) -> Iterator[Callable[..., tuple[Endpoint, int]]]:
-    """Starts ``slots_server.py`` with the given flags; returns its endpoint and pid; stops them all."""
-    started: list[subprocess.Popen[bytes]] = []
+def slots_server(child_servers: ChildServers) -> Callable[..., tuple[Endpoint, int]]:
+    """Starts ``tests/helpers/slots_server.py`` with the given flags; returns its endpoint and pid."""
 
     def start(*args: str) -> tuple[Endpoint, int]:
-        port = procs.free_port()
-        proc = procs.spawn([sys.executable, str(SLOTS_SERVER), "--port", str(port), *args], log_path=tmp_path / f"slots-{port}.log")
-        started.append(proc)
-        wait_until(lambda: procs.port_open("127.0.0.1", port), what="the slots server", timeout=10,
-                   abort=lambda: None if proc.poll() is None else f"it exited with code {proc.returncode}")
-        return Endpoint(f"http://127.0.0.1:{port}", "slots", protocols=("v1", "v2")), proc.pid
+        server = child_servers.start("tests.helpers.slots_server", *args)
+        assert server.proc is not None
+        return Endpoint(server.url, "slots", protocols=("v1", "v2")), server.proc.pid
 
-    yield start
-    for proc in started:
-        procs.stop(proc)
+    return start
 
 
 def test_users_carry_the_rate_within_bounds() -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import ssl
-import threading
 import time
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from harness.inference.client import InferenceClient
 from harness.redact import preview, redact, register_cookie, register_secret
 from harness.results import Endpoint
 
-from .stub_server import StubServer, endless, reply, trickle
+from .helpers.stub_server import StubServer, endless, reply, trickle
 
 MODEL = "m"
 V1 = f"/v1/models/{MODEL}:predict"
@@ -152,14 +150,11 @@ def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     """An https stub answering V1 readiness, with a certificate from a private CA."""
     ca, cert, key = _certificates(tmp_path_factory.mktemp("tls"))
     stub = StubServer({("GET", f"/v1/models/{MODEL}"): reply(200, {"name": MODEL, "ready": True})})
-    server: ThreadingHTTPServer = stub._server
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield stub.url.replace("http://", "https://"), ca
-    server.shutdown()
-    server.server_close()
+    stub.server.socket = context.wrap_socket(stub.server.socket, server_side=True)
+    with stub as url:
+        yield url.replace("http://", "https://"), ca
 
 
 def test_a_private_ca_verifies_and_without_it_the_certificate_is_refused(https_server: tuple[str, Path]) -> None:

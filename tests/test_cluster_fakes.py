@@ -11,7 +11,7 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 
-from tests.cluster_fakes import (
+from tests.helpers.cluster_fakes import (
     deployment,
     isvc,
     kfp_driver_pod,

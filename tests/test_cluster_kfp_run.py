@@ -1,6 +1,6 @@
 """The model URI and the failing task's log, found as KFP records them: the run's pods by their
 ``pipeline/runid`` label, the ``train`` executor's ``--executor_input``. No cluster: the run API
-answers are kfp_server_api models and the pods follow KFP 2.17.0 / Argo v4.0.5 (tests/cluster_fakes.py).
+answers are kfp_server_api models and the pods follow KFP 2.17.0 / Argo v4.0.5 (tests/helpers/cluster_fakes.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from harness.cluster.kubeflow.kfp_pods import RunPods, classify
 from harness.cluster.kubeflow.kfp_run import KfpPipelineRunner
 from harness.errors import PipelineError, WaitTimeout
 from harness.results import TaskState
-from tests.cluster_fakes import (
+from tests.helpers.cluster_fakes import (
     KFP_RUN_ID,
     FakeRunner,
     artifact_uri,
@@ -179,7 +179,7 @@ def test_a_timeout_lists_the_tasks_and_their_logs(package: Path, tmp_path: Path)
 def test_the_model_is_the_runs_dsl_model_output_whatever_its_task_and_name(tmp_path: Path) -> None:
     """examples/diabetes: the model is ``fit``'s ``regressor`` output; found by its type, as on the local target."""
     from harness.pipelines.compile import compile_pipeline
-    from tests.example_models import DIABETES
+    from tests.helpers.example_models import DIABETES
 
     package = compile_pipeline(f"{DIABETES / 'pipeline.py'}:diabetes_pipeline", tmp_path / "pkg").path
     tasks = ("load", "fit", "score")

@@ -1,6 +1,6 @@
 """In-cluster load (``load_in_cluster``): Jobs applied, awaited, read back and merged, through the fake runner.
 
-No cluster runs here: every kubectl command goes through :class:`tests.cluster_fakes.FakeRunner`.
+No cluster runs here: every kubectl command goes through :class:`tests.helpers.cluster_fakes.FakeRunner`.
 Worker results are real: a subprocess imports the real locustfile (locust never enters this
 process), records known latencies with its ``Recorder`` and prints them as a pod would.
 """
@@ -24,7 +24,16 @@ from harness.config import load_config
 from harness.errors import ConfigError, InfrastructureError, WaitTimeout
 from harness.load.plan import LOCUSTFILE
 from harness.results import Endpoint
-from tests.cluster_fakes import FakeRunner, check_golden, fail, isvc, k8s_list, ok, pod, serialize
+from tests.helpers.cluster_fakes import (
+    FakeRunner,
+    check_golden,
+    fail,
+    isvc,
+    k8s_list,
+    ok,
+    pod,
+    serialize,
+)
 
 K8S = "1.34"
 NS = "mlh-1"

@@ -20,7 +20,7 @@ from harness.cluster.provision.session import ClusterSession
 from harness.cluster.provision.versions import resolve
 from harness.config import load_config
 from harness.redact import redact
-from tests.cluster_fakes import FakeRunner, deployment, fail, k8s_list, ok
+from tests.helpers.cluster_fakes import FakeRunner, deployment, fail, k8s_list, ok
 
 ENDPOINT = resolve().kfp_release.s3_endpoint
 

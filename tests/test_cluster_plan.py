@@ -15,7 +15,7 @@ from harness.cluster.provision.steps import Step
 from harness.cluster.provision.versions import KFP, KSERVE, resolve
 from harness.config import load_config
 from harness.errors import ConfigError
-from tests.cluster_fakes import FakeRunner, check_golden, deployment, fail, k8s_list, ok
+from tests.helpers.cluster_fakes import FakeRunner, check_golden, deployment, fail, k8s_list, ok
 
 
 def session(target: str, runner: FakeRunner | None = None, root: Path = Path("<STATE>"), **settings: object) -> ClusterSession:

@@ -13,7 +13,7 @@ from harness.cluster.provision.session import ClusterSession
 from harness.cluster.provision.versions import resolve
 from harness.config import load_config
 from harness.errors import EXIT_INFRA, InfrastructureError, ToolMissingError
-from tests.cluster_fakes import FakeRunner, check_golden, deployment, fail, k8s_list, ok
+from tests.helpers.cluster_fakes import FakeRunner, check_golden, deployment, fail, k8s_list, ok
 
 READY = k8s_list(deployment("kserve-controller-manager", "kserve"), deployment("b", "x", replicas=2, ready=2))
 

@@ -23,7 +23,14 @@ from harness.cluster.provision.install import KubeflowInstaller
 from harness.cluster.provision.steps import Step
 from harness.cluster.provision.versions import resolve
 from harness.errors import CommandError, InfrastructureError, WaitTimeout
-from tests.cluster_fakes import FakeRunner, deployment, fail, k8s_list, ok, standard_install_script
+from tests.helpers.cluster_fakes import (
+    FakeRunner,
+    deployment,
+    fail,
+    k8s_list,
+    ok,
+    standard_install_script,
+)
 
 READY = k8s_list(deployment("kserve-controller-manager", "kserve"), deployment("ml-pipeline", "kubeflow"))
 

@@ -1,5 +1,5 @@
 """Waits time out with a useful message, tolerate objects that do not exist yet, and concern the
-platform only. Fakes: tests/cluster_fakes.py (upstream shapes)."""
+platform only. Fakes: tests/helpers/cluster_fakes.py (upstream shapes)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,16 @@ from harness.cluster.provision.install import KubeflowInstaller
 from harness.cluster.provision.steps import Step, execute
 from harness.cluster.provision.versions import resolve
 from harness.errors import WaitTimeout
-from tests.cluster_fakes import FakeRunner, deployment, fail, isvc, k8s_list, ok, pod, statefulset
+from tests.helpers.cluster_fakes import (
+    FakeRunner,
+    deployment,
+    fail,
+    isvc,
+    k8s_list,
+    ok,
+    pod,
+    statefulset,
+)
 
 READY_KFP = k8s_list(deployment("ml-pipeline", "kubeflow"), deployment("mysql", "kubeflow"))
 NEVER_READY = k8s_list(deployment("ml-pipeline", "kubeflow", ready=0), deployment("mysql", "kubeflow"))

@@ -134,7 +134,7 @@ def test_the_cluster_target_names_the_pinned_kserve_server(tmp_path: Path) -> No
     from harness.config import load_config
     from harness.targets.base import TargetContext
     from harness.targets.cluster import KindTarget, KubeconfigTarget
-    from tests.cluster_fakes import FakeRunner
+    from tests.helpers.cluster_fakes import FakeRunner
 
     kind = KindTarget(TargetContext(load_config(cli={"target": "kind", "versions": "kserve=v0.15.0"}, env={}), tmp_path),
                       FakeRunner(), state_root=tmp_path)

@@ -135,7 +135,7 @@ def test_cli_compile_of_an_exiting_file_says_what_happened(tmp_path: Path) -> No
     assert "does not compile" in out and "called sys.exit(0)" in out and "Traceback" not in out
 
 
-@pytest.mark.slow
+@pytest.mark.e2e  # a whole run
 def test_run_with_an_exiting_pipeline_fails_pipeline_compile_and_finishes_the_report(tmp_path: Path) -> None:
     from harness.reports.writer import load_report
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from harness.reports.writer import load_report
 
 from .conftest import PYTHON, REPO
-from .hostile_server import HostileServer
+from .helpers.hostile_server import HostileServer
 
 AS_SENT = ("[/v1/models/x:predict]", "[kfp-v2-namespace]", "[link=http://evil.invalid/]the docs[/link]", "[bold red]now[/]")
 

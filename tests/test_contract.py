@@ -16,7 +16,7 @@ from harness.contract.golden import SEED_CASE
 from harness.contract.resolve import hold_against_artifact, read_contract
 from harness.errors import ConfigError
 
-from .example_models import DIABETES, WINE, train_diabetes, train_wine
+from .helpers.example_models import DIABETES, WINE, train_diabetes, train_wine
 
 
 def cfg(**settings: object):

@@ -15,9 +15,7 @@ from harness.errors import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE
 from harness.run.runner import RunOutcome, run_validation
 from harness.serving.local import LocalModelServer
 
-from .example_models import DIABETES, WINE, train_diabetes, train_wine
-
-pytestmark = pytest.mark.slow
+from .helpers.example_models import DIABETES, WINE, train_diabetes, train_wine
 
 # the load window is short and its latency gates wide: these runs are about the contract
 # (latency has its own tests); the error-rate gate stays as it is, so a payload of the wrong

@@ -15,7 +15,7 @@ from harness.inference.client import InferenceClient
 from harness.inference.discovery import wait_ready
 from harness.results import CheckStatus, Endpoint
 
-from .stub_server import StubServer, reply
+from .helpers.stub_server import StubServer, reply
 
 IRIS_90 = dataclasses.replace(IRIS, thresholds=Thresholds(min_accuracy=0.9))
 

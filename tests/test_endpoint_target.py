@@ -15,7 +15,7 @@ from harness.config import load_config
 from harness.errors import PipelineError, WaitTimeout
 from harness.targets import TargetContext, make_target
 from harness.targets.endpoint import EndpointTarget, build_endpoint, endpoint_headers
-from tests.fault_server import FaultServer
+from tests.helpers.fault_server import FaultServer
 
 URL = "http://127.0.0.1:9"  # discard port: nothing answers
 
@@ -67,7 +67,7 @@ def test_unreachable_endpoint_times_out_and_writes_diagnostics(tmp_path: Path) -
 
 
 def test_an_unready_grpc_service_fails_the_wait_and_shows_in_the_diagnostics(tmp_path: Path) -> None:
-    from tests.grpc_stub import GrpcStub
+    from tests.helpers.grpc_stub import GrpcStub
 
     with GrpcStub("unavailable") as stub:
         cli = {"target": "endpoint", "url": URL, "grpc_url": stub.address, "ready_timeout": "1s", "request_timeout": "0.5s"}
@@ -78,6 +78,7 @@ def test_an_unready_grpc_service_fails_the_wait_and_shows_in_the_diagnostics(tmp
     assert f"gRPC ServerReady at {stub.address}: UNAVAILABLE" in files[0].read_text()
 
 
+@pytest.mark.e2e  # a whole mlharness run
 def test_secrets_never_reach_the_console_or_any_report_file(model_dir: Path, tmp_path: Path) -> None:
     """Cookie, token and header values go out with every request but are never written down.
 

@@ -1,6 +1,6 @@
 """The harness catches broken deployments: each injected fault fails the right check.
 
-Every test runs a whole validation (target ``endpoint``) against :mod:`tests.fault_server`
+Every test runs a whole validation (target ``endpoint``) against :mod:`tests.helpers.fault_server`
 with one fault, and asserts exit code 1 and the check that must fail; the healthy server
 passes with exit 0. These are the harness's own mutation tests: if a check stops
 catching its fault, a test here fails.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import pytest
 from harness.config import load_config
 from harness.errors import EXIT_FAILED, EXIT_PASSED
 from harness.run.runner import RunOutcome, run_validation
-from tests.fault_server import FaultServer
+from tests.helpers.fault_server import FaultServer
 
 # A short ready timeout and the ci profile keep each run to seconds. The request timeout is
 # the default 10 s: the battery's large valid requests (a 4 MiB body) get the run's
@@ -40,21 +40,6 @@ ERROR_500_CATEGORIES = {
     "invalid_json", "wrong_top_level", "instances_not_list", "ragged_rows", "wrong_feature_count", "strings",
     "booleans", "nulls", "non_finite", "empty_batch", "deep_nesting", "bad_tensor", "coercible_values",
 }
-
-
-@pytest.fixture
-def fault_server(model_dir: Path, tmp_path: Path) -> Iterator[Callable[[str], FaultServer]]:
-    """Start fault servers for one test; all are stopped afterwards."""
-    started: list[FaultServer] = []
-
-    def start(fault: str) -> FaultServer:
-        server = FaultServer(model_dir, fault, tmp_path / f"fault-{fault}.log").start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def validate(server: FaultServer, model_dir: Path, tmp_path: Path, **settings: Any) -> RunOutcome:
@@ -277,7 +262,6 @@ LOAD: dict[str, Any] = {"load": True, "robustness": False, "duration": "4s", "wa
 
 @needs_load
 @pytest.mark.load
-@pytest.mark.slow
 def test_slow_tail_fails_the_latency_gates(fault_server: Callable[[str], FaultServer], model_dir: Path, tmp_path: Path) -> None:
     outcome = validate(fault_server("slow-tail"), model_dir, tmp_path, **LOAD, slo_p95_ms=200, slo_p99_ms=300, slo_error_rate=0.5)
     result = statuses(outcome)
@@ -288,7 +272,6 @@ def test_slow_tail_fails_the_latency_gates(fault_server: Callable[[str], FaultSe
 
 @needs_load
 @pytest.mark.load
-@pytest.mark.slow
 def test_intermittent_5xx_fails_the_error_rate_gate(fault_server: Callable[[str], FaultServer], model_dir: Path, tmp_path: Path) -> None:
     outcome = validate(fault_server("flaky-5xx"), model_dir, tmp_path, **LOAD, slo_error_rate=0.01, slo_p95_ms=1000, slo_p99_ms=2000)
     result = statuses(outcome)

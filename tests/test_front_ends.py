@@ -74,7 +74,6 @@ def test_a_users_check_registered_in_a_conftest_is_in_the_report_of_both_front_e
     assert "custom.two_rows" in (by_cli / "report.html").read_text()
 
 
-@pytest.mark.slow
 def test_pytest_suites_and_mlharness_run_write_the_same_report(tmp_path: Path) -> None:
     """A whole local run through each front end: the same check names, the same files."""
     settings = ["--duration", "4s", "--warmup", "1s"]

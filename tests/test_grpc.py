@@ -23,7 +23,7 @@ from harness.redact import register_secret
 from harness.results import Endpoint
 from harness.serving.local import LocalModelServer
 from tests.foreign.servers import listening_addresses
-from tests.grpc_stub import GrpcStub
+from tests.helpers.grpc_stub import GrpcStub
 
 SEED = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
 

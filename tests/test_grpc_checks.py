@@ -1,6 +1,6 @@
 """Discovery and the predict.* checks over V2 gRPC: the local server passes, injected gRPC faults fail.
 
-Faults come from :mod:`tests.grpc_stub` (a ``GRPCInferenceService`` in the shape KServe's
+Faults come from :mod:`tests.helpers.grpc_stub` (a ``GRPCInferenceService`` in the shape KServe's
 generated code registers) put beside a real REST server: a gRPC side that answers other labels
 fails ``predict.golden``, ``predict.quality``, ``predict.parity`` and ``predict.protocols``; one that
 answers UNAVAILABLE never counts as ready, and the wait names the status.
@@ -24,7 +24,7 @@ from harness.inference.discovery import wait_ready
 from harness.load.plan import load_protocol
 from harness.results import CheckStatus, Endpoint
 from harness.serving.local import LocalModelServer
-from tests.grpc_stub import GrpcStub
+from tests.helpers.grpc_stub import GrpcStub
 
 IRIS_90 = dataclasses.replace(IRIS, thresholds=Thresholds(min_accuracy=0.9))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .hostile_server import MARKUP, HostileServer
+from .helpers.hostile_server import MARKUP, HostileServer
 
 
 def _conn(server: HostileServer, timeout: float = 5.0) -> http.client.HTTPConnection:

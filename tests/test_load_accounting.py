@@ -8,53 +8,40 @@ passed before (error rate 0 %, the configured users reported); none may pass now
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from harness import procs
 from harness.checks.slo import evaluate_slos
 from harness.config import HarnessConfig
 from harness.load import run_load
-from harness.procs.waiting import wait_until
 from harness.results import CheckStatus, Endpoint
-
-STUB = Path(__file__).with_name("load_server.py")
+from tests.helpers.servers import ChildServers
 
 pytestmark = pytest.mark.load
 
 
 @pytest.fixture
-def stub(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen[bytes], Endpoint]]]:
+def stub(child_servers: ChildServers) -> Iterator[Callable[..., tuple[subprocess.Popen[bytes], Endpoint]]]:
+    """``tests/helpers/load_server.py`` with the given flags: its process (to freeze it) and endpoint."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(*args: str) -> tuple[subprocess.Popen[bytes], Endpoint]:
-        port = procs.free_port()
-        proc = procs.spawn([sys.executable, str(STUB), "--port", str(port), *args], log_path=tmp_path / f"stub-{port}.log")
-        started.append(proc)
-        wait_until(lambda: procs.port_open("127.0.0.1", port), what="the stub server", timeout=10,
-                   abort=lambda: None if proc.poll() is None else "stub exited")
-        return proc, Endpoint(f"http://127.0.0.1:{port}", "stub")
+        server = child_servers.start("tests.helpers.load_server", *args, timeout=10)
+        assert server.proc is not None
+        started.append(server.proc)
+        return server.proc, Endpoint(server.url, "stub")
 
     yield start
-    for proc in started:
-        with _ignored():
+    for proc in started:  # a frozen server cannot act on the SIGTERM that stops it
+        with contextlib.suppress(ProcessLookupError):
             os.kill(proc.pid, signal.SIGCONT)
-        procs.stop(proc)
-
-
-class _ignored:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> bool:
-        return True
 
 
 def _cfg(**changes: object) -> HarnessConfig:

@@ -1,7 +1,7 @@
 """Load over V2 gRPC (``load_protocol = grpc``): exact figures, merged over workers, faults counted.
 
-Against :mod:`tests.grpc_stub` with a known service time (the figures must match it, as the REST
-load runner's tests do against tests/load_server.py), against one that answers UNAVAILABLE
+Against :mod:`tests.helpers.grpc_stub` with a known service time (the figures must match it, as the REST
+load runner's tests do against tests/helpers/load_server.py), against one that answers UNAVAILABLE
 (every request a failure naming the status, secrets masked), and against the local runtime's
 own gRPC server. MLServer's gRPC: tests/foreign/test_grpc_counterparts.py.
 """
@@ -12,22 +12,18 @@ import dataclasses
 import json
 import statistics
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from harness import procs
 from harness.config import HarnessConfig
 from harness.inference.grpc_client import GrpcClient
 from harness.load import run_load
-from harness.procs.waiting import wait_until
 from harness.results import Endpoint
 from harness.serving.local import LocalModelServer
-from tests.conftest import REPO
-from tests.grpc_stub import DELAY_MS
+from tests.helpers.grpc_stub import DELAY_MS
+from tests.helpers.servers import ChildServers
 
-pytestmark = pytest.mark.load
 SECRET = "session=grpc-load-secret-5e6f7a8b"
 
 
@@ -38,23 +34,15 @@ def _cfg(**changes: object) -> HarnessConfig:
 
 
 @pytest.fixture
-def stub_endpoint(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Endpoint, Path]]:
-    """The stub in its own process (as tests/load_server.py is for REST): the figures are its alone.
+def stub_endpoint(request: pytest.FixtureRequest, tmp_path: Path, child_servers: ChildServers) -> tuple[Endpoint, Path]:
+    """The stub in its own process (as tests/helpers/load_server.py is for REST): the figures are its alone.
 
     Yields the endpoint (the REST URL is locust's ``--host`` only; nothing is sent there) and the
     file where the stub writes the metadata of the first call it gets.
     """
-    port, record = procs.free_port(), tmp_path / "metadata.json"
-    proc = procs.spawn(
-        [sys.executable, "-m", "tests.grpc_stub", "--behaviour", request.param, "--port", str(port), "--record", str(record)],
-        log_path=tmp_path / "stub.log", cwd=REPO,
-    )
-    try:
-        wait_until(lambda: procs.port_open("127.0.0.1", port), what="the gRPC stub", timeout=30,
-                   abort=lambda: None if proc.poll() is None else "the stub exited")
-        yield Endpoint("http://127.0.0.1:9", "stub", {"Cookie": SECRET}, protocols=("grpc",), grpc_url=f"127.0.0.1:{port}"), record
-    finally:
-        procs.stop(proc)
+    record = tmp_path / "metadata.json"
+    server = child_servers.start("tests.helpers.grpc_stub", "--behaviour", request.param, "--record", str(record))
+    return Endpoint("http://127.0.0.1:9", "stub", {"Cookie": SECRET}, protocols=("grpc",), grpc_url=f"127.0.0.1:{server.port}"), record
 
 
 def _sequential_ms(endpoint: Endpoint, count: int) -> list[float]:

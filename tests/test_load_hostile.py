@@ -1,7 +1,7 @@
 """The load generator against hostile and real-world endpoints (127.0.0.1 only, 2-4 s windows).
 
 Each test runs real locust processes through :func:`harness.load.run_load` against
-``tests/load_server.py`` in one of its modes: https with a CA made here (trustme), a
+``tests/helpers/load_server.py`` in one of its modes: https with a CA made here (trustme), a
 redirect to another port, an error body echoing the credentials, a body that drips or never
 ends, a V2-only server; and kills the harness while locust starts, waits and loads.
 """
@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
 import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -28,26 +27,10 @@ from harness.errors import ConfigError
 from harness.load import LoadResult, run_load
 from harness.procs.waiting import wait_until
 from harness.results import Endpoint
-from tests.test_load_runner import _locust_pids, _start_stub
-
-pytestmark = pytest.mark.load
+from tests.test_load_runner import _locust_pids
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.bG9hZC1zZWNyZXQtdG9rZW4.s1gn4tur3-q8x"
 COOKIE_VALUE = "".join(chr(ord("A") + (i * 11) % 26) + chr(ord("a") + (i * 5) % 26) for i in range(200))  # 400 characters
-
-
-@pytest.fixture
-def stub(tmp_path: Path) -> Iterator[Callable[..., Endpoint]]:
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(*args: str) -> Endpoint:
-        proc, endpoint = _start_stub(tmp_path, *args)
-        started.append(proc)
-        return endpoint
-
-    yield start
-    for proc in started:
-        procs.stop(proc)
 
 
 def _cfg(**changes: object) -> HarnessConfig:

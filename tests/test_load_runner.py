@@ -14,7 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -28,35 +28,9 @@ from harness.load.plan import LoadPlan
 from harness.procs.waiting import wait_until
 from harness.results import Endpoint
 
-STUB = Path(__file__).with_name("load_server.py")
 DELAY_MS = 50.0  # long enough that scheduling noise on a busy 2-core machine stays within a few percent
 SECRET = "Bearer s3cr3t-load-token-9f8e7d"
 HOST = "iris.models.example.com"
-
-pytestmark = pytest.mark.load
-
-
-def _start_stub(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], Endpoint]:
-    port = procs.free_port()
-    proc = procs.spawn([sys.executable, str(STUB), "--port", str(port), *args], log_path=tmp_path / "stub.log")
-    url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: procs.port_open("127.0.0.1", port), what="the stub server", timeout=10, abort=lambda: None if proc.poll() is None else "stub exited")
-    return proc, Endpoint(url, "stub")
-
-
-@pytest.fixture
-def stub(tmp_path: Path) -> Iterator[Callable[..., Endpoint]]:
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(*args: str) -> Endpoint:
-        proc, endpoint = _start_stub(tmp_path, *args)
-        started.append(proc)
-        return endpoint
-
-    yield start
-    for proc in started:
-        procs.stop(proc)
-
 
 def _cfg(**changes: object) -> HarnessConfig:
     base: dict[str, object] = {"users": 4, "spawn_rate": 100, "duration": 3.0, "warmup": 0.5, "load_processes": 2, "load_protocol": "mixed"}

@@ -9,8 +9,6 @@ from harness.pipelines.local_run import local_spec, run_local, unsatisfied
 from harness.pipelines.warm_tasks import strip_install
 from harness.results import TaskState
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -14,7 +14,7 @@ from harness.errors import ConfigError
 from harness.pipelines.compile import compile_pipeline
 from harness.pipelines.model_output import choose_model_output, model_outputs
 
-from .example_models import DIABETES
+from .helpers.example_models import DIABETES
 
 
 @pytest.fixture(scope="module")

@@ -66,6 +66,7 @@ def test_cluster_tests_skip_with_a_reason_naming_the_flag(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["*--harness-target kind|minikube|kubeconfig*"])
 
 
+@pytest.mark.e2e  # a pytester session that runs the checks through the plugin
 def test_fixtures_can_be_overridden_one_at_a_time(pytester: pytest.Pytester, served: Endpoint, tmp_path: Path) -> None:
     """A conftest's ``harness_endpoint`` (and artifact) is what the client and the checks use:
     the local target's pipeline never runs."""

@@ -11,19 +11,31 @@ from .conftest import REPO
 README = (REPO / "README.md").read_text()
 
 
-def test_readme_opens_with_the_two_commands() -> None:
+def readme_commands() -> list[str]:
+    """The commands of the README's first ``bash`` block (comments left out)."""
     block = re.search(r"```bash\n(.*?)```", README, re.S)
-    assert block is not None
-    commands = [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
-    assert commands == [
-        "python3.11 -m venv .venv && .venv/bin/pip install -e '.[dev]' && .venv/bin/mlharness run",
-        ".venv/bin/python -m pytest",
-    ]
+    assert block is not None, "the README lost its opening bash block"
+    return [line.strip() for line in block.group(1).splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
-def test_ci_runs_the_readme_test_command() -> None:
+def test_readme_opens_with_the_main_job_and_the_test_command() -> None:
+    commands = readme_commands()
+    assert len(commands) == 2, commands
+    setup, tests = commands
+    assert setup.startswith("python3.11 -m venv .venv") and setup.endswith(".venv/bin/mlharness run")
+    assert tests.startswith(".venv/bin/python -m pytest")
+
+
+def test_ci_and_tox_run_the_readme_test_command() -> None:
+    """.ci/run runs the README's test command (the fast tiers) first; tox's default env runs it too."""
+    args = readme_commands()[1].removeprefix(".venv/bin/python -m pytest").strip()
     ci = (REPO / ".ci" / "run").read_text()
-    assert "\n.venv/bin/python -m pytest\n" in ci
+    fast = re.search(r'^tier "[^"]*" no (.*)$', ci, re.M)
+    assert fast is not None, ".ci/run lost its fast-tier line"
+    assert fast.group(1) == args
+    assert ci.index(fast.group(0)) < min(ci.index(f"-m {t}") for t in ("load", "e2e", "foreign", "browser"))
+    tox = (REPO / "tox.ini").read_text()
+    assert f"python -m pytest {args} {{posargs}}" in tox
 
 
 def settings_table() -> str:

@@ -26,7 +26,6 @@ VERDICT_RGB = {"passed": (0x1A, 0x7F, 0x37), "failed": (0xB4, 0x23, 0x18), "inte
 PLOT_RGB = ((0x00, 0x72, 0xB2), (0xE6, 0x9F, 0x00))
 
 pytestmark = [
-    pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium for a headless screenshot: apt-get install chromium"),
 ]
 

@@ -20,8 +20,8 @@ from harness.results import CheckResult, CheckStatus, Endpoint, RunStatus
 from harness.run.runner import ValidationRun
 
 from .conftest import PYTHON, REPO
-from .hostile_server import HostileServer
-from .stub_target import StubTargetBase
+from .helpers.hostile_server import HostileServer
+from .helpers.stub_target import StubTargetBase
 
 STARTS = 20
 # one process of a concurrent start: wait until all are ready, take a directory, write a report
@@ -44,6 +44,7 @@ print(report.dir)
 """
 
 
+@pytest.mark.load  # 20 processes at once: a stress of the machine, ~20 s on 2 cores
 def test_concurrent_starts_in_one_directory_get_distinct_complete_reports(tmp_path: Path) -> None:
     """20 processes start at once in one working directory (the report-dir and writer layer)."""
     (tmp_path / "ready").mkdir()

@@ -143,8 +143,7 @@ def test_a_departure_from_the_sample_is_found(sample: dict[str, Any], change: An
     assert any(expected in line for line in differences), differences
 
 
-@pytest.mark.slow
-@pytest.mark.load
+@pytest.mark.e2e  # a whole default run through the CLI
 @pytest.mark.timeout(900)
 def test_the_default_run_writes_the_report_of_the_sample(sample: dict[str, Any], tmp_path: Path) -> None:
     """``mlharness run --duration 3s`` (every other setting its default) in a clean directory."""

@@ -9,7 +9,7 @@ Answers outside the contract (null, a class the model does not have) fail ``pred
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,25 +23,11 @@ from harness.robustness import PROFILES
 from harness.robustness.bad_inputs import run_bad_inputs
 from harness.robustness.requests import Request
 from harness.robustness.verdicts import Judge, Outcome
-from tests.fault_server import FaultServer
+from tests.helpers.fault_server import FaultServer
 from tests.test_faults import check, statuses, validate
 
 MODEL = "sklearn-iris"
 SEED = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
-
-
-@pytest.fixture
-def fault_server(model_dir: Path, tmp_path: Path) -> Iterator[Callable[[str], FaultServer]]:
-    started: list[FaultServer] = []
-
-    def start(fault: str) -> FaultServer:
-        server = FaultServer(model_dir, fault, tmp_path / f"fault-{fault}.log").start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 # --- controls before judgement, against the fault server ---------------------------------------

@@ -19,7 +19,7 @@ from harness.robustness.strategies import strategies
 from harness.robustness.unusual import unusual_cases
 from harness.run.preflight import read_contract
 
-from .example_models import WINE
+from .helpers.example_models import WINE
 
 BOTH = ("v1", "v2")
 WINE_SCHEMA = FeatureSchema.from_contract(read_contract(load_config(cli={"contract": str(WINE / "contract.toml")}, env={})))

@@ -19,8 +19,8 @@ from harness.results import Endpoint
 from harness.run.runner import ValidationRun
 
 from .conftest import PYTHON
-from .hostile_server import HostileServer
-from .stub_target import StubTargetBase
+from .helpers.hostile_server import HostileServer
+from .helpers.stub_target import StubTargetBase
 
 VIEWS = ("report.html", "summary.md", "junit.xml")
 

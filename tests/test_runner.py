@@ -16,7 +16,7 @@ from harness.results import CheckResult, CheckStatus, Endpoint
 from harness.run.runner import ValidationRun
 
 from .conftest import PYTHON, REPO
-from .stub_target import StubTargetBase
+from .helpers.stub_target import StubTargetBase
 
 
 class StubTarget(StubTargetBase):
@@ -98,7 +98,7 @@ def test_report_is_valid_json_while_running(tmp_path: Path) -> None:
     run.target.teardown()
 
 
-@pytest.mark.slow
+@pytest.mark.e2e  # a whole run
 def test_cli_run_local_end_to_end(tmp_path: Path) -> None:
     proc = subprocess.run(
         [PYTHON, "-m", "harness", "run", "--no-load", "--no-robustness", "--report-dir", str(tmp_path)],
@@ -114,7 +114,7 @@ def test_cli_run_local_end_to_end(tmp_path: Path) -> None:
     assert "mlharness PASSED on local" in proc.stdout
 
 
-@pytest.mark.slow
+@pytest.mark.e2e  # a whole run
 def test_interrupted_run_leaves_a_valid_report_and_no_processes(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [PYTHON, "-m", "harness", "run", "--no-load", "--no-robustness", "--report-dir", str(tmp_path)],

@@ -229,7 +229,7 @@ def test_server_log_stays_small_under_requests(served: Endpoint, tmp_path_factor
 def test_a_port_taken_by_another_run_is_never_mistaken_for_ours(model_dir: Path, tmp_path: Path) -> None:
     """Another process answers ready on the port our prestarted server was given: the harness
     does not take that answer for its own server, and moves to another port."""
-    from tests.stub_server import StubServer, reply
+    from tests.helpers.stub_server import StubServer, reply
 
     server = LocalModelServer(model_dir, "sklearn-iris", tmp_path / "server.log")
     server.prestart(tmp_path / "handoff")

@@ -114,7 +114,7 @@ def test_unrecognised_commands_still_go_to_kfp_locals_runner(monkeypatch: pytest
     assert subprocess_task_handler.run_local_subprocess(["sh", "-c", "exit 5"]) == 5
 
 
-@pytest.mark.slow
+@pytest.mark.e2e  # whole kfp.local runs
 def test_forked_and_fresh_process_tasks_give_the_same_run(package: Path, tmp_path: Path, no_leaked_children: None) -> None:
     runs = {iso: run_local(package, tmp_path / iso, arguments={"min_accuracy": 0.9}, timeout=300, isolation=iso) for iso in ("check", "subprocess")}
     for iso, run in runs.items():
@@ -126,7 +126,7 @@ def test_forked_and_fresh_process_tasks_give_the_same_run(package: Path, tmp_pat
     assert "tasks run as forks" not in (tmp_path / "subprocess" / "pipeline.log").read_text()
 
 
-@pytest.mark.slow
+@pytest.mark.e2e  # whole kfp.local runs
 def test_a_prestarted_runner_waits_for_its_pipeline_and_runs_it(package: Path, tmp_path: Path, no_leaked_children: None) -> None:
     runner = LocalPipelineRunner(tmp_path)
     runner.prestart(preload=["pandas", "sklearn.svm", "no_such_module_xyz"])

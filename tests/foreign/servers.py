@@ -11,7 +11,6 @@ Linux to SIGTERM it if the test process dies outright (``PR_SET_PDEATHSIG``).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 import sys
@@ -23,8 +22,8 @@ import httpx
 
 from harness import procs
 from harness.errors import WaitTimeout
-from harness.procs.waiting import wait_until
 from harness.results import Endpoint
+from tests.helpers.servers import ChildServer
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[2]
@@ -61,35 +60,39 @@ def train_iris(out_dir: Path, *, faulty: bool = False) -> Path:
     return out_dir
 
 
-@dataclasses.dataclass
-class ForeignServer:
-    """One third-party server process and where it answers.
+class ForeignServer(ChildServer):
+    """One third-party server process and where it answers (ready when every ready path answers 200).
 
     Attributes:
         kind: ``"mlserver"`` or ``"kserve"``, for messages.
-        argv: the server's command line (without the launcher).
-        base_url: ``http://127.0.0.1:PORT`` of its REST API.
+        command: the server's command line (without the launcher).
         model_name: the model it serves.
         model_dir: the directory holding the served ``model.joblib``.
         protocols: the REST protocols it speaks (``v1``, ``v2``).
         ready_paths: GET paths that must all answer 200 before it counts as ready.
-        log_path: its stdout and stderr.
         ports: every port it listens on, by role (``http``, ``grpc``, ``metrics``).
     """
 
-    kind: str
-    argv: list[str]
-    base_url: str
-    model_name: str
-    model_dir: Path
-    protocols: tuple[str, ...]
-    ready_paths: tuple[str, ...]
-    log_path: Path
-    cwd: Path
-    ports: dict[str, int]
-    env: dict[str, str] = dataclasses.field(default_factory=dict)
-    proc: subprocess.Popen[bytes] | None = None
-    _last_probe: str = "no probe yet"
+    interval = 0.2
+    grace = 5.0
+
+    def __init__(self, *, kind: str, command: list[str], model_name: str, model_dir: Path, protocols: tuple[str, ...],
+                 ready_paths: tuple[str, ...], log_path: Path, cwd: Path, ports: dict[str, int], env: Mapping[str, str] | None = None) -> None:
+        super().__init__(log_path, port=ports["http"], cwd=cwd, env=env)
+        self.kind = kind
+        self.command = command
+        self.model_name = model_name
+        self.model_dir = model_dir
+        self.protocols = protocols
+        self.ready_paths = ready_paths
+        self.ports = ports
+        self.what = f"{kind} to serve {model_name}"
+        self._last_probe = "no probe yet"
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of its REST API."""
+        return self.url
 
     @property
     def endpoint(self) -> Endpoint:
@@ -99,6 +102,9 @@ class ForeignServer:
     def model_artifact(self) -> Path:
         return self.model_dir / "model.joblib"
 
+    def argv(self) -> list[str]:
+        return [sys.executable, "-c", LAUNCH, *self.command]
+
     def start(self, timeout: float = READY_TIMEOUT) -> ForeignServer:
         """Start the process and wait until every ready path answers 200.
 
@@ -106,16 +112,10 @@ class ForeignServer:
             WaitTimeout: not ready within ``timeout``, or the process died; the message has the
                 last probe's answer and the tail of the server's log. The server is stopped.
         """
-        self.proc = procs.spawn([sys.executable, "-c", LAUNCH, *self.argv], log_path=self.log_path, env=self.env, cwd=self.cwd)
-        try:
-            wait_until(self._ready, what=f"{self.kind} on {self.base_url} to serve {self.model_name}", timeout=timeout,
-                       interval=0.2, abort=self._died, describe=self._describe)
-        except BaseException:
-            self.stop()
-            raise
+        super().start(timeout)
         return self
 
-    def _ready(self) -> bool:
+    def ready(self) -> bool:
         for path in self.ready_paths:
             try:
                 status = httpx.get(self.base_url + path, timeout=2.0).status_code
@@ -127,26 +127,8 @@ class ForeignServer:
                 return False
         return True
 
-    def _died(self) -> str | None:
-        if self.proc is not None and self.proc.poll() is not None:
-            return f"{self.kind} exited with code {self.proc.returncode}; log tail:\n{self.log_tail()}"
-        return None
-
-    def _describe(self) -> str:
-        return f"last probe {self._last_probe}; log tail ({self.log_path}):\n{self.log_tail()}"
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.strip().splitlines()[-lines:])
-
-    def stop(self) -> None:
-        """Stop the server's whole process group (safe to call twice)."""
-        if self.proc is not None:
-            procs.stop(self.proc)
-            self.proc = None
+    def describe(self) -> str:
+        return f"last probe {self._last_probe}; {super().describe()}"
 
 
 def mlserver(venv: Path, model_dir: Path, work: Path, model_name: str = MODEL_NAME) -> ForeignServer:
@@ -181,8 +163,7 @@ def mlserver(venv: Path, model_dir: Path, work: Path, model_name: str = MODEL_NA
     (repo / model_name / "model-settings.json").write_text(json.dumps(model_settings, indent=1))
     return ForeignServer(
         kind="mlserver",
-        argv=[str(venv / "bin" / "mlserver"), "start", str(repo)],
-        base_url=f"http://{HOST}:{ports['http']}",
+        command=[str(venv / "bin" / "mlserver"), "start", str(repo)],
         model_name=model_name,
         model_dir=Path(model_dir),
         protocols=("v2",),
@@ -203,9 +184,8 @@ def kserve_stock(model_dir: Path, work: Path, model_name: str = MODEL_NAME, env:
     work.mkdir(parents=True, exist_ok=True)
     return ForeignServer(
         kind="kserve-sklearn",
-        argv=[sys.executable, "-m", "tests.foreign.kserve_sklearn", "--model_name", model_name,
-              "--model_dir", str(model_dir), "--http_port", str(port)],
-        base_url=f"http://{HOST}:{port}",
+        command=[sys.executable, "-m", "tests.foreign.kserve_sklearn", "--model_name", model_name,
+                 "--model_dir", str(model_dir), "--http_port", str(port)],
         model_name=model_name,
         model_dir=Path(model_dir),
         protocols=("v1", "v2"),

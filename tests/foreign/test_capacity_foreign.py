@@ -9,15 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from harness.config import HarnessConfig
 from harness.load.plan import LoadPlan
 from harness.load.rate_steps import search_capacity
 
 from .servers import ForeignServer
-
-pytestmark = [pytest.mark.load, pytest.mark.slow]
 
 
 def test_capacity_of_mlserver(mlserver: ForeignServer, tmp_path: Path) -> None:

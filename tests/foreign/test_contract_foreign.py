@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ..example_models import DIABETES, WINE, train_diabetes, train_wine
+from ..helpers.example_models import DIABETES, WINE, train_diabetes, train_wine
 from .servers import ForeignServer, ForeignServers
 from .test_verdicts import checks, run
 
-pytestmark = pytest.mark.slow
 JUDGED = ("deploy.ready", "predict.golden", "predict.quality", "predict.parity")
 
 

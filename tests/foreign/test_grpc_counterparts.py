@@ -14,8 +14,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import pytest
-
 from harness.checks import predict as verify
 from harness.checks.quality import check_quality
 from harness.config import HarnessConfig
@@ -25,7 +23,7 @@ from harness.inference.discovery import wait_ready
 from harness.inference.grpc_client import GrpcClient
 from harness.load import run_load
 from harness.results import CheckStatus, Endpoint
-from tests.grpc_stub import GrpcStub
+from tests.helpers.grpc_stub import GrpcStub
 
 from .servers import HOST, SEED_ROWS, ForeignServer, listening_addresses
 
@@ -83,7 +81,6 @@ def test_a_grpc_side_that_disagrees_with_mlserver_rest_fails_predict_protocols(m
     assert result.status is CheckStatus.FAILED and result.message.startswith("V2 gRPC disagrees with V2")
 
 
-@pytest.mark.load
 def test_load_over_grpc_against_mlserver(mlserver: ForeignServer, tmp_path: Path) -> None:
     endpoint = grpc_endpoint(mlserver)
     cfg = HarnessConfig().replace(users=2, spawn_rate=100, duration=3.0, warmup=0.5, load_processes=1, load_protocol="grpc")

@@ -16,13 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from harness.reports.writer import load_report
 
 from .servers import ForeignServer
 
-pytestmark = pytest.mark.slow
 VERIFY = ("deploy.ready", "predict.golden", "predict.quality", "predict.parity")
 
 

@@ -11,11 +11,13 @@ Example:
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.helpers.handlers import JsonHandler
+from tests.helpers.servers import ThreadServer
 
 Handler = Callable[[BaseHTTPRequestHandler, bytes], None]
 
@@ -72,7 +74,7 @@ def endless(chunk: int = 64 * 1024, total_s: float = 30.0) -> Handler:
     return handle
 
 
-class StubServer:
+class StubServer(ThreadServer):
     """Serves ``routes`` ({(method, path): handler}) on a free 127.0.0.1 port; 404 elsewhere.
 
     ``hits`` counts requests per (method, path), unknown paths included.
@@ -83,32 +85,19 @@ class StubServer:
         self.hits: dict[tuple[str, str], int] = {}
         stub = self
 
-        class _Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _any(self) -> None:
+        class _Handler(JsonHandler):
+            def _dispatch(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                key = (self.command, self.path)
+                key = (method, self.path)
                 stub.hits[key] = stub.hits.get(key, 0) + 1
-                stub.routes.get(key, reply(404, {"error": f"no route {self.command} {self.path}"}))(self, body)
+                stub.routes.get(key, reply(404, {"error": f"no route {method} {self.path}"}))(self, body)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _any
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__(_Handler, port)
 
     def __enter__(self) -> str:
-        threading.Thread(target=self._server.serve_forever, name="stub-server", daemon=True).start()
+        self.start()
         return self.url
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def serve(routes: Mapping[tuple[str, str], Handler]) -> Iterator[str]:

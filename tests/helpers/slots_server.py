@@ -8,7 +8,7 @@ process: its RSS grows in step with the load, as a leaking server's does.
 
 Speaks V1 (``/v1/models/NAME:predict``) and V2 (``/v2/models/NAME/infer``) with iris-style
 answers, and answers ready on both. Binds 127.0.0.1 only.
-Run: ``python tests/slots_server.py --port 8080 --slots 4 --service-ms 40``.
+Run: ``python -m tests.helpers.slots_server --port 8080 --slots 4 --service-ms 40``.
 """
 
 from __future__ import annotations
@@ -17,29 +17,16 @@ import argparse
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.helpers.handlers import JsonHandler, QuietServer
 
 KEPT: list[bytearray] = []  # what --leak-kb leaks
 
 
-def make_handler(slots: int, service_s: float, leak_kb: int) -> type[BaseHTTPRequestHandler]:
+def make_handler(slots: int, service_s: float, leak_kb: int) -> type[JsonHandler]:
     gate = threading.BoundedSemaphore(slots)
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body are separate writes (see load_server.py)
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet: the tests read figures, not logs."""
-
-        def _send(self, status: int, body: dict[str, object]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             self._send(200, {"name": "slots", "ready": True})
 
@@ -61,12 +48,8 @@ def make_handler(slots: int, service_s: float, leak_kb: int) -> type[BaseHTTPReq
     return Handler
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 512  # a step's connections all open at once
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Quiet: a load step's end drops connections mid-answer."""
+class Server(QuietServer):
+    request_queue_size = 512  # a step's connections all open at once (and its end drops them mid-answer)
 
 
 def main() -> None:
@@ -76,7 +59,7 @@ def main() -> None:
     parser.add_argument("--service-ms", type=float, default=40.0)
     parser.add_argument("--leak-kb", type=int, default=0)
     args = parser.parse_args()
-    Server(("127.0.0.1", args.port), make_handler(args.slots, args.service_ms / 1000, args.leak_kb)).serve_forever()
+    Server(("127.0.0.1", args.port), make_handler(args.slots, args.service_ms / 1000, args.leak_kb)).serve()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 WINE = REPO / "examples" / "wine"
 DIABETES = REPO / "examples" / "diabetes"
 

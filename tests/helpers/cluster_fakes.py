@@ -32,7 +32,7 @@ from kubernetes import client as k8s
 from harness.cluster.kube.commands import CommandResult
 from harness.errors import CommandError, InfrastructureError, ToolMissingError
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 Answer = CommandResult | Callable[[tuple[str, ...]], CommandResult]
 _API = k8s.ApiClient()
 

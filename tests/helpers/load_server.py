@@ -17,7 +17,7 @@ Hostile modes, each for every POST:
   hangs (a deadlock: readiness still answers), for at most :data:`HANG_S`;
 * ``--answer JSON``: 200 with this body to every inference request (``{"error": "overloaded"}``).
 
-Binds to 127.0.0.1 only. Run: ``python tests/load_server.py --port 8080 --delay-ms 20``.
+Binds to 127.0.0.1 only. Run: ``python -m tests.helpers.load_server --port 8080 --delay-ms 20``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ import math
 import ssl
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.helpers.handlers import JsonHandler, QuietServer
 
 COUNTS = {"requests": 0, "with_header": 0, "host_ok": 0, "hits": 0}
 LOCK = threading.Lock()
@@ -36,30 +37,12 @@ HANG_S = 60.0  # bounded: the test stops the process long before
 FIRST: list[float] = []  # when the first inference request came
 
 
-def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
+def make_handler(args: argparse.Namespace) -> type[JsonHandler]:
     header = tuple(args.expect_header.split(":", 1)) if args.expect_header else None
     protocols = set(args.protocols.split(","))
     delay_s = args.delay_ms / 1000
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # headers and body go out in separate writes: without TCP_NODELAY, Nagle's
-        # algorithm and delayed ACKs add ~40 ms to every answer
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet: the tests read figures, not logs."""
-
-        def _send(self, status: int, body: dict[str, object] | str, headers: dict[str, str] | None = None) -> None:
-            data = (body if isinstance(body, str) else json.dumps(body)).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def _count(self) -> None:
             with LOCK:
                 COUNTS["hits"] += 1
@@ -89,7 +72,7 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
             if args.answer is not None:
                 self._send(200, args.answer)
             elif args.redirect_to:
-                self._send(307, {"error": "moved"}, {"Location": args.redirect_to + self.path})
+                self._send(307, {"error": "moved"}, headers={"Location": args.redirect_to + self.path})
             elif args.echo:
                 self._echo()
             elif args.drip or args.stream:
@@ -147,11 +130,8 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Quiet: refused TLS handshakes and dropped clients are what some tests cause."""
+class Server(QuietServer):
+    """Quiet: refused TLS handshakes and dropped clients are what some tests cause."""
 
 
 def main() -> None:
@@ -177,7 +157,7 @@ def main() -> None:
         context.load_cert_chain(args.tls_cert, args.tls_key)
         # the handshake happens in the handler's thread, on its first read
         server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-    server.serve_forever()
+    server.serve()
 
 
 if __name__ == "__main__":

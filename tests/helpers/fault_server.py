@@ -31,7 +31,7 @@ and as MLServer 1.7.1 does.
 ``off-contract``    about 6 % of rows answer ``null`` or class ``7`` (not one of the classes 0, 1, 2)
 ==================  ===========================================================================
 
-Run: ``python tests/fault_server.py --model-dir DIR --port N --fault crash`` (binds 127.0.0.1).
+Run: ``python -m tests.helpers.fault_server --model-dir DIR --port N --fault crash`` (binds 127.0.0.1).
 Tests use :class:`FaultServer`, which starts it as a tracked child and waits for it.
 """
 
@@ -46,9 +46,11 @@ import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from tests.helpers.handlers import JsonHandler, QuietServer
+from tests.helpers.servers import ChildServer
 
 HOST = "127.0.0.1"
 FAULTS = (
@@ -74,8 +76,7 @@ class Reject(Exception):
         super().__init__(message)
 
 
-class FaultyModelServer(ThreadingHTTPServer):
-    daemon_threads = True
+class FaultyModelServer(QuietServer):
 
     def __init__(self, port: int, model: Any, name: str, fault: str) -> None:
         super().__init__((HOST, port), Handler)
@@ -90,30 +91,11 @@ class FaultyModelServer(ThreadingHTTPServer):
             return next(self.counter)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out as separate writes
+class Handler(JsonHandler):
     server: FaultyModelServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: no per-request lines."""
+    max_body = MAX_BODY
 
     # --- plumbing ----------------------------------------------------------------------------
-    def _send(self, status: int, payload: Any) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self.close_connection = True
-            raise Reject(413, f"body of {length} bytes exceeds {MAX_BODY}")
-        return self.rfile.read(length) if length else b""
-
     def _error(self, exc: Reject) -> None:
         fault = self.server.fault
         status = exc.status
@@ -128,24 +110,11 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         try:
             body = self._read_body()
+            if body is None:
+                raise Reject(413, f"body of {self.headers.get('Content-Length')} bytes exceeds {self.max_body}")
             self._route(method, self.path, body)
         except Reject as exc:
             self._error(exc)
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._dispatch("PATCH")
 
     # --- routes ------------------------------------------------------------------------------
     def _route(self, method: str, path: str, body: bytes) -> None:
@@ -261,8 +230,10 @@ class Handler(BaseHTTPRequestHandler):
         return outputs
 
 
-class FaultServer:
+class FaultServer(ChildServer):
     """The fault server as a tracked child process on 127.0.0.1 (for tests).
+
+    Ready when it takes a TCP connection (not readiness: never-ready must start too).
 
     Args:
         model_dir: directory holding ``model.joblib``.
@@ -272,53 +243,17 @@ class FaultServer:
     """
 
     def __init__(self, model_dir: Path, fault: str, log_path: Path, model_name: str = "sklearn-iris") -> None:
-        from harness import procs
-
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; choose one of {FAULTS}")
+        super().__init__(log_path)
         self.model_dir = model_dir
         self.fault = fault
-        self.log_path = log_path
         self.model_name = model_name
-        self.port = procs.free_port(HOST)
-        self.proc: Any = None
+        self.what = f"the fault server ({fault})"
 
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> FaultServer:
-        """Start and wait until it answers ``GET /`` (not readiness: never-ready must start too)."""
-        from harness import procs
-        from harness.procs.waiting import wait_until
-
-        argv = [sys.executable, str(Path(__file__).resolve()), "--model-dir", str(self.model_dir), "--port", str(self.port), "--fault", self.fault, "--model-name", self.model_name]
-        self.proc = procs.spawn(argv, log_path=self.log_path)
-        try:
-            wait_until(
-                lambda: procs.port_open(HOST, self.port),
-                what=f"the fault server ({self.fault}) on port {self.port}",
-                timeout=timeout,
-                interval=0.05,
-                abort=lambda: f"exited with {self.proc.returncode}" if self.proc.poll() is not None else None,
-            )
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def stop(self) -> None:
-        from harness import procs
-
-        if self.proc is not None:
-            procs.stop(self.proc, grace=2.0)
-            self.proc = None
-
-    def __enter__(self) -> FaultServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", "tests.helpers.fault_server", "--model-dir", str(self.model_dir), "--port", str(self.port),
+                "--fault", self.fault, "--model-name", self.model_name]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -333,11 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     from harness.contract.artifact import find_model_file
 
     model = joblib.load(find_model_file(args.model_dir))
-    server = FaultyModelServer(args.port, model, args.model_name, args.fault)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
+    FaultyModelServer(args.port, model, args.model_name, args.fault).serve()
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ The readiness answers follow KServe's model server
 model readiness), and the V1 error body follows ``python/kserve/kserve/errors.py``
 (``{"error": MESSAGE}``).
 
-Run: ``python tests/hostile_server.py --mode stall --port 8080 [--interval 5]``.
+Run: ``python -m tests.helpers.hostile_server --mode stall --port 8080 [--interval 5]``.
 Tests use :class:`HostileServer`, which starts it as a tracked child and waits for it.
 """
 
@@ -46,9 +46,11 @@ import json
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from tests.helpers.handlers import JsonHandler, QuietServer
+from tests.helpers.servers import ChildServer
 
 HOST = "127.0.0.1"
 MODES = ("stall", "stream", "markup", "redirect", "echo")
@@ -62,8 +64,7 @@ STREAM_CHUNK = b"[" + b"1," * 32767 + b"1]\n"  # 64 KiB of JSON-ish bytes
 MAX_BODY = 16 * 1024 * 1024
 
 
-class HostileHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
+class HostileHTTPServer(QuietServer):
     allow_reuse_address = True
 
     def __init__(self, port: int, args: argparse.Namespace) -> None:
@@ -86,51 +87,20 @@ class HostileHTTPServer(ThreadingHTTPServer):
             out.write(json.dumps(record) + "\n")
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: HostileHTTPServer
+class Handler(JsonHandler):
+    """Requests go to ``--request-log`` as JSON."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: requests go to ``--request-log`` as JSON instead."""
+    server: HostileHTTPServer
+    max_body = MAX_BODY
 
     # --- plumbing ----------------------------------------------------------------------------
-    def _send(self, status: int, payload: Any, content_type: str = "application/json", headers: dict[str, str] | None = None) -> None:
-        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self.close_connection = True
-            return b""
-        return self.rfile.read(length) if length else b""
-
     def _dispatch(self, method: str) -> None:
-        body = self._read_body()
+        body = self._read_body() or b""
         self.server.log_request_line({"method": method, "path": self.path, "headers": dict(self.headers.items()), "body_bytes": len(body)})
         try:
             self._route(method)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up: what a bounded client does
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
 
     # --- routes ------------------------------------------------------------------------------
     def _readiness(self, path: str) -> dict[str, Any] | None:
@@ -225,56 +195,39 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-class HostileServer:
-    """``tests/hostile_server.py`` as a tracked child on a free 127.0.0.1 port.
+class HostileServer(ChildServer):
+    """``tests/helpers/hostile_server.py`` as a tracked child on a free 127.0.0.1 port.
 
     Example:
         >>> with HostileServer("stall", tmp_path, interval=1) as srv:  # doctest: +SKIP
         ...     run_against(srv.url)
     """
 
-    def __init__(self, mode: str, work_dir: Path, *, model_name: str = "sklearn-iris", **options: Any) -> None:
-        from harness import procs
+    interval = 0.02
 
+    def __init__(self, mode: str, work_dir: Path, *, model_name: str = "sklearn-iris", **options: Any) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
+        work_dir = Path(work_dir)
+        super().__init__(work_dir / f"hostile-{mode}.log")
+        self.log_path = work_dir / f"hostile-{mode}-{self.port}.log"
         self.mode = mode
-        self.work_dir = Path(work_dir)
+        self.work_dir = work_dir
         self.model_name = model_name
         self.options = options
-        self.port = procs.free_port(HOST)
-        self.log_path = self.work_dir / f"hostile-{mode}-{self.port}.log"
         self.request_log = self.work_dir / f"hostile-{mode}-{self.port}.requests.jsonl"
-        self.proc: Any = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        self.what = f"the hostile server ({mode})"
 
     def argv(self) -> list[str]:
-        argv = [sys.executable, str(Path(__file__).resolve()), "--mode", self.mode, "--port", str(self.port), "--model-name", self.model_name, "--request-log", str(self.request_log)]
+        argv = [sys.executable, "-m", "tests.helpers.hostile_server", "--mode", self.mode, "--port", str(self.port),
+                "--model-name", self.model_name, "--request-log", str(self.request_log)]
         for key, value in self.options.items():
             argv += [f"--{key.replace('_', '-')}", str(value)]
         return argv
 
     def start(self, timeout: float = 15.0) -> HostileServer:
-        """Start it and wait until ``/__hostile/alive`` is reachable (a TCP connect)."""
-        from harness import procs
-        from harness.procs.waiting import wait_until
-
-        self.work_dir.mkdir(parents=True, exist_ok=True)
-        self.proc = procs.spawn(self.argv(), log_path=self.log_path)
-        try:
-            wait_until(
-                lambda: procs.port_open(HOST, self.port),
-                what=f"the hostile server ({self.mode}) on port {self.port}",
-                timeout=timeout,
-                interval=0.02,
-                abort=lambda: f"exited with {self.proc.returncode}; see {self.log_path}" if self.proc.poll() is not None else None,
-            )
-        except BaseException:
-            self.stop()
-            raise
+        """Start it and wait until it takes a TCP connection."""
+        super().start(timeout)
         return self
 
     def requests(self) -> list[dict[str, Any]]:
@@ -283,27 +236,10 @@ class HostileServer:
             return []
         return [json.loads(line) for line in self.request_log.read_text().splitlines() if line.strip()]
 
-    def stop(self) -> None:
-        from harness import procs
-
-        if self.proc is not None:
-            procs.stop(self.proc, grace=2.0)
-            self.proc = None
-
-    def __enter__(self) -> HostileServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    server = HostileHTTPServer(args.port, args)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
+    HostileHTTPServer(args.port, args).serve()
 
 
 if __name__ == "__main__":
