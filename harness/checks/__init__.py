@@ -51,6 +51,8 @@ NEEDS = ("package", "pipeline", "endpoint", "client", "artifact", "load", "basel
 #: built-in groups in run order; a check's group is the part of its name before the first dot
 GROUPS = ("pipeline", "deploy", "predict", "robustness", "slo", "baseline")
 ENTRY_POINT_GROUP = "mlharness.checks"
+#: the key of a skipped result's ``details`` that names the failed steps it could not run without
+BLOCKED_BY = "blocked_by"
 #: old check names still found under their new ones (``harness_check("predict.accuracy")``)
 RENAMED = {"predict.accuracy": "predict.quality"}
 
@@ -283,4 +285,4 @@ def load_user_checks(sources: Sequence[str], *, entry_points: bool = True) -> li
     return loaded
 
 
-__all__ = ["GROUPS", "NEEDS", "REGISTRY", "Check", "CheckContext", "Registry", "Unavailable", "check", "load_user_checks", "vouch"]
+__all__ = ["BLOCKED_BY", "GROUPS", "NEEDS", "REGISTRY", "Check", "CheckContext", "Registry", "Unavailable", "check", "load_user_checks", "vouch"]
