@@ -72,7 +72,7 @@ def _load_requests(_result: CheckResult, ctx: CheckContext) -> dict[str, int | N
 
 def _load_samples(_result: CheckResult, ctx: CheckContext) -> dict[str, int | None]:
     """The successful requests a latency figure was measured on."""
-    return {"samples": max(0, ctx.load.requests - ctx.load.failures)}
+    return {"samples": ctx.load.latency_ms.count}
 
 
 # --- predict ---------------------------------------------------------------------------------

@@ -171,7 +171,7 @@ def compat(run: StepRun) -> Produced[None]:
 
         hold_against_artifact(run.inputs.contract, artifact_path)
     checked = deploy_compat(target.serving_runtime(), target.serves_with_this_python, artifact_path, run.resource("package"))
-    return Produced(None, (checked.with_evidence({"versions": _versions_compared(checked.details)}),))
+    return Produced(None, (checked.with_evidence({"versions": _versions_compared(checked.details)}, say=checked.status is CheckStatus.PASSED),))
 
 
 def _versions_compared(details: Any) -> int:
@@ -205,7 +205,7 @@ def endpoint(run: StepRun) -> Produced[Endpoint]:
             raise StepFailed("the model did not get ready", [CheckResult("deploy.ready", CheckStatus.FAILED, str(exc), _elapsed(started))]) from None
     found = ready.readiness or "ready over " + " and ".join(p.upper() for p in ready.protocols)
     done = CheckResult("deploy.ready", CheckStatus.PASSED, f"{ready.model_name} at {ready.base_url}: {found}",
-                       _elapsed(started), {"protocols": list(ready.protocols)}).with_evidence({"protocols": len(ready.protocols)})
+                       _elapsed(started), {"protocols": list(ready.protocols)}).with_evidence({"protocols": len(ready.protocols)}, say=True)
     return Produced(ready, (done,), Measured(endpoint=ready))
 
 
