@@ -160,7 +160,7 @@ def _slo(gate: str) -> Callable[[CheckContext], CheckResult]:
         name = f"slo.{gate}"
         return next(c for c in evaluate_slos(ctx.load, ctx.cfg.slo) if c.name == name)
 
-    if gate in LATENCY:
+    if gate in LATENCY or gate == "min_rps":  # latency and throughput: of the successful requests
         return _counting(run, _load_samples, say=True)
     return _counting(run, _load_requests, say=gate != "error_rate")  # the error rate's message says n/N already
 
@@ -214,7 +214,7 @@ def register_builtins() -> None:
         Check("robustness.bad_inputs", _counting(_bad_inputs, _battery_counts), ("client", "artifact"),
               "malformed inputs get a 4xx, never a 5xx or a hang", _robustness_off, evidence=("requests", "protocols")),
         *(Check(f"slo.{gate}", _slo(gate), ("load",), f"the {gate} gate on the load figures", _slo_skip(gate),
-                evidence=("samples",) if gate in LATENCY else ("requests",)) for gate in SLO_SETTINGS),
+                evidence=("requests",) if gate == "error_rate" else ("samples",)) for gate in SLO_SETTINGS),
         *(Check(f"baseline.{m}", _baseline(m), ("comparison",), f"{m} no worse than the baseline's", _baseline_skip,
                 evidence=("samples",) if m in LATENCY else ("requests",)) for m in ("p95", "p99", "error_rate")),
     ]:
