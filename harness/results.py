@@ -142,8 +142,8 @@ EVIDENCE = "evidence"
 
 
 def evidence_text(counts: Mapping[str, int]) -> str:
-    """``150 rows, 2 protocols``: evidence counts as a message says them."""
-    return ", ".join(f"{n:,} {what}" for what, n in counts.items())
+    """``150 rows, 2 protocols, 1 package``: evidence counts as a message says them."""
+    return ", ".join(f"{n:,} {what[:-1] if n == 1 and what.endswith('s') else what}" for what, n in counts.items())
 
 
 @dataclasses.dataclass(frozen=True)

@@ -61,6 +61,8 @@ def test_with_evidence_merges_counts_and_says_them() -> None:
     assert result.message == "p95 12 ms <= 100 ms (1,200 samples)"
     assert result.as_dict()["details"]["evidence"] == {"samples": 1200}
     assert result.with_evidence({"requests": 3}).evidence == {"samples": 1200, "requests": 3}
+    one = CheckResult("pipeline.compile", CheckStatus.PASSED, "compiled").with_evidence({"packages": 1, "tasks": 3}, say=True)
+    assert one.message == "compiled (1 package, 3 tasks)"
 
 
 def _load(requests: int, failures: int, samples: int) -> LoadResult:
