@@ -136,9 +136,23 @@ class Prediction(_AsDict):
     latency_ms: float
 
 
+#: the key of a result's ``details`` that holds its evidence: what it sent, compared or measured,
+#: as counts by what was counted (``{"requests": 1200, "protocols": 2}``); see docs/checks.md
+EVIDENCE = "evidence"
+
+
+def evidence_text(counts: Mapping[str, int]) -> str:
+    """``150 rows, 2 protocols, 1 package``: evidence counts as a message says them."""
+    return ", ".join(f"{n:,} {what[:-1] if n == 1 and what.endswith('s') else what}" for what, n in counts.items())
+
+
 @dataclasses.dataclass(frozen=True)
 class CheckResult(_AsDict):
-    """The outcome of one named check (``pipeline.lint``, ``predict.golden``, ``slo.p95``...)."""
+    """The outcome of one named check (``pipeline.lint``, ``predict.golden``, ``slo.p95``...).
+
+    ``details["evidence"]`` (:data:`EVIDENCE`) holds what the check sent, compared or measured,
+    as counts; a passed result without it is not recorded as passed (:func:`harness.checks.vouch`).
+    """
 
     name: str
     status: CheckStatus
@@ -149,3 +163,19 @@ class CheckResult(_AsDict):
     @property
     def failed(self) -> bool:
         return self.status in (CheckStatus.FAILED, CheckStatus.ERROR)
+
+    @property
+    def evidence(self) -> Mapping[str, int]:
+        """The counts of what the check sent, compared or measured (empty: it recorded none)."""
+        counts = self.details.get(EVIDENCE)
+        if not isinstance(counts, Mapping):
+            return {}
+        return {str(k): v for k, v in counts.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+    def with_evidence(self, counts: Mapping[str, int | None], *, say: bool = False) -> CheckResult:
+        """This result with ``counts`` added to its evidence (a None count is left out); ``say``
+        appends them to the message (``... (1,200 requests)``) for a message that does not say them."""
+        added = {k: int(v) for k, v in counts.items() if v is not None}
+        merged = {**self.evidence, **added}
+        message = f"{self.message} ({evidence_text(added)})" if say and added and self.message else self.message
+        return dataclasses.replace(self, message=message, details={**self.details, EVIDENCE: merged})

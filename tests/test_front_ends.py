@@ -29,7 +29,8 @@ CUSTOM_CHECK = textwrap.dedent(
         \"\"\"The seed's two rows get two answers.\"\"\"
         answer = ctx.client.classify([[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]])
         ok = len(answer.outputs) == 2
-        return CheckResult("custom.two_rows", CheckStatus.PASSED if ok else CheckStatus.FAILED, f"answered {list(answer.outputs)}")
+        result = CheckResult("custom.two_rows", CheckStatus.PASSED if ok else CheckStatus.FAILED, f"answered {list(answer.outputs)}")
+        return result.with_evidence({"requests": 1, "rows": 2}, say=True)
     """
 )
 SUITE = textwrap.dedent(

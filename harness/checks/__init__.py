@@ -7,6 +7,12 @@ pytest plugin turns the same entries into test items (``harness_check``). A chec
 cannot be met (no endpoint after a failed deploy, a target that runs no pipeline, load turned
 off) is recorded as *skipped* with the reason, so both front ends report the same check names.
 
+No verdict without evidence: a check's result carries what it sent, compared or measured as
+counts in ``details["evidence"]`` (:meth:`~harness.results.CheckResult.with_evidence`), and a
+*passed* result whose evidence is missing or zero is recorded as *error* ("passed with no
+evidence: ..."). The rule is enforced once, by :func:`vouch`, where the run records every result
+(built-in checks, steps' checks and yours alike).
+
 Your own checks register with the :func:`check` decorator, in a ``conftest.py`` for pytest, in
 a file or module named by the ``checks`` setting for the CLI (``--checks my_checks.py``), or
 from an installed package through the ``mlharness.checks`` entry point group:
@@ -18,7 +24,8 @@ Example:
     ... def two_rows(ctx):
     ...     answer = ctx.client.classify([[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]])
     ...     ok = len(answer.outputs) == 2
-    ...     return CheckResult("custom.two_rows", CheckStatus.PASSED if ok else CheckStatus.FAILED, f"{answer.outputs}")
+    ...     result = CheckResult("custom.two_rows", CheckStatus.PASSED if ok else CheckStatus.FAILED, f"{answer.outputs}")
+    ...     return result.with_evidence({"requests": 1, "rows": 2}, say=True)
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.contract import IRIS, ModelContract
 from harness.errors import ConfigError
-from harness.results import CheckResult
+from harness.results import CheckResult, CheckStatus, evidence_text
 
 if TYPE_CHECKING:
     from harness.checks.slo import BaselineRun
@@ -46,6 +53,8 @@ NEEDS = ("package", "pipeline", "endpoint", "client", "artifact", "load", "basel
 #: built-in groups in run order; a check's group is the part of its name before the first dot
 GROUPS = ("pipeline", "deploy", "predict", "robustness", "slo", "baseline")
 ENTRY_POINT_GROUP = "mlharness.checks"
+#: the key of a skipped result's ``details`` that names the failed steps it could not run without
+BLOCKED_BY = "blocked_by"
 #: old check names still found under their new ones (``harness_check("predict.accuracy")``)
 RENAMED = {"predict.accuracy": "predict.quality"}
 
@@ -129,6 +138,8 @@ class Check:
         needs: what must exist before it runs (see :data:`NEEDS`).
         description: one line for listings and reports.
         skip_unless: returns a reason to skip it under these settings (load turned off...), or None.
+        evidence: what its result counts in ``details["evidence"]`` (``("requests", "rows")``);
+            a passed result must carry each of them, above zero (:func:`vouch`).
     """
 
     name: str
@@ -136,6 +147,7 @@ class Check:
     needs: tuple[str, ...] = ()
     description: str = ""
     skip_unless: Enabled | None = None
+    evidence: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if "." not in self.name or not all(self.name.split(".")):
@@ -194,6 +206,28 @@ class Registry:
 REGISTRY = Registry()
 
 
+def vouch(result: CheckResult, declared: Sequence[str] = ()) -> CheckResult:
+    """No verdict without evidence: ``result`` as it may be recorded. A *passed* result whose
+    evidence (``details["evidence"]``) is empty, holds a count of zero, or lacks a count its check
+    declared (``declared``) becomes *error*, "passed with no evidence: ...", its message kept after
+    the reason. Other outcomes are left alone: a failure or a skip says what it lacked itself.
+    """
+    if result.status is not CheckStatus.PASSED:
+        return result
+    counts = result.evidence
+    missing = [what for what in declared if what not in counts]
+    zero = [what for what, n in counts.items() if n <= 0]
+    if counts and not missing and not zero:
+        return result
+    if not counts:
+        why = "it recorded nothing it sent, compared or measured" + (f" (it counts {', '.join(declared)})" if declared else "")
+    else:
+        parts = [f"no count of {', '.join(missing)}"] if missing else []
+        parts += [f"{evidence_text({w: counts[w] for w in zero})}"] if zero else []
+        why = "; ".join(parts)
+    return dataclasses.replace(result, status=CheckStatus.ERROR, message=f"passed with no evidence: {why}; it said: {result.message}")
+
+
 def check(
     name: str,
     *,
@@ -201,9 +235,13 @@ def check(
     description: str = "",
     skip_unless: Enabled | None = None,
     registry: Registry | None = None,
+    evidence: Sequence[str] = (),
 ) -> Callable[[Run], Run]:
     """Register ``fn(ctx) -> CheckResult`` as the check ``name`` (a decorator; returns ``fn``).
 
+    The rule of the built-in checks holds for yours: a passed result carries what it sent,
+    compared or measured in ``details["evidence"]`` (``result.with_evidence({"rows": 2})``), or it
+    is recorded as *error*; ``evidence`` names the counts it must carry (``("requests", "rows")``).
     Registering the same function again (a conftest imported twice) is harmless; another
     function under a taken name is an error.
     """
@@ -211,7 +249,7 @@ def check(
     def register(fn: Run) -> Run:
         target = registry or REGISTRY
         existing = target._checks.get(name)
-        new = Check(name, fn, tuple(needs), description or (fn.__doc__ or "").strip().split("\n")[0], skip_unless)
+        new = Check(name, fn, tuple(needs), description or (fn.__doc__ or "").strip().split("\n")[0], skip_unless, tuple(evidence))
         if existing is not None and getattr(existing.run, "__qualname__", None) == fn.__qualname__ and getattr(existing.run, "__module__", None) == fn.__module__:
             target.add(new, replace=True)
         else:
@@ -259,4 +297,4 @@ def load_user_checks(sources: Sequence[str], *, entry_points: bool = True) -> li
     return loaded
 
 
-__all__ = ["GROUPS", "NEEDS", "REGISTRY", "Check", "CheckContext", "Registry", "Unavailable", "check", "load_user_checks"]
+__all__ = ["BLOCKED_BY", "GROUPS", "NEEDS", "REGISTRY", "Check", "CheckContext", "Registry", "Unavailable", "check", "load_user_checks", "vouch"]

@@ -24,7 +24,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness import procs
-from harness.checks import REGISTRY, CheckContext, Registry, Unavailable, load_user_checks
+from harness.checks import (
+    BLOCKED_BY,
+    REGISTRY,
+    CheckContext,
+    Registry,
+    Unavailable,
+    load_user_checks,
+    vouch,
+)
 from harness.checks.builtin import register_builtins
 from harness.checks.predict import artifact_labels
 from harness.config import HarnessConfig
@@ -126,7 +134,10 @@ class ValidationRun:
 
     # --- the record ------------------------------------------------------------------------
     def add(self, result: CheckResult) -> CheckResult:
-        """Record a check result and write the report."""
+        """Record a check result and write the report: every result, a step's or a check's, passes
+        :func:`~harness.checks.vouch` here (a pass without evidence is recorded as an error)."""
+        declared = self.registry.get(result.name).evidence if result.name in self.registry else ()
+        result = vouch(result, declared)
         self.record.add_check(result)
         self.flush()
         self.on_check(result)
@@ -245,7 +256,7 @@ class ValidationRun:
             for need in check.needs:
                 self.require(need)
         except Unavailable as exc:
-            return self.record.check(name) or self.add(CheckResult(name, CheckStatus.SKIPPED, str(exc)))
+            return self.record.check(name) or self.add(self._not_run(name, exc))
         if check.run is None:  # a step's check: the step that produced its need decided it, and the run recorded it
             return self.record.check(name) or self.add(CheckResult(name, CheckStatus.SKIPPED, "the step that decides it did not run"))
         started = time.perf_counter()
@@ -261,6 +272,21 @@ class ValidationRun:
         if result.name != name:
             result = dataclasses.replace(result, name=name)
         return self.add(result)
+
+    def _not_run(self, name: str, exc: Unavailable) -> CheckResult:
+        """A check whose need was not met: skipped with the reason; when a step failed, the failed
+        step's checks named in ``details["blocked_by"]`` and its message in the reason (a front end
+        fails what a failed step blocked: the pytest plugin fails the test)."""
+        if not exc.failed:
+            return CheckResult(name, CheckStatus.SKIPPED, str(exc))
+        steps_failed = self.failed_steps()
+        said = "; ".join(f"{c.name} {c.status.value}: {c.message}" for c in steps_failed)
+        return CheckResult(name, CheckStatus.SKIPPED, f"{exc}" + (f" ({said})" if said else ""),
+                           details={BLOCKED_BY: [c.name for c in steps_failed] or [str(exc)]})
+
+    def failed_steps(self) -> list[CheckResult]:
+        """The steps' checks (``pipeline.compile``, ``pipeline.run``, ``deploy.ready``...) that failed so far."""
+        return [c for c in self.record.checks if c.failed and c.name in self.registry and self.registry.get(c.name).run is None]
 
     def _context(self) -> CheckContext:
         return CheckContext(self.cfg, self.inputs, self.report_dir, self.require)

@@ -103,8 +103,10 @@ def package(run: StepRun) -> Produced[Path]:
             lint = (CheckResult("pipeline.lint", CheckStatus.FAILED, f"{len(exc.findings)} finding(s) in the source", 0.0, details)
                     if exc.findings else CheckResult("pipeline.lint", CheckStatus.SKIPPED, "nothing compiled to lint"))
             raise StepFailed("the pipeline did not compile", (failed, lint), Measured(lint=tuple(exc.findings))) from None
+        tasks = _spec_tasks(compiled.spec)
         done = CheckResult("pipeline.compile", CheckStatus.PASSED, f"compiled {compiled.source} to {compiled.path.name}",
-                           _elapsed(started), {"package": str(compiled.path), "pipeline": compiled.name})
+                           _elapsed(started), {"package": str(compiled.path), "pipeline": compiled.name}
+                           ).with_evidence({"packages": 1, "tasks": tasks}, say=True)
     with run.phase("lint"):
         findings = list(compiled.findings) + lint_spec(compiled.spec, metadata.version("kfp"))
         counts = {s: sum(1 for f in findings if f.severity.value == s) for s in ("error", "warning", "info")}
@@ -112,7 +114,7 @@ def package(run: StepRun) -> Produced[Path]:
         first_error = next((str(f) for f in findings if f.severity.value == "error"), "")
         status = CheckStatus.FAILED if has_errors(findings) else CheckStatus.PASSED
         lint = CheckResult("pipeline.lint", status, summary + (f"; first: {first_error}" if first_error else ""), 0.0,
-                           {"findings": [f.as_dict() for f in findings], "counts": counts})
+                           {"findings": [f.as_dict() for f in findings], "counts": counts}).with_evidence({"tasks": tasks}, say=True)
     return Produced(compiled.path, (done, lint), Measured(lint=tuple(findings)))
 
 
@@ -134,7 +136,7 @@ def pipeline(run: StepRun) -> Produced[PipelineRun]:
         accuracy = result.metrics.get("accuracy")
         extra = f", held-out accuracy {accuracy:.4f}" if accuracy is not None else ""
         done = CheckResult("pipeline.run", CheckStatus.PASSED, f"{len(result.tasks)} tasks succeeded in {result.duration_s:.1f}s{extra}",
-                           result.duration_s, details)
+                           result.duration_s, details).with_evidence({"tasks": len(result.tasks)})
     return Produced(result, (done,), Measured(pipeline=result))
 
 
@@ -169,7 +171,23 @@ def compat(run: StepRun) -> Produced[None]:
 
         hold_against_artifact(run.inputs.contract, artifact_path)
     checked = deploy_compat(target.serving_runtime(), target.serves_with_this_python, artifact_path, run.resource("package"))
-    return Produced(None, (checked,))
+    return Produced(None, (checked.with_evidence({"versions": _versions_compared(checked.details)}, say=checked.status is CheckStatus.PASSED),))
+
+
+def _versions_compared(details: Any) -> int:
+    """How many versions (scikit-learn, Python, numpy) ``deploy.compat`` held against the server's: known on both sides."""
+    trained, serving = details.get("trained"), details.get("serving")
+    if not isinstance(trained, dict) or not isinstance(serving, dict):
+        return 0
+    return sum(1 for key in ("sklearn", "python", "numpy") if trained.get(key) is not None and serving.get(key) is not None)
+
+
+def _spec_tasks(spec: Any) -> int:
+    """The tasks of a compiled pipeline's root DAG (KFP v2 IR: ``root.dag.tasks``)."""
+    root = spec.get("root") if isinstance(spec, dict) else None
+    dag = root.get("dag") if isinstance(root, dict) else None
+    tasks = dag.get("tasks") if isinstance(dag, dict) else None
+    return len(tasks) if isinstance(tasks, dict) else 0
 
 
 def endpoint(run: StepRun) -> Produced[Endpoint]:
@@ -187,7 +205,7 @@ def endpoint(run: StepRun) -> Produced[Endpoint]:
             raise StepFailed("the model did not get ready", [CheckResult("deploy.ready", CheckStatus.FAILED, str(exc), _elapsed(started))]) from None
     found = ready.readiness or "ready over " + " and ".join(p.upper() for p in ready.protocols)
     done = CheckResult("deploy.ready", CheckStatus.PASSED, f"{ready.model_name} at {ready.base_url}: {found}",
-                       _elapsed(started), {"protocols": list(ready.protocols)})
+                       _elapsed(started), {"protocols": list(ready.protocols)}).with_evidence({"protocols": len(ready.protocols)}, say=True)
     return Produced(ready, (done,), Measured(endpoint=ready))
 
 

@@ -8,7 +8,10 @@ a generic handler for the service ``inference.GRPCInferenceService`` with unary 
 Behaviours: ``ok`` (every row answers 1, INT64), ``wrong`` (every row answers 2: a served model
 that disagrees), ``unavailable`` (every call aborts UNAVAILABLE, echoing the cookie it got),
 ``slow`` (ModelInfer sleeps 2 s: past a short client deadline), ``delay`` (ModelInfer sleeps
-:data:`DELAY_MS`, then answers as ``ok``: a server whose latency is known by construction).
+:data:`DELAY_MS`, then answers as ``ok``: a server whose latency is known by construction), and three
+that answer no prediction (issue 19's property test): ``invalid`` (every ModelInfer aborts
+INVALID_ARGUMENT, as Triton does for an input it does not know), ``empty`` (a response with no
+output tensor), ``short`` (an output tensor one value longer than the rows).
 """
 
 from __future__ import annotations
@@ -65,9 +68,14 @@ class GrpcStub:
                 time.sleep(SLOW_S)
             if self.behaviour == "delay":
                 time.sleep(DELAY_MS / 1000)
+            if self.behaviour == "invalid":
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, "unexpected inference input 'input-0'")
             rows = int(request.inputs[0].shape[0]) if request.inputs and request.inputs[0].shape else 0
+            if self.behaviour == "empty":
+                return pb.ModelInferResponse(model_name=request.model_name)
             label = 2 if self.behaviour == "wrong" else 1
-            output = {"name": "predict", "datatype": "INT64", "shape": [rows], "contents": {"int64_contents": [label] * rows}}
+            values = rows + 1 if self.behaviour == "short" else rows
+            output = {"name": "predict", "datatype": "INT64", "shape": [values], "contents": {"int64_contents": [label] * values}}
             return pb.ModelInferResponse(model_name=request.model_name, outputs=[output])
 
         def unary(fn: Any, request: Any, response: Any) -> grpc.RpcMethodHandler:
