@@ -49,7 +49,9 @@ MODULE_TIERS = {
                      "test_grpc_checks.py", "test_hostile_server.py", "test_load_merge.py", "test_locustfile_recorder.py",
                      "test_packaging.py", "test_plugin.py", "test_report_files.py", "test_resources.py", "test_run_end.py",
                      "test_runner.py", "test_runtime.py", "test_serve.py", "test_validation.py", "test_warm_tasks.py",
-                     "test_workflows.py", "test_cluster_load_job.py", "test_cluster_up.py", "test_checks.py"), "integration"),
+                     "test_workflows.py", "test_cluster_load_job.py", "test_cluster_up.py", "test_checks.py",
+                     # the property test of issue 19 and the pytest verdict: short runs against thread servers
+                     "test_no_pass_without_evidence.py", "test_pytest_verdict.py", "test_evidence.py"), "integration"),
 }
 #: fixtures that start a child process: a test of a unit module that uses one is ``integration``
 INTEGRATION_FIXTURES = ("served", "child_servers", "stub", "fault_server", "no_leaked_children")

@@ -5,7 +5,7 @@ For ``mlharness run``, ``mlharness capacity`` and the pytest plugin, over REST (
 (a) a server that answers 400 to every inference, (b) one that answers 200 with an empty body, (c)
 one that answers 200 with ``{"predictions": []}`` over V1 and an ``outputs`` tensor of the wrong
 length over V2, (d) one that answers as the model does until the load window, then stops answering
-half-way through it (:mod:`tests.evidence_server`). With (d) the checks before the load window
+half-way through it (:mod:`tests.helpers.evidence_server`). With (d) the checks before the load window
 meet a healthy server, so only what the window decides is held to the property: the error rate
 (the requests never answered count as failures), the baseline's error rate, the capacity search
 and the user's check, which runs after it. The latency and throughput gates judge the successful
@@ -28,7 +28,7 @@ from harness.checks import REGISTRY
 from harness.cli import main as cli
 from harness.record import SCHEMA_VERSION
 
-from .evidence_server import EvidenceServer
+from .helpers.evidence_server import EvidenceServer
 
 MODES = ("reject", "empty", "short", "stop")
 #: what must not pass; with "stop", only what the load window decides (see the module's docstring)
@@ -146,7 +146,7 @@ def test_mlharness_run_over_grpc_passes_nothing_it_has_no_evidence_for(mode: str
                                                                         tmp_path: Path) -> None:
     """``--protocol grpc``: the checks and the load over V2 gRPC alone. (The ``stop`` mode has no gRPC
     twin: the stub answers every row alike, so nothing before the load window could pass there either.)"""
-    from tests.grpc_stub import GrpcStub
+    from tests.helpers.grpc_stub import GrpcStub
 
     out = tmp_path / "report"
     with EvidenceServer(mode, model_dir) as url, GrpcStub(GRPC_MODES[mode]) as stub:

@@ -1,7 +1,7 @@
 """What every test server's request handling shares: quiet, HTTP/1.1, JSON answers, one dispatch.
 
 The servers (:mod:`.fault_server`, :mod:`.hostile_server`, :mod:`.load_server`,
-:mod:`.slots_server`, :mod:`.stub_server`) differ in their routes only.
+:mod:`.slots_server`, :mod:`.stub_server`, :mod:`.evidence_server`) differ in their routes only.
 """
 
 from __future__ import annotations

@@ -18,12 +18,15 @@ V1 error body (``python/kserve/kserve/errors.py``: ``{"error": MESSAGE}``). Infe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from .handlers import JsonHandler, QuietServer
+from .servers import ThreadServer
 
 MODES = ("reject", "empty", "short", "stop")
 REJECTION = "unexpected inference input 'input-0': expected 'predict'"
@@ -49,42 +52,29 @@ class EvidenceServer:
         self.inference_requests = 0
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        class Handler(JsonHandler):
+            def _dispatch(self, method: str) -> None:
+                body = self._read_body() or b""
+                if method == "GET":
+                    server.get(self)
+                elif method == "POST":
+                    server.post(self, body)
+                else:  # as KServe's server answers another method: 405, not http.server's 501
+                    _send(self, 405, {"error": "Method Not Allowed"})
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                server.get(self)
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                server.post(self, self.rfile.read(length) if length else b"")
-
-            def _not_allowed(self) -> None:  # as KServe's server answers another method: 405, not http.server's 501
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                _send(self, 405, {"error": "Method Not Allowed"})
-
-            do_PUT = do_DELETE = do_PATCH = _not_allowed
-
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
+        self._http = ThreadServer(Handler, server_class=QuietServer)
+        self.url = self._http.url
 
     def __enter__(self) -> str:
-        threading.Thread(target=self._http.serve_forever, name=f"evidence-server-{self.mode}", daemon=True).start()
+        self._http.start()
         return self.url
 
     def __exit__(self, *exc: object) -> None:
         self.stopping.set()
-        self._http.shutdown()
-        self._http.server_close()
+        self._http.stop()
 
     # --- routes ----------------------------------------------------------------------------
-    def get(self, h: BaseHTTPRequestHandler) -> None:
+    def get(self, h: JsonHandler) -> None:
         routes = {
             f"/v1/models/{self.name}": {"name": self.name, "ready": True},
             "/v2/health/ready": {"ready": True},
@@ -97,7 +87,7 @@ class EvidenceServer:
         else:
             _send(h, 404, {"error": f"model not found: {h.path}"})
 
-    def post(self, h: BaseHTTPRequestHandler, body: bytes) -> None:
+    def post(self, h: JsonHandler, body: bytes) -> None:
         v1, v2 = f"/v1/models/{self.name}:predict", f"/v2/models/{self.name}/infer"
         if h.path not in (v1, v2):
             _send(h, 404, {"error": f"model not found: {h.path}"})
@@ -116,7 +106,7 @@ class EvidenceServer:
         else:
             self._stop_or_answer(h, body, h.path == v1)
 
-    def _stop_or_answer(self, h: BaseHTTPRequestHandler, body: bytes, v1: bool) -> None:
+    def _stop_or_answer(self, h: JsonHandler, body: bytes, v1: bool) -> None:
         if self.load_started is None and not h.headers.get("User-Agent", "").startswith("python-httpx"):
             self.load_started = time.monotonic()  # locust's client: the load window has started
         if self.load_started is not None and time.monotonic() - self.load_started > STOP_AFTER_S:
@@ -151,13 +141,6 @@ def _v2_answer(name: str, values: list[int]) -> dict[str, Any]:
     return {"model_name": name, "outputs": [{"name": "output-0", "shape": [len(values)], "datatype": "INT64", "data": values}]}
 
 
-def _send(h: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
-    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    try:
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
-    except OSError:
-        pass  # the client gave up
+def _send(h: JsonHandler, status: int, payload: Any) -> None:
+    with contextlib.suppress(OSError):  # the client gave up
+        h._send(status, payload)
