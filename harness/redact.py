@@ -10,9 +10,9 @@ import base64
 import json
 import re
 import threading
-from urllib.parse import quote, quote_plus
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key", "set-cookie"})

@@ -38,6 +38,7 @@ from harness.config.parsers import (
     parse_percent,
     parse_port,
 )
+from harness.config.secrets import URL_KEYS, check_secrets
 from harness.config.settings import (
     BY_KEY,
     CLUSTER_TARGETS,
@@ -57,7 +58,6 @@ from harness.config.settings import (
     Setting,
     SloSettings,
 )
-from harness.config.secrets import URL_KEYS, check_secrets
 from harness.config.sources import (
     CONFIG_FILE,
     ENV_PREFIX,

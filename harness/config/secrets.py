@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING
 from harness.config.settings import SETTINGS
 from harness.config.urls import split_url
 from harness.errors import ConfigError
-from harness.redact import SENSITIVE_HEADERS, register_cookie, register_secret, register_secrets, unsafe_secret
+from harness.redact import (
+    SENSITIVE_HEADERS,
+    register_cookie,
+    register_secret,
+    register_secrets,
+    unsafe_secret,
+)
 
 if TYPE_CHECKING:
     from harness.config import HarnessConfig
