@@ -105,7 +105,7 @@ CASES: dict[str, tuple[Setup, str, str]] = {
     "baseline load is a list": (_baseline(json.dumps({**REPORT, "load": [1]})), "baseline", "not an object"),
     "baseline without load figures": (_baseline(json.dumps({**REPORT, "load": None}), "--no-load"), "baseline", "no load figures"),
     "golden file not JSON": (_golden("{instances"), "golden_file", "cannot read golden cases"),
-    "golden rows not lists": (_golden(json.dumps([{"instances": [1, 2], "predictions": [1, 1]}])), "golden_file", "cannot read golden cases"),
+    "golden rows not lists": (_golden(json.dumps([{"instances": [1, 2], "predictions": [1, 1]}])), "golden_file", "not a row of numbers"),
     "golden file empty list": (_golden("[]"), "golden_file", "no golden cases"),
     "binary harness.toml": (_toml(b"\x89PNG\r\n\x1a\n\x00\x00"), "config", "not a UTF-8 text file"),
     "directory named harness.toml": (_dir_named_harness_toml, "config", "not a file"),

@@ -27,9 +27,12 @@ def parse_float(value: Any) -> float:
 
     A threshold of ``nan`` compares false with everything, so a gate would pass on any figure.
     """
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"expected a number, got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"expected a number, got {value!r}") from None
     if not math.isfinite(number):
         raise ValueError(f"expected a finite number, got {value!r}")
     return number
@@ -37,9 +40,12 @@ def parse_float(value: Any) -> float:
 
 def parse_int(value: Any) -> int:
     """A whole number: ``true`` and ``2.5`` are refused rather than read as 1 and 2."""
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+    if isinstance(value, bool) or not isinstance(value, int | float | str) or (isinstance(value, float) and not value.is_integer()):
         raise ValueError(f"expected a whole number, got {value!r}")
-    return int(value)
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {value!r}") from None
 
 
 def parse_duration(value: Any) -> float:
@@ -69,6 +75,8 @@ def parse_bool(value: Any) -> bool:
 
 def parse_percent(value: Any) -> float:
     """A fraction from ``20%``, ``0.2`` or ``20`` (values above 1 are read as percent)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a percentage, got {value!r}")
     text = str(value).strip()
     number = parse_float(text.removesuffix("%"))
     if text.endswith("%") or number > 1:
@@ -173,6 +181,8 @@ def non_negative(kind: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 def parse_fraction(value: Any) -> float:
     """A fraction from ``0.05`` or ``5%``: between 0 and 1 (0 % and 100 %)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a fraction between 0 and 1 or a percentage like 5%, got {value!r}")
     text = str(value).strip()
     number = parse_float(text.removesuffix("%")) / (100 if text.endswith("%") else 1)
     if not 0 <= number <= 1:

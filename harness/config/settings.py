@@ -141,6 +141,10 @@ class SloSettings:
     min_rps: float | None = _setting(None, "SLO: lowest throughput (req/s).", positive(parse_float), key="slo_min_rps")
     baseline: str | None = _setting(None, "report.json of an earlier run to compare with.")
     baseline_tolerance: float = _setting(0.2, "Allowed regression against the baseline (20%).", parse_percent)
+    allow_different: bool = _setting(
+        False, "Compare with a baseline of another model, URL or model signature (refused otherwise).", parse_bool,
+        key="baseline_allow_different",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
