@@ -87,19 +87,19 @@ def parse_percent(value: Any) -> float:
 
 
 #: RFC 9110 section 5.6.2: a field name is a token
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 #: RFC 9110 section 5.5: a field value is visible ASCII, spaces and tabs (obs-text refused:
 #: a non-ASCII value would be sent as Latin-1 by some clients and refused by others)
-_FIELD_VALUE = re.compile(r"^[\t\x20-\x7e]*$")
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
 
 def check_header(name: str, value: str) -> None:
     """Raise ValueError unless ``name`` is an RFC 9110 token and ``value`` printable ASCII
     (no CR, LF or NUL: no header injection; non-ASCII refused, percent-encode it yourself)."""
-    if not _TOKEN.match(name):
+    if not _TOKEN.fullmatch(name):
         raise ValueError(f"header name {name!r} is not an RFC 9110 token (letters, digits and !#$%&'*+.^_`|~- only)")
-    if not _FIELD_VALUE.match(value):
-        bad = next(c for c in value if not _FIELD_VALUE.match(c))
+    if not _FIELD_VALUE.fullmatch(value):
+        bad = next(c for c in value if not _FIELD_VALUE.fullmatch(c))
         what = "a line break" if bad in "\r\n" else "a control character" if ord(bad) < 0x80 else "a non-ASCII character"
         raise ValueError(f"the value of header {name!r} holds {what} ({bad!r}); header values are printable ASCII "
                          "(percent-encode anything else)")
@@ -108,8 +108,8 @@ def check_header(name: str, value: str) -> None:
 def parse_header_value(value: Any) -> str:
     """A header value given on its own (the cookie, the Host header): printable ASCII."""
     text = str(value)
-    if not _FIELD_VALUE.match(text):
-        bad = next(c for c in text if not _FIELD_VALUE.match(c))
+    if not _FIELD_VALUE.fullmatch(text):
+        bad = next(c for c in text if not _FIELD_VALUE.fullmatch(c))
         raise ValueError(f"a header value holds {'a line break' if bad in chr(13) + chr(10) else 'a control or non-ASCII character'} "
                          f"({bad!r}); header values are printable ASCII (percent-encode anything else)")
     return text
