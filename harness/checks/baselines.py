@@ -62,8 +62,9 @@ def signature_of(contract: Mapping[str, Any] | None) -> str | None:
 
 def identity_of(report: Mapping[str, Any]) -> RunIdentity:
     """The identity a ``report.json`` records (its endpoint, config and contract sections)."""
-    endpoint = report.get("endpoint") if isinstance(report.get("endpoint"), Mapping) else {}
-    config = report.get("config") if isinstance(report.get("config"), Mapping) else {}
+    raw_endpoint, raw_config = report.get("endpoint"), report.get("config")
+    endpoint: Mapping[str, Any] = raw_endpoint if isinstance(raw_endpoint, Mapping) else {}
+    config: Mapping[str, Any] = raw_config if isinstance(raw_config, Mapping) else {}
     model = endpoint.get("model_name") or config.get("model_name")
     url = None
     if report.get("target") == "endpoint":
