@@ -127,6 +127,7 @@ CASES: dict[str, tuple[Setup, str, str]] = {
     "URL password too short": (lambda _: ["run", "--target", "endpoint", "--url", "http://u:pw@127.0.0.1:9"], "url", "shorter than 8"),
     "query key too short": (lambda _: ["run", "--target", "endpoint", "--url", "http://127.0.0.1:9/?api_key=k1"], "url", "shorter than 8"),
     "API key header a report word": (lambda _: ["run", "--header", "X-Api-Key:mlharness"], "header", "a word the report itself uses"),
+    "gRPC address with credentials": (lambda _: ["run", "--grpc-url", "u:pw-12345678@127.0.0.1:9"], "grpc_url", "holds no credentials"),
     "token too short": (lambda _: ["run", "--token", "failed"], "token", "shorter than 8"),
     # paths, pipeline references, golden files and data: before the report directory
     "report dir not UTF-8": (_bad_report_dir, "report_dir", "not valid UTF-8"),

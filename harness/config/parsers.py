@@ -218,6 +218,9 @@ def parse_grpc_url(url: str) -> tuple[str, bool]:
             text = text[len(scheme):]
             break
     text = text.rstrip("/")
+    if "@" in text or "?" in text:
+        raise ConfigError("a gRPC address holds no credentials (user:password@ or ?key=): give them as gRPC metadata with "
+                          "--header NAME:VALUE", "grpc_url")
     host, sep, port = text.rpartition(":")
     if not sep or not host or "/" in text or not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f"expected host:port, grpc://host:port or grpcs://host:port, got {url!r}", "grpc_url")
