@@ -47,12 +47,19 @@ REPORT_WORDS = frozenset({
 })
 
 
+#: shaped like a check name (``predict.golden``) or a report file name (``report.json``)
+_REPORT_NAME = re.compile(r"[a-z_]+\.[a-z0-9_]+|[\w.-]+\.(?:json|jsonl|md|xml|html|log|txt|yaml|csv|toml)")
+
+
 def unsafe_secret(value: str) -> str | None:
-    """Why ``value`` cannot be masked safely (too short, or a word the report itself uses), or None."""
+    """Why ``value`` cannot be masked safely (too short, a word the report itself uses, or shaped
+    like a check or file name), or None. Says why without showing the value."""
     if len(value) < MIN_SECRET:
         return f"it is shorter than {MIN_SECRET} characters"
     if value.strip().lower() in REPORT_WORDS:
-        return f"{value!r} is a word the report itself uses"
+        return "it is a word the report itself uses"
+    if _REPORT_NAME.fullmatch(value.strip()):
+        return "it looks like a check or file name the report itself uses"
     return None
 
 

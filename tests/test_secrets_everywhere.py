@@ -69,9 +69,23 @@ def test_every_encoding_of_a_secret_is_masked() -> None:
 
 
 def test_masking_never_rewrites_the_reports_own_fields() -> None:
-    register_secret("failed-but-long")  # even a registered secret holding the word leaves statuses alone
-    data = redact_obj({"status": "failed", "target": "endpoint", "checks": [{"name": "x", "status": "failed", "message": "failed-but-long"}]})
+    register_secret("a-failed-secret-value")  # even a registered secret holding the word leaves statuses alone
+    data = redact_obj({"status": "failed", "target": "endpoint", "checks": [{"name": "x", "status": "failed", "message": "a-failed-secret-value"}]})
     assert data == {"status": "failed", "target": "endpoint", "checks": [{"name": "x", "status": "failed", "message": MASK}]}
+
+
+def test_values_that_would_mask_the_reports_words_are_refused_or_left_alone() -> None:
+    from harness.config import load_config
+    from harness.config.secrets import register_config_secrets
+    from harness.errors import ConfigError
+    from harness.redact import unsafe_secret
+
+    assert [unsafe_secret(v) is None for v in ("failed", "mlharness", "predict.golden", "report.json", "s3cret-pass")] == [False] * 4 + [True]
+    with pytest.raises(ConfigError, match="header: the value of header 'X-Api-Key' cannot be masked safely"):
+        load_config(cli={"header": ["X-Api-Key:predict.golden"]}, env={})
+    cfg = load_config(cli={"header": ["X-Trace:report.json", "X-Flag:failed"]}, env={})  # no credentials: not masked
+    register_config_secrets(cfg)
+    assert redact("report.json: failed") == "report.json: failed"
 
 
 def test_the_argv_record_masks_secret_flags_and_url_credentials() -> None:
