@@ -12,9 +12,9 @@ is too short or too common to mask safely is refused at start (:func:`check_secr
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from harness.config.settings import SETTINGS
+from harness.config.settings import SETTINGS, EndpointSettings
 from harness.config.urls import split_url
 from harness.errors import ConfigError
 from harness.redact import (
@@ -25,8 +25,18 @@ from harness.redact import (
     unsafe_secret,
 )
 
-if TYPE_CHECKING:
-    from harness.config import HarnessConfig
+
+class HarnessConfig(Protocol):
+    """What is read here of a :class:`harness.config.HarnessConfig` (named structurally: the
+    config package imports this module, so this module cannot import it back)."""
+
+    @property
+    def endpoint(self) -> EndpointSettings: ...
+
+    @property
+    def token_value(self) -> str | None: ...
+
+    def get(self, key: str) -> Any: ...
 
 URL_KEYS = ("url", "ingress_url", "kfp_url")
 #: header names whose values are credentials, besides :data:`harness.redact.SENSITIVE_HEADERS`
