@@ -6,10 +6,13 @@ here (the config's by :func:`harness.config.secrets.register_config_secrets`); :
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key", "set-cookie"})
@@ -31,14 +34,58 @@ _PATTERNS = (
 )
 
 
-def register_secret(value: str | None) -> None:
-    """Remember ``value`` as a secret to be masked wherever it shows up.
+#: a secret shorter than this cannot be masked safely: it would mask ordinary words
+MIN_SECRET = 8
+#: words the harness itself writes into every report (statuses, targets, names): a secret equal
+#: to one of them would rewrite the report's own fields, so it is refused at start
+REPORT_WORDS = frozenset({
+    "passed", "failed", "error", "errors", "warned", "skipped", "running", "interrupted", "incomplete",
+    "true", "false", "null", "none", "mlharness", "endpoint", "local", "kind", "minikube", "kubeconfig",
+    "predict", "deploy", "pipeline", "robustness", "baseline", "capacity", "report", "summary", "testcase",
+    "testsuite", "failures", "message", "status", "checks", "sklearn-iris", "localhost", "127.0.0.1",
+    "application/json", "keep-alive", "password", "username", "undefined",
+})
 
-    Values shorter than 4 characters are not registered (they would mask ordinary text).
+
+#: shaped like a check name (``predict.golden``) or a report file name (``report.json``)
+_REPORT_NAME = re.compile(r"[a-z_]+\.[a-z0-9_]+|[\w.-]+\.(?:json|jsonl|md|xml|html|log|txt|yaml|csv|toml)")
+
+
+def unsafe_secret(value: str) -> str | None:
+    """Why ``value`` cannot be masked safely (too short, a word the report itself uses, or shaped
+    like a check or file name), or None. Says why without showing the value."""
+    if len(value) < MIN_SECRET:
+        return f"it is shorter than {MIN_SECRET} characters"
+    if value.strip().lower() in REPORT_WORDS:
+        return "it is a word the report itself uses"
+    if _REPORT_NAME.fullmatch(value.strip()):
+        return "it looks like a check or file name the report itself uses"
+    return None
+
+
+def encodings(value: str) -> set[str]:
+    """``value`` and the forms it travels in: JSON-escaped, URL-encoded, base64."""
+    forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1], quote(value, safe=""), quote_plus(value)}
+    raw = value.encode("utf-8")
+    forms.add(base64.b64encode(raw).decode("ascii").rstrip("="))
+    return forms
+
+
+def register_secret(value: str | None) -> None:
+    """Remember ``value`` as a secret to be masked wherever it shows up, in every form it may
+    take on the way (:func:`encodings`); a quoted value (``"abc"``) is registered unquoted too.
+
+    Values shorter than 4 characters are not registered (they would mask ordinary text); the
+    front ends refuse secrets :func:`unsafe_secret` finds before they get here.
     """
-    if value and len(value) >= 4:
-        with _lock:
-            _secrets.add(value)
+    if not value or len(value) < 4:
+        return
+    values = {value}
+    if len(value) > 2 and value[0] == value[-1] == '"':
+        values.add(value[1:-1])
+    with _lock:
+        for v in values:
+            _secrets.update(form for form in encodings(v) if len(form) >= 4)
 
 
 def register_secrets(values: Iterable[str | None]) -> None:
@@ -105,12 +152,17 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def redact_obj(value: Any) -> Any:
-    """Deep copy of a JSON-like value with every string redacted."""
+#: fields the harness writes itself (a run's and a check's status, the target): never rewritten
+OWN_FIELDS = frozenset({"status", "target"})
+
+
+def redact_obj(value: Any, keep: frozenset[str] = OWN_FIELDS) -> Any:
+    """Deep copy of a JSON-like value with every string redacted, except the values of the
+    harness's own fields ``keep`` (a status says ``failed`` whatever the secrets are)."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, Mapping):
-        return {k: redact_obj(v) for k, v in value.items()}
+        return {k: (v if k in keep and isinstance(v, str) else redact_obj(v, keep)) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [redact_obj(v) for v in value]
+        return [redact_obj(v, keep) for v in value]
     return value

@@ -22,15 +22,15 @@ URL = "http://127.0.0.1:9"  # discard port: nothing answers
 
 def test_headers_carry_host_extra_headers_cookie_and_token() -> None:
     cfg = load_config(
-        cli={"target": "endpoint", "url": URL, "host_header": "sklearn-iris.admin.example.com", "header": ["X-Team:ml", "X-Env:ci"], "cookie": "authservice_session=abc123", "token": "tok-xyz"},
+        cli={"target": "endpoint", "url": URL, "host_header": "sklearn-iris.admin.example.com", "header": ["X-Team:ml", "X-Env:ci"], "cookie": "authservice_session=abc123456", "token": "tok-xyz-123"},
         env={},
     )
     assert endpoint_headers(cfg) == {
         "Host": "sklearn-iris.admin.example.com",
         "X-Team": "ml",
         "X-Env": "ci",
-        "Cookie": "authservice_session=abc123",
-        "Authorization": "Bearer tok-xyz",
+        "Cookie": "authservice_session=abc123456",
+        "Authorization": "Bearer tok-xyz-123",
     }
     assert build_endpoint(cfg).as_dict()["headers"]["Cookie"] == "***"
 

@@ -81,7 +81,74 @@ def _compare_malformed(load: object) -> Setup:
     return make
 
 
+def _contract(body: str, *extra: str) -> Setup:
+    return lambda cwd: ["run", "--no-load", "--contract", str(_write("contract.toml", "[model]\n" + body + "\n")(cwd)), *extra]
+
+
+def _data(content: str) -> Setup:
+    return lambda cwd: ["run", "--no-load", "--data", str(_write("data.csv", content)(cwd))]
+
+
+IRIS_ROWS = "".join(f"{5 + i / 10},3.0,1.5,0.2,{i % 3}\n" for i in range(9))
+LOADED = {"requests": 100, "failures": 0, "rps": 50.0, "latency_ms": {"p95": 10.0, "p99": 20.0}}
+
+
+def _compare_reports(a: dict[str, object], b: dict[str, object], *extra: str) -> Setup:
+    def make(cwd: Path) -> list[str]:
+        return ["compare", str(_write("a.json", json.dumps({**REPORT, **a}))(cwd)), str(_write("b.json", json.dumps({**REPORT, **b}))(cwd)), *extra]
+
+    return make
+
+
+def _bad_report_dir(cwd: Path) -> list[str]:
+    return ["run", "--report-dir", os.fsdecode(bytes(cwd / "rep") + b"\xff")]
+
+
 CASES: dict[str, tuple[Setup, str, str]] = {
+    # issue 24: a contract file goes through the settings' parsers (same line as the flag)
+    "contract: min_accuracy = nan": (_contract("min_accuracy = nan"), "min_accuracy", "finite number, got 'nan' (from contract file"),
+    "contract: min_accuracy = 'high'": (_contract('min_accuracy = "high"'), "min_accuracy", "expected a number, got 'high'"),
+    "contract: min_accuracy = -1": (_contract("min_accuracy = -1"), "min_accuracy", "between 0 and 1"),
+    "contract: min_accuracy = true": (_contract("min_accuracy = true"), "min_accuracy", "between 0 and 1"),
+    "contract: min_recall = 1.5": (_contract("min_recall = 1.5"), "min_recall", "between 0 and 1"),
+    "contract: features = 'four'": (_contract('features = "four"'), "features", "whole number, got 'four'"),
+    "contract: ranges = 'wide'": (_contract('ranges = "wide"'), "ranges", "expected a table"),
+    "contract: a range of one number": (_contract("ranges = { a = [1.0] }"), "ranges", "[low, high]"),
+    "contract: classes = 'abc'": (_contract('classes = "abc"'), "classes", "non-empty array"),
+    "contract: task = 'clustering'": (_contract('task = "clustering"'), "task", "not one of"),
+    "contract: golden row with a string": (_contract('[[model.golden]]\ninstances = [[1, "x", 3, 4]]\npredictions = [0]'), "golden", "not a finite number"),
+    "flag: min_accuracy nan": (lambda _: ["run", "--min-accuracy", "nan"], "min_accuracy", "finite number, got 'nan' (from flag"),
+    # headers: RFC 9110 names, printable ASCII values
+    "header value not ASCII": (lambda _: ["run", "--header", "X-Name:caf\u00e9"], "header", "non-ASCII"),
+    "header value with CR/LF": (lambda _: ["run", "--header", "X-Name:a\r\nX-Evil: 1"], "header", "line break"),
+    "header name with a space": (lambda _: ["run", "--header", "X Name:v"], "header", "RFC 9110 token"),
+    "cookie with a line break": (lambda _: ["run", "--cookie", "s=abcdefgh\nx"], "cookie", "line break"),
+    # secrets too short or too common to mask
+    "URL password too short": (lambda _: ["run", "--target", "endpoint", "--url", "http://u:pw@127.0.0.1:9"], "url", "shorter than 8"),
+    "query key too short": (lambda _: ["run", "--target", "endpoint", "--url", "http://127.0.0.1:9/?api_key=k1"], "url", "shorter than 8"),
+    "API key header a report word": (lambda _: ["run", "--header", "X-Api-Key:mlharness"], "header", "a word the report itself uses"),
+    "gRPC address with credentials": (lambda _: ["run", "--grpc-url", "u:pw-12345678@127.0.0.1:9"], "grpc_url", "holds no credentials"),
+    "token too short": (lambda _: ["run", "--token", "failed"], "token", "shorter than 8"),
+    # paths, pipeline references, golden files and data: before the report directory
+    "report dir not UTF-8": (_bad_report_dir, "report_dir", "not valid UTF-8"),
+    "pipeline file missing": (lambda _: ["run", "--pipeline", "nope.py:f"], "pipeline", "does not exist"),
+    "golden rows of the wrong width": (_golden(json.dumps([{"instances": [[1, 2, 3]], "predictions": [1]}])), "golden_file", "the model takes 4 features"),
+    "golden row with a string": (_golden(json.dumps([{"instances": [[1, "2", 3, 4]], "predictions": [1]}])), "golden_file", "not a finite number"),
+    "data of one row": (_data("a,b,c,d,label\n5.0,3.0,1.5,0.2,0\n"), "data", "at least 5"),
+    "data with nan": (_data("a,b,c,d,label\n" + IRIS_ROWS + "nan,3.0,1.5,0.2,0\n"), "data", "a nan or empty value in feature 'a'"),
+    "data with inf": (_data("a,b,c,d,label\n" + IRIS_ROWS + "5.0,inf,1.5,0.2,0\n"), "data", "an infinite value (inf) in feature 'b'"),
+    # baselines a run can have measured, of the same system
+    "baseline p95 negative": (_baseline(json.dumps({**REPORT, "load": {**LOADED, "latency_ms": {"p95": -5.0}}})), "baseline", "above zero"),
+    "baseline p95 zero": (_baseline(json.dumps({**REPORT, "load": {**LOADED, "latency_ms": {"p95": 0.0}}})), "baseline", "above zero"),
+    "baseline failures over requests": (_baseline(json.dumps({**REPORT, "load": {**LOADED, "failures": 200}})), "baseline", "more than load.requests"),
+    "baseline where every request failed": (_baseline(json.dumps({**REPORT, "load": {**LOADED, "failures": 100}})), "baseline", "measured nothing"),
+    "baseline of another model": (_baseline(json.dumps({**REPORT, "endpoint": {"model_name": "wine"}})), "baseline", "model 'wine' (baseline) vs 'sklearn-iris'"),
+    "compare: different models": (_compare_reports({"endpoint": {"model_name": "a"}}, {"endpoint": {"model_name": "b"}}), "current", "different systems"),
+    "compare: different URLs": (_compare_reports({"target": "endpoint", "endpoint": {"base_url": "http://a:1"}}, {"target": "endpoint", "endpoint": {"base_url": "http://b:1"}}),
+                                "current", "url 'http://a:1' (baseline)"),
+    "compare: different signatures": (_compare_reports({"contract": {"task": "classification", "features": [{"name": "a"}]}},
+                                                       {"contract": {"task": "regression", "features": [{"name": "a"}]}}), "current", "signature"),
+    "compare: baseline where every request failed": (_compare_reports({"load": {**LOADED, "failures": 100}}, {}), "baseline", "measured nothing"),
     # rule: (argv for a scratch dir, key named, words of the message)
     "nan p95 gate": (lambda _: ["run", "--slo-p95-ms", "nan"], "slo_p95_ms", "finite"),
     "inf p95 gate": (lambda _: ["run", "--slo-p95-ms", "inf"], "slo_p95_ms", "finite"),
@@ -105,7 +172,7 @@ CASES: dict[str, tuple[Setup, str, str]] = {
     "baseline load is a list": (_baseline(json.dumps({**REPORT, "load": [1]})), "baseline", "not an object"),
     "baseline without load figures": (_baseline(json.dumps({**REPORT, "load": None}), "--no-load"), "baseline", "no load figures"),
     "golden file not JSON": (_golden("{instances"), "golden_file", "cannot read golden cases"),
-    "golden rows not lists": (_golden(json.dumps([{"instances": [1, 2], "predictions": [1, 1]}])), "golden_file", "cannot read golden cases"),
+    "golden rows not lists": (_golden(json.dumps([{"instances": [1, 2], "predictions": [1, 1]}])), "golden_file", "not a row of numbers"),
     "golden file empty list": (_golden("[]"), "golden_file", "no golden cases"),
     "binary harness.toml": (_toml(b"\x89PNG\r\n\x1a\n\x00\x00"), "config", "not a UTF-8 text file"),
     "directory named harness.toml": (_dir_named_harness_toml, "config", "not a file"),
@@ -135,6 +202,12 @@ def test_bad_input_is_one_line_and_exit_2_before_any_work(rule: str, tmp_path: P
     assert "Traceback" not in out + err
     assert set(tmp_path.iterdir()) == before, "work was done (a report directory?) before the input was checked"
     assert set(procs.running()) == children, "a child process was started before the input was checked"
+
+
+def test_compare_of_different_systems_runs_when_told_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = _compare_reports({"endpoint": {"model_name": "a"}}, {"endpoint": {"model_name": "b"}}, "--allow-different")(tmp_path)
+    assert main(argv) == 0, capsys.readouterr()
+    assert "no regression" in capsys.readouterr().out
 
 
 def test_percentages_are_accepted_wherever_rates_are() -> None:

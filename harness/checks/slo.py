@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from harness import figures
+from harness.checks.baselines import RunIdentity, check_figures, identity_of
 from harness.config import SloSettings
 from harness.load.baseline import COMPARED, UNITS, BaselineComparison, BaselineRef, MetricComparison
 from harness.load.results import LoadResult
@@ -251,26 +252,31 @@ class BaselineRun:
     load: LoadResult | None
     ref: BaselineRef = BaselineRef()
     capacity_rps: float | None = None
+    identity: RunIdentity = RunIdentity()
 
 
-def read_baseline(report: Mapping[str, Any]) -> BaselineRun:
+def read_baseline(report: Mapping[str, Any], baseline: bool = True) -> BaselineRun:
     """The JSON boundary: ``report.json`` data (a baseline, or a report ``mlharness compare`` reads)
     as a :class:`BaselineRun`; a hand-written one with the compared figures alone is enough.
+    ``baseline``: the report is the reference, so a run where no request succeeded is refused.
 
     Raises:
         ValueError: the ``load`` section is there but is not a load result; the message names
-            the first figure missing or of the wrong type.
+            the first figure missing or of the wrong type, or one no run measures
+            (:func:`harness.checks.baselines.check_figures`).
     """
     raw = report.get("load")
     try:
         load = None if raw is None else decode(LoadResult, raw)
     except ValueError as exc:
         raise ValueError(f"load is not a load result: {exc}") from None
+    if load is not None:
+        check_figures(load, baseline)
     environment = report.get("environment")
     commit = environment.get("git_commit") if isinstance(environment, Mapping) else None
     ref = BaselineRef(*(v if isinstance(v, str) else None for v in (report.get("started_at"), commit, report.get("target"))))
     capacity = report.get("capacity")
-    return BaselineRun(load, ref, figures.finite(capacity.get("capacity_rps")) if isinstance(capacity, Mapping) else None)
+    return BaselineRun(load, ref, figures.finite(capacity.get("capacity_rps")) if isinstance(capacity, Mapping) else None, identity_of(report))
 
 
 def baseline_of(record: RunRecord) -> BaselineRun:

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from harness.config import SETTING_NAMES, HarnessConfig, cli_flag, load_config, read_config_file
 from harness.config.options import options_for, settings_of
+from harness.redact import redact
 
 # no emoji codes either: ":thumbs_up:" in a server's answer stays text
 console = Console(stderr=False, highlight=False, emoji=False)
@@ -25,13 +26,14 @@ err_console = Console(stderr=True, highlight=False, emoji=False)
 
 
 def line(*parts: str | tuple[str, str]) -> Text:
-    """A console line from plain strings and ``(string, style)`` pairs; nothing in it is markup.
+    """A console line from plain strings and ``(string, style)`` pairs; nothing in it is markup,
+    and the plain strings (server text, messages) are redacted (:func:`harness.redact.redact`).
 
     Example:
         >>> line(("failed", "bold red"), " ", "[/v1/models/x:predict] 500").plain
         'failed [/v1/models/x:predict] 500'
     """
-    return Text.assemble(*parts)
+    return Text.assemble(*(redact(p) if isinstance(p, str) else p for p in parts))
 
 
 def add_settings(parser: argparse.ArgumentParser, groups: Iterable[str]) -> None:

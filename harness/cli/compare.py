@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness import figures
+from harness.checks.baselines import differences
 from harness.checks.slo import BaselineRun, compare_baseline, read_baseline
 from harness.cli.common import console, line
 from harness.config import parse_percent
@@ -29,13 +30,15 @@ def _tolerance(value: str) -> float:
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("baseline", help="report.json (or its run directory) of the earlier run.")
     parser.add_argument("current", help="report.json (or its run directory) of the run to judge.")
+    parser.add_argument("--allow-different", action="store_true",
+                        help="Compare even when the two reports are of different models, URLs or model signatures (refused otherwise).")
     parser.add_argument("--tolerance", type=_tolerance, default=0.2, help="Allowed regression of p95, p99 and error rate (20%%, 0.2). Default: 20%%")
 
 
 def _read(path: str, role: str) -> BaselineRun:
     """The load figures of the report at ``path`` (a malformed one is one line, exit 2, naming ``role``)."""
     try:
-        return read_baseline(load_baseline(path))
+        return read_baseline(load_baseline(path), baseline=role == "baseline")
     except ValueError as exc:
         raise ConfigError(f"{path}: {exc}" if path not in str(exc) else str(exc), role) from None
     except OSError as exc:
@@ -45,6 +48,10 @@ def _read(path: str, role: str) -> BaselineRun:
 def main(args: argparse.Namespace) -> int:
     baseline = _read(args.baseline, "baseline")
     current = _read(args.current, "current")
+    different = differences(baseline.identity, current.identity)
+    if different and not args.allow_different:
+        raise ConfigError(f"the two reports are of different systems: {'; '.join(different)}; "
+                          "give --allow-different if that is intended", "current")
     comparison, checks = compare_baseline(current.load, baseline, args.tolerance)
     allowed = figures.change(args.tolerance)
     table = Table(title=Text(f"load: {Path(args.current)} vs baseline {Path(args.baseline)}"))

@@ -10,6 +10,7 @@ from rich.text import Text
 from harness import figures
 from harness.cli.common import add_settings, config_from_args, console, line
 from harness.record import RunRecord
+from harness.redact import redact
 from harness.results import CheckResult, CheckStatus
 from harness.run.runner import run_validation
 
@@ -62,5 +63,5 @@ def summary_table(record: RunRecord) -> Table:
     table.add_column("time", justify="right")
     table.add_column("message", overflow="fold")
     for check in record.checks:
-        table.add_row(Text(check.name), Text(check.status.value, style=STYLES[check.status]), figures.duration(check.duration_s), Text(check.message))
+        table.add_row(Text(check.name), Text(check.status.value, style=STYLES[check.status]), figures.duration(check.duration_s), Text(redact(check.message)))
     return table

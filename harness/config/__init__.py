@@ -38,6 +38,7 @@ from harness.config.parsers import (
     parse_percent,
     parse_port,
 )
+from harness.config.secrets import URL_KEYS, check_secrets
 from harness.config.settings import (
     BY_KEY,
     CLUSTER_TARGETS,
@@ -67,6 +68,7 @@ from harness.config.sources import (
     read_config_file,
     unknown_key,
 )
+from harness.config.urls import masked
 from harness.errors import ConfigError
 
 
@@ -116,6 +118,8 @@ class HarnessConfig:
                 value = [[k, "***"] for k, _ in value] if setting.key == "header" else "***"
             elif isinstance(value, tuple):
                 value = [list(v) if isinstance(v, tuple) else v for v in value]
+            elif setting.key in URL_KEYS and value:
+                value = masked(value)  # userinfo and query values are secrets
             data[setting.key] = value
         return data
 
@@ -181,8 +185,16 @@ def validate(cfg: HarnessConfig) -> None:
     core, endpoint, load = cfg.core, cfg.endpoint, cfg.load
     if core.target == "endpoint" and not endpoint.url:
         raise ConfigError("the endpoint target needs --url (HARNESS_URL, or url in the config file)", "url")
-    if endpoint.url and not re.match(r"^https?://[^/\s]+", endpoint.url):
-        raise ConfigError(f"expected an http(s) URL, got {endpoint.url!r}", "url")
+    if endpoint.url and not re.match(r"^https?://[^/\s]+$|^https?://[^/\s]+[/?]\S*$", endpoint.url):
+        raise ConfigError(f"expected an http(s) URL, got {masked(endpoint.url)!r}", "url")
+    check_secrets(cfg)
+    for key in ("report_dir", "state_dir"):
+        path = cfg.get(key)
+        try:
+            str(path or "").encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ConfigError(f"{path!r} is not valid UTF-8 (byte {exc.object[exc.start:exc.end]!r}): reports name their "
+                              "files in UTF-8; choose another directory name", key) from None
     if cfg.cluster.load_in_cluster and core.target not in CLUSTER_TARGETS:
         raise ConfigError(
             f"runs locust as Jobs in the cluster, so it needs a cluster target ({', '.join(CLUSTER_TARGETS)}), "

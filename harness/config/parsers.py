@@ -27,9 +27,12 @@ def parse_float(value: Any) -> float:
 
     A threshold of ``nan`` compares false with everything, so a gate would pass on any figure.
     """
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"expected a number, got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"expected a number, got {value!r}") from None
     if not math.isfinite(number):
         raise ValueError(f"expected a finite number, got {value!r}")
     return number
@@ -37,9 +40,12 @@ def parse_float(value: Any) -> float:
 
 def parse_int(value: Any) -> int:
     """A whole number: ``true`` and ``2.5`` are refused rather than read as 1 and 2."""
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+    if isinstance(value, bool) or not isinstance(value, int | float | str) or (isinstance(value, float) and not value.is_integer()):
         raise ValueError(f"expected a whole number, got {value!r}")
-    return int(value)
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {value!r}") from None
 
 
 def parse_duration(value: Any) -> float:
@@ -69,6 +75,8 @@ def parse_bool(value: Any) -> bool:
 
 def parse_percent(value: Any) -> float:
     """A fraction from ``20%``, ``0.2`` or ``20`` (values above 1 are read as percent)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a percentage, got {value!r}")
     text = str(value).strip()
     number = parse_float(text.removesuffix("%"))
     if text.endswith("%") or number > 1:
@@ -78,8 +86,37 @@ def parse_percent(value: Any) -> float:
     return number
 
 
+#: RFC 9110 section 5.6.2: a field name is a token
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+#: RFC 9110 section 5.5: a field value is visible ASCII, spaces and tabs (obs-text refused:
+#: a non-ASCII value would be sent as Latin-1 by some clients and refused by others)
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
+def check_header(name: str, value: str) -> None:
+    """Raise ValueError unless ``name`` is an RFC 9110 token and ``value`` printable ASCII
+    (no CR, LF or NUL: no header injection; non-ASCII refused, percent-encode it yourself)."""
+    if not _TOKEN.fullmatch(name):
+        raise ValueError(f"header name {name!r} is not an RFC 9110 token (letters, digits and !#$%&'*+.^_`|~- only)")
+    if not _FIELD_VALUE.fullmatch(value):
+        bad = next(c for c in value if not _FIELD_VALUE.fullmatch(c))
+        what = "a line break" if bad in "\r\n" else "a control character" if ord(bad) < 0x80 else "a non-ASCII character"
+        raise ValueError(f"the value of header {name!r} holds {what} ({bad!r}); header values are printable ASCII "
+                         "(percent-encode anything else)")
+
+
+def parse_header_value(value: Any) -> str:
+    """A header value given on its own (the cookie, the Host header): printable ASCII."""
+    text = str(value)
+    if not _FIELD_VALUE.fullmatch(text):
+        bad = next(c for c in text if not _FIELD_VALUE.fullmatch(c))
+        raise ValueError(f"a header value holds {'a line break' if bad in chr(13) + chr(10) else 'a control or non-ASCII character'} "
+                         f"({bad!r}); header values are printable ASCII (percent-encode anything else)")
+    return text
+
+
 def parse_headers(value: Any) -> tuple[tuple[str, str], ...]:
-    """``K:V`` pairs from a list, a mapping or a comma-separated string."""
+    """``K:V`` pairs from a list, a mapping or a comma-separated string, checked by :func:`check_header`."""
     if isinstance(value, Mapping):
         items = [f"{k}:{v}" for k, v in value.items()]
     elif isinstance(value, str):
@@ -91,6 +128,7 @@ def parse_headers(value: Any) -> tuple[tuple[str, str], ...]:
         name, sep, val = str(item).partition(":")
         if not sep or not name.strip():
             raise ValueError(f"expected a header as NAME:VALUE, got {item!r}")
+        check_header(name.strip(), val.strip())
         pairs.append((name.strip(), val.strip()))
     return tuple(pairs)
 
@@ -143,6 +181,8 @@ def non_negative(kind: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 def parse_fraction(value: Any) -> float:
     """A fraction from ``0.05`` or ``5%``: between 0 and 1 (0 % and 100 %)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a fraction between 0 and 1 or a percentage like 5%, got {value!r}")
     text = str(value).strip()
     number = parse_float(text.removesuffix("%")) / (100 if text.endswith("%") else 1)
     if not 0 <= number <= 1:
@@ -178,6 +218,9 @@ def parse_grpc_url(url: str) -> tuple[str, bool]:
             text = text[len(scheme):]
             break
     text = text.rstrip("/")
+    if "@" in text or "?" in text:
+        raise ConfigError("a gRPC address holds no credentials (user:password@ or ?key=): give them as gRPC metadata with "
+                          "--header NAME:VALUE", "grpc_url")
     host, sep, port = text.rpartition(":")
     if not sep or not host or "/" in text or not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f"expected host:port, grpc://host:port or grpcs://host:port, got {url!r}", "grpc_url")

@@ -19,6 +19,7 @@ from harness.config.parsers import (
     parse_duration,
     parse_float,
     parse_fraction,
+    parse_header_value,
     parse_headers,
     parse_int,
     parse_labels,
@@ -140,6 +141,10 @@ class SloSettings:
     min_rps: float | None = _setting(None, "SLO: lowest throughput (req/s).", positive(parse_float), key="slo_min_rps")
     baseline: str | None = _setting(None, "report.json of an earlier run to compare with.")
     baseline_tolerance: float = _setting(0.2, "Allowed regression against the baseline (20%).", parse_percent)
+    allow_different: bool = _setting(
+        False, "Compare with a baseline of another model, URL or model signature (refused otherwise).", parse_bool,
+        key="baseline_allow_different",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,10 +173,10 @@ class EndpointSettings:
         "V2 gRPC address of the endpoint: host:port or grpc://host:port (plaintext), grpcs://host:port (TLS). "
         "Given, gRPC must answer ready too, and every check runs over it as well.",
     )
-    host_header: str | None = _setting(None, "Host header (KServe behind an ingress).")
+    host_header: str | None = _setting(None, "Host header (KServe behind an ingress).", parse_header_value)
     header: tuple[tuple[str, str], ...] = _setting((), "Extra request header NAME:VALUE (repeatable).", parse_headers, secret=True)
-    cookie: str | None = _setting(None, "Cookie for the endpoint (e.g. authservice_session=...).", secret=True)
-    token: str | None = _setting(None, "Bearer token for the endpoint and the KFP API.", secret=True)
+    cookie: str | None = _setting(None, "Cookie for the endpoint (e.g. authservice_session=...).", parse_header_value, secret=True)
+    token: str | None = _setting(None, "Bearer token for the endpoint and the KFP API.", parse_header_value, secret=True)
     token_file: str | None = _setting(None, "File holding the bearer token.")
     model_artifact: str | None = _setting(None, "Model directory or model.joblib to check parity against.")
     protocol: str = _setting(

@@ -18,6 +18,8 @@ from harness.errors import ConfigError
 
 #: an integer label column with at most this many distinct values reads as classes
 MAX_INFERRED_CLASSES = 50
+#: fewer labelled rows than this give no quality verdict ("accuracy 1.0000 on 1 labelled rows")
+MIN_ROWS = 5
 
 
 def _frame(path: Path) -> Any:
@@ -51,6 +53,8 @@ def read_data(path: str, label_column: str, feature_names: tuple[str, ...] = ())
     Raises:
         ConfigError: unreadable, empty, no such label or feature column, a non-numeric feature.
     """
+    import numpy as np  # lazy: heavy to import, only where a data file is read
+
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"data file {path!r} does not exist", "data")
@@ -69,15 +73,23 @@ def read_data(path: str, label_column: str, feature_names: tuple[str, ...] = ())
     numeric = [n for n in names if not _is_numeric(features[n])]
     if numeric:
         raise ConfigError(f"feature column(s) {numeric} of {path} are not numeric: a request row is a list of numbers", "data")
-    if features.isna().to_numpy().any():
-        raise ConfigError(f"{path} has empty feature values (row {int(features.isna().any(axis=1).to_numpy().argmax()) + 2})", "data")
-    rows = tuple(tuple(float(v) for v in row) for row in features.to_numpy())
+    values = features.to_numpy(dtype=float)
+    bad = [(r, c) for r, c in zip(*(~np.isfinite(values)).nonzero(), strict=True)]
+    if bad:
+        r, c = (int(v) for v in bad[0])
+        what = ("an infinite value (" + ("-inf" if values[r, c] < 0 else "inf") + ")" if np.isinf(values[r, c])
+                else "a nan or empty value")
+        raise ConfigError(f"{path} has {what} in feature {names[c]!r} (data row {r + 1}; {len(bad)} such cell(s)): "
+                          "a request row is a list of finite numbers", "data")
+    if len(frame) < MIN_ROWS:
+        raise ConfigError(f"{path} holds {len(frame)} labelled row(s); a quality verdict needs at least {MIN_ROWS}", "data")
+    rows = tuple(tuple(float(v) for v in row) for row in values)
     labels = tuple(_plain(v) for v in frame[label_column].tolist())
     return LabelledData(rows, labels, tuple(names), f"{path} ({len(rows)} rows, label {label_column!r})")
 
 
 def _is_numeric(series: Any) -> bool:
-    import pandas as pd
+    import pandas as pd  # lazy: pandas is heavy to import
 
     return bool(pd.api.types.is_numeric_dtype(series)) and not pd.api.types.is_bool_dtype(series)
 

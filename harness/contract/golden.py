@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from harness.contract.spec import check_golden_case
 from harness.errors import ConfigError
 
 # The seed's curl request and its answer: the reference case.
@@ -45,10 +46,7 @@ def load_golden_file(path: str | Path) -> list[GoldenCase]:
         data = data.get("cases", [data])
     cases = []
     for i, case in enumerate(data if isinstance(data, list) else []):
-        if not isinstance(case, dict) or not isinstance(case.get("instances"), list) or not isinstance(case.get("predictions"), list):
-            raise ConfigError(f"case {i} in {file} needs 'instances' and 'predictions' lists", "golden_file")
-        if len(case["instances"]) != len(case["predictions"]):
-            raise ConfigError(f"case {i} in {file}: {len(case['instances'])} instances but {len(case['predictions'])} predictions", "golden_file")
+        check_golden_case(case, i, str(file), "golden_file")  # lists, rows of finite numbers, one prediction per row
         cases.append(GoldenCase(tuple(tuple(r) for r in case["instances"]), tuple(case["predictions"]), f"{file.name}#{i}"))
     if not cases:
         raise ConfigError(f"{file} holds no golden cases", "golden_file")

@@ -33,6 +33,7 @@ from harness.contract import (
 from harness.contract.artifact import load_model
 from harness.contract.data import infer_classes, infer_features, infer_task, read_data
 from harness.contract.golden import GoldenCase
+from harness.contract.spec import check_golden_case, check_spec
 from harness.errors import ConfigError
 
 #: keys a contract file may hold (in a ``[model]`` table or at the top level)
@@ -67,7 +68,7 @@ def read_contract_file(path: str) -> dict[str, Any]:
     unknown = sorted(set(table) - CONTRACT_KEYS)
     if unknown:
         raise ConfigError(f"{path}: unknown contract key(s) {unknown}; known: {', '.join(sorted(CONTRACT_KEYS))}", "contract")
-    spec = dict(table)
+    spec = check_spec(table, path)  # the same parsers and checks as the settings' flags
     if isinstance(spec.get("data"), str) and not Path(spec["data"]).is_absolute():
         spec["data"] = str(file.parent / spec["data"])
     return spec
@@ -89,10 +90,7 @@ def _label(value: Any) -> Any:
 def _golden(spec: Sequence[Any], source: str) -> tuple[GoldenCase, ...]:
     cases = []
     for i, case in enumerate(spec):
-        if not isinstance(case, Mapping) or not isinstance(case.get("instances"), list) or not isinstance(case.get("predictions"), list):
-            raise ConfigError(f"golden case {i} in {source} needs 'instances' and 'predictions' lists", "contract")
-        if len(case["instances"]) != len(case["predictions"]):
-            raise ConfigError(f"golden case {i} in {source}: {len(case['instances'])} instances but {len(case['predictions'])} predictions", "contract")
+        check_golden_case(case, i, source, "golden")
         cases.append(GoldenCase(tuple(tuple(float(v) for v in r) for r in case["instances"]), tuple(case["predictions"]), f"{Path(source).name}#{i}"))
     return tuple(cases)
 

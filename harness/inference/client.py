@@ -112,8 +112,12 @@ class InferenceClient:
         self.max_bytes = max_bytes
         self.reader = reader or OutputReader()
         self._grpc: GrpcClient | None = None
+        # the query string (a gateway's key) goes on every request's path, as the user gave it:
+        # httpx would put the paths after a base URL's query (``/?key=…/v1/models/…``)
+        base_url, sep, query = endpoint.base_url.partition("?")
+        self.query = sep + query
         self._http = httpx.Client(
-            base_url=endpoint.base_url.rstrip("/"),
+            base_url=base_url.rstrip("/"),
             headers=dict(endpoint.headers),
             timeout=timeout,
             follow_redirects=False,
@@ -182,13 +186,18 @@ class InferenceClient:
         started = time.monotonic()
         deadline = started + limit
         try:
-            with self._http.stream(method, path, content=content, json=json_body, headers=headers, timeout=limit) as response:
+            with self._http.stream(method, self._with_query(path), content=content, json=json_body, headers=headers, timeout=limit) as response:
                 body, truncated = self._read(response, deadline, method, path, limit)
                 return Answer(response.status_code, response.headers, body, truncated, (time.monotonic() - started) * 1000)
         except httpx.TimeoutException as exc:
             raise InferenceError(f"{method} {path}: no answer within {limit:g}s ({type(exc).__name__})", timed_out=True) from exc
         except httpx.HTTPError as exc:
             raise InferenceError(redact(f"{method} {path}: {type(exc).__name__}: {exc}")) from exc
+
+    def _with_query(self, path: str) -> str:
+        if not self.query:
+            return path
+        return path + ("&" + self.query[1:] if "?" in path else self.query)
 
     def _read(self, response: httpx.Response, deadline: float, method: str, path: str, limit: float) -> tuple[bytes, bool]:
         chunks: list[bytes] = []

@@ -22,6 +22,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 
+from harness.config.urls import masked
 from harness.inference.client import InferenceClient
 from harness.procs.waiting import wait_until
 
@@ -97,7 +98,7 @@ def wait_ready(
     last = Readiness((), {})
     deadline = time.monotonic() + timeout
     grpc_asked = bool(client.endpoint.grpc_url)
-    what = f"model {client.endpoint.model_name!r} at {client.endpoint.base_url} to answer ready over " + (
+    what = f"model {client.endpoint.model_name!r} at {masked(client.endpoint.base_url)} to answer ready over " + (
         ("V1 or V2" + (f", and over V2 gRPC at {client.endpoint.grpc_url}" if grpc_asked else "")) if protocol == "auto" else NAMES[protocol]
     )
 

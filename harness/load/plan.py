@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness.config import HarnessConfig
+from harness.config.urls import masked
 from harness.contract.resolve import read_contract
 from harness.errors import ConfigError
 from harness.inference import tls
@@ -221,7 +222,7 @@ class LoadPlan:
     def describe(self) -> dict[str, Any]:
         """The plan for logs and reports: header names only, never their values."""
         return {
-            "base_url": self.base_url,
+            "base_url": masked(self.base_url),  # a query key is a secret
             "model_name": self.model_name,
             "header_names": sorted(self.headers),
             "protocol": self.protocol,

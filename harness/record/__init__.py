@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.config import SETTINGS, cli_flag, pytest_flag
+from harness.config.secrets import URL_KEYS
+from harness.config.urls import masked
 from harness.contract import ContractSummary
 from harness.load.baseline import BaselineComparison
 from harness.load.capacity import CapacityResult
@@ -33,6 +36,7 @@ from harness.load.resources import Series
 from harness.load.results import LoadResult
 from harness.pipelines.lint import Finding
 from harness.record.decode import decode
+from harness.redact import redact
 from harness.results import CheckResult, CheckStatus, Endpoint, PipelineRun, RunStatus, _plain
 
 SCHEMA_VERSION = 2
@@ -75,7 +79,44 @@ class Environment:
             except metadata.PackageNotFoundError:
                 versions[name] = None
         return cls(__version__, platform.python_version(), platform.platform(), socket.gethostname(), os.cpu_count(),
-                   versions, _git_commit(), (Path(sys.argv[0]).name, *sys.argv[1:]))
+                   versions, _git_commit(), (Path(sys.argv[0]).name, *mask_argv(sys.argv[1:])))
+
+
+def mask_argv(argv: list[str]) -> list[str]:
+    """The command line with every secret setting's value masked (``--cookie ***``, ``--header
+    X-Key:***``) and the userinfo and query values of URLs (``--url http://***:***@host/?key=***``).
+
+    Example:
+        >>> mask_argv(["--url", "http://u:pw123456@h/?k=v1234567", "--token=abcdefgh", "--users", "4"])
+        ['--url', 'http://***:***@h/?k=***', '--token=***', '--users', '4']
+    """
+    secret = {flag for s in SETTINGS if s.secret for flag in (cli_flag(s.key), pytest_flag(s.key))}
+    urls = {flag for key in URL_KEYS for flag in (cli_flag(key), pytest_flag(key))}
+
+    def mask(flag: str, value: str) -> str:
+        if flag in urls:
+            return masked(value)
+        if flag in (cli_flag("header"), pytest_flag("header")):
+            return value.partition(":")[0] + ":***"
+        return "***"
+
+    out: list[str] = []
+    pending: str | None = None
+    for arg in argv:
+        if pending is not None:
+            out.append(mask(pending, arg))
+            pending = None
+            continue
+        flag, eq, value = arg.partition("=")
+        if flag in secret or flag in urls:
+            if eq:
+                out.append(f"{flag}={mask(flag, value)}")
+            else:
+                out.append(arg)
+                pending = flag
+            continue
+        out.append(redact(arg))
+    return out
 
 
 def _git_commit() -> str | None:

@@ -11,17 +11,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.checks import RunInputs
+from harness.checks.baselines import RunIdentity, differences, signature_of, url_identity
 from harness.checks.slo import read_baseline
 from harness.config import HarnessConfig
 from harness.contract.golden import GoldenCase, load_golden_file
 from harness.contract.resolve import read_contract
 from harness.errors import ConfigError
+from harness.pipelines.compile import split_source
 from harness.reports.writer import load_baseline
 
 
 def read_inputs(cfg: HarnessConfig) -> RunInputs:
     """Parse ``golden_file`` and ``baseline`` (when set) and resolve the model contract
-    (:func:`harness.contract.resolve.resolve_contract`, held against ``model_artifact`` if given).
+    (:func:`harness.contract.resolve.resolve_contract`, held against ``model_artifact`` if given);
+    the pipeline file exists, the golden rows are as wide as the contract's features, the
+    baseline is of the same model, URL and signature (unless ``baseline_allow_different``).
 
     Raises:
         ConfigError: a file cannot be read or does not hold what it should; names the key.
@@ -40,4 +44,19 @@ def read_inputs(cfg: HarnessConfig) -> RunInputs:
             baseline = read_baseline(load_baseline(cfg.slo.baseline))  # report.json decoded once, here
         except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(str(exc) if isinstance(exc, ValueError) else f"cannot read {Path(cfg.slo.baseline)}: {exc}", "baseline") from None
-    return RunInputs(golden, baseline, read_contract(cfg))
+    if cfg.core.pipeline:
+        split_source(cfg.core.pipeline)  # FILE.py[:FUNC] or FILE.yaml exists: before a report directory is made
+    contract = read_contract(cfg)
+    for case in golden:  # the golden file's rows are as wide as the model's input
+        widths = sorted({len(row) for row in case.instances} - {contract.n_features})
+        if widths:
+            raise ConfigError(f"golden case {case.source}: rows of {widths[0]} values, the model takes {contract.n_features} features "
+                              f"(contract: {contract.source})", "golden_file")
+    if baseline is not None:
+        current = RunIdentity(cfg.core.model_name, url_identity(cfg.endpoint.url) if cfg.core.target == "endpoint" and cfg.endpoint.url else None,
+                              signature_of(contract.summary().as_dict()))
+        different = differences(baseline.identity, current)
+        if different and not cfg.slo.allow_different:
+            raise ConfigError(f"the baseline is of a different system: {'; '.join(different)}; set baseline_allow_different "
+                              "(--baseline-allow-different) if that is intended", "baseline")
+    return RunInputs(golden, baseline, contract)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from harness.config import HarnessConfig
 from harness.config.secrets import register_config_secrets
+from harness.config.urls import masked, split_url
 from harness.errors import ConfigError, InferenceError, PipelineError
 from harness.inference.client import InferenceClient
 from harness.inference.discovery import wait_ready
@@ -63,11 +64,17 @@ def build_endpoint(cfg: HarnessConfig) -> Endpoint:
         raise ConfigError("the endpoint target needs --url", "url")
     register_config_secrets(cfg)
     via = f" (Host: {cfg.endpoint.host_header})" if cfg.endpoint.host_header else ""
+    # userinfo -> an Authorization: Basic header (REST and load alike); the query stays on the
+    # base URL, and every client appends it to each request's path as given
+    parts = split_url(cfg.endpoint.url)
+    headers = endpoint_headers(cfg)
+    if parts.basic_auth and not any(k.lower() == "authorization" for k in headers):
+        headers["Authorization"] = parts.basic_auth
     return Endpoint(
-        cfg.endpoint.url.rstrip("/"),
+        parts.base + (f"?{parts.query}" if parts.query else ""),
         cfg.core.model_name,
-        endpoint_headers(cfg),
-        description=f"given endpoint {cfg.endpoint.url}{via}",
+        headers,
+        description=f"given endpoint {masked(cfg.endpoint.url)}{via}",
         tls_verify=verify_setting(cfg.endpoint),
         grpc_url=cfg.endpoint.grpc_url,
     )
@@ -101,7 +108,7 @@ class EndpointTarget:
         """
         cfg = self.ctx.config
         endpoint = build_endpoint(cfg)
-        self.ctx.progress(f"waiting for {cfg.core.model_name} at {endpoint.base_url}")
+        self.ctx.progress(f"waiting for {cfg.core.model_name} at {masked(endpoint.base_url)}")
         timeout = max(0.5, min(cfg.core.request_timeout, cfg.core.ready_timeout))
         with InferenceClient(endpoint, timeout, max_bytes=cfg.endpoint.max_response_bytes) as client:
             found = wait_ready(client, cfg.endpoint.protocol, timeout=cfg.core.ready_timeout)

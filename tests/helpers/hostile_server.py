@@ -15,9 +15,17 @@ Stdlib only (no model, no scikit-learn: it starts in ~50 ms). One mode per serve
               is Dex's login page, what an expired oauth2-proxy session gets, and ``/dex/auth``
               itself answers 200 with an HTML login form. ``--location`` may name another host
               (``http://localhost:{port}{path}`` or any URL; ``{port}`` and ``{path}`` are filled in)
-``echo``      error bodies echo every request header and every cookie, as a careless debug
-              handler does (the harness must mask what it sent)
+``echo``      error bodies echo the method, the path with its query, every request header,
+              every cookie and the body, as a careless debug handler does (JSON-escaped: a
+              ``"`` or ``\\`` in a value comes back as ``\\"``, ``\\\\``); the harness must mask
+              what it sent, in every form
+``wrong``     a model that answers every V1 ``:predict`` and V2 ``/infer`` with class 2 (a wrong
+              answer for the golden cases): checks fail, the run's report must say ``failed``
 ============  =================================================================================
+
+``--basic USER:PASS`` refuses (401, echoed) every request without that Basic ``Authorization``
+header; ``--require-query NAME=VALUE`` refuses every request whose query lacks it (a gateway
+that authenticates by query key). Both hold for the readiness paths too.
 
 ``--readiness ok`` makes the readiness paths (``GET /v1/models/NAME``, ``/v2/health/ready``,
 ``/v2/models/NAME[/ready]``) answer like a healthy KServe model server, so the hostile
@@ -41,6 +49,7 @@ Tests use :class:`HostileServer`, which starts it as a tracked child and waits f
 from __future__ import annotations
 
 import argparse
+import base64
 import http.cookies
 import json
 import sys
@@ -53,8 +62,8 @@ from tests.helpers.handlers import JsonHandler, QuietServer
 from tests.helpers.servers import ChildServer
 
 HOST = "127.0.0.1"
-MODES = ("stall", "stream", "markup", "redirect", "echo")
-READY_BY_DEFAULT = ("markup", "echo")
+MODES = ("stall", "stream", "markup", "redirect", "echo", "wrong")
+READY_BY_DEFAULT = ("markup", "echo", "wrong")
 MARKUP = (
     "model not found at [/v1/models/x:predict] in namespace [kfp-v2-namespace]; "
     "see [link=http://evil.invalid/]the docs[/link] [bold red]now[/]"
@@ -78,6 +87,8 @@ class HostileHTTPServer(QuietServer):
         self.error_status: int = args.error_status
         self.readiness_ok: bool = (args.readiness or ("ok" if args.mode in READY_BY_DEFAULT else "hostile")) == "ok"
         self.request_log: Path | None = Path(args.request_log) if args.request_log else None
+        self.basic: str | None = "Basic " + base64.b64encode(args.basic.encode()).decode() if args.basic else None
+        self.require_query: str | None = args.require_query
         self.log_lock = threading.Lock()
 
     def log_request_line(self, record: dict[str, Any]) -> None:
@@ -96,6 +107,7 @@ class Handler(JsonHandler):
     # --- plumbing ----------------------------------------------------------------------------
     def _dispatch(self, method: str) -> None:
         body = self._read_body() or b""
+        self.body = body
         self.server.log_request_line({"method": method, "path": self.path, "headers": dict(self.headers.items()), "body_bytes": len(body)})
         try:
             self._route(method)
@@ -119,6 +131,10 @@ class Handler(JsonHandler):
         path = self.path.split("?", 1)[0]
         if path == "/__hostile/alive":
             self._send(200, {"mode": srv.mode})
+            return
+        query = self.path.partition("?")[2].split("&")
+        if (srv.basic and self.headers.get("Authorization") != srv.basic) or (srv.require_query and srv.require_query not in query):
+            self._echo(method, path, 401)
             return
         ready = self._readiness(path) if method == "GET" else None
         if ready is not None and srv.readiness_ok:
@@ -166,18 +182,33 @@ class Handler(JsonHandler):
         location = self.server.location.format(port=self.server.server_address[1], path=self.path)
         self._send(self.server.redirect_status, b"", "text/html", {"Location": location})
 
-    def _echo(self, method: str, path: str) -> None:
+    def _echo(self, method: str, path: str, status: int | None = None) -> None:
         cookies = http.cookies.SimpleCookie()
         try:
             cookies.load(self.headers.get("Cookie", ""))
         except http.cookies.CookieError:
             pass
         echoed = {
-            "error": f"cannot serve {method} {path}",
+            "error": f"cannot serve {method} {self.path}",
             "request_headers": dict(self.headers.items()),
             "cookies": {k: m.value for k, m in cookies.items()},
+            "body": getattr(self, "body", b"").decode("utf-8", errors="replace")[:2000],
         }
-        self._send(self.server.error_status, echoed)
+        self._send(status or self.server.error_status, echoed)
+
+    def _wrong(self, method: str, path: str) -> None:
+        try:
+            request = json.loads(getattr(self, "body", b"") or b"{}")
+        except ValueError:
+            request = {}
+        name = self.server.model_name
+        if method == "POST" and path == f"/v1/models/{name}:predict" and isinstance(request.get("instances"), list):
+            self._send(200, {"predictions": [2] * len(request["instances"])})
+        elif method == "POST" and path == f"/v2/models/{name}/infer" and isinstance(request.get("inputs"), list):
+            rows = request["inputs"][0].get("shape", [1])[0]
+            self._send(200, {"model_name": name, "outputs": [{"name": "output-0", "shape": [rows], "datatype": "INT64", "data": [2] * rows}]})
+        else:
+            self._echo(method, path)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -192,6 +223,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--redirect-status", type=int, default=302, choices=(301, 302, 303, 307, 308))
     parser.add_argument("--error-status", type=int, default=500, help="markup, echo: status of the error answers. Default: %(default)s")
     parser.add_argument("--request-log", help="Append one JSON line per request here.")
+    parser.add_argument("--basic", help="USER:PASS: refuse (401) every request without that Basic Authorization.")
+    parser.add_argument("--require-query", help="NAME=VALUE: refuse (401) every request whose query lacks it.")
     return parser.parse_args(argv)
 
 

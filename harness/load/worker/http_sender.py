@@ -76,8 +76,11 @@ class Sender:
     def __init__(self, base_url: str, headers: Mapping[str, str], fire: Callable[..., Any], *, timeout_s: float,
                  socket_timeout_s: float, tls: TlsContexts, judge: Judge, failure: Any,
                  mask: Callable[[str], str]) -> None:
+        # the query string (a gateway's key) goes on every request as the user gave it
+        base_url, sep, query = base_url.partition("?")
         self.base_url = base_url
         self.prefix = URL(base_url).path.rstrip("/")
+        self.query = sep + query
         self.headers = dict(headers)
         self.fire = fire
         self.timeout_s = timeout_s
@@ -110,7 +113,7 @@ class Sender:
         try:
             if self.http is None:
                 self.http = self._client()
-            response = self.http.request("POST", self.prefix + path, body=body, headers=self.headers)
+            response = self.http.request("POST", self.prefix + path + self.query, body=body, headers=self.headers)
             try:
                 length, failure = self.judge(response, kind)
             finally:
