@@ -93,8 +93,7 @@ def test_the_argv_record_masks_secret_flags_and_url_credentials() -> None:
     assert mask_argv(argv) == ["run", "--url", "http://***:***@h/?api_key=***", "--header", "X-Key:***", "--cookie=***", "--users", "4"]
 
 
-@pytest.mark.slow
-@pytest.mark.load
+@pytest.mark.e2e  # a whole endpoint run: verification, robustness and load
 def test_no_piece_of_any_secret_reaches_a_report_file_or_the_console(tmp_path: Path) -> None:
     password, key, cookie = _random(11), _random(12), _random(13)
     header = 'tok"' + _random(15, 16) + '\\end'  # JSON-escaped when echoed
@@ -133,7 +132,7 @@ def test_no_piece_of_any_secret_reaches_a_report_file_or_the_console(tmp_path: P
         assert not found, f"{path.relative_to(report_dir)}: {found[:3]}"
 
 
-@pytest.mark.slow
+@pytest.mark.e2e  # a whole endpoint run (CLI subprocess)
 def test_a_report_says_failed_whatever_the_header_values_are(tmp_path: Path) -> None:
     """``X-Flag: failed`` is no credential: not masked, so the report's own words stay."""
     report_dir = tmp_path / "report"
