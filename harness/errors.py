@@ -84,13 +84,14 @@ EXTRAS: dict[str, tuple[str, ...]] = {
 }
 
 
-def require_extra(extra: str, what: str) -> None:
-    """Raise :class:`MissingExtraError` unless the modules of ``extra`` are installed.
+def require_extra(extra: str, what: str, modules: Iterable[str] | None = None) -> None:
+    """Raise :class:`MissingExtraError` unless the modules of ``extra`` (or only ``modules`` of
+    it) are installed.
 
     Looks them up without importing them (``find_spec``: milliseconds), so a run learns of a
     missing ``kfp`` before its first child process fails on it.
     """
-    missing = [name for name in EXTRAS[extra] if importlib.util.find_spec(name) is None]
+    missing = [name for name in (modules or EXTRAS[extra]) if importlib.util.find_spec(name) is None]
     if missing:
         raise MissingExtraError(extra, what, missing)
 
