@@ -119,6 +119,9 @@ def test_the_github_workflow_runs_green_from_a_pip_installed_wheel(clean_venv: t
     origin = subprocess.run([str(venv / "bin" / "python"), "-c", "import harness; print(harness.__file__)"],
                             capture_output=True, text=True, check=True, timeout=60, cwd=repo).stdout
     assert origin.startswith(str(venv)), f"not the installed wheel: {origin}"
+    extras = subprocess.run([str(venv / "bin" / "python"), "-c", "import importlib.util as u; print([m for m in ('kfp', 'kserve', 'sklearn', 'kubernetes') if u.find_spec(m)])"],
+                            capture_output=True, text=True, check=True, timeout=60, cwd=repo).stdout.strip()
+    assert extras == "[]", f"the base install validated the endpoint without any extra: {extras}"
     assert summary.read_text() == (repo / "reports" / "ci" / "summary.md").read_text() != ""
     assert {"report.json", "summary.md", "junit.xml"} <= {p.name for p in (repo / "reports" / "ci").iterdir()}
 
