@@ -80,7 +80,7 @@ class MissingExtraError(ConfigError):
 #: the import names each optional extra of pyproject.toml provides
 EXTRAS: dict[str, tuple[str, ...]] = {
     "local": ("kfp", "kserve", "sklearn"),
-    "cluster": ("kfp", "kubernetes", "kubernetes_validate"),
+    "cluster": ("kfp", "kubernetes"),
 }
 
 
