@@ -7,7 +7,8 @@ the venv's own pip and setuptools left out) and the number of distributions it i
 pip's cache is used as usual, so the time is that of an install from a warm cache (a CI job
 with a pip cache); the size and the package count do not depend on it.
 
-Run: ``python benchmarks/install_size.py [--extras base,local,cluster,all] [--python python3.11]``.
+Run: ``python benchmarks/install_size.py [--extras base,local,cluster,all] [--python python3.11]
+[--project PATH]``.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def installed(python: Path) -> set[str]:
     return {item["name"].lower() for item in json.loads(out.stdout)}
 
 
-def build_wheel(out: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)], check=True, timeout=600, capture_output=True)
+def build_wheel(out: Path, project: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(project)], check=True, timeout=600, capture_output=True)
     return next(out.glob("mlharness-*.whl"))
 
 
@@ -70,10 +71,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--extras", default="base,local,cluster,all", help="Comma-separated; 'base' is no extra. Default: %(default)s")
     parser.add_argument("--python", default=sys.executable, help="Interpreter the venvs are made from. Default: %(default)s")
+    parser.add_argument("--project", type=Path, default=ROOT,
+                        help="Checkout to build the wheel from (another one: the install before a change). Default: %(default)s")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mlharness-install-") as tmp:
         work = Path(tmp)
-        wheel = build_wheel(work / "dist")
+        wheel = build_wheel(work / "dist", args.project)
         print(f"{'install':<28} {'time':>8} {'size':>9} {'packages':>9}", flush=True)
         for extra in args.extras.split(","):
             row = measure(wheel, extra.strip(), args.python, work)
