@@ -8,6 +8,8 @@ from missing infrastructure from a failed check.
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Iterable
 from enum import IntEnum
 
 
@@ -58,6 +60,40 @@ class ConfigError(HarnessError):
     def __init__(self, message: str, key: str | None = None) -> None:
         self.key = key
         super().__init__(f"{key}: {message}" if key else message)
+
+
+class MissingExtraError(ConfigError):
+    """A feature needs packages of an optional extra that is not installed: exit 2, one line.
+
+    Args:
+        extra: the extra that installs them (``local``, ``cluster``).
+        what: the feature that needs them (``the local target``).
+        missing: the import names that were not found.
+    """
+
+    def __init__(self, extra: str, what: str, missing: Iterable[str]) -> None:
+        self.extra = extra
+        names = ", ".join(missing)
+        super().__init__(f"{what} needs {names}, which this install lacks: pip install 'mlharness[{extra}]'")
+
+
+#: the import names each optional extra of pyproject.toml provides
+EXTRAS: dict[str, tuple[str, ...]] = {
+    "local": ("kfp", "kserve", "sklearn"),
+    "cluster": ("kfp", "kubernetes"),
+}
+
+
+def require_extra(extra: str, what: str, modules: Iterable[str] | None = None) -> None:
+    """Raise :class:`MissingExtraError` unless the modules of ``extra`` (or only ``modules`` of
+    it) are installed.
+
+    Looks them up without importing them (``find_spec``: milliseconds), so a run learns of a
+    missing ``kfp`` before its first child process fails on it.
+    """
+    missing = [name for name in (modules or EXTRAS[extra]) if importlib.util.find_spec(name) is None]
+    if missing:
+        raise MissingExtraError(extra, what, missing)
 
 
 class InfrastructureError(HarnessError):

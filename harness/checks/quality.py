@@ -31,12 +31,18 @@ def classification_figures(labels: Sequence[Any], answers: Sequence[Any], classe
 
 
 def regression_figures(labels: Sequence[float], answers: Sequence[Any]) -> dict[str, float]:
-    """MAE, RMSE and R² (scikit-learn's definitions)."""
-    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+    """MAE, RMSE and R² (scikit-learn's definitions, without needing it installed: R² is 1.0 for
+    a perfect answer to constant labels and 0.0 for an imperfect one, as its ``force_finite``)."""
+    import numpy as np
 
-    mse = float(mean_squared_error(labels, answers))
-    return {"mae": round(float(mean_absolute_error(labels, answers)), 6), "rmse": round(math.sqrt(mse), 6),
-            "r2": round(float(r2_score(labels, answers)), 6)}
+    truth, got = np.asarray(labels, dtype=float), np.asarray(answers, dtype=float)
+    residual = float(np.sum((truth - got) ** 2))
+    total = float(np.sum((truth - truth.mean()) ** 2))
+    r2 = 1.0 - residual / total if total else (1.0 if residual == 0 else 0.0)
+    if len(truth) < 2:  # scikit-learn: not defined for one sample
+        r2 = math.nan
+    return {"mae": round(float(np.mean(np.abs(truth - got))), 6), "rmse": round(math.sqrt(residual / len(truth)), 6),
+            "r2": round(r2, 6)}
 
 
 def check_quality(client: InferenceClient, contract: ModelContract) -> CheckResult:

@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 from harness.cli.common import console, line
-from harness.errors import EXIT_FAILED, EXIT_PASSED
+from harness.errors import EXIT_FAILED, EXIT_PASSED, require_extra
 from harness.pipelines.compile import PipelineCompileError, compile_pipeline
 from harness.pipelines.lint import Finding, Severity, has_errors, lint_spec
 from harness.reports.writer import path_error
@@ -46,6 +46,7 @@ def _output_dir(path: str) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
+    require_extra("local", "mlharness compile")
     out = _output_dir(args.output_dir)
     try:
         compiled = compile_pipeline(args.source, out)

@@ -21,6 +21,7 @@ from harness.errors import (
     InfrastructureError,
     exit_codes_line,
 )
+from harness.procs.origin import shadow_problem
 from harness.reports.writer import path_error
 
 # sub-command modules under harness.cli, in the order --help lists them
@@ -46,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    shadow = shadow_problem()  # before any child imports the wrong `harness` minutes into the run
+    if shadow:
+        print(f"mlharness: error: {shadow}", file=sys.stderr)
+        return ExitCode.USAGE
     try:
         with procs.reaping(), procs.interrupts_as_keyboard_interrupt():
             code: int = args._main(args)

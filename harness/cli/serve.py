@@ -11,20 +11,21 @@ from rich.text import Text
 
 from harness.cli.common import add_settings, config_from_args, console, line
 from harness.contract.golden import SEED_INSTANCES
-from harness.errors import InfrastructureError, PipelineError
+from harness.errors import InfrastructureError, PipelineError, require_extra
 from harness.pipelines.compile import compile_pipeline
 from harness.pipelines.local_run import run_local
 from harness.serving.local import LocalModelServer
 
 NAME = "serve"
-HELP = "Serve the iris model locally (KServe model server on 127.0.0.1) until Ctrl-C."
+HELP = ("Train a model with the pipeline (--pipeline; default the built-in iris) or take one (--model-dir), "
+        "and serve it locally with KServe's model server on 127.0.0.1 until Ctrl-C.")
 SERVE_DIR = Path("reports") / "serve"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     add_settings(parser, ("core", "local"))
     parser.add_argument("--retrain", action="store_true", help="Run the pipeline even if a trained model exists.")
-    parser.add_argument("--model-dir", help="Serve this model directory instead of training.")
+    parser.add_argument("--model-dir", help="Serve this model directory (holding model.joblib) instead of training.")
 
 
 def last_model(base: Path) -> Path | None:
@@ -34,6 +35,7 @@ def last_model(base: Path) -> Path | None:
 
 
 def main(args: argparse.Namespace) -> int:
+    require_extra("local", "mlharness serve")
     cfg = config_from_args(args)
     work = Path(cfg.core.report_dir) if cfg.core.report_dir else SERVE_DIR
     model_dir = Path(args.model_dir) if args.model_dir else (None if args.retrain else last_model(work))

@@ -46,30 +46,48 @@ def parse_value(setting: Setting, raw: Any, source: str) -> Any:
 
 
 def unknown_key(key: str, source: str) -> ConfigError:
+    """The error for a key no setting has, with the closest name there is.
+
+    A key of a table comes as ``table.key`` (from :func:`_flatten`): the message names the
+    table and suggests from the names that table accepts (``[slo] p95`` -> ``p95_ms``).
+    """
+    table, dot, name = key.rpartition(".")
+    if dot:
+        names = sorted({attr for group, attr in _BY_ATTR if group == table} | {k.removeprefix(f"{table}_") for k in SETTING_NAMES if k.startswith(f"{table}_")})
+        close = difflib.get_close_matches(name, names, n=1) or difflib.get_close_matches(name, SETTING_NAMES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return ConfigError(f"unknown setting in table [{table}] (from {source}){hint}", key)
     close = difflib.get_close_matches(key, SETTING_NAMES, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return ConfigError(f"unknown setting (from {source}){hint}", key)
+
+
+# settings whose values are paths: a relative one in a config file is relative to that file
+PATH_KEYS = frozenset({
+    "report_dir", "golden_file", "state_dir", "baseline", "accepted_findings", "token_file", "model_artifact",
+    "ca_cert", "kubeconfig", "contract", "data",
+})
+# where the search for a config file stops going up: the root of a project or a repository
+PROJECT_MARKERS = ("pyproject.toml", ".git")
 
 
 def read_config_file(path: str | Path | None = None, cwd: str | Path = ".") -> tuple[dict[str, Any], str]:
     """The settings table of a config file, and where it came from.
 
     With no ``path``: ``harness.toml`` in ``cwd``, else ``[tool.mlharness]`` of its
-    ``pyproject.toml``, else nothing. Tables in the file (``[slo]``) are flattened
-    with an underscore (``slo.p95_ms`` -> ``slo_p95_ms``).
+    ``pyproject.toml``; if neither, the same in each parent directory up to the project's root
+    (the first one with a ``pyproject.toml`` or ``.git``), so a run from ``tests/`` finds the
+    project's settings; else nothing. Tables in the file (``[slo]``) are flattened with an
+    underscore (``slo.p95_ms`` -> ``slo_p95_ms``). Relative paths in the file are relative to
+    the file (see :func:`resolve_paths`).
     """
-    base = Path(cwd)
     if path is None:
-        for candidate in (base / CONFIG_FILE, base / "pyproject.toml"):
-            if candidate.exists() and not candidate.is_file():  # a directory (or a socket) by that name
-                raise ConfigError(f"{str(candidate)!r} is not a file; the harness reads its settings from a file of that name", "config")
-            if candidate.is_file():
-                data, source = _load_toml(candidate)
-                if candidate.name == "pyproject.toml":
-                    data = _table(data, PYPROJECT_TABLE, source)
-                    if not data:
-                        continue
-                return _flatten(data), source
+        for base in (Path(cwd).resolve(), *Path(cwd).resolve().parents):
+            found = _config_in(base)
+            if found is not None:
+                return found
+            if any((base / marker).exists() for marker in PROJECT_MARKERS):
+                break
         return {}, ""
     file = Path(path)
     if file.is_dir():
@@ -79,7 +97,51 @@ def read_config_file(path: str | Path | None = None, cwd: str | Path = ".") -> t
     data, source = _load_toml(file)
     if file.name == "pyproject.toml":
         data = _table(data, PYPROJECT_TABLE, source)
-    return _flatten(data), source
+    return resolve_paths(_flatten(data), file.resolve().parent), source
+
+
+def _config_in(base: Path) -> tuple[dict[str, Any], str] | None:
+    """The settings of ``harness.toml`` or of ``[tool.mlharness]`` in ``pyproject.toml`` in ``base``."""
+    for candidate in (base / CONFIG_FILE, base / "pyproject.toml"):
+        if candidate.exists() and not candidate.is_file():  # a directory (or a socket) by that name
+            raise ConfigError(f"{str(candidate)!r} is not a file; the harness reads its settings from a file of that name", "config")
+        if candidate.is_file():
+            data, source = _load_toml(candidate)
+            if candidate.name == "pyproject.toml":
+                data = _table(data, PYPROJECT_TABLE, source)
+                if not data:
+                    continue
+            return resolve_paths(_flatten(data), base), source
+    return None
+
+
+def resolve_paths(values: Mapping[str, Any], base: Path) -> dict[str, Any]:
+    """``values`` with each relative path made relative to ``base``, the config file's directory.
+
+    Paths are the values of :data:`PATH_KEYS`, the file part of ``pipeline`` (``FILE.py:FUNC``
+    or a YAML file) and the entries of ``checks`` that are files (``*.py`` or with a ``/``;
+    the others are module names). ``~`` is expanded. Values that are not strings are left for
+    the setting's own parser to reject.
+    """
+    def under(value: str) -> str:
+        path = Path(value).expanduser()
+        return str(path) if path.is_absolute() else str(base / path)
+
+    def check_source(value: str) -> str:
+        return under(value) if value.endswith(".py") or "/" in value else value
+
+    resolved = dict(values)
+    for key, value in values.items():
+        if key in PATH_KEYS and isinstance(value, str) and value:
+            resolved[key] = under(value)
+        elif key == "pipeline" and isinstance(value, str) and value:
+            file, colon, func = value.rpartition(":")
+            resolved[key] = f"{under(file)}:{func}" if colon and file.endswith(".py") else under(value)
+        elif key == "checks" and isinstance(value, list | tuple):
+            resolved[key] = [check_source(v.strip()) if isinstance(v, str) and v.strip() else v for v in value]
+        elif key == "checks" and isinstance(value, str):
+            resolved[key] = ",".join(check_source(v.strip()) for v in value.split(",") if v.strip())
+    return resolved
 
 
 def _load_toml(path: Path) -> tuple[dict[str, Any], str]:
@@ -115,6 +177,8 @@ def _flatten(data: Mapping[str, Any], table: str = "") -> dict[str, Any]:
         if table:
             by_attr = _BY_ATTR.get((table, key))
             name = by_attr or (f"{table}_{key}" if f"{table}_{key}" in SETTING_NAMES else key)
+            if name not in SETTING_NAMES and not isinstance(value, Mapping):
+                name = f"{table}.{key}"  # unknown: load_config names the table (unknown_key)
         if isinstance(value, Mapping) and name not in ("header", "versions"):
             flat.update(_flatten(value, name))
         else:

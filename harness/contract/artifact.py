@@ -13,6 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.errors import require_extra
+
 if TYPE_CHECKING:
     from harness.inference.client import InferenceClient
 
@@ -37,6 +39,7 @@ def load_model(path: str | Path) -> Any:
     """The sklearn model in a model directory (``model.joblib``) or file (loaded once per path)."""
     import joblib  # lazy: loading an artifact is rare, importing joblib is not free
 
+    require_extra("local", "loading a model artifact", modules=("sklearn",))  # what unpickling it imports
     return joblib.load(find_model_file(str(path)))
 
 

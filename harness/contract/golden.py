@@ -6,6 +6,7 @@ Part of the model contract (its golden cases come first, then a ``golden_file``'
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 from functools import cache
@@ -55,9 +56,11 @@ def load_golden_file(path: str | Path) -> list[GoldenCase]:
 
 @cache
 def iris_rows() -> tuple[tuple[tuple[float, ...], ...], tuple[int, ...]]:
-    """All 150 labelled iris rows (shipped with scikit-learn, no download)."""
-    from sklearn.datasets import load_iris  # lazy: scikit-learn is heavy to import
-
-    data = load_iris()
-    rows = tuple(tuple(float(v) for v in row) for row in data.data)
-    return rows, tuple(int(v) for v in data.target)
+    """All 150 labelled iris rows: ``iris.csv`` beside this module, scikit-learn's copy of the
+    dataset (``sklearn/datasets/data/iris.csv``, 1.9.1), so validating an endpoint needs no
+    scikit-learn installed. Its header row is ``150,4,setosa,versicolor,virginica``."""
+    with (Path(__file__).parent / "iris.csv").open(newline="") as file:
+        reader = csv.reader(file)
+        next(reader)
+        table = [row for row in reader if row]
+    return tuple(tuple(float(v) for v in row[:4]) for row in table), tuple(int(row[4]) for row in table)

@@ -63,7 +63,7 @@ def proto() -> ModuleType:
         return sys.modules[MODULE]
     spec = importlib.util.find_spec("kserve")
     if spec is None or spec.origin is None:
-        raise ModuleNotFoundError("the gRPC protocol needs the 'kserve' package (pip install kserve)")
+        raise ModuleNotFoundError("the gRPC protocol needs the 'kserve' package, which ships its messages: pip install 'mlharness[local]'")
     path = Path(spec.origin).parent / RELATIVE_PATH
     file_spec = importlib.util.spec_from_file_location(MODULE, path)
     if file_spec is None or file_spec.loader is None:

@@ -3,6 +3,12 @@
 Every child the harness starts goes through :func:`spawn`, which puts it in its own
 process group and in a registry; :func:`reap_all` (run at exit, on teardown and by the
 CLI's signal handling) terminates each group, then kills what is left.
+
+Every child starts in Python's isolated-path mode (``PYTHONSAFEPATH=1``, what ``python -P``
+sets): ``python -m harness.…`` then does not put the working directory first on ``sys.path``,
+so a host repository's own top-level ``harness/`` folder cannot shadow the installed package
+in the compile step, the pipeline runner (and the kfp.local tasks it starts, which inherit the
+environment), the local model server or locust.
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, NoReturn
+
+# the environment every child starts with on top of the harness's own (see the module docstring)
+ISOLATED_ENV = {"PYTHONSAFEPATH": "1"}
 
 _lock = threading.Lock()
 _children: list[subprocess.Popen[bytes]] = []
@@ -54,6 +63,7 @@ def spawn(
     ``die_with_parent``: the kernel SIGKILLs the child the moment this process dies, from
     before its first instruction (see :func:`parent_death_preexec`); for children that must
     never outlive the harness even while they start up (locust importing for a second).
+    The child runs with :data:`ISOLATED_ENV` unless ``env`` says otherwise.
     """
     log: IO[bytes] | int
     if log_path is not None:
@@ -67,7 +77,7 @@ def spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env=None if env is None else {**os.environ, **env},
+            env={**os.environ, **ISOLATED_ENV, **(env or {})},
             cwd=cwd,
             start_new_session=True,
             preexec_fn=parent_death_preexec() if die_with_parent else None,

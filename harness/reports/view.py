@@ -70,22 +70,30 @@ def counts(record: RunRecord) -> dict[str, int]:
 
 
 def verdict(record: RunRecord) -> Verdict:
+    """The headline of a run: its status and the one line that says why.
+
+    A run that failed with no failed check failed for what its error says (a pytest session's
+    own tests): that is the line, not an error block.
+    """
     n = counts(record)
     failing = tuple(c.name for c in record.checks if c.failed)
     status = record.status
+    error = record.error or ""
     if status is RunStatus.PASSED:
         line = f"All {n['passed']} checks that ran passed" if n["passed"] else "No check ran"
         extras = [f"{n['warned']} with warnings" if n["warned"] else "", f"{n['skipped']} skipped" if n["skipped"] else ""]
         line += "".join(f", {e}" for e in extras if e) + "."
+    elif status is RunStatus.FAILED and failing:
+        line = f"{len(failing)} of {n['total']} checks failed: {', '.join(failing)}."
     elif status is RunStatus.FAILED:
-        line = f"{len(failing)} of {n['total']} checks failed: {', '.join(failing)}." if failing else "A gate failed."
+        line, error = (f"No check failed; {error.rstrip('.')}.", "") if error else ("A gate failed.", "")
     elif status is RunStatus.ERROR:
         line = "The run stopped with an error; the results below are what was measured before it."
     elif status is RunStatus.INTERRUPTED:
         line = "The run was interrupted; the results below are partial."
     else:
         line = "The run had not finished when this report was rendered; the results below are partial."
-    return Verdict(status.value, VERDICTS[status], line, record.error or "", failing, record.exit_code)
+    return Verdict(status.value, VERDICTS[status], line, error, failing, record.exit_code)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,7 +9,9 @@ never left ``running``. Every string passes :func:`harness.redact.redact_obj` on
 
 Each run's directory is created atomically under a unique name
 (:func:`create_report_dir`) and held with a lock while the run writes to it, so two runs
-never share one.
+never share one. A directory is one run: one given again (``--report-dir reports/ci``) that
+holds an earlier run's ``report.json`` is emptied of what that run wrote before this one
+writes (:meth:`ReportWriter._clear_earlier_run`); the lock file goes when the run ends.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import errno
 import json
 import math
 import os
+import shutil
 import threading
 import uuid
 from pathlib import Path
@@ -33,6 +36,8 @@ from harness.results import RunStatus
 REPORT_FILE = "report.json"
 LOCK_FILE = ".mlharness.lock"
 # errors that say the path the user chose is wrong (exit 2), not that the machine failed (exit 3)
+# files that say a directory is a project, not a run's: never emptied, even if it holds a report.json
+PROJECT_FILES = ("pyproject.toml", "setup.py", "harness.toml", ".git")
 USER_PATH_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP})
 
 
@@ -127,6 +132,11 @@ class ReportWriter:
         self._dir_lock: int | None = None
         self._hold_dir()
         try:
+            self._clear_earlier_run()
+        except BaseException:
+            self.release()
+            raise
+        try:
             self.flush()
         except ReportWriteError as exc:  # the first write: an unwritable directory is the user's to fix
             self.release()
@@ -139,23 +149,62 @@ class ReportWriter:
         except ImportError:  # not on Windows: the unique default name still keeps runs apart
             return
         lock_path = self.dir / LOCK_FILE
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise path_error(self.dir, exc) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        for _attempt in range(5):
+            try:
+                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise path_error(self.dir, exc) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise ConfigError(f"{str(self.dir)!r} is in use by another mlharness run; give each run its own directory", "report_dir") from None
+            try:  # the run before removed the file as it let go: lock the one that is there now
+                if os.stat(lock_path).st_ino == os.fstat(fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
             os.close(fd)
-            raise ConfigError(f"{str(self.dir)!r} is in use by another mlharness run; give each run its own directory", "report_dir") from None
+        else:
+            raise ConfigError(f"{str(self.dir)!r} is being taken and let go by other mlharness runs; give each run its own directory", "report_dir")
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
         self._dir_lock = fd
 
+    def _clear_earlier_run(self) -> None:
+        """Empty the directory of an earlier run's files, so one directory never mixes two runs.
+
+        Only a directory holding an mlharness ``report.json`` is an earlier run's: everything
+        in it but the lock goes (``load/``, ``robustness.json``, the rendered views...). A
+        directory without one is used as it is, nothing removed; one that also holds a project
+        (``pyproject.toml``, ``.git``...) is refused instead: exit 2.
+        """
+        try:
+            earlier = "schema_version" in json.loads((self.dir / REPORT_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError):
+            return
+        if not earlier:
+            return
+        project = [name for name in PROJECT_FILES if (self.dir / name).exists()]
+        if project:
+            raise ConfigError(f"{str(self.dir)!r} holds a project ({', '.join(project)}) and an earlier report; give the run a directory of its own", "report_dir")
+        for entry in self.dir.iterdir():
+            try:
+                if entry.name == LOCK_FILE:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+            except OSError as exc:
+                raise path_error(self.dir, exc) from None
+
     def release(self) -> None:
-        """Let go of the directory once the run ended (the lock file stays, harmless; at exit the OS releases it anyway)."""
+        """Let go of the directory once the run ended: the lock file is removed, then unlocked."""
         if self._dir_lock is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.dir / LOCK_FILE)
             with contextlib.suppress(OSError):
                 os.close(self._dir_lock)
             self._dir_lock = None

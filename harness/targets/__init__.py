@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from harness.config import CLUSTER_TARGETS, TARGETS
-from harness.errors import ConfigError
+from harness.errors import ConfigError, require_extra
 from harness.targets.base import Target, TargetContext
 
 # target name -> "module:Class"; imported lazily so the local target never imports kubernetes
@@ -17,6 +17,8 @@ TARGET_CLASSES: dict[str, str] = {
     "kubeconfig": "harness.targets.cluster:KubeconfigTarget",
 }
 assert set(TARGET_CLASSES) == set(TARGETS), "every configurable target needs an implementation"
+# target name -> the optional extra of pyproject.toml it needs (the endpoint target: the base install)
+EXTRA_OF: dict[str, str] = {"local": "local", "kind": "cluster", "minikube": "cluster", "kubeconfig": "cluster"}
 
 
 #: targets whose cluster ``mlharness up`` creates and ``down`` deletes
@@ -33,6 +35,8 @@ def make_target(ctx: TargetContext) -> Target:
     name = ctx.config.core.target
     if name not in TARGET_CLASSES:
         raise ConfigError(f"unknown target {name!r}; choose one of {', '.join(TARGET_CLASSES)}", "target")
+    if name in EXTRA_OF:
+        require_extra(EXTRA_OF[name], f"the {name} target")
     module_name, _, class_name = TARGET_CLASSES[name].partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     target: Target = cls(ctx)
