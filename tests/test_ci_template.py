@@ -1,4 +1,3 @@
-# tier: e2e -- builds the wheel and installs it into a fresh venv (minutes); not in the fast tier.
 """docs/ci.md works as written (issue 23): its commands run green in a fresh venv with mlharness
 installed from its wheel, not an editable checkout, against a served model; zizmor finds nothing
 in its workflow.
@@ -26,7 +25,7 @@ from harness.results import Endpoint
 from .conftest import REPO
 from .test_workflows import zizmor
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e  # builds the wheel and installs it into a fresh venv (minutes)
 
 PAGE = REPO / "docs" / "ci.md"
 FENCE = re.compile(r"^( *)```(\w+)\n(.*?)^\1```", re.M | re.S)

@@ -93,7 +93,7 @@ def test_the_pytest_script_in_the_host_repo_loads_the_plugin(host: Path) -> None
     assert "1 passed" in out.stdout
 
 
-@pytest.mark.slow
+@pytest.mark.e2e  # a whole local run from the host repository
 def test_mlharness_run_in_the_host_repo_works(host: Path) -> None:
     """The whole local run from the host repo: compile, kfp.local tasks and the server are children."""
     out = subprocess.run([str(VENV_BIN / "mlharness"), "run", "--no-load", "--no-robustness", "--report-dir", "reports/ci"],
