@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -87,7 +88,10 @@ class ChildServer:
         """Start it and wait until :meth:`ready`; on a timeout or an early exit stop it and raise
         :class:`harness.errors.WaitTimeout` with the log's tail."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.proc = procs.spawn(self.argv(), log_path=self.log_path, env=self.env or None, cwd=self.cwd)
+        # children start with PYTHONSAFEPATH=1 (harness.procs): the working directory is not on
+        # their sys.path, so ``-m tests.helpers...`` needs the repository named
+        path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+        self.proc = procs.spawn(self.argv(), log_path=self.log_path, env={"PYTHONPATH": path, **self.env}, cwd=self.cwd)
         try:
             wait_until(self.ready, what=f"{self.what} on port {self.port}", timeout=timeout, interval=self.interval,
                        abort=self._died, describe=self.describe)
