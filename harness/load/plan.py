@@ -28,6 +28,7 @@ from harness.config import HarnessConfig
 from harness.contract.resolve import read_contract
 from harness.errors import ConfigError
 from harness.inference import tls
+from harness.inference.encoder import Encoder
 from harness.results import Endpoint
 
 WORKER_DIR = Path(__file__).with_name("worker")
@@ -141,6 +142,7 @@ class LoadPlan:
     classes: tuple[Any, ...] = ()
     output_name: str | None = None
     labels: tuple[str, ...] = ()
+    request: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_config(cls, endpoint: Endpoint, cfg: HarnessConfig, processes: int | None = None) -> LoadPlan:
@@ -176,6 +178,7 @@ class LoadPlan:
             classes=tuple(contract.classes),
             output_name=cfg.endpoint.output_name or contract.output,
             labels=tuple(cfg.endpoint.labels),
+            request=Encoder(endpoint.signature).template(endpoint.model_name),
         )
 
     @property
@@ -206,6 +209,7 @@ class LoadPlan:
                 "protocol": self.protocol,
                 "batch_size": self.batch_size,
                 "rows": [list(r) for r in self.rows],
+                "request": dict(self.request) or Encoder().template(self.model_name),
                 "warmup_s": self.warmup_s,
                 "duration_s": self.duration_s,
                 "rate_per_user": self.rate_per_user,

@@ -234,10 +234,10 @@ def run_battery(
         return battery, {"before": before, "after": None}, None
     battery.twin = lambda protocol: send_control(client, protocol, schema, expected, tolerance)
     model = client.endpoint.model_name
-    battery.run_catalogue(malformed_cases(model, profile, battery.protocols, schema.seed_row))
-    battery.run_catalogue(unusual_cases(model, profile, battery.protocols, schema.seed))
+    battery.run_catalogue(malformed_cases(model, profile, battery.protocols, schema.seed_row, client.encoder))
+    battery.run_catalogue(unusual_cases(model, profile, battery.protocols, schema.seed, client.encoder))
     for protocol in battery.protocols:
-        for strategy in strategies(model, protocol, schema.width).values():
+        for strategy in strategies(model, protocol, schema.width, client.encoder).values():
             if battery.stopped:
                 break
             battery.run_generated(strategy, seed)
