@@ -14,7 +14,7 @@ A contradiction between two sources (the metadata says 30 features per row, the 
 where each part came from (``sources``), and the report shows it with the endpoint.
 
 Example:
-    >>> sig = from_metadata({"inputs": [{"name": "input__0", "datatype": "FP32", "shape": [-1, 30]}]}, 30, "metadata", "contract")
+    >>> sig = from_metadata({"inputs": [{"name": "input__0", "datatype": "INT64", "shape": [-1, 30]}]}, 30, "metadata", "contract")
     >>> sig.input.name, sig.source("inputs")
     ('input__0', 'metadata')
 """
