@@ -18,7 +18,15 @@ from pathlib import Path
 import pytest
 
 from .servers import ForeignServer, ForeignServers, train_iris
-from .venvs import MLSERVER, PYTRITON, TRITONCLIENT, IndexUnreachable, VenvSpec, ensure_venv, python_of
+from .venvs import (
+    MLSERVER,
+    PYTRITON,
+    TRITONCLIENT,
+    IndexUnreachable,
+    VenvSpec,
+    ensure_venv,
+    python_of,
+)
 
 
 def _venv(spec: VenvSpec) -> Path:
