@@ -22,6 +22,7 @@ from .test_verdicts import checks, run
 pytestmark = pytest.mark.slow
 MODEL = "breast_cancer"
 FEATURES = 30
+ACCEPTED = Path(__file__).resolve().parents[2] / "examples" / "triton" / "accepted-findings.toml"
 JUDGED = ("deploy.ready", "predict.quality", "predict.parity", "robustness.parity")
 
 
@@ -55,9 +56,9 @@ def _run(server: ForeignServer, out: Path, cancer: dict[str, Path], *extra: str)
 def test_triton_with_its_natural_signature_passes_over_rest_and_grpc(
         foreign_servers: ForeignServers, pytriton_venv: Path, cancer: dict[str, Path], tmp_path: Path) -> None:
     server = _triton(foreign_servers, pytriton_venv, cancer)
-    code, report, console = _run(server, tmp_path / "r", cancer)
+    code, report, console = _run(server, tmp_path / "r", cancer, "--accepted-findings", str(ACCEPTED))
     result = checks(report)
-    for name in JUDGED:
+    for name in (*JUDGED, "robustness.bad_inputs"):
         assert result[name]["status"] == "passed", (name, result[name]["message"], console[-3000:])
     assert "V2 and V2 gRPC" in result["predict.quality"]["message"], result["predict.quality"]["message"]
     signature = report["endpoint"]["signature"]
@@ -67,6 +68,8 @@ def test_triton_with_its_natural_signature_passes_over_rest_and_grpc(
     load = report["load"]
     assert load["requests"] > 0 and load["failures"] == 0, {k: load.get(k) for k in ("requests", "failures", "errors")}
     assert result["slo.error_rate"]["status"] == "passed"
+    assert result["robustness.bad_inputs"]["details"]["accepted"], "Triton's 500s are accepted by the file, not absent"
+    assert code == 0, console[-3000:]
 
 
 def test_an_fp64_triton_model_passes_and_load_over_grpc_has_no_errors(
