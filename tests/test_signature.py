@@ -188,3 +188,16 @@ def test_any_name_the_protocol_carries_is_a_model_name_off_kubernetes(name: str)
 def test_a_kubernetes_target_keeps_the_dns_rule_and_says_why() -> None:
     with pytest.raises(ConfigError, match="names a Kubernetes InferenceService.*DNS label"):
         load_config(cli={"model_name": "breast_cancer", "target": "kind"})
+
+
+# --- batch limits ---------------------------------------------------------------------------
+def test_requests_respect_the_server_s_max_batch_size() -> None:
+    from harness.checks.predict import _batches
+
+    small = Endpoint("http://127.0.0.1:9", "m", signature=Signature(SIG.inputs, max_batch_size=8,
+                                                                    sources=(("max_batch_size", "the server's model configuration"),)))
+    with InferenceClient(small) as client:
+        assert [len(b) for b in _batches(list(range(20)), client=client)] == [8, 8, 4]
+    with pytest.raises(ConfigError, match=r"load_batch_size 16 is above the 8 rows .*the server's model configuration"):
+        LoadPlan.from_config(small, load_config(cli={"batch_size": "16"}))
+    assert LoadPlan.from_config(small, load_config(cli={"batch_size": "8"})).batch_size == 8

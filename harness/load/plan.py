@@ -156,6 +156,10 @@ class LoadPlan:
         """
         verify = tls.verify_setting(cfg.endpoint)
         contract = read_contract(cfg)
+        largest = endpoint.signature.max_batch_size if endpoint.signature is not None else None
+        if largest and cfg.load.batch_size > largest:
+            raise ConfigError(f"load_batch_size {cfg.load.batch_size} is above the {largest} rows the server takes per request "
+                              f"(max_batch_size, from {endpoint.signature.source('max_batch_size')})", "batch_size")  # type: ignore[union-attr]
         return cls(
             base_url=endpoint.base_url.rstrip("/"),
             model_name=endpoint.model_name,
