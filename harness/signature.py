@@ -78,7 +78,7 @@ class Signature:
     codec: str = TENSOR
     version: str | None = None
     max_batch_size: int | None = None
-    sources: tuple[tuple[str, str], ...] = ()
+    sources: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def input(self) -> TensorSpec:
@@ -90,12 +90,12 @@ class Signature:
         return self.input.datatype
 
     def source(self, part: str) -> str:
-        return dict(self.sources).get(part, DEFAULT_SOURCE)
+        return self.sources.get(part, DEFAULT_SOURCE)
 
     def with_sources(self, sources: Mapping[str, str]) -> Signature:
         merged = dict(self.sources)
         merged.update(sources)
-        return dataclasses.replace(self, sources=tuple(merged.items()))
+        return dataclasses.replace(self, sources=merged)
 
     def as_dict(self) -> dict[str, Any]:
         return {

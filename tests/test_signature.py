@@ -30,7 +30,7 @@ HARNESS = Path(__file__).resolve().parents[1] / "harness"
 TRITON = {"name": "breast_cancer", "versions": ["1"], "platform": "python",
           "inputs": [{"name": "input__0", "datatype": "FP32", "shape": [-1, 4]}],
           "outputs": [{"name": "predict", "datatype": "INT64", "shape": [-1, 1]}]}
-SIG = Signature((TensorSpec("input__0", "FP64", (-1, 4)),), sources=(("inputs", "the server's metadata"), ("datatype", "the server's metadata")))
+SIG = Signature((TensorSpec("input__0", "FP64", (-1, 4)),), sources={"inputs": "the server's metadata", "datatype": "the server's metadata"})
 
 # Where a datatype name may appear as a string literal, and why: tables that map every datatype
 # (the proto's contents fields, reading answers), the server side, prose. None of them builds a request.
@@ -195,7 +195,7 @@ def test_requests_respect_the_server_s_max_batch_size() -> None:
     from harness.checks.predict import _batches
 
     small = Endpoint("http://127.0.0.1:9", "m", signature=Signature(SIG.inputs, max_batch_size=8,
-                                                                    sources=(("max_batch_size", "the server's model configuration"),)))
+                                                                    sources={"max_batch_size": "the server's model configuration"}))
     with InferenceClient(small) as client:
         assert [len(b) for b in _batches(list(range(20)), client=client)] == [8, 8, 4]
     with pytest.raises(ConfigError, match=r"load_batch_size 16 is above the 8 rows .*the server's model configuration"):

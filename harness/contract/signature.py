@@ -92,14 +92,14 @@ def from_metadata(metadata: Mapping[str, Any], width: int, where: str, width_fro
         if spec.width is not None and spec.width != width:
             raise ConfigError(f"{where} says input {spec.name!r} takes {spec.width} values per row (shape {list(spec.shape)}); "
                               f"{width_from} has {width} features: give the model's own data or contract")
-        return Signature(inputs, outputs, TENSOR, sources=tuple(sources.items()))
+        return Signature(inputs, outputs, TENSOR, sources=sources)
     if len(inputs) != width:
         raise ConfigError(f"{where} lists {len(inputs)} inputs ({', '.join(t.name for t in inputs)}); {width_from} has "
                           f"{width} features: a per-column model takes one input per feature")
     if feature_names and set(feature_names) == {t.name for t in inputs}:  # the contract's column order
         by_name = {t.name: t for t in inputs}
         inputs = tuple(by_name[n] for n in feature_names)
-    return Signature(inputs, outputs, COLUMNS, sources=tuple(sources.items()))
+    return Signature(inputs, outputs, COLUMNS, sources=sources)
 
 
 def apply_explicit(signature: Signature, explicit: Explicit) -> Signature:
