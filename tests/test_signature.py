@@ -92,6 +92,12 @@ def test_integer_and_string_inputs_are_typed_and_columns_go_one_input_each() -> 
     assert body["parameters"] == {"content_type": "pd"}
     assert [(t["name"], t["datatype"], t["shape"], t["data"]) for t in body["inputs"]] == [
         ("island", "BYTES", [2, 1], ["Biscoe", "Dream"]), ("mass", "FP64", [2, 1], [3750.0, 3800.0])]
+    request = columns.grpc_request("penguins", [["Biscoe", 3750], ["Dream", 3800]])
+    assert request.parameters["content_type"].string_param == "pd"
+    assert list(request.inputs[0].contents.bytes_contents) == [b"Biscoe", b"Dream"]
+    template = columns.template("penguins")
+    assert grpc_sender.request_bytes(template, "penguins", [["Biscoe", 3750], ["Dream", 3800]]) == request.SerializeToString()
+    assert json.loads(bodies.v2_body(template, [["Biscoe", 3750], ["Dream", 3800]])) == body
 
 
 def test_fp32_requests_are_compared_on_the_numbers_the_server_read() -> None:
