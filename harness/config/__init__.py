@@ -175,7 +175,6 @@ def load_config(
 
 MODEL_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # a Kubernetes object's name (DNS label)
 PROTOCOL_MODEL_NAME = re.compile(r"^[^\x00-\x1f\x7f/]{1,253}$")  # a path segment, URL-encoded where sent
-KUBERNETES_TARGETS = ("kind", "minikube", "kubeconfig")
 
 
 def validate(cfg: HarnessConfig) -> None:
@@ -217,7 +216,7 @@ def _model_name_rules(name: str, target: str) -> None:
     a DNS label only where the name becomes a Kubernetes object's (an InferenceService)."""
     if not PROTOCOL_MODEL_NAME.match(name) or name in (".", ".."):
         raise ConfigError(f"{name!r} is not a model name a request path can carry (no '/', no control characters, not empty)", "model_name")
-    if target in KUBERNETES_TARGETS and not MODEL_NAME.match(name):
+    if target in CLUSTER_TARGETS and not MODEL_NAME.match(name):
         raise ConfigError(f"{name!r} is not a valid model name for the {target} target: it names a Kubernetes InferenceService, "
                           "whose name must be a DNS label (lower-case letters, digits and '-')", "model_name")
 
