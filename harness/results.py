@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.redact import redact_headers
+from harness.signature import Signature
 
 
 class CheckStatus(enum.StrEnum):
@@ -113,6 +114,7 @@ class Endpoint(_AsDict):
     tls_verify: str | bool = True
     readiness: str = ""  # what the readiness probes found ("ready over V2; V1 not ... (HTTP 404)")
     grpc_url: str | None = None  # host:port (grpcs://host:port for TLS) of the V2 gRPC service, if any
+    signature: Signature | None = None  # what requests carry, once resolved (harness.contract.signature)
 
     @property
     def primary_protocol(self) -> str:
@@ -122,6 +124,7 @@ class Endpoint(_AsDict):
     def as_dict(self) -> dict[str, Any]:
         data = super().as_dict()
         data["headers"] = redact_headers(dict(self.headers))
+        data["signature"] = self.signature.as_dict() if self.signature is not None else None
         return data
 
 

@@ -31,7 +31,7 @@ def test_precedence_cli_over_env_over_file() -> None:
         ({"env": {"HARNESS_TARGET": "kinda"}}, "target", "HARNESS_TARGET"),
         ({"file": {"slo_p95": 3}}, "slo_p95", "did you mean 'slo_p95_ms'"),
         ({"cli": {"target": "endpoint"}}, "url", "--url"),
-        ({"cli": {"model_name": "Bad_Name"}}, "model_name", "valid model name"),
+        ({"cli": {"model_name": "bad/name"}}, "model_name", "a request path can carry"),
         ({"cli": {"warmup": "10s", "duration": "5s"}}, "warmup", "shorter"),
         ({"cli": {"golden_file": "/nope.json"}}, "golden_file", "does not exist"),
     ],

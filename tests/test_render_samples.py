@@ -70,7 +70,11 @@ def _base(status: str, exit_code: int | None, error: str | None = None) -> dict[
         },
         "lint": [],
         "endpoint": {"base_url": "http://127.0.0.1:40645", "model_name": "sklearn-iris", "headers": {}, "protocols": ["v1", "v2"], "description": "local KServe model server",
-                     "tls_verify": True, "readiness": "ready over V1 and V2", "grpc_url": None},
+                     "tls_verify": True, "readiness": "ready over V1 and V2", "grpc_url": None,
+                     "signature": {"codec": "tensor", "inputs": [{"name": "input-0", "datatype": "FP32", "shape": [-1, 4]}], "outputs": [],
+                                   "version": None, "max_batch_size": None,
+                                   "sources": {"metadata": "the server's metadata (GET /v2/models/sklearn-iris) lists no inputs",
+                                               "width": "the contract (built-in iris)"}}},
         "contract": IRIS_CONTRACT,
         "checks": [
             _check("pipeline.compile", "passed", "compiled builtin:iris to pipeline.yaml", 0.755),

@@ -28,8 +28,11 @@ from .conftest import REPO
 SAMPLE = REPO / "tests" / "golden" / "report-default-run.json"
 #: section path (fnmatch pattern) -> keys report.json gained after the sample, deliberately
 ADDED_SINCE_SAMPLE: dict[str, frozenset[str]] = {
-    # issue 24: refuse a baseline of another model or URL unless told
-    "config": frozenset({"baseline_allow_different"}),
+    # issue 24: refuse a baseline of another model or URL unless told; issue 20: the signature's settings
+    "config": frozenset({"baseline_allow_different", "input_name", "input_datatype", "model_version"}),
+    # issue 20: the model's signature, and where each part of it came from
+    "endpoint": frozenset({"signature"}),
+    "checks[[]deploy.ready[]].details": frozenset({"signature"}),
     # issue 19: a load window accounts for every request it sent
     "load": frozenset({"answered", "stalls", "unfinished", "unfinished_failed", "users_configured"}),
     # issue 19: every check records its evidence

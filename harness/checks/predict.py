@@ -36,7 +36,10 @@ def _timed(name: str, fn: Any) -> CheckResult:
     return CheckResult(name, status, message, round(time.perf_counter() - started, 3), details)
 
 
-def _batches(rows: Sequence[Any], size: int = MAX_BATCH) -> list[Sequence[Any]]:
+def _batches(rows: Sequence[Any], size: int = MAX_BATCH, client: InferenceClient | None = None) -> list[Sequence[Any]]:
+    """``rows`` in requests of ``size`` rows at most, and no more than the server's ``max_batch_size``."""
+    largest = client.encoder.signature.max_batch_size if client is not None else None
+    size = min(size, largest) if largest else size
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
@@ -96,7 +99,7 @@ def check_golden(client: InferenceClient, cases: Sequence[GoldenCase], tolerance
 def served(client: InferenceClient, rows: Sequence[Sequence[float]], protocol: str | None = None) -> list[Any]:
     """The served model's canonical answers for ``rows``, in batches of :data:`MAX_BATCH`."""
     answers: list[Any] = []
-    for batch in _batches(rows):
+    for batch in _batches(rows, client=client):
         try:
             answers.extend(client.classify(batch, protocol).outputs)
         except InferenceError as exc:  # name the data's rows: an error's "row 3" is the batch's
@@ -155,7 +158,7 @@ def check_protocols(client: InferenceClient, rows: Sequence[Sequence[float]] | N
         data = rows if rows is not None else iris_rows()[0]
         reference, others = protocols[0], protocols[1:]
         mismatches: dict[str, list[str]] = {}
-        for batch in _batches(data):
+        for batch in _batches(data, client=client):
             expected = list(client.classify(batch, reference).outputs)
             for other in others:
                 got = list(client.classify(batch, other).outputs)

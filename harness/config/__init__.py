@@ -177,7 +177,8 @@ def load_config(
 
 # Rules across settings, checked on every path that builds a config (flags, pytest, files, replace).
 
-MODEL_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+MODEL_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # a Kubernetes object's name (DNS label)
+PROTOCOL_MODEL_NAME = re.compile(r"^[^\x00-\x1f\x7f/]{1,253}$")  # a path segment, URL-encoded where sent
 
 
 def validate(cfg: HarnessConfig) -> None:
@@ -219,8 +220,17 @@ def validate(cfg: HarnessConfig) -> None:
         raise ConfigError(f"must be between 0 and 100%, got {cfg.capacity.precision:.0%}", "capacity_precision")
     if cfg.capacity.step < 2.0:
         raise ConfigError(f"a step needs at least 2 s to count its rate over whole seconds, got {cfg.capacity.step:g}s", "capacity_step")
-    if not MODEL_NAME.match(core.model_name):
-        raise ConfigError(f"{core.model_name!r} is not a valid model name (lower-case letters, digits and '-')", "model_name")
+    _model_name_rules(core.model_name, core.target)
+
+
+def _model_name_rules(name: str, target: str) -> None:
+    """Any name the inference protocols carry (underscores, dots, mixed case: Triton's, MLServer's);
+    a DNS label only where the name becomes a Kubernetes object's (an InferenceService)."""
+    if not PROTOCOL_MODEL_NAME.match(name) or name in (".", ".."):
+        raise ConfigError(f"{name!r} is not a model name a request path can carry (no '/', no control characters, not empty)", "model_name")
+    if target in CLUSTER_TARGETS and not MODEL_NAME.match(name):
+        raise ConfigError(f"{name!r} is not a valid model name for the {target} target: it names a Kubernetes InferenceService, "
+                          "whose name must be a DNS label (lower-case letters, digits and '-')", "model_name")
 
 
 def _grpc_rules(cfg: HarnessConfig) -> None:

@@ -29,6 +29,7 @@ from harness.config.parsers import (
     parse_port,
     positive,
 )
+from harness.signature import DATATYPES
 
 TARGETS = ("local", "endpoint", "kind", "minikube", "kubeconfig")
 CLUSTER_TARGETS = ("kind", "minikube", "kubeconfig")
@@ -190,6 +191,17 @@ class EndpointSettings:
         "V2 output tensor to read the predictions from. Default: the only output, else one named "
         "'predict' or 'output-0', else the first non-float output.",
     )
+    input_name: str | None = _setting(
+        None,
+        "V2/gRPC input tensor the requests carry. Default: the server's metadata (GET /v2/models/NAME, gRPC "
+        "ModelMetadata), else the harness's default (harness.signature).",
+    )
+    input_datatype: str | None = _setting(
+        None,
+        "V2/gRPC datatype of that input. Default: the server's metadata, else the harness's default (harness.signature).",
+        choices=DATATYPES,
+    )
+    model_version: str | None = _setting(None, "Model version the V2 requests name (/v2/models/NAME/versions/V). Default: the server's choice.")
     labels: tuple[str, ...] = _setting(
         (),
         "Class names in index order (e.g. setosa,versicolor,virginica), so answers given as names "

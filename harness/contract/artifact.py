@@ -48,7 +48,8 @@ def expected_answers(client: InferenceClient, model_path: Path, rows: Sequence[S
     import numpy as np  # lazy: only where an artifact answers
 
     model = load_model(model_path)
-    return client.reader.canonical(v.item() if hasattr(v, "item") else v for v in model.predict(np.asarray(rows)))
+    sent = client.encoder.as_sent(rows)  # the numbers the server read (FP32 requests round them)
+    return client.reader.canonical(v.item() if hasattr(v, "item") else v for v in model.predict(np.asarray(sent)))
 
 
 def agree(expected: Sequence[Any], got: Sequence[Any], tolerance: float | None = None) -> bool:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from harness.errors import InferenceError
+from harness.inference.encoder import Encoder
 from harness.inference.outputs import OutputError, OutputReader
 from harness.redact import preview, redact
 from harness.results import Endpoint, Prediction
@@ -152,18 +153,24 @@ class InferenceClient:
 
             self._grpc = GrpcClient(
                 self.endpoint.grpc_url, self.endpoint.model_name, self.endpoint.headers, tls_verify=self.endpoint.tls_verify,
-                timeout=self.timeout, max_bytes=self.max_bytes, reader=self.reader,
+                timeout=self.timeout, max_bytes=self.max_bytes, reader=self.reader, signature=self.endpoint.signature,
             )
         return self._grpc
 
-    # --- paths ----------------------------------------------------------------------------
+    # --- requests -------------------------------------------------------------------------
+    @property
+    def encoder(self) -> Encoder:
+        """Builds this client's requests from the endpoint's signature (today's default without one)."""
+        return Encoder(self.endpoint.signature)
+
     @property
     def v1_predict_path(self) -> str:
-        return f"/v1/models/{self.endpoint.model_name}:predict"
+        return Encoder.v1_path(self.endpoint.model_name)
 
     @property
     def v2_infer_path(self) -> str:
-        return f"/v2/models/{self.endpoint.model_name}/infer"
+        version = self.endpoint.signature.version if self.endpoint.signature is not None else None
+        return Encoder.v2_path(self.endpoint.model_name, version)
 
     # --- raw ------------------------------------------------------------------------------
     def request(
@@ -224,11 +231,11 @@ class InferenceClient:
 
     def readiness(self, timeout: float | None = None) -> tuple[bool, str]:
         """V1 model readiness, and what the server answered (redacted, for timeout messages)."""
-        return self.probe_ready(f"/v1/models/{self.endpoint.model_name}", timeout)
+        return self.probe_ready(Encoder.model_path(self.endpoint.model_name, protocol="v1"), timeout)
 
     def v2_readiness(self, timeout: float | None = None) -> tuple[bool, str]:
         """V2 model readiness (``GET /v2/models/NAME/ready``), and what the server answered."""
-        return self.probe_ready(f"/v2/models/{self.endpoint.model_name}/ready", timeout)
+        return self.probe_ready(Encoder.model_path(self.endpoint.model_name) + "/ready", timeout)
 
     def v2_ready(self) -> bool:
         """V2 model readiness: ``GET /v2/models/NAME/ready`` answers 200."""
@@ -249,22 +256,22 @@ class InferenceClient:
             return True, seen  # 200 with an empty or plain body: KServe's V2 ready paths may answer so
         return not (isinstance(data, dict) and data.get("ready") is False), seen
 
-    def metadata(self) -> dict[str, Any]:
-        """V2 model metadata (``GET /v2/models/NAME``)."""
-        answer = self.request("GET", f"/v2/models/{self.endpoint.model_name}")
+    def metadata(self, version: str | None = None, suffix: str = "") -> dict[str, Any]:
+        """V2 model metadata (``GET /v2/models/NAME[/versions/V]``; ``suffix`` ``/config``: Triton's model configuration)."""
+        answer = self.request("GET", Encoder.model_path(self.endpoint.model_name, version) + suffix)
         return _json(self._check(answer, "metadata"))
 
     # --- inference ------------------------------------------------------------------------
     def predict(self, rows: Rows) -> Prediction:
         """V1 ``:predict`` with ``{"instances": rows}``; outputs read by :attr:`reader`."""
-        body = {"instances": [list(r) for r in rows]}
+        body = self.encoder.v1_body(rows)
         answer = self._check(self.request("POST", self.v1_predict_path, json_body=body), "V1 predict")
         outputs = self._decode(answer, lambda data: self.reader.v1(data, len(rows)))
         return Prediction("v1", _rows(rows), tuple(outputs), answer.status_code, answer.elapsed_ms)
 
-    def infer(self, rows: Rows, input_name: str = "input-0", datatype: str = "FP32") -> Prediction:
-        """V2 ``/infer`` with one ``[N, F]`` tensor; outputs read by :attr:`reader`."""
-        body = v2_body(rows, input_name, datatype)
+    def infer(self, rows: Rows, encoder: Encoder | None = None) -> Prediction:
+        """V2 ``/infer`` of ``rows`` as the signature takes them (or as ``encoder`` builds them); outputs read by :attr:`reader`."""
+        body = (encoder or self.encoder).v2_body(rows)
         answer = self._check(self.request("POST", self.v2_infer_path, json_body=body), "V2 infer")
         outputs = self._decode(answer, lambda data: self.reader.v2(data, len(rows)))
         return Prediction("v2", _rows(rows), tuple(outputs), answer.status_code, answer.elapsed_ms)
@@ -317,12 +324,6 @@ def client_for(endpoint: Endpoint, cfg: HarnessConfig, labels: Sequence[str] = (
     if contract is not None:
         reader = reader.for_contract(contract)
     return InferenceClient(endpoint, cfg.core.request_timeout, max_bytes=cfg.endpoint.max_response_bytes, reader=reader)
-
-
-def v2_body(rows: Rows, input_name: str = "input-0", datatype: str = "FP32") -> dict[str, Any]:
-    """A V2 inference request body for ``rows``."""
-    width = len(rows[0]) if rows else 0
-    return {"inputs": [{"name": input_name, "shape": [len(rows), width], "datatype": datatype, "data": [list(r) for r in rows]}]}
 
 
 def _rows(rows: Rows) -> tuple[tuple[float, ...], ...]:

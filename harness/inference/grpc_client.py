@@ -33,9 +33,11 @@ import grpc
 from harness.config.parsers import parse_grpc_url
 from harness.errors import ConfigError, InferenceError
 from harness.inference import grpc_proto
+from harness.inference.encoder import Encoder
 from harness.inference.outputs import OutputError, OutputReader
 from harness.redact import redact
 from harness.results import Prediction
+from harness.signature import Signature
 
 Rows = Sequence[Sequence[float]]
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
@@ -97,9 +99,11 @@ class GrpcClient:
         timeout: float = 10.0,
         max_bytes: int = DEFAULT_MAX_BYTES,
         reader: OutputReader | None = None,
+        signature: Signature | None = None,
     ) -> None:
         self.target, self.tls = parse_grpc_url(url)
         self.model_name = model_name
+        self.encoder = Encoder(signature)
         self.timeout = timeout
         self.reader = reader or OutputReader()
         self.metadata, authority = metadata_of(headers or {})
@@ -123,6 +127,7 @@ class GrpcClient:
                 ("ServerReady", pb.ServerReadyRequest, pb.ServerReadyResponse),
                 ("ModelReady", pb.ModelReadyRequest, pb.ModelReadyResponse),
                 ("ModelInfer", pb.ModelInferRequest, pb.ModelInferResponse),
+                ("ModelMetadata", pb.ModelMetadataRequest, pb.ModelMetadataResponse),
             )
         }
 
@@ -176,19 +181,29 @@ class GrpcClient:
         seen = f"gRPC ModelReady({self.model_name}) at {self.target} -> ready: {str(model.ready).lower()}"
         return bool(model.ready), seen
 
+    def model_metadata(self, version: str | None = None, timeout: float | None = None) -> dict[str, Any]:
+        """``ModelMetadata`` in the REST metadata's JSON form: ``{name, versions, platform, inputs, outputs}``."""
+        pb = grpc_proto.proto()
+        answer, _ = self.call("ModelMetadata", pb.ModelMetadataRequest(name=self.model_name, version=version or ""), timeout)
+        return {
+            "name": answer.name, "versions": list(answer.versions), "platform": answer.platform,
+            "inputs": [{"name": t.name, "datatype": t.datatype, "shape": [int(d) for d in t.shape]} for t in answer.inputs],
+            "outputs": [{"name": t.name, "datatype": t.datatype, "shape": [int(d) for d in t.shape]} for t in answer.outputs],
+        }
+
     # --- inference ------------------------------------------------------------------------
-    def infer_raw(self, rows: Rows, input_name: str = "input-0", datatype: str = "FP32", timeout: float | None = None) -> tuple[dict[str, Any], float]:
-        """``ModelInfer`` with one ``[N, F]`` tensor; the answer in V2 JSON form, and the elapsed ms."""
-        request = grpc_proto.infer_request(self.model_name, rows, input_name, datatype)
+    def infer_raw(self, rows: Rows, encoder: Encoder | None = None, timeout: float | None = None) -> tuple[dict[str, Any], float]:
+        """``ModelInfer`` of ``rows`` as the signature takes them; the answer in V2 JSON form, and the elapsed ms."""
+        request = (encoder or self.encoder).grpc_request(self.model_name, rows)
         response, elapsed = self.call("ModelInfer", request, timeout)
         try:
             return grpc_proto.response_dict(response), elapsed
         except grpc_proto.ProtoError as exc:
             raise InferenceError(f"gRPC ModelInfer answer cannot be read: {exc}") from None
 
-    def infer(self, rows: Rows, input_name: str = "input-0", datatype: str = "FP32") -> Prediction:
-        """``ModelInfer`` with one ``[N, F]`` tensor; outputs read by :attr:`reader` (protocol ``grpc``)."""
-        data, elapsed = self.infer_raw(rows, input_name, datatype)
+    def infer(self, rows: Rows, encoder: Encoder | None = None) -> Prediction:
+        """``ModelInfer`` of ``rows`` as the signature takes them; outputs read by :attr:`reader` (protocol ``grpc``)."""
+        data, elapsed = self.infer_raw(rows, encoder)
         try:
             outputs = self.reader.v2(data, len(rows))
         except OutputError as exc:

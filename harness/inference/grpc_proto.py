@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib.util
 import struct
 import sys
-from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -77,19 +76,6 @@ def proto() -> ModuleType:
 def method(name: str) -> str:
     """The full path of a ``GRPCInferenceService`` method: ``/inference.GRPCInferenceService/ModelInfer``."""
     return f"/{SERVICE}/{name}"
-
-
-def infer_request(model_name: str, rows: Sequence[Sequence[float]], input_name: str = "input-0", datatype: str = "FP32") -> Any:
-    """A ``ModelInferRequest`` of one ``[N, F]`` tensor, its values in typed ``contents``."""
-    pb = proto()
-    width = len(rows[0]) if rows else 0
-    flat = [float(v) for row in rows for v in row]
-    field = CONTENTS_FIELD.get(datatype)
-    if field is None:
-        raise ValueError(f"no gRPC contents field for datatype {datatype!r}")
-    contents = pb.InferTensorContents(**{field: flat})
-    tensor = pb.ModelInferRequest.InferInputTensor(name=input_name, datatype=datatype, shape=[len(rows), width], contents=contents)
-    return pb.ModelInferRequest(model_name=model_name, inputs=[tensor])
 
 
 def response_dict(response: Any) -> dict[str, Any]:

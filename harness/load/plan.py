@@ -29,6 +29,7 @@ from harness.config.urls import masked
 from harness.contract.resolve import read_contract
 from harness.errors import ConfigError
 from harness.inference import tls
+from harness.inference.encoder import Encoder
 from harness.results import Endpoint
 
 WORKER_DIR = Path(__file__).with_name("worker")
@@ -142,6 +143,7 @@ class LoadPlan:
     classes: tuple[Any, ...] = ()
     output_name: str | None = None
     labels: tuple[str, ...] = ()
+    request: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_config(cls, endpoint: Endpoint, cfg: HarnessConfig, processes: int | None = None) -> LoadPlan:
@@ -155,6 +157,10 @@ class LoadPlan:
         """
         verify = tls.verify_setting(cfg.endpoint)
         contract = read_contract(cfg)
+        largest = endpoint.signature.max_batch_size if endpoint.signature is not None else None
+        if largest and cfg.load.batch_size > largest:
+            raise ConfigError(f"load_batch_size {cfg.load.batch_size} is above the {largest} rows the server takes per request "
+                              f"(max_batch_size, from {endpoint.signature.source('max_batch_size')})", "batch_size")  # type: ignore[union-attr]
         return cls(
             base_url=endpoint.base_url.rstrip("/"),
             model_name=endpoint.model_name,
@@ -177,6 +183,7 @@ class LoadPlan:
             classes=tuple(contract.classes),
             output_name=cfg.endpoint.output_name or contract.output,
             labels=tuple(cfg.endpoint.labels),
+            request=Encoder(endpoint.signature).template(endpoint.model_name),
         )
 
     @property
@@ -207,6 +214,7 @@ class LoadPlan:
                 "protocol": self.protocol,
                 "batch_size": self.batch_size,
                 "rows": [list(r) for r in self.rows],
+                "request": dict(self.request) or Encoder().template(self.model_name),
                 "warmup_s": self.warmup_s,
                 "duration_s": self.duration_s,
                 "rate_per_user": self.rate_per_user,

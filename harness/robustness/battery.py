@@ -34,6 +34,7 @@ from harness.config.categories import CATEGORIES, MALFORMED
 from harness.contract.artifact import agree
 from harness.errors import InferenceError, WaitTimeout
 from harness.inference.client import REST_PROTOCOLS, Answer, InferenceClient
+from harness.inference.encoder import Encoder
 from harness.procs.waiting import wait_until
 from harness.robustness.control import Control, controls, expected_seed, failed_text, send_control
 from harness.robustness.malformed import malformed_cases
@@ -113,7 +114,7 @@ class Battery:
     def alive(self) -> bool:
         """Model readiness over every protocol spoken, each with a short timeout."""
         name = self.client.endpoint.model_name
-        paths = {"v1": f"/v1/models/{name}", "v2": f"/v2/models/{name}/ready"}
+        paths = {"v1": Encoder.model_path(name, protocol="v1"), "v2": Encoder.model_path(name) + "/ready"}
         return all(self._ready(paths[p]) for p in self.protocols if p in paths)
 
     def try_one(self, request: Request, source: str) -> Finding | None:
@@ -234,10 +235,10 @@ def run_battery(
         return battery, {"before": before, "after": None}, None
     battery.twin = lambda protocol: send_control(client, protocol, schema, expected, tolerance)
     model = client.endpoint.model_name
-    battery.run_catalogue(malformed_cases(model, profile, battery.protocols, schema.seed_row))
-    battery.run_catalogue(unusual_cases(model, profile, battery.protocols, schema.seed))
+    battery.run_catalogue(malformed_cases(model, profile, battery.protocols, schema.seed_row, client.encoder))
+    battery.run_catalogue(unusual_cases(model, profile, battery.protocols, schema.seed, client.encoder))
     for protocol in battery.protocols:
-        for strategy in strategies(model, protocol, schema.width).values():
+        for strategy in strategies(model, protocol, schema.width, client.encoder).values():
             if battery.stopped:
                 break
             battery.run_generated(strategy, seed)

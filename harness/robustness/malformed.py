@@ -8,6 +8,7 @@ the same kind. Each request here must get a 4xx with an error body (a wrong meth
 
 from __future__ import annotations
 
+from harness.inference.encoder import Encoder
 from harness.robustness.profiles import Profile
 from harness.robustness.requests import Request, dumps, tensor, v1_path, v2_path
 from harness.robustness.schema import IRIS_SCHEMA
@@ -29,8 +30,8 @@ def nested_v1(depth: int) -> bytes:
     return b'{"instances":' + b"[" * depth + b"6.8" + b"]" * depth + b"}"
 
 
-def nested_v2(depth: int) -> bytes:
-    head = b'{"inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP32","data":'
+def nested_v2(depth: int, encoder: Encoder | None = None) -> bytes:
+    head = (encoder or Encoder()).v2_head([1, 4])[:-1]  # without the data's own bracket
     return head + b"[" * depth + b"6.8" + b"]" * depth + b"}]}"
 
 
@@ -97,23 +98,24 @@ def v1_cases(model: str, profile: Profile, seed_row: list[float] = SEED_ROW) -> 
     ]
 
 
-def v2_cases(model: str, profile: Profile, seed_row: list[float] = SEED_ROW) -> list[Request]:
-    """Malformed V2 ``/infer`` requests, at least one per V2 category, around ``seed_row`` (a valid row)."""
+def v2_cases(model: str, profile: Profile, seed_row: list[float] = SEED_ROW, encoder: Encoder | None = None) -> list[Request]:
+    """Malformed V2 ``/infer`` requests, at least one per V2 category, around ``seed_row`` (a valid
+    row), each a request of the signature (``encoder``'s) with one thing wrong."""
+    enc = encoder or Encoder()
     path = v2_path(model)
     width = len(seed_row)
     letters = [chr(97 + i % 26) for i in range(width)]
-    good = tensor([1, width], "FP32", seed_row)
+    good = tensor(enc, [1, width], seed_row)
     one = good["inputs"][0]
 
     def post(category: str, body: bytes | object, note: str = "") -> Request:
         return _post(category, "v2", path, body, note)
 
     def fp32(data: object, shape: object = (1, width)) -> dict[str, object]:
-        return tensor(list(shape) if isinstance(shape, tuple) else shape, "FP32", data)
+        return tensor(enc, list(shape) if isinstance(shape, tuple) else shape, data)
 
     def non_finite(token: str) -> bytes:
-        head = b'{"inputs":[{"name":"input-0","shape":[1,%d],"datatype":"FP32","data":[' % width
-        return head + token.encode() + _tail(seed_row) + b"]}]}"
+        return enc.v2_head([1, width]) + token.encode() + _tail(seed_row) + b"]}]}"
 
     return [
         *_shared("v2", path, dumps(good)),
@@ -135,29 +137,35 @@ def v2_cases(model: str, profile: Profile, seed_row: list[float] = SEED_ROW) -> 
         post("strings", fp32(["a", *seed_row[1:]])),
         post("nulls", fp32([None, *seed_row[1:]])),
         post("nulls", fp32(None), "data is null"),
-        post("nulls", tensor(None, "FP32", seed_row), "shape is null"),
+        post("nulls", tensor(enc, None, seed_row), "shape is null"),
         *[post("non_finite", non_finite(t)) for t in NON_FINITE_TOKENS],
         post("empty_batch", fp32([], (0, width))),
-        post("deep_nesting", nested_v2(64), "depth 64"),
-        post("deep_nesting", nested_v2(profile.nesting_depth), f"depth {profile.nesting_depth}"),
+        post("deep_nesting", nested_v2(64, enc), "depth 64"),
+        post("deep_nesting", nested_v2(profile.nesting_depth, enc), f"depth {profile.nesting_depth}"),
         post("bad_tensor", {"inputs": []}, "no input tensor"),
         post("bad_tensor", fp32(seed_row[:-1]), "data shorter than shape"),
         post("bad_tensor", fp32([*seed_row, *seed_row]), "data longer than shape"),
         post("bad_tensor", fp32(seed_row, [width]), "1-D shape"),
         post("bad_tensor", fp32(seed_row, []), "empty shape"),
         post("bad_tensor", fp32(seed_row, [-1, width]), "negative dimension"),
-        post("bad_tensor", tensor([1, width], "BYTES", letters), "BYTES tensor"),
-        post("bad_tensor", tensor([1, width], "FLOAT", seed_row), "unknown datatype"),
-        post("bad_tensor", {"inputs": [{"name": "input-0", "shape": [1, width], "data": seed_row}]}, "no datatype"),
-        post("bad_tensor", {"inputs": [{"name": "input-0", "datatype": "FP32", "shape": [1, width]}]}, "no data"),
+        post("bad_tensor", tensor(enc, [1, width], letters, "BYTES"), "BYTES tensor"),
+        post("bad_tensor", tensor(enc, [1, width], seed_row, "FLOAT"), "unknown datatype"),
+        post("bad_tensor", {"inputs": [_without(enc.tensor([1, width], seed_row), "datatype")]}, "no datatype"),
+        post("bad_tensor", {"inputs": [_without(enc.tensor([1, width], seed_row), "data")]}, "no data"),
     ]
 
 
-def malformed_cases(model: str, profile: Profile, protocols: tuple[str, ...], seed_row: list[float] = SEED_ROW) -> list[Request]:
-    """The catalogue over ``protocols`` (the ones the server speaks), V1 first, around ``seed_row``."""
+def _without(tensor: dict[str, object], key: str) -> dict[str, object]:
+    return {k: v for k, v in tensor.items() if k != key}
+
+
+def malformed_cases(model: str, profile: Profile, protocols: tuple[str, ...], seed_row: list[float] = SEED_ROW,
+                    encoder: Encoder | None = None) -> list[Request]:
+    """The catalogue over ``protocols`` (the ones the server speaks), V1 first, around ``seed_row``,
+    V2 requests of ``encoder``'s signature."""
     cases: list[Request] = []
     if "v1" in protocols:
         cases += v1_cases(model, profile, seed_row)
     if "v2" in protocols:
-        cases += v2_cases(model, profile, seed_row)
+        cases += v2_cases(model, profile, seed_row, encoder)
     return cases

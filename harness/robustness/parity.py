@@ -29,11 +29,13 @@ from harness.contract.artifact import agree, expected_answers, load_model
 from harness.errors import InferenceError
 from harness.inference.client import REST_PROTOCOLS, InferenceClient
 from harness.inference.discovery import NAMES
+from harness.inference.encoder import Encoder
 from harness.redact import redact
 from harness.results import CheckResult, CheckStatus
 from harness.robustness.control import answers_text, controls, expected_seed, failed_text
 from harness.robustness.profiles import Profile, hypothesis_settings
 from harness.robustness.schema import IRIS_SCHEMA, FeatureSchema
+from harness.signature import exact
 
 # "beyond" the data's ranges reaches far outside in both directions
 WIDE_VALUES = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
@@ -91,7 +93,7 @@ def run_parity(client: InferenceClient, profile: Profile, model_path: Path | Non
 
     def compare(rows: list[list[float]]) -> str | None:
         try:
-            served = {p: list((client.predict(rows) if p == "v1" else client.infer(rows, datatype="FP64")).outputs) for p in protocols}
+            served = {p: list((client.predict(rows) if p == "v1" else client.infer(rows, Encoder(exact(client.encoder.signature)))).outputs) for p in protocols}
         except InferenceError as exc:
             return f"a valid input was not answered: {exc}"
         if model_path is not None:

@@ -17,6 +17,7 @@ import shlex
 from typing import Any
 
 from harness.config.categories import CATEGORIES
+from harness.inference.encoder import Encoder
 
 JSON = "application/json"
 BODY_PREVIEW = 300  # characters of a body shown as text in a report
@@ -128,17 +129,18 @@ def dumps(value: Any) -> bytes:
 
 
 def v1_path(model: str) -> str:
-    return f"/v1/models/{model}:predict"
+    return Encoder.v1_path(model)
 
 
 def v2_path(model: str) -> str:
-    return f"/v2/models/{model}/infer"
+    return Encoder.v2_path(model)
 
 
 def path_of(protocol: str, model: str) -> str:
     return v1_path(model) if protocol == "v1" else v2_path(model)
 
 
-def tensor(shape: Any, datatype: Any, data: Any, name: Any = "input-0") -> dict[str, Any]:
-    """A V2 request body with one input tensor (any field may be wrong on purpose)."""
-    return {"inputs": [{"name": name, "shape": shape, "datatype": datatype, "data": data}]}
+def tensor(encoder: Encoder, shape: Any, data: Any, datatype: Any = None, name: Any = None) -> dict[str, Any]:
+    """A V2 request body with one input tensor of the signature (its name and datatype unless
+    given; any field may be wrong on purpose)."""
+    return {"inputs": [encoder.tensor(shape, data, datatype, name)]}

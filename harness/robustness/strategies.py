@@ -13,6 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from harness.inference.encoder import Encoder
 from harness.robustness.malformed import (
     N_FEATURES,
     NON_FINITE_TOKENS,
@@ -105,20 +106,20 @@ _not_json = st.one_of(
 ).filter(lambda b: not is_json(b))
 
 
-def _fp32(rows: list[list[Any]]) -> dict[str, Any]:
-    """An FP32 ``[N, F]`` tensor of ``rows`` (flat data; F from the first row)."""
-    return tensor([len(rows), len(rows[0]) if rows else 0], "FP32", [v for r in rows for v in r])
+def _flat(enc: Encoder, rows: list[list[Any]]) -> dict[str, Any]:
+    """A ``[N, F]`` tensor of the signature holding ``rows`` (flat data; F from the first row)."""
+    return tensor(enc, [len(rows), len(rows[0]) if rows else 0], [v for r in rows for v in r])
 
 
 @st.composite
-def _bad_tensor(draw: st.DrawFn, width: int) -> dict[str, Any]:
+def _bad_tensor(draw: st.DrawFn, width: int, enc: Encoder) -> dict[str, Any]:
     """A shape that does not describe the data, or a datatype no server can read as numbers."""
     rows = draw(_rows(width))
     flat = [v for r in rows for v in r]
     if draw(st.booleans()):
         shape = draw(st.lists(st.integers(0, 6), max_size=3).filter(lambda s: s != [len(rows), width]))
-        return tensor(shape, "FP32", flat)
-    return tensor([len(rows), width], draw(st.sampled_from(("BYTES", "STRING", "", "FLOAT"))), flat)
+        return tensor(enc, shape, flat)
+    return tensor(enc, [len(rows), width], flat, draw(st.sampled_from(("BYTES", "STRING", "", "FLOAT"))))
 
 
 def _v1(width: int) -> dict[str, st.SearchStrategy[Any]]:
@@ -144,41 +145,44 @@ def _v1(width: int) -> dict[str, st.SearchStrategy[Any]]:
     }
 
 
-def _v2(width: int) -> dict[str, st.SearchStrategy[Any]]:
-    """Bodies (JSON values or bytes) of each V2 category."""
+def _v2(width: int, enc: Encoder) -> dict[str, st.SearchStrategy[Any]]:
+    """Bodies (JSON values or bytes) of each V2 category, requests of ``enc``'s signature."""
 
     def non_finite(texts: list[list[str]]) -> bytes:
-        head = b'{"inputs":[{"name":"input-0","shape":[%d,%d],"datatype":"FP32","data":[' % (len(texts), width)
-        return head + ",".join(",".join(r) for r in texts).encode() + b"]}]}"
+        return enc.v2_head([len(texts), width]) + ",".join(",".join(r) for r in texts).encode() + b"]}]}"
 
     def ragged(rows: list[list[float]]) -> dict[str, Any]:
-        return tensor([len(rows), width], "FP32", rows)  # nested data, rows of different lengths
+        return tensor(enc, [len(rows), width], rows)  # nested data, rows of different lengths
+
+    def flat(rows: list[list[Any]]) -> dict[str, Any]:
+        return _flat(enc, rows)
 
     return {
         "invalid_json": _not_json,
         "wrong_top_level": _json_values.filter(lambda v: not (isinstance(v, dict) and "inputs" in v)),
         "instances_not_list": _json_values.filter(lambda v: not isinstance(v, list)).map(lambda v: {"inputs": v}),
         "ragged_rows": _ragged().map(ragged),
-        "wrong_feature_count": _wrong_width_rows(width).map(_fp32),
-        "strings": _poisoned(st.text(_chars, max_size=8).filter(lambda t: not is_number_text(t)), width).map(_fp32),
-        "nulls": _poisoned(st.none(), width).map(_fp32),
+        "wrong_feature_count": _wrong_width_rows(width).map(flat),
+        "strings": _poisoned(st.text(_chars, max_size=8).filter(lambda t: not is_number_text(t)), width).map(flat),
+        "nulls": _poisoned(st.none(), width).map(flat),
         "non_finite": _non_finite_rows(width).map(non_finite),
-        "deep_nesting": st.integers(3, 2_000).map(nested_v2),
-        "bad_tensor": _bad_tensor(width),
+        "deep_nesting": st.integers(3, 2_000).map(lambda depth: nested_v2(depth, enc)),
+        "bad_tensor": _bad_tensor(width, enc),
     }
 
 
-def strategies(model: str, protocol: str, width: int = N_FEATURES) -> dict[str, st.SearchStrategy[Request]]:
+def strategies(model: str, protocol: str, width: int = N_FEATURES, encoder: Encoder | None = None) -> dict[str, st.SearchStrategy[Request]]:
     """One strategy of malformed requests per generated category of ``protocol``, for a model
-    whose rows hold ``width`` features (the contract's)."""
+    whose rows hold ``width`` features (the contract's), V2 requests of ``encoder``'s signature."""
+    enc = encoder or Encoder()
     path = path_of(protocol, model)
 
     def post(category: str, bodies: st.SearchStrategy[Any]) -> st.SearchStrategy[Request]:
         return bodies.map(lambda body: Request(category, protocol, "POST", path, body if isinstance(body, bytes) else dumps(body)))
 
-    bodies = _v1(width) if protocol == "v1" else _v2(width)
+    bodies = _v1(width) if protocol == "v1" else _v2(width, enc)
     generated = {category: post(category, strategy) for category, strategy in bodies.items()}
-    valid = dumps({"instances": [[1.0] * width]}) if protocol == "v1" else dumps(tensor([1, width], "FP32", [1.0] * width))
+    valid = dumps({"instances": [[1.0] * width]}) if protocol == "v1" else dumps(tensor(enc, [1, width], [1.0] * width))
     names = st.from_regex(r"[a-z][a-z0-9-]{0,30}[a-z0-9]", fullmatch=True, alphabet=_chars).filter(lambda n: n != model)
     generated["content_type"] = st.tuples(st.sampled_from(_not_json_types), st.binary(max_size=30).filter(lambda b: not is_json(b))).map(
         lambda ct: Request("content_type", protocol, "POST", path, ct[1], ct[0])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import struct
 
+from harness.inference.encoder import Encoder
 from harness.robustness.profiles import Profile
 from harness.robustness.requests import Request, Rows, dumps, tensor, v1_path, v2_path
 from harness.robustness.schema import IRIS_SCHEMA
@@ -40,12 +41,13 @@ def v1_body(rows: Rows) -> bytes:
     return b'{"instances":[' + b",".join(cache[r] for r in rows) + b"]}"
 
 
-def v2_body(rows: Rows, datatype: str = "FP32", width: int | None = None) -> bytes:
-    """One ``[N, F]`` tensor with flat data, built fast for hundreds of thousands of rows
-    (``F``: ``width``, else the first row's length)."""
+def v2_body(rows: Rows, datatype: str | None = None, width: int | None = None, encoder: Encoder | None = None) -> bytes:
+    """One ``[N, F]`` tensor of the signature (``encoder``'s; ``datatype`` overrides its datatype)
+    with flat data, built fast for hundreds of thousands of rows (``F``: ``width``, else the
+    first row's length)."""
     cache = {row: _row_bytes(row)[1:-1] for row in set(rows)}
     width = width if width is not None else len(rows[0]) if rows else WIDTH
-    head = b'{"inputs":[{"name":"input-0","shape":[%d,%d],"datatype":"%s","data":[' % (len(rows), width, datatype.encode())
+    head = (encoder or Encoder()).v2_head([len(rows), width], datatype)
     return head + b",".join(cache[r] for r in rows) + b"]}]}"
 
 
@@ -66,10 +68,10 @@ def nudged_rows(n: int, seed: Rows = SEED) -> Rows:
     return tuple(nudged[i % len(nudged)] for i in range(n))
 
 
-def rows_for_bytes(size: int, protocol: str, seed: Rows = SEED) -> int:
+def rows_for_bytes(size: int, protocol: str, seed: Rows = SEED, encoder: Encoder | None = None) -> int:
     """The fewest nudged seed rows whose body over ``protocol`` has at least ``size`` bytes."""
     texts = [_row_bytes(r) if protocol == "v1" else _row_bytes(r)[1:-1] for r in nudge(seed)]
-    empty = len(v1_body(())) if protocol == "v1" else len(v2_body((), width=len(seed[0]))) - 1  # less the "0" of shape [0, F]
+    empty = len(v1_body(())) if protocol == "v1" else len(v2_body((), width=len(seed[0]), encoder=encoder)) - 1  # less the "0" of shape [0, F]
 
     def length(n: int) -> int:  # the body's length, without building it
         full, rest = divmod(n, len(texts))
@@ -87,9 +89,12 @@ def fp16(rows: Rows) -> Rows:
     return tuple(tuple(struct.unpack("<e", struct.pack("<e", v))[0] for v in row) for row in rows)
 
 
-def unusual_cases(model: str, profile: Profile, protocols: tuple[str, ...], seed: Rows = SEED) -> list[Request]:
+def unusual_cases(model: str, profile: Profile, protocols: tuple[str, ...], seed: Rows = SEED,
+                  encoder: Encoder | None = None) -> list[Request]:
     """Valid but unusual requests over ``protocols`` (the ones the server speaks), V1 first,
-    built from ``seed`` (rows of the model's width whose answers are known)."""
+    built from ``seed`` (rows of the model's width whose answers are known), V2 requests of
+    ``encoder``'s signature."""
+    enc = encoder or Encoder()
     width = len(seed[0])
     batch = seed_rows(profile.large_batch_rows, seed)
     size = f"{profile.large_body_bytes / (1024 * 1024):g} MiB"
@@ -107,23 +112,24 @@ def unusual_cases(model: str, profile: Profile, protocols: tuple[str, ...], seed
         ]
     if "v2" in protocols:
         path = v2_path(model)
-        big = nudged_rows(rows_for_bytes(profile.large_body_bytes, "v2", seed), seed)
+        big = nudged_rows(rows_for_bytes(profile.large_body_bytes, "v2", seed, enc), seed)
+        kind = enc.datatype
         cases += [
-            Request("large_batch", "v2", "POST", path, v2_body(batch), note=f"{len(batch)} rows", rows=batch, seed_rows=True, large=True),
-            Request("large_body", "v2", "POST", path, v2_body(big), note=f"{size}: {len(big)} rows", rows=big, seed_rows=True, large=True),
-            Request("coercible_values", "v2", "POST", path, v2_body(seed, "FP16"), note="FP16 data", rows=fp16(seed), seed_rows=True),
+            Request("large_batch", "v2", "POST", path, v2_body(batch, encoder=enc), note=f"{len(batch)} rows", rows=batch, seed_rows=True, large=True),
+            Request("large_body", "v2", "POST", path, v2_body(big, encoder=enc), note=f"{size}: {len(big)} rows", rows=big, seed_rows=True, large=True),
+            Request("coercible_values", "v2", "POST", path, v2_body(seed, "FP16", encoder=enc), note="FP16 data", rows=fp16(seed), seed_rows=True),
             Request(
                 "coercible_values", "v2", "POST", path,
-                dumps(tensor([1, width], "FP32", [i % 2 == 0 for i in range(width)])),
-                note="booleans in an FP32 tensor", rows=(tuple(float(i % 2 == 0) for i in range(width)),),
+                dumps(tensor(enc, [1, width], [i % 2 == 0 for i in range(width)])),
+                note=f"booleans in an {kind} tensor", rows=(tuple(float(i % 2 == 0) for i in range(width)),),
             ),
             Request(
                 "coercible_values", "v2", "POST", path,
-                dumps(tensor([len(seed), width], "FP32", [str(v) for row in seed for v in row])),
-                note="numeric strings in an FP32 tensor", rows=seed, seed_rows=True,
+                dumps(tensor(enc, [len(seed), width], [str(v) for row in seed for v in row])),
+                note=f"numeric strings in an {kind} tensor", rows=seed, seed_rows=True,
             ),
             *[
-                Request("json_content_type", "v2", "POST", path, v2_body(seed), ct, f"valid JSON sent {_as(ct)}", seed, True)
+                Request("json_content_type", "v2", "POST", path, v2_body(seed, encoder=enc), ct, f"valid JSON sent {_as(ct)}", seed, True)
                 for ct in ODD_CONTENT_TYPES[:2]
             ],
         ]

@@ -21,9 +21,11 @@ from harness.contract.artifact import agree, expected_answers, load_model
 from harness.contract.golden import SEED_PREDICTIONS
 from harness.errors import InferenceError
 from harness.inference.client import Answer, InferenceClient
+from harness.inference.encoder import Encoder
 from harness.inference.outputs import OutputError
 from harness.redact import preview
 from harness.robustness.requests import Request
+from harness.signature import exact
 
 BODY_LIMIT = 300  # characters of an answer kept in a finding (redacted first, then cut)
 DIFF_ROWS = 3
@@ -117,7 +119,7 @@ class Judge:
             return [seed[i % len(seed)] for i in range(len(rows))], "the seed's predictions"
         plain = self.client.endpoint.primary_protocol
         try:
-            answer = self.client.predict(rows) if plain == "v1" else self.client.infer(rows, datatype="FP64")
+            answer = self.client.predict(rows) if plain == "v1" else self.client.infer(rows, Encoder(exact(self.client.encoder.signature)))
         except InferenceError as exc:
             return None, f"unchecked: the plain request failed too ({exc})"
         return list(answer.outputs), f"the server's own {plain.upper()} answer to the same rows sent plainly"

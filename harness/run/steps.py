@@ -204,9 +204,24 @@ def endpoint(run: StepRun) -> Produced[Endpoint]:
                 raise
             raise StepFailed("the model did not get ready", [CheckResult("deploy.ready", CheckStatus.FAILED, str(exc), _elapsed(started))]) from None
     found = ready.readiness or "ready over " + " and ".join(p.upper() for p in ready.protocols)
+    ready = _with_signature(run, ready)  # a signature that contradicts the contract: exit 2, before any request
     done = CheckResult("deploy.ready", CheckStatus.PASSED, f"{ready.model_name} at {ready.base_url}: {found}",
-                       _elapsed(started), {"protocols": list(ready.protocols)}).with_evidence({"protocols": len(ready.protocols)}, say=True)
+                       _elapsed(started), {"protocols": list(ready.protocols),
+                                           "signature": ready.signature.as_dict() if ready.signature is not None else None},
+                       ).with_evidence({"protocols": len(ready.protocols)}, say=True)
     return Produced(ready, (done,), Measured(endpoint=ready))
+
+
+def _with_signature(run: StepRun, ready: Endpoint) -> Endpoint:
+    """``ready`` with the model's signature (:mod:`harness.contract.signature`): the server's
+    metadata, the settings and the contract, checked against each other."""
+    from harness.contract.signature import Explicit, describe, resolve_signature
+    from harness.inference.client import InferenceClient
+
+    with InferenceClient(ready, run.cfg.core.request_timeout, max_bytes=run.cfg.endpoint.max_response_bytes) as client:
+        signature = resolve_signature(run.inputs.contract, client, ready.protocols, Explicit.from_config(run.cfg))
+    run.progress(f"signature: {describe(signature)}")
+    return dataclasses.replace(ready, signature=signature)
 
 
 def _endpoint_to(what: str, run: StepRun) -> Endpoint:

@@ -26,6 +26,7 @@ from harness.config.urls import masked, split_url
 from harness.errors import ConfigError, InferenceError, PipelineError
 from harness.inference.client import InferenceClient
 from harness.inference.discovery import wait_ready
+from harness.inference.encoder import Encoder
 from harness.inference.tls import verify_setting
 from harness.redact import redact
 from harness.results import Endpoint, PipelineRun
@@ -135,11 +136,11 @@ class EndpointTarget:
         cfg = self.ctx.config
         if not cfg.endpoint.url:
             return []
-        name = cfg.core.model_name
+        v1, v2 = Encoder.model_path(cfg.core.model_name, protocol="v1"), Encoder.model_path(cfg.core.model_name)
         lines = []
         with InferenceClient(build_endpoint(cfg), PROBE_TIMEOUT, max_bytes=PROBE_MAX_BYTES) as client:
             deadline = time.monotonic() + PROBE_BUDGET_S
-            for path in (f"/v1/models/{name}", "/v2/health/ready", f"/v2/models/{name}", f"/v2/models/{name}/ready"):
+            for path in (v1, "/v2/health/ready", v2, f"{v2}/ready"):
                 left = deadline - time.monotonic()
                 if left <= 0.1:
                     lines.append(f"GET {path} -> not tried: the {PROBE_BUDGET_S:g}s budget of these probes was spent")

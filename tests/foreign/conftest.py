@@ -18,7 +18,15 @@ from pathlib import Path
 import pytest
 
 from .servers import ForeignServer, ForeignServers, train_iris
-from .venvs import MLSERVER, TRITONCLIENT, IndexUnreachable, VenvSpec, ensure_venv, python_of
+from .venvs import (
+    MLSERVER,
+    PYTRITON,
+    TRITONCLIENT,
+    IndexUnreachable,
+    VenvSpec,
+    ensure_venv,
+    python_of,
+)
 
 
 def _venv(spec: VenvSpec) -> Path:
@@ -43,6 +51,11 @@ def faulty_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def mlserver_venv() -> Path:
     return _venv(MLSERVER)
+
+
+@pytest.fixture(scope="session")
+def pytriton_venv() -> Path:
+    return _venv(PYTRITON)
 
 
 @pytest.fixture(scope="session")

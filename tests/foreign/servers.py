@@ -197,6 +197,41 @@ def kserve_stock(model_dir: Path, work: Path, model_name: str = MODEL_NAME, env:
     )
 
 
+TRITON_SERVER = Path(__file__).with_name("pytriton_server.py")
+
+
+def triton(venv: Path, model_dir: Path, work: Path, model_name: str, *, features: int, datatype: str = "FP32",
+           wrong_every: int = 0) -> ForeignServer:
+    """NVIDIA Triton (the tritonserver ``nvidia-pytriton`` 0.7.0 ships) serving ``model_dir/model.joblib``
+    with its natural signature (:mod:`tests.foreign.pytriton_server`), every port on 127.0.0.1.
+
+    Its Python backend stub links ``libpython3.11.so`` without a search path: it starts with
+    ``LD_LIBRARY_PATH`` set to the venv interpreter's ``LIBDIR`` (else the model fails to load on
+    a pyenv Python). It ignores SIGINT in the background; :meth:`ForeignServer.stop` sends SIGTERM.
+    """
+    python = venv / "bin" / "python"
+    libdir = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_config_var('LIBDIR'))"],
+                            capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    ports = {"http": procs.free_port(HOST), "grpc": procs.free_port(HOST), "metrics": procs.free_port(HOST)}
+    work.mkdir(parents=True, exist_ok=True)
+    argv = [str(python), str(TRITON_SERVER), "--artifact", str(Path(model_dir) / "model.joblib"), "--model-name", model_name,
+            "--features", str(features), "--datatype", datatype, "--wrong-every", str(wrong_every),
+            "--http-port", str(ports["http"]), "--grpc-port", str(ports["grpc"]), "--metrics-port", str(ports["metrics"])]
+    return ForeignServer(
+        kind="triton",
+        argv=argv,
+        base_url=f"http://{HOST}:{ports['http']}",
+        model_name=model_name,
+        model_dir=Path(model_dir),
+        protocols=("v2", "grpc"),
+        ready_paths=("/v2/health/ready", f"/v2/models/{model_name}/ready"),
+        log_path=work / "triton.log",
+        cwd=work,
+        ports=ports,
+        env={"LD_LIBRARY_PATH": libdir, "PYTHONUNBUFFERED": "1"},
+    )
+
+
 class ForeignServers:
     """Starts counterparts on demand and stops them all at the end (the session fixture's object)."""
 
@@ -219,6 +254,13 @@ class ForeignServers:
         """A started stock KServe sklearn server serving ``model_dir`` as ``model_name``."""
         work = self.work / f"kserve-{len(self.started)}"
         return self._start(kserve_stock(model_dir, work, model_name, env), timeout)
+
+    def triton(self, venv: Path, model_dir: Path, *, model_name: str, features: int, datatype: str = "FP32",
+               wrong_every: int = 0, timeout: float = READY_TIMEOUT) -> ForeignServer:
+        """A started Triton serving ``model_dir`` as ``model_name`` with input ``input__0`` of ``datatype``."""
+        work = self.work / f"triton-{len(self.started)}"
+        return self._start(triton(venv, model_dir, work, model_name, features=features, datatype=datatype,
+                                  wrong_every=wrong_every), timeout)
 
     def stop_all(self) -> None:
         for server in reversed(self.started):

@@ -121,7 +121,15 @@ TRITONCLIENT = VenvSpec(
     ("tritonclient[http]==2.73.0",),
     "tritonclient 2.73.0 pins greenlet<3.4; our locust/gevent stack runs greenlet 3.5",
 )
-SPECS = {spec.name: spec for spec in (MLSERVER, TRITONCLIENT)}
+# nvidia-pytriton 0.7.0 (triton-inference-server/pytriton, tag v0.7.0, pyproject.toml) ships
+# the real tritonserver binary and pins numpy<2; ours is numpy 2. scikit-learn 1.9.1 is ours,
+# so the artifact the tests train unpickles in the server with the version that trained it.
+PYTRITON = VenvSpec(
+    "pytriton",
+    ("nvidia-pytriton==0.7.0", "scikit-learn==1.9.1"),
+    "nvidia-pytriton 0.7.0 pins numpy<2; our stack runs numpy 2",
+)
+SPECS = {spec.name: spec for spec in (MLSERVER, TRITONCLIENT, PYTRITON)}
 
 
 def cache_root() -> Path:

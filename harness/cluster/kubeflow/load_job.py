@@ -59,7 +59,7 @@ def in_cluster_plan(url: str, endpoint: Endpoint, cfg: HarnessConfig) -> LoadPla
     of them, or :data:`DEFAULT_WORKERS`, never the harness machine's CPU count.
     """
     headers = {k: v for k, v in endpoint.headers.items() if k.lower() != "host"}
-    target = Endpoint(url.rstrip("/"), endpoint.model_name, headers, endpoint.protocols, f"in-cluster {url}")
+    target = Endpoint(url.rstrip("/"), endpoint.model_name, headers, endpoint.protocols, f"in-cluster {url}", signature=endpoint.signature)
     plan = LoadPlan.from_config(target, cfg)
     return dataclasses.replace(plan, processes=cfg.load.processes or DEFAULT_WORKERS)
 

@@ -16,24 +16,46 @@ from typing import Any
 
 MAX_BODIES = 64
 KINDS = {"v1": ["v1"], "v2": ["v2"], "mixed": ["v1", "v2"], "grpc": ["grpc"]}
-NO_BODIES = ("the load plan (MLH_LOAD_PLAN) has no rows or no model_name: the harness writes both "
-             "from the model contract and the endpoint (harness/load/plan.py)")
+NO_BODIES = ("the load plan (MLH_LOAD_PLAN) has no rows, no model_name or no request template: the harness writes "
+             "them from the model contract, the endpoint and its signature (harness/load/plan.py)")
+TYPES: dict[str, Callable[[Any], Any]] = {"float": float, "int": int, "bool": bool, "str": str}
 
 Body = tuple[str, str, bytes]  # (kind, path, body)
-GrpcRequest = Callable[[str, Sequence[Sequence[float]]], bytes]
+GrpcRequest = Callable[[Mapping[str, Any], str, Sequence[Sequence[Any]]], bytes]
+
+
+def typed(spec: Mapping[str, Any], v: Any) -> Any:
+    """``v`` as the template's input ``spec`` takes it (``kind``: float, int, bool, str)."""
+    return TYPES[spec.get("kind", "float")](v)
+
+
+def v2_body(request: Mapping[str, Any], chunk: Sequence[Sequence[Any]]) -> bytes:
+    """A V2 body of ``chunk`` as the harness's encoder templated it: one ``[N, F]`` tensor with flat
+    data, or one ``[N, 1]`` input per column with the template's parameters (the pandas content type)."""
+    specs = request["inputs"]
+    if request.get("codec") == "columns":
+        inputs = [{"name": spec["name"], "shape": [len(chunk), 1], "datatype": spec["datatype"],
+                   "data": [typed(spec, row[i]) for row in chunk]} for i, spec in enumerate(specs)]
+        return json.dumps({"parameters": request.get("parameters") or {}, "inputs": inputs}).encode()
+    spec = specs[0]
+    flat = [typed(spec, x) for row in chunk for x in row]
+    tensor = {"name": spec["name"], "shape": [len(chunk), len(chunk[0])], "datatype": spec["datatype"], "data": flat}
+    return json.dumps({"inputs": [tensor]}).encode()
 
 
 def bodies(plan: Mapping[str, Any], grpc_request: GrpcRequest | None = None, grpc_method: str = "") -> list[Body]:
     """(kind, path, body) triples of ``plan``: up to :data:`MAX_BODIES` batches of ``batch_size`` rows, per kind.
 
     Args:
-        plan: the load plan (``rows``, ``model_name``, ``batch_size``, ``protocol``).
-        grpc_request: serializes a ``ModelInferRequest`` (model name, rows); needed for ``grpc``.
+        plan: the load plan (``rows``, ``model_name``, ``batch_size``, ``protocol``, and ``request``:
+            the encoder's template of the signature: paths, codec, each input's name and datatype).
+        grpc_request: serializes a ``ModelInferRequest`` (template, model name, rows); needed for ``grpc``.
         grpc_method: the gRPC method, reported as the request's path.
     """
-    rows: list[list[float]] = plan.get("rows") or []
+    rows: list[list[Any]] = plan.get("rows") or []
     name = plan.get("model_name")
-    if not rows or not name:
+    request = plan.get("request") or {}
+    if not rows or not name or not request.get("inputs"):
         return []
     batch = int(plan.get("batch_size", 1))
     kinds = KINDS[plan.get("protocol", "mixed")]
@@ -44,11 +66,11 @@ def bodies(plan: Mapping[str, Any], grpc_request: GrpcRequest | None = None, grp
             if kind == "grpc":
                 if grpc_request is None:
                     raise ValueError("a grpc plan needs grpc_request")
-                out.append((kind, grpc_method, grpc_request(name, chunk)))
+                out.append((kind, grpc_method, grpc_request(request, name, chunk)))
             elif kind == "v1":
-                out.append((kind, f"/v1/models/{name}:predict", json.dumps({"instances": chunk}).encode()))
+                specs = request["inputs"]
+                instances = [[typed(specs[min(k, len(specs) - 1)], x) for k, x in enumerate(row)] for row in chunk]
+                out.append((kind, request["v1_path"], json.dumps({"instances": instances}).encode()))
             else:
-                flat = [x for row in chunk for x in row]
-                tensor = {"name": "input-0", "shape": [batch, len(chunk[0])], "datatype": "FP32", "data": flat}
-                out.append((kind, f"/v2/models/{name}/infer", json.dumps({"inputs": [tensor]}).encode()))
+                out.append((kind, request["v2_path"], v2_body(request, chunk)))
     return out

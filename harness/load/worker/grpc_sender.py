@@ -34,6 +34,8 @@ _READY: list[bool] = []
 CONTENTS_FIELD = {"BOOL": "bool_contents", "INT8": "int_contents", "INT16": "int_contents", "INT32": "int_contents",
                   "INT64": "int64_contents", "UINT8": "uint_contents", "UINT16": "uint_contents", "UINT32": "uint_contents",
                   "UINT64": "uint64_contents", "FP32": "fp32_contents", "FP64": "fp64_contents", "BYTES": "bytes_contents"}
+#: how a template input's ``kind`` types a value (the harness's encoder names the kind of each input)
+TYPES: dict[str, Callable[[Any], Any]] = {"float": float, "int": int, "bool": bool, "str": str}
 RAW_FORMAT = {"BOOL": "?", "INT8": "b", "INT16": "h", "INT32": "i", "INT64": "q", "UINT8": "B", "UINT16": "H",
               "UINT32": "I", "UINT64": "Q", "FP16": "e", "FP32": "f", "FP64": "d"}
 
@@ -63,14 +65,27 @@ def proto() -> Any:
     return module
 
 
-def request_bytes(model_name: str, rows: Sequence[Sequence[float]]) -> bytes:
-    """A serialized ``ModelInferRequest``: one FP32 ``[N, F]`` tensor ``input-0`` (as the harness's client sends)."""
+def request_bytes(request: Mapping[str, Any], model_name: str, rows: Sequence[Sequence[Any]]) -> bytes:
+    """A serialized ``ModelInferRequest`` of ``rows`` as the harness's encoder templated it (the plan's
+    ``request``: each input's name, datatype and typed ``contents`` field; one ``[N, F]`` tensor, or one
+    ``[N, 1]`` input per column)."""
     pb = proto()
-    flat = [float(v) for row in rows for v in row]
-    tensor = pb.ModelInferRequest.InferInputTensor(
-        name="input-0", datatype="FP32", shape=[len(rows), len(rows[0])], contents=pb.InferTensorContents(fp32_contents=flat)
-    )
-    return bytes(pb.ModelInferRequest(model_name=model_name, inputs=[tensor]).SerializeToString())
+    columns = request.get("codec") == "columns"
+    tensors = []
+    for k, spec in enumerate(request["inputs"]):
+        convert = TYPES[spec.get("kind", "float")]
+        if columns:
+            shape, values = [len(rows), 1], [convert(row[k]) for row in rows]
+        else:
+            shape, values = [len(rows), len(rows[0])], [convert(v) for row in rows for v in row]
+        if spec.get("kind") == "str":
+            values = [str(v).encode() for v in values]
+        contents = pb.InferTensorContents(**{spec["contents"]: values})
+        tensors.append(pb.ModelInferRequest.InferInputTensor(name=spec["name"], datatype=spec["datatype"], shape=shape, contents=contents))
+    message = pb.ModelInferRequest(model_name=model_name, model_version=request.get("model_version") or "", inputs=tensors)
+    for key, value in (request.get("parameters") or {}).items():
+        message.parameters[key].string_param = str(value)
+    return bytes(message.SerializeToString())
 
 
 def answer_dict(response: Any) -> dict[str, Any]:
