@@ -24,7 +24,7 @@ from harness.robustness.profiles import PROFILES
 from harness.robustness.unusual import unusual_cases
 from harness.signature import COLUMNS, Signature, TensorSpec, default_signature
 
-from .stub_server import StubServer, reply
+from .helpers.stub_server import StubServer, reply
 
 HARNESS = Path(__file__).resolve().parents[1] / "harness"
 TRITON = {"name": "breast_cancer", "versions": ["1"], "platform": "python",

@@ -19,7 +19,6 @@ import pytest
 from .servers import ForeignServer, ForeignServers
 from .test_verdicts import checks, run
 
-pytestmark = pytest.mark.slow
 MODEL = "breast_cancer"
 FEATURES = 30
 ACCEPTED = Path(__file__).resolve().parents[2] / "examples" / "triton" / "accepted-findings.toml"
