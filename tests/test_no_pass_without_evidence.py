@@ -107,6 +107,7 @@ def test_mlharness_run_passes_nothing_it_has_no_evidence_for(mode: str, model_di
     assert "custom.seed_rows" in {c["name"] for c in report["checks"]}
 
 
+@pytest.mark.e2e  # capacity searches: the fast tier keeps the mlharness run cases
 @pytest.mark.parametrize(("mode", "baseline"), [*((m, False) for m in MODES), ("reject", True)])
 def test_mlharness_capacity_finds_no_capacity_it_has_no_evidence_for(mode: str, baseline: bool, model_dir: Path, files: dict[str, Path],
                                                                       tmp_path: Path) -> None:
@@ -121,6 +122,7 @@ def test_mlharness_capacity_finds_no_capacity_it_has_no_evidence_for(mode: str, 
     assert code != 0 and report["exit_code"] == code and report["status"] != "passed", report["checks"]
 
 
+@pytest.mark.e2e  # whole pytest sessions in a subprocess: the fast tier keeps the mlharness run cases
 @pytest.mark.parametrize("mode", MODES)
 def test_the_pytest_plugin_passes_nothing_it_has_no_evidence_for(mode: str, model_dir: Path, files: dict[str, Path],
                                                                   pytester: pytest.Pytester, tmp_path: Path) -> None:
