@@ -219,8 +219,7 @@ def triton(venv: Path, model_dir: Path, work: Path, model_name: str, *, features
             "--http-port", str(ports["http"]), "--grpc-port", str(ports["grpc"]), "--metrics-port", str(ports["metrics"])]
     return ForeignServer(
         kind="triton",
-        argv=argv,
-        base_url=f"http://{HOST}:{ports['http']}",
+        command=argv,
         model_name=model_name,
         model_dir=Path(model_dir),
         protocols=("v2", "grpc"),
