@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,32 @@ def test_the_same_function_registered_twice_is_harmless() -> None:
     check("x.twice", registry=registry)(twice)
     check("x.twice", registry=registry)(twice)
     assert registry.names() == ["x.twice"]
+
+
+def test_one_file_imported_under_two_module_names_registers_once(tmp_path: Path) -> None:
+    """Listed in the ``checks`` setting (imported by path) and imported by a conftest (by module
+    name): one source file, so harmless; another file's function under that name is an error."""
+    import importlib.util
+
+    registry = Registry()
+    source = "def same(ctx):\n    return None\n"
+    one, other = tmp_path / "one.py", tmp_path / "other.py"
+    one.write_text(source)
+    other.write_text(source)
+
+    def function_of(path: Path, module: str) -> Callable[[CheckContext], CheckResult]:
+        spec = importlib.util.spec_from_file_location(module, path)
+        assert spec is not None and spec.loader is not None
+        loaded = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(loaded)
+        fn: Callable[[CheckContext], CheckResult] = loaded.same
+        return fn
+
+    check("x.same", registry=registry)(function_of(one, "one_by_path"))
+    check("x.same", registry=registry)(function_of(one, "one_by_name"))
+    assert registry.names() == ["x.same"]
+    with pytest.raises(ValueError, match="registered already"):
+        check("x.same", registry=registry)(function_of(other, "other_by_name"))
 
 
 def test_user_checks_load_from_a_file_and_a_bad_one_names_itself(tmp_path: Path) -> None:

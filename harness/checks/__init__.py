@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
+import inspect
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import metadata
@@ -242,21 +243,33 @@ def check(
     The rule of the built-in checks holds for yours: a passed result carries what it sent,
     compared or measured in ``details["evidence"]`` (``result.with_evidence({"rows": 2})``), or it
     is recorded as *error*; ``evidence`` names the counts it must carry (``("requests", "rows")``).
-    Registering the same function again (a conftest imported twice) is harmless; another
-    function under a taken name is an error.
+    Registering the same function again is harmless: a conftest imported twice, or a file both
+    listed in the ``checks`` setting and imported by a conftest (one source file, two module
+    names); another function under a taken name is an error.
     """
 
     def register(fn: Run) -> Run:
         target = registry or REGISTRY
         existing = target._checks.get(name)
         new = Check(name, fn, tuple(needs), description or (fn.__doc__ or "").strip().split("\n")[0], skip_unless, tuple(evidence))
-        if existing is not None and getattr(existing.run, "__qualname__", None) == fn.__qualname__ and getattr(existing.run, "__module__", None) == fn.__module__:
+        if existing is not None and existing.run is not None and _same_function(existing.run, fn):
             target.add(new, replace=True)
         else:
             target.add(new)
         return fn
 
     return register
+
+
+def _same_function(a: Callable[..., Any], b: Callable[..., Any]) -> bool:
+    """One function defined once: the same qualified name in the same module, or in the same
+    source file (a file imported under two module names)."""
+    if getattr(a, "__qualname__", None) != getattr(b, "__qualname__", None):
+        return False
+    if getattr(a, "__module__", None) == getattr(b, "__module__", None):
+        return True
+    files = [getattr(getattr(inspect.unwrap(f), "__code__", None), "co_filename", None) for f in (a, b)]
+    return None not in files and Path(str(files[0])).resolve() == Path(str(files[1])).resolve()
 
 
 def load_user_checks(sources: Sequence[str], *, entry_points: bool = True) -> list[str]:
