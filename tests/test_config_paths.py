@@ -101,6 +101,11 @@ def test_known_keys_in_tables_still_flatten(tmp_path: Path) -> None:
 def test_pytest_from_a_subdirectory_reads_the_project_config(project: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """``cd tests && pytest``: the plugin finds [tool.mlharness] above and its paths are the file's."""
     (project / "model" / "contract.toml").write_text("")
+    # the plugin loads the checks setting at start (a missing file is exit 4 there, as it is exit 2
+    # for the CLI): this project lists none, its paths are the other settings'
+    line = 'checks = ["checks/team.py", "team_checks.module"]\n'
+    assert line in PYPROJECT
+    (project / "pyproject.toml").write_text(PYPROJECT.replace(line, ""))
     test = project / "tests" / "unit" / "test_where.py"
     test.write_text(
         "from pathlib import Path\n\n"
