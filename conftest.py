@@ -39,7 +39,9 @@ FOLDER_TIERS = {"tests/foreign": "foreign", "suites": "e2e"}
 MODULE_TIERS = {
     # whole runs: run_validation / mlharness run / kfp.local pipeline runs / both front ends
     **dict.fromkeys(("test_local_run.py", "test_contract_runs.py", "test_bounded_requests.py", "test_faults.py",
-                     "test_front_ends.py", "test_robustness_controls.py"), "e2e"),
+                     "test_front_ends.py", "test_robustness_controls.py",
+                     # whole pytest sessions of a suite in a subprocess (a failed step, Ctrl-C, the exit code)
+                     "test_pytest_verdict.py"), "e2e"),
     # load windows of the locust runner, capacity searches
     **dict.fromkeys(("test_load_runner.py", "test_load_hostile.py", "test_load_grpc.py", "test_capacity_run.py",
                      "test_capacity_cli.py", "test_capacity_plugin.py"), "load"),
@@ -50,8 +52,8 @@ MODULE_TIERS = {
                      "test_packaging.py", "test_plugin.py", "test_report_files.py", "test_resources.py", "test_run_end.py",
                      "test_runner.py", "test_runtime.py", "test_serve.py", "test_validation.py", "test_warm_tasks.py",
                      "test_workflows.py", "test_cluster_load_job.py", "test_cluster_up.py", "test_checks.py",
-                     # the property test of issue 19 and the pytest verdict: short runs against thread servers
-                     "test_no_pass_without_evidence.py", "test_pytest_verdict.py", "test_evidence.py"), "integration"),
+                     # the property test of issue 19: short runs against thread servers
+                     "test_no_pass_without_evidence.py", "test_evidence.py"), "integration"),
 }
 #: fixtures that start a child process: a test of a unit module that uses one is ``integration``
 INTEGRATION_FIXTURES = ("served", "child_servers", "stub", "fault_server", "no_leaked_children")

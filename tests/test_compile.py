@@ -153,3 +153,21 @@ def test_run_with_an_exiting_pipeline_fails_pipeline_compile_and_finishes_the_re
     assert checks["pipeline.compile"]["status"] == "failed" and "called sys.exit(0)" in checks["pipeline.compile"]["message"]
     assert checks["pipeline.run"]["status"] == "skipped"
     assert all((report_dir / name).is_file() for name in ("report.html", "summary.md", "junit.xml"))
+
+
+@pytest.mark.parametrize("text", [
+    "from kfp import dsl\n\n@dsl.pipeline\ndef pipe():\n    pass\n",
+    "from my_team.pipelines import pipe\n",
+    "import kfp\npipe = kfp.dsl.pipeline(lambda: None)\n",
+    "try:\n    from fast import pipe\nexcept ImportError:\n    def pipe():\n        pass\n",
+])
+def test_the_precheck_takes_any_top_level_binding_of_the_function(text: str, tmp_path: Path) -> None:
+    from harness.pipelines.compile import precheck_source
+
+    src = tmp_path / "p.py"
+    src.write_text(text)
+    precheck_source(f"{src}:pipe")  # no error: the name is bound (what it is, the compile finds out)
+    with pytest.raises(ConfigError, match="has no function 'other' at its top level"):
+        precheck_source(f"{src}:other")
+    src.write_text(text + "from elsewhere import *\n")  # a star import may bind anything: left to the compile
+    precheck_source(f"{src}:other")

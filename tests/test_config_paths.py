@@ -98,6 +98,7 @@ def test_known_keys_in_tables_still_flatten(tmp_path: Path) -> None:
     assert values == {"slo_p95_ms": 80, "url": "http://127.0.0.1:1", "users": 2}
 
 
+@pytest.mark.e2e  # a whole pytest session in a subprocess
 def test_pytest_from_a_subdirectory_reads_the_project_config(project: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """``cd tests && pytest``: the plugin finds [tool.mlharness] above and its paths are the file's."""
     (project / "model" / "contract.toml").write_text("")

@@ -114,6 +114,7 @@ def test_a_run_records_a_users_pass_without_evidence_as_an_error(tmp_path: Path)
     assert outcome.exit_code == 1 and outcome.report["status"] == "failed"
 
 
+@pytest.mark.e2e  # a whole validation run with a load window
 def test_against_a_healthy_server_every_check_passes_with_its_evidence_shown(served: Endpoint, model_dir: Path, tmp_path: Path) -> None:
     """The healthy local server: every check that runs passes, carries each count it declares, and
     its message says a count."""

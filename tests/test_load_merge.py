@@ -141,3 +141,14 @@ def test_the_in_cluster_configmap_ships_everything_the_locustfile_loads(tmp_path
     proc = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, env=env, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "['Bearer tok-123456', 'tok-123456']"
+
+
+def test_a_query_key_travels_in_the_environment_not_on_the_command_line() -> None:
+    """``ps`` shows every process's command line to every user of the machine: the key is not on it."""
+    cfg = HarnessConfig().replace(users=2, duration=2.0, warmup=0.0, load_processes=1)
+    plan = LoadPlan.from_config(Endpoint("http://10.0.0.5:8080/base?api_key=k3y-k3y-k3y-k3y&v=2", "iris"), cfg)
+    argv = locust_argv(plan, "local", "/out")
+    assert argv[argv.index("--host") + 1] == "http://10.0.0.5:8080/base"
+    assert not any("k3y" in arg for arg in argv), argv
+    assert locust_env(plan, "/out")["MLH_LOAD_QUERY"] == "api_key=k3y-k3y-k3y-k3y&v=2"
+    assert "MLH_LOAD_QUERY" not in locust_env(_plan(), "/out")

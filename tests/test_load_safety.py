@@ -209,3 +209,9 @@ def test_the_locustfile_modules_import_neither_locust_nor_gevent() -> None:
         if "worker" not in path.parts:
             text = path.read_text()
             assert not any(f"worker.{m[:-3]} import" in text or f"worker import {m[:-3]}" in text for m in GEVENT_MODULES), path
+
+
+def test_the_values_of_the_urls_query_are_masked_in_the_workers_messages() -> None:
+    mask = Masker({}, "api_key=k3y-k3y-k3y-k3y&v=2")
+    assert mask.cut("unknown key k3y-k3y-k3y-k3y for /infer (v=2)") == "unknown key *** for /infer (v=2)"  # 'v=2' is too short to be one
+    assert not runs_of("k3y-k3y-k3y-k3y", mask.cut("echo: 3y-k3y-k3y-k"), 8)

@@ -86,6 +86,7 @@ def test_python_m_pytest_in_the_host_repo_stops_with_one_line(host: Path) -> Non
     ], out.stderr
 
 
+@pytest.mark.e2e  # a whole pytest session in the host repo, in a subprocess
 def test_the_pytest_script_in_the_host_repo_loads_the_plugin(host: Path) -> None:
     out = subprocess.run([str(VENV_BIN / "pytest"), "-q", "-p", "no:cacheprovider", "tests"], cwd=host,
                          capture_output=True, text=True, timeout=120, env=host_env())

@@ -36,6 +36,7 @@ def test_target_choices_are_checked(pytester: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(["*invalid choice*nowhere*"])
 
 
+@pytest.mark.e2e  # a whole pytest session in a subprocess: the fast tier keeps the ones that stop at the usage error
 def test_env_and_config_file_reach_the_fixture(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     pytester.makefile(".toml", harness="users = 3\n[slo]\np95_ms = 42\n")
     monkeypatch.setenv("HARNESS_SPAWN_RATE", "7")
@@ -51,6 +52,7 @@ def test_env_and_config_file_reach_the_fixture(pytester: pytest.Pytester, monkey
     result.assert_outcomes(passed=1)
 
 
+@pytest.mark.e2e  # a whole pytest session in a subprocess: the fast tier keeps the ones that stop at the usage error
 def test_cluster_tests_skip_with_a_reason_naming_the_flag(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -115,6 +117,7 @@ def test_an_in_process_session_leaves_its_callers_children_alone(pytester: pytes
         assert client.ready(), "the inner pytest session stopped the outer session's model server"
 
 
+@pytest.mark.e2e  # a pytester session that runs a validation through the plugin
 def test_a_users_client_reads_the_output_the_contract_names_as_the_checks_do(pytester: pytest.Pytester, tmp_path: Path) -> None:
     """A server answers two V2 outputs: ``predict`` (a name the reader prefers when none is given)
     with a constant, and ``truth`` with the right classes. The contract names ``truth``: the

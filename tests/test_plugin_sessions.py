@@ -46,12 +46,14 @@ def test_xdist_is_refused_at_start_with_one_line(pytester: pytest.Pytester, flag
     assert not (pytester.path / "reports").exists()  # nothing ran: no half-run, no report
 
 
+@pytest.mark.e2e  # three pytest sessions, two of them with xdist workers
 def test_xdist_runs_tests_without_the_plugin_and_n0_is_one_session(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_x():\n    pass\n\ndef test_y():\n    pass\n")
     pytester.runpytest_subprocess("-n", "2", "-p", "xdist", "-p", "no:mlharness").assert_outcomes(passed=2)
     pytester.runpytest_subprocess("-n", "0", "-p", "xdist").assert_outcomes(passed=2)
 
 
+@pytest.mark.e2e  # a session that runs a local validation with the checks as test items
 @pytest.mark.parametrize("imported", [False, True], ids=["config-only", "config-and-conftest"])
 def test_a_check_listed_in_the_config_is_a_test_item(pytester: pytest.Pytester, tmp_path: Path, imported: bool) -> None:
     """Listed in ``[tool.mlharness] checks``, it runs as its own item; imported by the conftest

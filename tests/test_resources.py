@@ -41,10 +41,10 @@ def leaker(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_a_leaking_process_shows_its_growth(leaker) -> None:  # type: ignore[no-untyped-def]
     pid = leaker(2 * 1024 * 1024, 30)  # ~20 MB/s
-    sampler = Sampler(lambda: [pid], interval=0.25).start()
+    sampler = Sampler(lambda: [pid], interval=0.1).start()
     import time
 
-    time.sleep(3)
+    time.sleep(1.5)
     series = sampler.stop()
     growth = rss_growth(series)
     assert growth is not None and growth.samples >= 6
@@ -56,9 +56,9 @@ def test_a_flat_process_has_no_growth(leaker) -> None:  # type: ignore[no-untype
     pid = leaker(0, 30)
     import time
 
-    time.sleep(1)  # past the interpreter's own start-up
-    sampler = Sampler(lambda: [pid], interval=0.25).start()
-    time.sleep(2.5)
+    time.sleep(0.6)  # past the interpreter's own start-up
+    sampler = Sampler(lambda: [pid], interval=0.1).start()
+    time.sleep(1.2)
     growth = rss_growth(sampler.stop())
     assert growth is not None and abs(growth.slope_mb_per_min) < 10, growth
 
@@ -68,9 +68,11 @@ def test_children_are_counted_and_the_dead_skipped() -> None:
     try:
         import time
 
-        time.sleep(1.5)
+        deadline = time.monotonic() + 20
+        while not __import__("psutil").Process(parent.pid).children() and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the parent has started its child (bounded)
         sampler = Sampler(lambda: [parent.pid, 999_999_999], interval=0.2).start()
-        time.sleep(1)
+        time.sleep(0.7)
         series = sampler.stop()
         assert series.processes and max(series.processes) == 2
     finally:

@@ -144,6 +144,7 @@ def _status(report_dir: Path) -> str | None:
         return None
 
 
+@pytest.mark.e2e  # a whole CLI run in a subprocess, cancelled twice
 def test_ci_cancel_sigint_then_sigterm_against_a_stalling_endpoint_leaves_a_finished_report(tmp_path: Path) -> None:
     """What a CI cancel does: SIGINT, then SIGTERM while the harness probes a stalled endpoint for diagnostics."""
     report_dir = tmp_path / "report"

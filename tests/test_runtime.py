@@ -124,7 +124,7 @@ def test_prestarted_server_gives_up_without_a_model(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc/net/tcp")
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.e2e)])  # two workers: the slowest start, e2e
 def test_the_server_listens_on_loopback_only(model_dir: Path, tmp_path: Path, workers: int) -> None:
     server = LocalModelServer(model_dir, "sklearn-iris", tmp_path / "server.log", workers=workers, grpc=True)
     endpoint = server.start(ready_timeout=60)
@@ -226,6 +226,7 @@ def test_server_log_stays_small_under_requests(served: Endpoint, tmp_path_factor
     assert set(firsts.values()) == {1}, f"a warning was logged more than once: {firsts}"
 
 
+@pytest.mark.e2e  # two server starts (the prestarted one, then on another port)
 def test_a_port_taken_by_another_run_is_never_mistaken_for_ours(model_dir: Path, tmp_path: Path) -> None:
     """Another process answers ready on the port our prestarted server was given: the harness
     does not take that answer for its own server, and moves to another port."""

@@ -44,6 +44,10 @@ def _golden(content: str) -> Setup:
     return lambda cwd: ["run", "--no-load", "--golden-file", str(_write("golden.json", content)(cwd))]
 
 
+def _pipeline(name: str, content: str, func: str = "") -> Setup:
+    return lambda cwd: ["run", "--pipeline", f"{_write(name, content)(cwd)}{':' + func if func else ''}"]
+
+
 def _dir_named_harness_toml(cwd: Path) -> list[str]:
     (cwd / "harness.toml").mkdir()
     return ["run"]
@@ -132,6 +136,10 @@ CASES: dict[str, tuple[Setup, str, str]] = {
     # paths, pipeline references, golden files and data: before the report directory
     "report dir not UTF-8": (_bad_report_dir, "report_dir", "not valid UTF-8"),
     "pipeline file missing": (lambda _: ["run", "--pipeline", "nope.py:f"], "pipeline", "does not exist"),
+    "pipeline file that does not parse": (_pipeline("p.py", "def pipeline(:\n    pass\n", "pipeline"), "pipeline", "does not parse: line 1"),
+    "pipeline function missing": (_pipeline("p.py", "from kfp import dsl\n\ndef train():\n    pass\n", "pipeline"), "pipeline",
+                                  "has no function 'pipeline' at its top level (its functions: train)"),
+    "pipeline package not YAML": (_pipeline("p.yaml", "a: [1,\n"), "pipeline", "is not valid YAML"),
     "golden rows of the wrong width": (_golden(json.dumps([{"instances": [[1, 2, 3]], "predictions": [1]}])), "golden_file", "the model takes 4 features"),
     "golden row with a string": (_golden(json.dumps([{"instances": [[1, "2", 3, 4]], "predictions": [1]}])), "golden_file", "not a finite number"),
     "data of one row": (_data("a,b,c,d,label\n5.0,3.0,1.5,0.2,0\n"), "data", "at least 5"),

@@ -146,7 +146,7 @@ def _slo_skip(gate: str) -> Skip:
     def skip(cfg: HarnessConfig) -> str | None:
         if not cfg.load.enabled:
             return "load is off (--no-load)"
-        if cfg.get(SLO_SETTINGS[gate]) is None:
+        if cfg.get(SLO_SETTINGS[gate]) is None and gate != "error_rate":  # the error gate also judges delivery: see _slo
             return f"no threshold set (--{SLO_SETTINGS[gate].replace('_', '-')})"
         return None
 
@@ -158,7 +158,11 @@ def _slo(gate: str) -> Callable[[CheckContext], CheckResult]:
         from harness.checks.slo import evaluate_slos
 
         name = f"slo.{gate}"
-        return next(c for c in evaluate_slos(ctx.load, ctx.cfg.slo) if c.name == name)
+        found = next((c for c in evaluate_slos(ctx.load, ctx.cfg.slo) if c.name == name), None)
+        if found is None:  # slo.error_rate with no threshold, and a window that delivered its load
+            return CheckResult(name, CheckStatus.SKIPPED, f"no threshold set (--{SLO_SETTINGS[gate].replace('_', '-')}); "
+                               "the window delivered its load")
+        return found
 
     # each gate's message says its count already ("(9,876 successful requests)", "0/9,876")
     if gate in LATENCY or gate == "min_rps":  # latency and throughput: of the successful requests

@@ -86,6 +86,11 @@ def evaluate_slos(result: LoadResult | Mapping[str, Any], slo: SloSettings) -> l
                                  f"({figures.count(samples)} successful requests)", details))
     if slo.error_rate is not None:
         checks.append(error_rate_gate(load, slo.error_rate))
+    elif problems := delivery_problems(load):
+        # no error-rate threshold, but a window that did not deliver its load is still not evidence of the SLOs
+        checks.append(_check("slo.error_rate", False, "no error-rate threshold set, but the window did not deliver its load: "
+                             + "; ".join(problems), {"value": load.error_rate, "threshold": None, "unit": figures.RATIO,
+                                                     "requests": load.requests, "problems": problems}))
     if slo.min_rps is not None:
         details = {"value": load.success_rps, "threshold": slo.min_rps, "unit": figures.RPS, "samples": load.answered}
         if not load.answered:
@@ -137,12 +142,17 @@ def delivery_problems(load: LoadResult) -> list[str]:
     * a stall: the server answered nothing for a second or more (and for 4 median latencies)
       while requests were in flight, with its time in the window;
     * in an open-model run (a target rate), an achieved rate below the offered one by more than
-      :data:`RATE_TOLERANCE` (plus the counting noise of the users' schedules).
+      :data:`RATE_TOLERANCE` (plus the counting noise of the users' schedules);
+    * fewer users started than configured (a spawn rate too low for the window), when the
+      workers reported how many started.
     """
     found = [f"no answer for {figures.duration(s.duration_s)} from t={s.t_s:.1f}s with {figures.count(s.in_flight)} "
              f"requests in flight (a stall)" for s in load.stalls[:3]]
     if len(load.stalls) > 3:
         found.append(f"{len(load.stalls) - 3} more stalls")
+    if 0 < load.users < load.users_configured:
+        found.append(f"only {figures.count(load.users)} of {figures.count(load.users_configured)} users started "
+                     f"(raise --spawn-rate so that all start during the warm-up)")
     if load.rate and load.measured_s > 0:
         noise = 3 * math.sqrt(max(load.users, 1) / 6) / load.measured_s
         if load.rps + noise < (1 - RATE_TOLERANCE) * load.rate:

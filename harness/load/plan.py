@@ -252,15 +252,21 @@ def locust_env(plan: LoadPlan, out_dir: Path | str) -> dict[str, str]:
     """Environment of every locust process of ``plan``.
 
     ``MLH_LOAD_HEADERS`` carries the endpoint headers (secrets): in a cluster, put it in a
-    Secret, not a ConfigMap. ``MLH_LOAD_OUT`` is where workers write
+    Secret, not a ConfigMap. ``MLH_LOAD_QUERY`` carries the URL's query string (a gateway's key:
+    a secret too), so that it is not on locust's command line (``ps`` shows that to every user
+    of the machine): ``--host`` is the URL without it. ``MLH_LOAD_OUT`` is where workers write
     ``results/worker-<pid>.json`` and the master writes ``live.json``.
     """
-    return {
+    env = {
         "MLH_LOAD_PLAN": plan.plan_json(),
         "MLH_LOAD_HEADERS": json.dumps(dict(plan.headers)),
         "MLH_LOAD_OUT": str(out_dir),
         "PYTHONUNBUFFERED": "1",
     }
+    query = plan.base_url.partition("?")[2]
+    if query:
+        env["MLH_LOAD_QUERY"] = query
+    return env
 
 
 def locust_argv(
@@ -295,7 +301,7 @@ def locust_argv(
     # --run-time only takes whole seconds: it is a backstop a few seconds after the
     # locustfile's own stop, which is exact to the fraction of a second.
     common = [
-        "--host", plan.base_url,
+        "--host", plan.base_url.partition("?")[0],  # the query (a key) travels in MLH_LOAD_QUERY: see locust_env
         "--users", str(plan.users),
         "--spawn-rate", f"{plan.spawn_rate:g}",
         "--run-time", f"{math.ceil(plan.duration_s + plan.drain_s) + RUN_TIME_BACKSTOP_S}s",

@@ -8,6 +8,7 @@ gets findings that say what to change instead of a traceback.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import os
@@ -58,6 +59,58 @@ def split_source(source: str | None) -> tuple[Path | None, str | None]:
     if not file.is_file():
         raise ConfigError(f"pipeline file {str(file)!r} does not exist", "pipeline")
     return file, (func or None)
+
+
+def precheck_source(source: str | None) -> None:
+    """What can be known of a pipeline source without running it, before any work: the file
+    exists; a Python file parses and binds the named function at its top level (a ``def``, an
+    import or an assignment); a compiled package is a YAML mapping.
+
+    Raises:
+        ConfigError: one line naming the file and what is wrong (exit 2).
+    """
+    file, func = split_source(source)
+    if file is None:
+        return
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"pipeline file {str(file)!r} cannot be read: {exc}", "pipeline") from None
+    if file.suffix in (".yaml", ".yml"):
+        try:
+            spec = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"pipeline package {str(file)!r} is not valid YAML: {' '.join(str(exc).split())[:200]}", "pipeline") from None
+        if not isinstance(spec, dict):
+            raise ConfigError(f"pipeline package {str(file)!r} is not a compiled KFP pipeline (not a YAML mapping)", "pipeline")
+        return
+    try:
+        tree = ast.parse(text, filename=str(file))
+    except SyntaxError as exc:
+        raise ConfigError(f"pipeline file {str(file)!r} does not parse: line {exc.lineno}: {exc.msg}", "pipeline") from None
+    if func is None:
+        return
+    bound = _top_level_names(tree)
+    if func not in bound and "*" not in bound:
+        functions = sorted(n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
+        raise ConfigError(f"pipeline file {str(file)!r} has no function {func!r} at its top level"
+                          f"{' (its functions: ' + ', '.join(functions) + ')' if functions else ''}", "pipeline")
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    """The names a module binds at its top level (``*`` for a star import: anything)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.If | ast.Try | ast.With | ast.For | ast.While):
+            names.update(_top_level_names(ast.Module(body=list(ast.iter_child_nodes(node)), type_ignores=[])))  # type: ignore[arg-type]
+    return names
 
 
 def source_imports(source: str | None) -> list[str]:

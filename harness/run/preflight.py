@@ -17,14 +17,14 @@ from harness.config import HarnessConfig
 from harness.contract.golden import GoldenCase, load_golden_file
 from harness.contract.resolve import read_contract
 from harness.errors import ConfigError
-from harness.pipelines.compile import split_source
+from harness.pipelines.compile import precheck_source
 from harness.reports.writer import load_baseline
 
 
 def read_inputs(cfg: HarnessConfig) -> RunInputs:
     """Parse ``golden_file`` and ``baseline`` (when set) and resolve the model contract
     (:func:`harness.contract.resolve.resolve_contract`, held against ``model_artifact`` if given);
-    the pipeline file exists, the golden rows are as wide as the contract's features, the
+    the pipeline file exists, parses and binds its function, the golden rows are as wide as the contract's features, the
     baseline is of the same model, URL and signature (unless ``baseline_allow_different``).
 
     Raises:
@@ -45,7 +45,7 @@ def read_inputs(cfg: HarnessConfig) -> RunInputs:
         except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(str(exc) if isinstance(exc, ValueError) else f"cannot read {Path(cfg.slo.baseline)}: {exc}", "baseline") from None
     if cfg.core.pipeline:
-        split_source(cfg.core.pipeline)  # FILE.py[:FUNC] or FILE.yaml exists: before a report directory is made
+        precheck_source(cfg.core.pipeline)  # exists, parses, binds FUNC: before a report directory is made
     contract = read_contract(cfg)
     for case in golden:  # the golden file's rows are as wide as the model's input
         widths = sorted({len(row) for row in case.instances} - {contract.n_features})

@@ -11,7 +11,7 @@ V1 error body (``python/kserve/kserve/errors.py``: ``{"error": MESSAGE}``). Infe
 ``empty``   every inference request answers 200 with an empty body
 ``short``   V1 answers 200 ``{"predictions": []}``; V2 an ``outputs`` tensor one value longer than the rows
 ``stop``    answers as the model in ``model_dir`` does until the load window starts (the first request
-            that is not the harness's own httpx client), then, a second later, never again, to anyone
+            that is not the harness's own httpx client), then, half a second later, never again, to anyone
             (the handler waits until the server stops)
 ==========  ==========================================================================================
 """
@@ -30,7 +30,7 @@ from .servers import ThreadServer
 
 MODES = ("reject", "empty", "short", "stop")
 REJECTION = "unexpected inference input 'input-0': expected 'predict'"
-STOP_AFTER_S = 1.0  # into the load window
+STOP_AFTER_S = 0.5  # into the load window
 HANG_S = 120.0  # a hanging handler gives up after this (the server's stop ends it sooner)
 
 

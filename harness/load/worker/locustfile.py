@@ -89,7 +89,7 @@ emit_stdout = recording.emit_stdout
 # shown by the harness should move at least once a second.
 locust.runners.WORKER_REPORT_INTERVAL = 1.0
 
-MASK = masking.Masker(SETTINGS.headers)
+MASK = masking.Masker(SETTINGS.headers, SETTINGS.query)
 ERROR_WINDOW = MASK.span * 4  # bytes of an error body read: enough for its message in any UTF-8
 GUARD = guard.ParentGuard(SETTINGS.parent)  # no orphan load: see guard.py
 GUARD.install()
@@ -127,7 +127,8 @@ def _make_sender(host: str, fire: Any) -> Any:
                                       failure=answers.LoadFailure, validate=_validate("grpc"))
     headers = {("Host" if k.lower() == "host" else k): v for k, v in SETTINGS.headers.items()}
     headers.setdefault("Content-Type", "application/json")
-    return http_sender.Sender(host, headers, fire, timeout_s=SETTINGS.timeout_s, socket_timeout_s=SETTINGS.socket_timeout_s,
+    query = f"?{SETTINGS.query}" if SETTINGS.query else ""
+    return http_sender.Sender(host.partition("?")[0] + query, headers, fire, timeout_s=SETTINGS.timeout_s, socket_timeout_s=SETTINGS.socket_timeout_s,
                               tls=TLS, judge=_judge, failure=answers.LoadFailure, mask=MASK.cut)
 
 

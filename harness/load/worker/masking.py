@@ -4,7 +4,7 @@ The locustfile runs where the harness may not be installed (a pod), so it cannot
 :mod:`harness.redact`; this module is plain Python (standard library only) that the
 locustfile loads from beside itself. Its secrets are the request headers it was given
 (``MLH_LOAD_HEADERS``): each header value, each cookie's value on its own, the credential
-after an ``Authorization`` scheme. A server may echo any of them back, whole or cut, in an
+after an ``Authorization`` scheme; and the values of the URL's query (``MLH_LOAD_QUERY``). A server may echo any of them back, whole or cut, in an
 error body or a ``Location``: every run of :data:`RUN` or more characters of a secret is
 masked, and so are values shaped like a bearer token or a session cookie. Text is always
 masked *before* it is cut to a length, so a cut can never leave part of a secret unmasked.
@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Mapping
 
 MASK = "***"
@@ -50,15 +51,23 @@ def header_secrets(headers: Mapping[str, str]) -> list[str]:
     return sorted((s for s in found if len(s) >= MIN_SECRET), key=len, reverse=True)
 
 
+def query_secrets(query: str) -> list[str]:
+    """The values of a URL's query string (``key=...``), raw and as sent, longest first."""
+    found = {value for _, value in urllib.parse.parse_qsl(query, keep_blank_values=True)}
+    found |= {part.partition("=")[2] for part in query.split("&")}
+    return sorted((s for s in found if len(s) >= MIN_SECRET), key=len, reverse=True)
+
+
 class Masker:
-    """Masks the secrets of a set of request headers in any text.
+    """Masks the secrets of a set of request headers (and of a URL's query) in any text.
 
     Args:
         headers: the request headers whose values are secrets (see :func:`header_secrets`).
+        query: the endpoint URL's query string, whose values are secrets (:func:`query_secrets`).
     """
 
-    def __init__(self, headers: Mapping[str, str]) -> None:
-        self.secrets = header_secrets(headers)
+    def __init__(self, headers: Mapping[str, str], query: str = "") -> None:
+        self.secrets = sorted({*header_secrets(headers), *query_secrets(query)}, key=len, reverse=True)
         self._runs = {s[i:i + RUN] for s in self.secrets if len(s) >= RUN for i in range(len(s) - RUN + 1)}
         self._cache: dict[str, str] = {}
         #: characters read past a message's limit, so a secret that starts inside it is

@@ -7,6 +7,8 @@ may not be installed where it runs (a pod). The harness writes the environment
 * ``MLH_LOAD_PLAN``: JSON, :meth:`harness.load.plan.LoadPlan.plan_json` (rows, model name,
   window, rate, bounds, and what a valid answer holds);
 * ``MLH_LOAD_HEADERS``: JSON object of request headers; may hold secrets, never written anywhere;
+* ``MLH_LOAD_QUERY``: the endpoint URL's query string (a gateway's key), added to every request;
+  kept off locust's ``--host`` so that no command line shows it;
 * ``MLH_LOAD_OUT``: the output directory (``results/worker-<pid>.json``, ``live.json``);
 * ``MLH_LOAD_GO``: with it, the master (or standalone runner) waits until that file exists;
 * ``MLH_LOAD_PARENT``: the harness's pid; every process exits as soon as it is gone;
@@ -34,6 +36,7 @@ class Settings:
     plan: Mapping[str, Any]
     headers: Mapping[str, str]
     out: Path
+    query: str = ""
     parent: int = 0
     go_file: str = ""
     emit_stdout: bool = False
@@ -43,6 +46,7 @@ class Settings:
         return cls(
             plan=json.loads(env.get("MLH_LOAD_PLAN", "{}")),
             headers=json.loads(env.get("MLH_LOAD_HEADERS", "{}")),
+            query=env.get("MLH_LOAD_QUERY", ""),
             out=Path(env.get("MLH_LOAD_OUT", ".")),
             parent=int(env.get("MLH_LOAD_PARENT") or 0),  # see harness.load.plan.PARENT_ENV
             go_file=env.get("MLH_LOAD_GO", ""),  # see harness.load.plan.GO_FILE_ENV
