@@ -72,6 +72,7 @@ CATEGORIES: dict[str, Category] = {
         _c("large_body", UNUSUAL, "a valid body of several MiB"),
         _c("coercible_values", UNUSUAL, "V2 values the spec lets a server coerce: FP16 data, booleans or numeric strings in an FP32 tensor", ("v2",)),
         _c("json_content_type", UNUSUAL, "a valid JSON body with no Content-Type, or sent as text/plain or form-urlencoded"),
+        _c("unknown_category", UNUSUAL, "a per-column model's text feature holding a value outside its allowed values"),
     )
 }
 
