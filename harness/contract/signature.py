@@ -128,7 +128,11 @@ def from_metadata(metadata: Mapping[str, Any], width: int, where: str, width_fro
     if not inputs:
         return None
     sources = {"inputs": where, "datatype": where, "outputs": where if outputs else DEFAULT_SOURCE}
-    if len(inputs) == 1:
+    parameters = metadata.get("parameters")
+    pandas = isinstance(parameters, Mapping) and parameters.get("content_type") == "pd"
+    if pandas:  # MLServer publishes its model-settings' content type (mlserver/model.py ``metadata``, 1.7.1)
+        sources["codec"] = where
+    if len(inputs) == 1 and not pandas:
         spec = inputs[0]
         if spec.width is not None and spec.width != width:
             raise ConfigError(f"{where} says input {spec.name!r} takes {spec.width} values per row (shape {list(spec.shape)}); "
@@ -137,6 +141,10 @@ def from_metadata(metadata: Mapping[str, Any], width: int, where: str, width_fro
     if len(inputs) != width:
         raise ConfigError(f"{where} lists {len(inputs)} inputs ({', '.join(t.name for t in inputs)}); {width_from} has "
                           f"{width} features: a per-column model takes one input per feature")
+    named = [n for n in feature_names if not n.startswith("feature_")]  # feature_0...: the contract knows no names
+    if named and set(named) != {t.name for t in inputs}:
+        raise ConfigError(f"{where} lists inputs {sorted(t.name for t in inputs)}; {width_from} has features {sorted(named)}: "
+                          "a per-column model's inputs are named after its features")
     if feature_names and set(feature_names) == {t.name for t in inputs}:  # the contract's column order
         by_name = {t.name: t for t in inputs}
         inputs = tuple(by_name[n] for n in feature_names)
