@@ -198,7 +198,9 @@ def resolve_contract(cfg: HarnessConfig, model: Any = None) -> ModelContract:
         s for s in (f"the artifact ({artifact_source})" if facts else "", f"the data ({spec['data']})" if spec.get("data") else "") if s)
         or "the model settings")
     names = tuple(str(n) for n in spec.get("feature_names", ()))
-    text = tuple(sorted({str(n) for n, d in spec.get("dtypes", {}).items() if d in STRING_DTYPES} | {str(n) for n in spec.get("values", {})}))
+    dtypes = spec.get("dtypes", {})
+    text = tuple(sorted({str(n) for n, d in dtypes.items() if d in STRING_DTYPES}
+                        | {str(n) for n in spec.get("values", {}) if dtypes.get(n) not in NUMERIC_DTYPES}))
     data = read_data(str(spec["data"]), str(spec.get("label_column", "label")), names, text) if spec.get("data") else None
     task = spec.get("task") if spec.get("task") not in (None, "auto") else None
     if task is not None and task not in TASKS:
