@@ -109,7 +109,7 @@ def check_golden_case(case: Any, i: int, source: str, key: str, width: int | Non
         raise ConfigError(f"golden case {i} in {source}: {len(rows)} instances but {len(case['predictions'])} predictions", key)
     for j, row in enumerate(rows):
         if not isinstance(row, list) or not row:
-            raise ConfigError(f"golden case {i} in {source}: instance {j} is not a row of values: {row!r}", key)
+            raise ConfigError(f"golden case {i} in {source}: instance {j} is not a row of numbers and strings: {row!r}", key)
         bad = next((v for v in row if not _finite(v) and not isinstance(v, str)), None)
         if bad is not None:
             raise ConfigError(f"golden case {i} in {source}: instance {j} holds {bad!r}, not a finite number or a string", key)
