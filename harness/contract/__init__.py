@@ -20,7 +20,7 @@ from typing import Any
 
 from harness.contract.golden import SEED_CASE, GoldenCase, iris_rows
 from harness.contract.spec import DTYPES, NUMERIC_DTYPES, STRING_DTYPES
-from harness.results import _AsDict
+from harness.results import OMIT_EMPTY, _AsDict
 from harness.signature import TensorSpec
 
 CLASSIFICATION = "classification"
@@ -38,7 +38,7 @@ class Feature(_AsDict):
     dtype: str = "float"
     low: float | None = None
     high: float | None = None
-    values: tuple[str, ...] = ()
+    values: tuple[str, ...] = dataclasses.field(default=(), metadata={OMIT_EMPTY: True})  # left out of report.json when empty
 
     @property
     def is_string(self) -> bool:
