@@ -203,3 +203,23 @@ def test_the_robustness_catalogue_of_a_per_column_model(tmp_path: Path, encoder:
 def test_a_feature_is_text_when_its_dtype_says_so() -> None:
     assert Feature("a", "category").is_string and Feature("a", "string").is_string and not Feature("a", "int").is_string
 
+
+
+def test_contract_inputs_that_contradict_the_servers_metadata_are_a_config_error_naming_both(tmp_path: Path) -> None:
+    from harness.contract.signature import _agree_inputs
+
+    inputs = "".join(f'[[model.inputs]]\nname = "{n}"\ndatatype = "BYTES"\nshape = [-1, 1]\n'
+                     for n in ("island", "sex", "bill_length_mm", "flipper_length_mm", "body_mass_g"))
+    ours = from_contract(contract(tmp_path, inputs), None)
+    meta = {"inputs": [{"name": n, "datatype": "BYTES" if n in ("island", "sex") else "FP64", "shape": [-1, 1]}
+                       for n in ("island", "sex", "bill_length_mm", "flipper_length_mm", "body_mass_g")]}
+    published = from_metadata(meta, 5, "the server's metadata (GET /v2/models/penguins)", "the contract")
+    assert ours is not None and published is not None
+    with pytest.raises(ConfigError, match=r"the inputs: the contract .*\[\[model.inputs\]\] says .*'bill_length_mm': 'BYTES'.*"
+                                          r"the server's metadata \(GET /v2/models/penguins\) says .*'bill_length_mm': 'FP64'"):
+        _agree_inputs(ours, published)
+    tensor = from_metadata({"inputs": [{"name": "x", "datatype": "FP64", "shape": [-1, 5]}]}, 5, "the server's metadata", "the contract")
+    auto = from_contract(contract(tmp_path), None)
+    assert tensor is not None and auto is not None
+    with pytest.raises(ConfigError, match=r"the request codec: .* says columns, the server's metadata publishes 1 input\(s\) \(tensor\)"):
+        _agree_inputs(auto, tensor)
