@@ -43,11 +43,16 @@ class TaskState(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+#: a dataclass field's metadata key: left out of its dict when empty (a key old reports never had)
+OMIT_EMPTY = "omit_empty"
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not (f.metadata.get(OMIT_EMPTY) and not getattr(value, f.name))}
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

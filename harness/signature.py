@@ -114,6 +114,14 @@ def default_signature(width: int | None = None, exact: bool = False) -> Signatur
     return Signature((TensorSpec(DEFAULT_INPUT_NAME, EXACT_DATATYPE if exact else DEFAULT_DATATYPE, shape),))
 
 
+def column_input(name: str, dtype: str) -> TensorSpec:
+    """A per-column model's input for one feature of ``dtype`` (``string``, ``int``, ``float``):
+    ``BYTES`` for text, ``INT64`` or ``FP64`` for numbers (the dtypes pandas gives the training
+    frame's columns, so the server's frame is the same), shape ``[-1, 1]``."""
+    datatype = "BYTES" if dtype == "string" else "INT64" if dtype == "int" else EXACT_DATATYPE
+    return TensorSpec(name, datatype, (-1, 1))
+
+
 def exact(signature: Signature) -> Signature:
     """The signature a parity request uses: a default datatype (nobody asked the server) widened
     to FP64 so no rounding differs; a datatype the server or the user gave is kept (Triton

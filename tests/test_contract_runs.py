@@ -15,7 +15,7 @@ from harness.errors import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE
 from harness.run.runner import RunOutcome, run_validation
 from harness.serving.local import LocalModelServer
 
-from .helpers.example_models import DIABETES, WINE, train_diabetes, train_wine
+from .helpers.example_models import DIABETES, PENGUINS, WINE, train_diabetes, train_wine
 
 # the load window is short and its latency gates wide: these runs are about the contract
 # (latency has its own tests); the error-rate gate stays as it is, so a payload of the wrong
@@ -25,7 +25,9 @@ QUICK: dict[str, Any] = {"target": "endpoint", "load": False, "ready_timeout": "
 EXAMPLES = {
     "wine": (WINE, "pipeline.py:wine_pipeline"),
     "diabetes": (DIABETES, "pipeline.py:diabetes_pipeline"),
+    "penguins": (PENGUINS, "pipeline.py:penguins_pipeline"),  # text and numeric columns: per-column requests
 }
+ROWS = {"wine": 178, "diabetes": 442, "penguins": 300}
 
 
 def run(tmp_path: Path, **settings: Any) -> RunOutcome:
@@ -51,7 +53,9 @@ def test_an_example_passes_end_to_end_on_the_local_target(example: str, tmp_path
     assert {n: result[n] for n in judged} == dict.fromkeys(judged, "passed"), [(c["name"], c["message"]) for c in outcome.report["checks"]]
     assert outcome.exit_code == EXIT_PASSED
     quality = check(outcome, "predict.quality")["details"]
-    assert quality["rows"] == (178 if example == "wine" else 442) and quality["task"] == ("classification" if example == "wine" else "regression")
+    assert quality["rows"] == ROWS[example] and quality["task"] == ("regression" if example == "diabetes" else "classification")
+    signature = check(outcome, "deploy.ready")["details"]["signature"]
+    assert signature["codec"] == ("columns" if example == "penguins" else "tensor"), signature
     assert check(outcome, "predict.parity")["details"]["rows"] == quality["rows"]
     assert outcome.report["load"]["requests"] > 0
     contract = outcome.report["contract"]  # the record keeps the contract the checks followed; the HTML shows it
@@ -127,3 +131,15 @@ def test_an_endpoint_with_an_artifact_and_data_infers_the_contract(serve: Any, t
         assert result[name] == "passed", (name, check(outcome, name)["message"])
     assert result["predict.golden"] == "skipped"  # an inferred contract has no golden cases
     assert check(outcome, "predict.quality")["details"]["task"] == "regression"
+
+
+def test_the_committed_data_is_what_the_pipelines_load_step_writes(tmp_path: Path) -> None:
+    import importlib.util
+    from types import SimpleNamespace
+
+    spec = importlib.util.spec_from_file_location("penguins_pipeline", PENGUINS / "pipeline.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.load.python_func(SimpleNamespace(path=str(tmp_path / "data.csv")))
+    assert (tmp_path / "data.csv").read_bytes() == (PENGUINS / "data.csv").read_bytes()

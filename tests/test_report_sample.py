@@ -29,7 +29,7 @@ SAMPLE = REPO / "tests" / "golden" / "report-default-run.json"
 #: section path (fnmatch pattern) -> keys report.json gained after the sample, deliberately
 ADDED_SINCE_SAMPLE: dict[str, frozenset[str]] = {
     # issue 24: refuse a baseline of another model or URL unless told; issue 20: the signature's settings
-    "config": frozenset({"baseline_allow_different", "input_name", "input_datatype", "model_version"}),
+    "config": frozenset({"baseline_allow_different", "input_name", "input_datatype", "model_version", "input_codec"}),
     # issue 20: the model's signature, and where each part of it came from
     "endpoint": frozenset({"signature"}),
     "checks[[]deploy.ready[]].details": frozenset({"signature"}),

@@ -34,6 +34,7 @@ class Category:
     kind: str
     protocols: tuple[str, ...]
     covers: str
+    codecs: tuple[str, ...] = ("tensor", "columns")  # the request codecs it applies to (harness.signature)
 
     @property
     def expects(self) -> str:
@@ -45,8 +46,8 @@ class Category:
         return "a 4xx with an error body"
 
 
-def _c(name: str, kind: str, covers: str, protocols: tuple[str, ...] = BOTH) -> Category:
-    return Category(name, kind, protocols, covers)
+def _c(name: str, kind: str, covers: str, protocols: tuple[str, ...] = BOTH, codecs: tuple[str, ...] = ("tensor", "columns")) -> Category:
+    return Category(name, kind, protocols, covers, codecs)
 
 
 # in report order: malformed first, then the valid-but-unusual ones
@@ -72,6 +73,7 @@ CATEGORIES: dict[str, Category] = {
         _c("large_body", UNUSUAL, "a valid body of several MiB"),
         _c("coercible_values", UNUSUAL, "V2 values the spec lets a server coerce: FP16 data, booleans or numeric strings in an FP32 tensor", ("v2",)),
         _c("json_content_type", UNUSUAL, "a valid JSON body with no Content-Type, or sent as text/plain or form-urlencoded"),
+        _c("unknown_category", UNUSUAL, "a per-column model's text feature holding a value outside its allowed values", codecs=("columns",)),
     )
 }
 

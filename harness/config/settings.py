@@ -201,6 +201,13 @@ class EndpointSettings:
         "V2/gRPC datatype of that input. Default: the server's metadata, else the harness's default (harness.signature).",
         choices=DATATYPES,
     )
+    input_codec: str = _setting(
+        "auto",
+        "How a V2/gRPC request carries the rows: 'tensor' (one [N, F] input) or 'columns' (one input per feature, the "
+        "pandas content type, strings as BYTES). 'auto': the contract's codec or [[model.inputs]], else the server's "
+        "metadata, else 'columns' when a feature is text.",
+        choices=("auto", "tensor", "columns"),
+    )
     model_version: str | None = _setting(None, "Model version the V2 requests name (/v2/models/NAME/versions/V). Default: the server's choice.")
     labels: tuple[str, ...] = _setting(
         (),

@@ -19,7 +19,9 @@ import dataclasses
 from typing import Any
 
 from harness.contract.golden import SEED_CASE, GoldenCase, iris_rows
-from harness.results import _AsDict
+from harness.contract.spec import DTYPES, NUMERIC_DTYPES, STRING_DTYPES
+from harness.results import OMIT_EMPTY, _AsDict
+from harness.signature import TensorSpec
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -28,22 +30,30 @@ TASKS = (CLASSIFICATION, REGRESSION)
 
 @dataclasses.dataclass(frozen=True)
 class Feature(_AsDict):
-    """One input feature: its name, dtype and the range it takes in the data (None: unknown)."""
+    """One input feature: its name, dtype (``int``, ``float``; ``string`` or ``category`` for
+    text), the range a numeric one takes (None: unknown) and the values a string one may take
+    (empty: any string)."""
 
     name: str
     dtype: str = "float"
     low: float | None = None
     high: float | None = None
+    values: tuple[str, ...] = dataclasses.field(default=(), metadata={OMIT_EMPTY: True})  # left out of report.json when empty
+
+    @property
+    def is_string(self) -> bool:
+        return self.dtype in STRING_DTYPES
 
 
 @dataclasses.dataclass(frozen=True)
 class LabelledData:
     """Rows (features in the contract's order) and their labels, and where they came from."""
 
-    rows: tuple[tuple[float, ...], ...]
+    rows: tuple[tuple[Any, ...], ...]  # numbers, and strings in a string feature
     labels: tuple[Any, ...]
     feature_names: tuple[str, ...]
     source: str
+    dtypes: tuple[str, ...] = ()  # per feature, as read: int, float or string (empty: all numbers)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -90,6 +100,8 @@ class ModelContract(_AsDict):
         output: the V2 output to read the answers from (None: the reader chooses).
         thresholds: the quality the served model must reach.
         source: where the contract came from (``built-in iris``, a file, ``inferred from ...``).
+        inputs: the contract's ``[[model.inputs]]`` (a signature source; empty: not given).
+        codec: the contract's request codec, ``tensor`` or ``columns`` (None: not given).
     """
 
     name: str
@@ -101,6 +113,8 @@ class ModelContract(_AsDict):
     output: str | None = None
     thresholds: Thresholds = Thresholds()
     source: str = "built-in iris"
+    inputs: tuple[TensorSpec, ...] = ()
+    codec: str | None = None
 
     @property
     def n_features(self) -> int:
@@ -121,9 +135,14 @@ class ModelContract(_AsDict):
         rows, labels = iris_rows()
         return LabelledData(rows, labels, self.feature_names, "scikit-learn's iris (150 rows)")
 
-    def sample_rows(self, limit: int) -> tuple[tuple[float, ...], ...]:
+    @property
+    def has_strings(self) -> bool:
+        """Whether a feature is text (a per-column model: one input per feature)."""
+        return any(f.is_string for f in self.features)
+
+    def sample_rows(self, limit: int) -> tuple[tuple[Any, ...], ...]:
         """Up to ``limit`` request rows: the golden cases' first, then the data's (load payloads)."""
-        golden = tuple(tuple(float(v) for v in row) for case in self.golden for row in case.instances)
+        golden = tuple(tuple(row) for case in self.golden for row in case.instances)
         return (golden + self.labelled().rows)[:limit]
 
     def summary(self) -> ContractSummary:
@@ -148,4 +167,4 @@ IRIS = ModelContract(
     golden=(SEED_CASE,),
 )
 
-__all__ = ["CLASSIFICATION", "IRIS", "REGRESSION", "TASKS", "ContractSummary", "Feature", "LabelledData", "ModelContract", "Thresholds"]
+__all__ = ["CLASSIFICATION", "DTYPES", "IRIS", "NUMERIC_DTYPES", "REGRESSION", "STRING_DTYPES", "TASKS", "ContractSummary", "Feature", "LabelledData", "ModelContract", "Thresholds"]

@@ -43,13 +43,38 @@ def load_model(path: str | Path) -> Any:
     return joblib.load(find_model_file(str(path)))
 
 
-def expected_answers(client: InferenceClient, model_path: Path, rows: Sequence[Sequence[float]]) -> list[Any]:
+def expected_answers(client: InferenceClient, model_path: Path, rows: Sequence[Sequence[Any]]) -> list[Any]:
     """What the artifact answers in-process for ``rows``, as canonical labels."""
-    import numpy as np  # lazy: only where an artifact answers
-
     model = load_model(model_path)
     sent = client.encoder.as_sent(rows)  # the numbers the server read (FP32 requests round them)
-    return client.reader.canonical(v.item() if hasattr(v, "item") else v for v in model.predict(np.asarray(sent)))
+    return client.reader.canonical(v.item() if hasattr(v, "item") else v for v in model.predict(model_input(model, sent, client.encoder.signature)))
+
+
+def model_input(model: Any, rows: Sequence[Sequence[Any]], signature: Any = None) -> Any:
+    """What the artifact is called with in-process: a pandas DataFrame with its training column
+    names (``feature_names_in_``) when it has them, typed as the per-column requests type each
+    column (else numbers as float64, text as strings); else an array of the rows."""
+    import numpy as np  # lazy: only where an artifact answers
+
+    from harness.inference.encoder import (
+        FRAME_DTYPES,  # lazy: the encoder's table, only where an artifact answers
+    )
+
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return np.asarray(rows)
+    import pandas as pd  # lazy: pandas is heavy to import
+
+    names = [str(n) for n in names]
+    specs = {t.name: t.datatype for t in signature.inputs} if signature is not None and signature.codec == "columns" else {}
+    order = list(specs) if set(specs) == set(names) else names  # the rows are in the requests' column order
+    columns = {}
+    for name in names:
+        j = order.index(name)
+        column = [row[j] for row in rows]
+        dtype = FRAME_DTYPES.get(specs.get(name, ""), "object" if any(isinstance(v, str) for v in column) else "float64")
+        columns[name] = pd.Series(column, dtype=dtype)
+    return pd.DataFrame(columns, columns=names)
 
 
 def agree(expected: Sequence[Any], got: Sequence[Any], tolerance: float | None = None) -> bool:

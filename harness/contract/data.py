@@ -1,8 +1,10 @@
 """Read the labelled data a model is judged on: CSV, JSON lines or Parquet, with a label column.
 
-pandas reads all three (Parquet through pyarrow, when installed). Features must be numeric:
-a request row is a list of numbers. A file that cannot be read, has no label column, or holds
-a non-numeric feature is a :class:`~harness.errors.ConfigError` naming the ``data`` key.
+pandas reads all three (Parquet through pyarrow, when installed). A feature column is numeric
+(``int`` when every value is whole, else ``float``) or text (``string``: a column pandas reads as
+text, or one the contract's ``dtypes`` declares ``string``/``category``, whose numbers are then
+read as their text). A file that cannot be read, has no label column, holds a boolean column or
+an empty cell is a :class:`~harness.errors.ConfigError` naming the ``data`` key.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from harness.errors import ConfigError
 MAX_INFERRED_CLASSES = 50
 #: fewer labelled rows than this give no quality verdict ("accuracy 1.0000 on 1 labelled rows")
 MIN_ROWS = 5
+#: a text feature with at most this many distinct values in the data: they are its values (robustness draws from them)
+MAX_CATEGORIES = 100
 
 
 def _frame(path: Path) -> Any:
@@ -42,16 +46,17 @@ def _frame(path: Path) -> Any:
 
 
 @cache
-def read_data(path: str, label_column: str, feature_names: tuple[str, ...] = ()) -> LabelledData:
+def read_data(path: str, label_column: str, feature_names: tuple[str, ...] = (), text: tuple[str, ...] = ()) -> LabelledData:
     """The labelled rows of ``path`` (read once per arguments).
 
     Args:
         path: a ``.csv``, ``.jsonl``/``.ndjson`` (or ``.json`` records) or ``.parquet`` file.
         label_column: the column holding the label.
         feature_names: the feature columns, in order; empty: every other column, in file order.
+        text: the features the contract declares text (read as strings even where they look like numbers).
 
     Raises:
-        ConfigError: unreadable, empty, no such label or feature column, a non-numeric feature.
+        ConfigError: unreadable, empty, no such label or feature column, a boolean column, an empty cell.
     """
     import numpy as np  # lazy: heavy to import, only where a data file is read
 
@@ -70,28 +75,52 @@ def read_data(path: str, label_column: str, feature_names: tuple[str, ...] = ())
     if not names or frame.empty:
         raise ConfigError(f"{path} holds no feature columns or no rows", "data")
     features = frame[names]
-    numeric = [n for n in names if not _is_numeric(features[n])]
+    booleans = [n for n in names if _is_bool(features[n])]
+    if booleans:
+        raise ConfigError(f"feature column(s) {booleans} of {path} hold booleans: give them as 0/1 or as strings", "data")
+    strings = [n for n in names if n in text or not _is_numeric(features[n])]
+    for name in names:
+        empty = features[name].isna().to_numpy().nonzero()[0]
+        if len(empty):
+            raise ConfigError(f"{path} has a nan or empty value in feature {name!r} (data row {int(empty[0]) + 1}; "
+                              f"{len(empty)} such cell(s)): every request value must be given", "data")
+    numeric = [n for n in names if n not in strings]
     if numeric:
-        raise ConfigError(f"feature column(s) {numeric} of {path} are not numeric: a request row is a list of numbers", "data")
-    values = features.to_numpy(dtype=float)
-    bad = [(r, c) for r, c in zip(*(~np.isfinite(values)).nonzero(), strict=True)]
-    if bad:
-        r, c = (int(v) for v in bad[0])
-        what = ("an infinite value (" + ("-inf" if values[r, c] < 0 else "inf") + ")" if np.isinf(values[r, c])
-                else "a nan or empty value")
-        raise ConfigError(f"{path} has {what} in feature {names[c]!r} (data row {r + 1}; {len(bad)} such cell(s)): "
-                          "a request row is a list of finite numbers", "data")
+        values = features[numeric].to_numpy(dtype=float)
+        bad = [(r, c) for r, c in zip(*(~np.isfinite(values)).nonzero(), strict=True)]
+        if bad:
+            r, c = (int(v) for v in bad[0])
+            raise ConfigError(f"{path} has an infinite value ({'-inf' if values[r, c] < 0 else 'inf'}) in feature {numeric[c]!r} "
+                              f"(data row {r + 1}; {len(bad)} such cell(s)): a numeric feature takes finite numbers", "data")
+    columns_out = [[_text(v) for v in features[n].tolist()] if n in strings else [float(v) for v in features[n].tolist()] for n in names]
+    dtypes = tuple("string" if n in strings else _numeric_dtype(col) for n, col in zip(names, columns_out, strict=True))
     if len(frame) < MIN_ROWS:
         raise ConfigError(f"{path} holds {len(frame)} labelled row(s); a quality verdict needs at least {MIN_ROWS}", "data")
-    rows = tuple(tuple(float(v) for v in row) for row in values)
+    rows = tuple(zip(*columns_out, strict=True))
     labels = tuple(_plain(v) for v in frame[label_column].tolist())
-    return LabelledData(rows, labels, tuple(names), f"{path} ({len(rows)} rows, label {label_column!r})")
+    return LabelledData(rows, labels, tuple(names), f"{path} ({len(rows)} rows, label {label_column!r})", dtypes)
 
 
 def _is_numeric(series: Any) -> bool:
     import pandas as pd  # lazy: pandas is heavy to import
 
     return bool(pd.api.types.is_numeric_dtype(series)) and not pd.api.types.is_bool_dtype(series)
+
+
+def _is_bool(series: Any) -> bool:
+    import pandas as pd  # lazy: pandas is heavy to import
+
+    return bool(pd.api.types.is_bool_dtype(series))
+
+
+def _text(value: Any) -> str:
+    """A text feature's value: numbers a contract declares text read as their text (``7``, not ``7.0``)."""
+    value = _plain(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def _numeric_dtype(column: Sequence[Any]) -> str:
+    return "int" if all(v == int(v) for v in column) else "float"
 
 
 def _plain(value: Any) -> Any:
@@ -116,10 +145,15 @@ def infer_classes(labels: Sequence[Any]) -> tuple[Any, ...]:
 
 
 def infer_features(data: LabelledData) -> tuple[Feature, ...]:
-    """One feature per column, with the range the data takes (``int`` if every value is whole)."""
+    """One feature per column: a numeric one with the range the data takes (``int`` if every
+    value is whole), a text one with the values the data holds (up to :data:`MAX_CATEGORIES`)."""
     features = []
     for j, name in enumerate(data.feature_names):
         column = [row[j] for row in data.rows]
-        dtype = "int" if all(v == int(v) for v in column) else "float"
-        features.append(Feature(name, dtype, min(column), max(column)))
+        dtype = data.dtypes[j] if data.dtypes else _numeric_dtype(column)
+        if dtype == "string":
+            seen = sorted(set(column))
+            features.append(Feature(name, "string", values=tuple(seen) if len(seen) <= MAX_CATEGORIES else ()))
+        else:
+            features.append(Feature(name, dtype, min(column), max(column)))
     return tuple(features)

@@ -25,7 +25,7 @@ SEED_PREDICTIONS = (1, 1)
 class GoldenCase:
     """Inputs and the exact outputs they must get."""
 
-    instances: tuple[tuple[float, ...], ...]
+    instances: tuple[tuple[Any, ...], ...]  # numbers, and strings where a feature is text
     predictions: tuple[Any, ...]
     source: str = "seed"
 

@@ -33,13 +33,20 @@ from harness.contract import (
 from harness.contract.artifact import load_model
 from harness.contract.data import infer_classes, infer_features, infer_task, read_data
 from harness.contract.golden import GoldenCase
-from harness.contract.spec import check_golden_case, check_spec
+from harness.contract.spec import (
+    NUMERIC_DTYPES,
+    STRING_DTYPES,
+    check_golden_case,
+    check_row_types,
+    check_spec,
+)
 from harness.errors import ConfigError
+from harness.signature import DATATYPES, TensorSpec
 
 #: keys a contract file may hold (in a ``[model]`` table or at the top level)
 CONTRACT_KEYS = frozenset({
     "name", "task", "features", "feature_names", "classes", "data", "label_column", "output", "ranges", "dtypes",
-    "golden", "min_accuracy", "min_recall", "max_mae", "max_rmse", "min_r2",
+    "golden", "min_accuracy", "min_recall", "max_mae", "max_rmse", "min_r2", "values", "inputs", "codec",
 })
 THRESHOLD_KEYS = ("min_accuracy", "min_recall", "max_mae", "max_rmse", "min_r2")
 #: model settings that, given explicitly, make the contract something other than iris
@@ -87,11 +94,16 @@ def _label(value: Any) -> Any:
     return value
 
 
-def _golden(spec: Sequence[Any], source: str) -> tuple[GoldenCase, ...]:
+def _golden(spec: Sequence[Any], source: str, features: Sequence[Feature] = ()) -> tuple[GoldenCase, ...]:
+    """The golden cases, each value checked against its feature (a string where a feature is
+    numeric, a category outside its allowed values: one line, exit 2)."""
     cases = []
     for i, case in enumerate(spec):
         check_golden_case(case, i, source, "golden")
-        cases.append(GoldenCase(tuple(tuple(float(v) for v in r) for r in case["instances"]), tuple(case["predictions"]), f"{Path(source).name}#{i}"))
+        for j, row in enumerate(case["instances"]):
+            check_row_types(row, features, f"golden case {i} in {source}: instance {j}", "golden")
+        rows = tuple(tuple(v if isinstance(v, str) else float(v) for v in r) for r in case["instances"])
+        cases.append(GoldenCase(rows, tuple(case["predictions"]), f"{Path(source).name}#{i}"))
     return tuple(cases)
 
 
@@ -186,7 +198,10 @@ def resolve_contract(cfg: HarnessConfig, model: Any = None) -> ModelContract:
         s for s in (f"the artifact ({artifact_source})" if facts else "", f"the data ({spec['data']})" if spec.get("data") else "") if s)
         or "the model settings")
     names = tuple(str(n) for n in spec.get("feature_names", ()))
-    data = read_data(str(spec["data"]), str(spec.get("label_column", "label")), names) if spec.get("data") else None
+    dtypes = spec.get("dtypes", {})
+    text = tuple(sorted({str(n) for n, d in dtypes.items() if d in STRING_DTYPES}
+                        | {str(n) for n in spec.get("values", {}) if dtypes.get(n) not in NUMERIC_DTYPES}))
+    data = read_data(str(spec["data"]), str(spec.get("label_column", "label")), names, text) if spec.get("data") else None
     task = spec.get("task") if spec.get("task") not in (None, "auto") else None
     if task is not None and task not in TASKS:
         raise ConfigError(f"task {task!r} in {source} is not one of {', '.join(TASKS)}", "task")
@@ -198,11 +213,15 @@ def resolve_contract(cfg: HarnessConfig, model: Any = None) -> ModelContract:
     if task == CLASSIFICATION:
         classes = tuple(_label(c) for c in spec.get("classes", ())) or (facts.classes if facts else ()) or (
             infer_classes(data.labels) if data else ())
-    golden = _golden(spec.get("golden", []), source)
+    declared = tuple(dataclasses.replace(f, values=tuple(spec.get("values", {}).get(f.name, ()))) for f in features)
+    if data is not None:
+        _check_values(declared, data, source)
+    golden = _golden(spec.get("golden", []), source, declared)
     contract = ModelContract(
         name=str(spec.get("name") or Path(str(spec.get("data") or cfg.endpoint.model_artifact or "model")).stem),
         task=task, features=features, classes=classes, golden=golden, data=data,
         output=cfg.endpoint.output_name or spec.get("output"), thresholds=_thresholds(cfg, spec, task), source=source,
+        inputs=_inputs(spec.get("inputs", ()), source), codec=spec.get("codec"),
     )
     if facts is not None:
         check_against_artifact(contract, facts)
@@ -233,12 +252,50 @@ def _features(spec: Mapping[str, Any], data: LabelledData | None, facts: Artifac
     observed = {f.name: f for f in infer_features(data)} if data is not None else {}
     ranges = spec.get("ranges", {})
     dtypes = spec.get("dtypes", {})
+    allowed = spec.get("values", {})
+    unknown = sorted(set(dtypes) - set(names)) or sorted(set(allowed) - set(names)) or sorted(set(ranges) - set(names))
+    if unknown:
+        raise ConfigError(f"{source} gives dtypes, values or ranges for {unknown}, not among the features {list(names)}", "contract")
     features = []
     for name in names:
         seen = observed.get(name, Feature(name))
+        dtype = str(dtypes.get(name, "category" if name in allowed else seen.dtype))
+        if dtype in NUMERIC_DTYPES and seen.is_string:
+            raise ConfigError(f"feature {name!r}: {source} declares it {dtype}, the data ({data.source if data else '?'}) holds text "
+                              f"such as {seen.values[0] if seen.values else '?'!r}", "dtypes")
+        if dtype in NUMERIC_DTYPES and name in allowed:
+            raise ConfigError(f"feature {name!r} is {dtype} in {source}: allowed values are for string or category features "
+                              "(give a numeric one a range)", "values")
+        if dtype in STRING_DTYPES:
+            if name in ranges:
+                raise ConfigError(f"feature {name!r} is {dtype} in {source}: a range is for numeric features (give allowed values)", "ranges")
+            features.append(Feature(name, dtype, values=tuple(allowed.get(name, seen.values))))
+            continue
         low, high = ranges.get(name, (seen.low, seen.high))
-        features.append(Feature(name, str(dtypes.get(name, seen.dtype)), low, high))
+        features.append(Feature(name, dtype, low, high))
     return tuple(features)
+
+
+def _check_values(features: Sequence[Feature], data: LabelledData, source: str) -> None:
+    """Every text value in the data is one of its feature's allowed values (where the contract gives them)."""
+    for j, feature in enumerate(features):
+        if feature.is_string and feature.values:
+            outside = sorted({row[j] for row in data.rows} - set(feature.values))
+            if outside:
+                raise ConfigError(f"feature {feature.name!r}: the data ({data.source}) holds {outside[:5]}, not among its allowed values "
+                                  f"{list(feature.values)} ({source})", "values")
+
+
+def _inputs(entries: Sequence[Any], source: str) -> tuple[TensorSpec, ...]:
+    """The contract's ``[[model.inputs]]``: name, datatype (the Open Inference Protocol's) and shape."""
+    out = []
+    for entry in entries:
+        datatype = str(entry["datatype"]).upper()
+        if datatype not in DATATYPES:
+            raise ConfigError(f"input {entry['name']!r} in {source} has datatype {entry['datatype']!r}, not one of {', '.join(DATATYPES)}",
+                              "inputs")
+        out.append(TensorSpec(entry["name"], datatype, tuple(entry.get("shape", ()))))
+    return tuple(out)
 
 
 def _thresholds(cfg: HarnessConfig, spec: Mapping[str, Any], task: str) -> Thresholds:

@@ -1,11 +1,15 @@
 """The signature as part of the model contract: resolved from its sources, strongest first.
 
-1. explicit settings (``--input-name``, ``--input-datatype``, ``--model-version``);
+1. explicit settings (``--input-name``, ``--input-datatype``, ``--input-codec``, ``--model-version``)
+   and the contract's ``[[model.inputs]]`` and ``codec``;
 2. the server's own metadata: the Open Inference Protocol's ``GET /v2/models/{name}[/versions/{v}]``
    (else gRPC ``ModelMetadata``), and Triton's ``GET /v2/models/{name}/config`` for
    ``max_batch_size`` where it answers;
 3. the contract (its features: the row width; from the contract file, the artifact's
-   ``n_features_in_`` or the data);
+   ``n_features_in_``/``feature_names_in_`` or the data): a contract with a text feature is a
+   per-column model, one input per feature named after it (``BYTES`` for text, ``INT64``/``FP64``
+   for numbers, as the data or the contract's ``dtypes`` type them), sent with the pandas
+   content type, as MLServer's and KServe's pandas codecs read it;
 4. today's default (one ``[N, F]`` FP32 tensor ``input-0``: :func:`harness.signature.default_signature`).
 
 A contradiction between two sources (the metadata says 30 features per row, the contract has
@@ -35,6 +39,7 @@ from harness.signature import (
     TENSOR,
     Signature,
     TensorSpec,
+    column_input,
     default_signature,
 )
 
@@ -48,11 +53,47 @@ class Explicit:
     input_name: str | None = None
     datatype: str | None = None
     version: str | None = None
+    codec: str | None = None
 
     @classmethod
     def from_config(cls, cfg: Any) -> Explicit:
         endpoint = cfg.endpoint
-        return cls(endpoint.input_name, endpoint.input_datatype, endpoint.model_version)
+        codec = endpoint.input_codec if endpoint.input_codec != "auto" else None
+        return cls(endpoint.input_name, endpoint.input_datatype, endpoint.model_version, codec)
+
+
+def from_contract(contract: Any, codec: str | None) -> Signature | None:
+    """The signature the contract gives: its ``[[model.inputs]]``, else one input per feature when
+    ``codec`` (explicit, the contract's, or automatic: a text feature) is ``columns``; None: no opinion."""
+    where = f"the contract ({contract.source})"
+    if contract.inputs:
+        inputs = tuple(contract.inputs)
+        chosen = codec or (COLUMNS if len(inputs) > 1 else TENSOR)
+        if chosen == COLUMNS and len(inputs) != contract.n_features:
+            raise ConfigError(f"{where}: {len(inputs)} [[model.inputs]] for {contract.n_features} features: "
+                              "a per-column model takes one input per feature")
+        return Signature(inputs, (), chosen, sources={"inputs": f"{where}'s [[model.inputs]]", "datatype": f"{where}'s [[model.inputs]]",
+                                                      "codec": where if contract.codec else ("explicit setting" if codec else DEFAULT_SOURCE)})
+    if codec == TENSOR and contract.has_strings:
+        raise ConfigError(f"--input-codec tensor: {where} has text features {[f.name for f in contract.features if f.is_string]}; "
+                          "a tensor holds one datatype: use --input-codec columns")
+    if (codec or (COLUMNS if contract.has_strings else None)) != COLUMNS:
+        return None
+    inputs = tuple(column_input(f.name, 'string' if f.is_string else f.dtype) for f in contract.features)
+    why = "a text feature" if contract.has_strings and codec is None else "the codec"
+    return Signature(inputs, (), COLUMNS, sources={"inputs": f"{where}'s features ({why})", "datatype": f"{where}'s dtypes",
+                                                   "codec": f"{where}'s features" if codec is None else "explicit setting"})
+
+
+def _agree_inputs(ours: Signature, published: Signature) -> None:
+    """The contract's inputs and the server's must name the same inputs with the same datatypes."""
+    theirs = {t.name: t.datatype for t in published.inputs}
+    mine = {t.name: t.datatype for t in ours.inputs}
+    if ours.source("inputs").endswith("[[model.inputs]]") and mine != theirs:
+        raise ConfigError(f"the inputs: {ours.source('inputs')} says {mine}, {published.source('inputs')} says {theirs}")
+    if ours.codec != published.codec:
+        raise ConfigError(f"the request codec: {ours.source('codec')} says {ours.codec}, {published.source('inputs')} publishes "
+                          f"{len(published.inputs)} input(s) ({published.codec})")
 
 
 def _specs(entries: Any, what: str, where: str) -> tuple[TensorSpec, ...]:
@@ -87,7 +128,11 @@ def from_metadata(metadata: Mapping[str, Any], width: int, where: str, width_fro
     if not inputs:
         return None
     sources = {"inputs": where, "datatype": where, "outputs": where if outputs else DEFAULT_SOURCE}
-    if len(inputs) == 1:
+    parameters = metadata.get("parameters")
+    pandas = isinstance(parameters, Mapping) and parameters.get("content_type") == "pd"
+    if pandas:  # MLServer publishes its model-settings' content type (mlserver/model.py ``metadata``, 1.7.1)
+        sources["codec"] = where
+    if len(inputs) == 1 and not pandas:
         spec = inputs[0]
         if spec.width is not None and spec.width != width:
             raise ConfigError(f"{where} says input {spec.name!r} takes {spec.width} values per row (shape {list(spec.shape)}); "
@@ -96,6 +141,10 @@ def from_metadata(metadata: Mapping[str, Any], width: int, where: str, width_fro
     if len(inputs) != width:
         raise ConfigError(f"{where} lists {len(inputs)} inputs ({', '.join(t.name for t in inputs)}); {width_from} has "
                           f"{width} features: a per-column model takes one input per feature")
+    named = [n for n in feature_names if not n.startswith("feature_")]  # feature_0...: the contract knows no names
+    if named and set(named) != {t.name for t in inputs}:
+        raise ConfigError(f"{where} lists inputs {sorted(t.name for t in inputs)}; {width_from} has features {sorted(named)}: "
+                          "a per-column model's inputs are named after its features")
     if feature_names and set(feature_names) == {t.name for t in inputs}:  # the contract's column order
         by_name = {t.name: t for t in inputs}
         inputs = tuple(by_name[n] for n in feature_names)
@@ -177,10 +226,15 @@ def resolve_signature(contract: Any, client: InferenceClient, protocols: Sequenc
     width_from = f"the contract ({contract.source})"
     metadata, where, config_path = read_metadata(client, protocols, explicit.version)
     published = from_metadata(metadata, width, where, width_from, contract.feature_names) if metadata is not None else None
+    ours = from_contract(contract, explicit.codec or getattr(contract, "codec", None))
+    if published is not None and ours is not None:
+        _agree_inputs(ours, published)
     if published is None:
         why = where if metadata is None else f"{where} lists no inputs"
-        signature = default_signature(width).with_sources({"metadata": why, "width": width_from})
+        signature = (ours or default_signature(width)).with_sources({"metadata": why, "width": width_from})
     else:
+        if explicit.codec and explicit.codec != published.codec:
+            raise ConfigError(f"--input-codec {explicit.codec} contradicts {where}: it publishes {len(published.inputs)} input(s) ({published.codec})")
         signature = published.with_sources({"width": width_from})
     size, size_from = max_batch_size(client, config_path, explicit.version)
     if size is not None:

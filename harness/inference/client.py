@@ -326,8 +326,8 @@ def client_for(endpoint: Endpoint, cfg: HarnessConfig, labels: Sequence[str] = (
     return InferenceClient(endpoint, cfg.core.request_timeout, max_bytes=cfg.endpoint.max_response_bytes, reader=reader)
 
 
-def _rows(rows: Rows) -> tuple[tuple[float, ...], ...]:
-    return tuple(tuple(float(v) for v in r) for r in rows)
+def _rows(rows: Rows) -> tuple[tuple[Any, ...], ...]:
+    return tuple(tuple(v if isinstance(v, str) else float(v) for v in r) for r in rows)
 
 
 def _json(answer: Answer) -> dict[str, Any]:

@@ -40,6 +40,9 @@ Rows = Sequence[Sequence[Any]]
 ROUNDED = {"FP32": "<f", "FP16": "<e"}
 #: the pandas content type a per-column V2 request carries (MLServer's and KServe's codecs)
 PANDAS = {"content_type": "pd"}
+#: the pandas dtype of a per-column input's datatype (as MLServer's ``to_dtype`` and KServe's
+#: ``as_dataframe`` give it: BYTES columns are Python strings, ``object``)
+FRAME_DTYPES = {"BYTES": "object", "FP64": "float64", "FP32": "float32", "INT64": "int64", "INT32": "int32", "BOOL": "bool"}
 
 
 def quoted(name: str) -> str:
@@ -112,14 +115,27 @@ class Encoder:
 
     # --- REST -----------------------------------------------------------------------------
     def v1_body(self, rows: Rows) -> dict[str, Any]:
-        """``{"instances": rows}``; values typed as the signature's inputs take them."""
+        """``{"instances": rows}``; values typed as the signature's inputs take them. A per-column
+        model's rows are named: ``{"instances": [[{"island": "Dream", "mass": 3.9}, ...]]}``, one
+        instance holding the batch's records, the form KServe's ``get_predict_input`` turns into
+        a DataFrame (kserve 0.21.0 ``kserve/utils/utils.py``: ``instances[0][0]`` a dict →
+        ``pd.DataFrame(instance)``; a flat list of dicts of scalars fails there with "If using
+        all scalar values, you must pass an index")."""
         if self.is_columns:
-            return {"instances": [[value(t.datatype, v) for t, v in zip(self.signature.inputs, row, strict=False)] for row in rows]}
+            return {"instances": [self.records(rows)]} if rows else {"instances": []}
         return {"instances": [[value(self.datatype, v) for v in row] for row in rows]}
+
+    def records(self, rows: Rows) -> list[dict[str, Any]]:
+        """Each row as ``{input name: value}`` (a per-column model's named rows)."""
+        return [{t.name: value(t.datatype, v) for t, v in zip(self.signature.inputs, row, strict=False)} for row in rows]
 
     def v2_body(self, rows: Rows, nested: bool = True) -> dict[str, Any]:
         """A V2 ``/infer`` body: one ``[N, F]`` tensor (nested rows, or flat with ``nested=False``),
-        or one ``[N, 1]`` input per column with the pandas content type."""
+        or one ``[N, 1]`` input per column with the pandas content type (``"parameters":
+        {"content_type": "pd"}``): MLServer 1.7.1's ``PandasCodec.decode_request``
+        (``mlserver/codecs/pandas.py``) makes each input a column named after it, BYTES kept as
+        strings; KServe's ``get_predict_input`` calls ``InferRequest.as_dataframe`` for that
+        content type (``kserve/protocol/infer_type.py``), BYTES decoded as UTF-8."""
         if self.is_columns:
             inputs = [
                 {"name": t.name, "shape": [len(rows), 1], "datatype": t.datatype, "data": [value(t.datatype, row[i]) for row in rows]}

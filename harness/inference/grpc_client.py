@@ -208,4 +208,4 @@ class GrpcClient:
             outputs = self.reader.v2(data, len(rows))
         except OutputError as exc:
             raise InferenceError(f"gRPC ModelInfer: {exc}: {redact(str(data))[:2000]}") from None
-        return Prediction("grpc", tuple(tuple(float(v) for v in r) for r in rows), tuple(outputs), 0, elapsed)
+        return Prediction("grpc", tuple(tuple(v if isinstance(v, str) else float(v) for v in r) for r in rows), tuple(outputs), 0, elapsed)

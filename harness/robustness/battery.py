@@ -36,6 +36,7 @@ from harness.errors import InferenceError, WaitTimeout
 from harness.inference.client import REST_PROTOCOLS, Answer, InferenceClient
 from harness.inference.encoder import Encoder
 from harness.procs.waiting import wait_until
+from harness.robustness.columns import malformed_column_cases, unusual_column_cases
 from harness.robustness.control import Control, controls, expected_seed, failed_text, send_control
 from harness.robustness.malformed import malformed_cases
 from harness.robustness.profiles import Profile, hypothesis_settings
@@ -235,9 +236,13 @@ def run_battery(
         return battery, {"before": before, "after": None}, None
     battery.twin = lambda protocol: send_control(client, protocol, schema, expected, tolerance)
     model = client.endpoint.model_name
-    battery.run_catalogue(malformed_cases(model, profile, battery.protocols, schema.seed_row, client.encoder))
-    battery.run_catalogue(unusual_cases(model, profile, battery.protocols, schema.seed, client.encoder))
-    for protocol in battery.protocols:
+    if client.encoder.is_columns:  # a per-column model: its own catalogue (the generated strategies build tensors)
+        battery.run_catalogue(malformed_column_cases(model, battery.protocols, schema, client.encoder))
+        battery.run_catalogue(unusual_column_cases(model, profile, battery.protocols, schema, client.encoder))
+    else:
+        battery.run_catalogue(malformed_cases(model, profile, battery.protocols, schema.seed_row, client.encoder))
+        battery.run_catalogue(unusual_cases(model, profile, battery.protocols, schema.seed, client.encoder))
+    for protocol in battery.protocols if not client.encoder.is_columns else ():
         for strategy in strategies(model, protocol, schema.width, client.encoder).values():
             if battery.stopped:
                 break

@@ -47,8 +47,11 @@ def _in_range(low: float, high: float) -> st.SearchStrategy[float]:
 
 def valid_batches(max_batch: int, schema: FeatureSchema = IRIS_SCHEMA) -> st.SearchStrategy[list[list[float]]]:
     """Batches of 1..``max_batch`` rows of finite floats: each value mostly within its
-    feature's range in the data (iris: [0, 8] cm), sometimes far outside it."""
-    row = st.tuples(*(st.one_of(_in_range(low, high), _in_range(low, high), WIDE_VALUES) for low, high in schema.ranges)).map(list)
+    feature's range in the data (iris: [0, 8] cm), sometimes far outside it; a text feature's
+    value drawn from its allowed values."""
+    texts = schema.values or (None,) * len(schema.ranges)
+    row = st.tuples(*(st.sampled_from(allowed) if allowed else st.one_of(_in_range(low, high), _in_range(low, high), WIDE_VALUES)
+                      for (low, high), allowed in zip(schema.ranges, texts, strict=True))).map(list)
     return st.lists(row, min_size=1, max_size=max_batch)
 
 

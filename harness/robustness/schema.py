@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.contract.golden import SEED_INSTANCES, SEED_PREDICTIONS
 
-Rows = tuple[tuple[float, ...], ...]
+Rows = tuple[tuple[Any, ...], ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,12 +24,19 @@ class FeatureSchema:
         seed: rows with known answers (at least one), all of the model's width.
         seed_predictions: their answers (None: unknown; the artifact or the server's plain
             answer is the reference then).
-        ranges: (low, high) per feature, as the data takes them.
+        ranges: (low, high) per feature, as the data takes them ((0, 0) for a text feature).
+        values: per feature, the strings a text feature takes (its allowed values, else the
+            data's); None for a numeric feature. All None: a numbers-only model.
     """
 
     seed: Rows
     seed_predictions: tuple[Any, ...] | None
     ranges: tuple[tuple[float, float], ...]
+    values: tuple[tuple[str, ...] | None, ...] = ()
+
+    @property
+    def has_strings(self) -> bool:
+        return any(v is not None for v in self.values)
 
     @property
     def width(self) -> int:
@@ -45,17 +52,23 @@ class FeatureSchema:
         (else its first two data rows), ranges from its features (else from the data)."""
         if contract.golden:
             case = contract.golden[0]
-            seed: Rows = tuple(tuple(float(v) for v in row) for row in case.instances)
+            seed: Rows = tuple(tuple(v if isinstance(v, str) else float(v) for v in row) for row in case.instances)
             predictions: tuple[Any, ...] | None = tuple(case.predictions) if contract.is_classifier else None
         else:
             seed, predictions = contract.sample_rows(2), None
         rows = contract.labelled().rows
-        ranges = []
+        ranges: list[tuple[float, float]] = []
+        values: list[tuple[str, ...] | None] = []
         for j, feature in enumerate(contract.features):
+            if feature.is_string:
+                ranges.append((0.0, 0.0))
+                values.append(tuple(feature.values) or tuple(sorted({str(r[j]) for r in rows})))
+                continue
             low = feature.low if feature.low is not None else min(r[j] for r in rows)
             high = feature.high if feature.high is not None else max(r[j] for r in rows)
             ranges.append((float(low), float(high)))
-        return cls(seed, predictions, tuple(ranges))
+            values.append(None)
+        return cls(seed, predictions, tuple(ranges), tuple(values) if any(v is not None for v in values) else ())
 
 
 #: iris, as the checks knew it before the contract: the seed's case, features within [0, 8] cm

@@ -113,7 +113,10 @@ class Judge:
         """The canonical predictions ``request.rows`` must get, and where they come from."""
         rows = request.rows or ()
         if self.model_path is not None:
-            return expected_answers(self.client, self.model_path, rows), "the model artifact"
+            try:
+                return expected_answers(self.client, self.model_path, rows), "the model artifact"
+            except ValueError as exc:  # e.g. a category the artifact's encoder refuses: nothing to hold the answer to
+                return None, f"unchecked: the artifact in-process does not answer these rows ({str(exc)[:200]})"
         if request.seed_rows and self.seed_predictions is not None:
             seed = self.client.reader.canonical(self.seed_predictions)
             return [seed[i % len(seed)] for i in range(len(rows))], "the seed's predictions"

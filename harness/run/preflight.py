@@ -16,6 +16,7 @@ from harness.checks.slo import read_baseline
 from harness.config import HarnessConfig
 from harness.contract.golden import GoldenCase, load_golden_file
 from harness.contract.resolve import read_contract
+from harness.contract.spec import check_row_types
 from harness.errors import ConfigError
 from harness.pipelines.compile import precheck_source
 from harness.reports.writer import load_baseline
@@ -52,6 +53,8 @@ def read_inputs(cfg: HarnessConfig) -> RunInputs:
         if widths:
             raise ConfigError(f"golden case {case.source}: rows of {widths[0]} values, the model takes {contract.n_features} features "
                               f"(contract: {contract.source})", "golden_file")
+        for j, row in enumerate(case.instances):  # numbers where a feature is numeric, strings where it is text
+            check_row_types(row, contract.features, f"golden case {case.source}: instance {j}", "golden_file")
     if baseline is not None:
         current = RunIdentity(cfg.core.model_name, url_identity(cfg.endpoint.url) if cfg.core.target == "endpoint" and cfg.endpoint.url else None,
                               signature_of(contract.summary().as_dict()))

@@ -43,6 +43,17 @@ def v2_body(request: Mapping[str, Any], chunk: Sequence[Sequence[Any]]) -> bytes
     return json.dumps({"inputs": [tensor]}).encode()
 
 
+def v1_body(request: Mapping[str, Any], chunk: Sequence[Sequence[Any]]) -> bytes:
+    """A V1 body of ``chunk``: ``{"instances": rows}``, or for a per-column model one instance holding
+    the batch's named records (the harness's ``Encoder.v1_body``: the form KServe's server reads)."""
+    specs = request["inputs"]
+    if request.get("codec") == "columns":
+        records = [{spec["name"]: typed(spec, x) for spec, x in zip(specs, row, strict=False)} for row in chunk]
+        return json.dumps({"instances": [records]}).encode()
+    instances = [[typed(specs[min(k, len(specs) - 1)], x) for k, x in enumerate(row)] for row in chunk]
+    return json.dumps({"instances": instances}).encode()
+
+
 def bodies(plan: Mapping[str, Any], grpc_request: GrpcRequest | None = None, grpc_method: str = "") -> list[Body]:
     """(kind, path, body) triples of ``plan``: up to :data:`MAX_BODIES` batches of ``batch_size`` rows, per kind.
 
@@ -68,9 +79,7 @@ def bodies(plan: Mapping[str, Any], grpc_request: GrpcRequest | None = None, grp
                     raise ValueError("a grpc plan needs grpc_request")
                 out.append((kind, grpc_method, grpc_request(request, name, chunk)))
             elif kind == "v1":
-                specs = request["inputs"]
-                instances = [[typed(specs[min(k, len(specs) - 1)], x) for k, x in enumerate(row)] for row in chunk]
-                out.append((kind, request["v1_path"], json.dumps({"instances": instances}).encode()))
+                out.append((kind, request["v1_path"], v1_body(request, chunk)))
             else:
                 out.append((kind, request["v2_path"], v2_body(request, chunk)))
     return out
