@@ -46,6 +46,17 @@ def served(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def grpc_served(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalModelServer, Endpoint]]:
+    """The harness's KServe runtime with V2 gRPC on as well, for the session: the server (for its
+    ports) and its endpoint. (``mlharness run`` in-process reaps only its own children: tests
+    can share both servers.)"""
+    server = LocalModelServer(model_dir, "sklearn-iris", tmp_path_factory.mktemp("grpc-server") / "server.log", grpc=True)
+    endpoint = server.start(ready_timeout=90)
+    yield server, endpoint
+    server.stop()
+
+
 @pytest.fixture
 def child_servers(tmp_path: Path) -> Iterator[ChildServers]:
     """Starts helper servers (``child_servers.start("tests.helpers.load_server", "--delay-ms", "20")``)

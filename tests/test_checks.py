@@ -97,7 +97,7 @@ class _NeverReady(BaseHTTPRequestHandler):
 
 def test_server_that_never_gets_ready_times_out() -> None:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _NeverReady)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         from harness.procs.waiting import wait_until

@@ -28,15 +28,6 @@ from tests.helpers.grpc_stub import GrpcStub
 SEED = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]
 
 
-@pytest.fixture(scope="module")
-def grpc_served(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalModelServer, Endpoint]]:
-    """The local runtime with gRPC on, for this module."""
-    server = LocalModelServer(model_dir, "sklearn-iris", tmp_path_factory.mktemp("grpc-server") / "server.log", grpc=True)
-    endpoint = server.start(ready_timeout=90)
-    yield server, endpoint
-    server.stop()
-
-
 # --- addresses, metadata, messages ------------------------------------------------------------
 @pytest.mark.parametrize(
     ("url", "expected"),

@@ -30,14 +30,12 @@ IRIS_90 = dataclasses.replace(IRIS, thresholds=Thresholds(min_accuracy=0.9))
 
 
 @pytest.fixture(scope="module")
-def grpc_endpoint(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
-    """The local runtime with gRPC on, its protocols discovered as the local target does."""
-    server = LocalModelServer(model_dir, "sklearn-iris", tmp_path_factory.mktemp("grpc-checks") / "server.log", grpc=True)
-    endpoint = server.start(ready_timeout=90)
+def grpc_endpoint(grpc_served: tuple[LocalModelServer, Endpoint]) -> Endpoint:
+    """The session's local runtime with gRPC on, its protocols discovered as the local target does."""
+    endpoint = grpc_served[1]
     with InferenceClient(endpoint, 10) as client:
         found = wait_ready(client, timeout=30)
-    yield dataclasses.replace(endpoint, protocols=found.ready, readiness=found.summary())
-    server.stop()
+    return dataclasses.replace(endpoint, protocols=found.ready, readiness=found.summary())
 
 
 def test_discovery_finds_grpc_beside_rest(grpc_endpoint: Endpoint) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ from harness.robustness.requests import REPLAY_LIMIT, Request
 from harness.robustness.strategies import is_json, is_number_text, strategies
 from harness.robustness.unusual import fp16, unusual_cases
 from harness.robustness.verdicts import Judge, Outcome, malformed_problem
-from harness.serving.local import LocalModelServer
 
 MODEL = "sklearn-iris"
 BOTH = ("v1", "v2")
@@ -36,16 +34,9 @@ TENSOR_CATEGORIES = {name for name, category in CATEGORIES.items() if "tensor" i
 
 
 @pytest.fixture(scope="module")
-def kserve(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
-    """The harness's KServe runtime, for this module only.
-
-    Not the session-wide ``served``: any test that calls ``harness.cli.main.main`` in-process
-    reaps every tracked child, that server included.
-    """
-    server = LocalModelServer(model_dir, MODEL, tmp_path_factory.mktemp("kserve") / "server.log")
-    endpoint = server.start(ready_timeout=60)
-    yield endpoint
-    server.stop()
+def kserve(served: Endpoint) -> Endpoint:
+    """The harness's KServe runtime: the session's (``mlharness run`` in-process reaps only its own children)."""
+    return served
 
 
 def _json(body: bytes | None) -> Any:

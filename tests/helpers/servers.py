@@ -163,7 +163,8 @@ class ThreadServer:
         return f"http://{HOST}:{self.port}"
 
     def start(self) -> ThreadServer:
-        self._thread = threading.Thread(target=self.server.serve_forever, name=f"test-server-{self.port}", daemon=True)
+        # a short poll: shutdown() waits for the loop's next poll (0.5 s by default, on every test)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"test-server-{self.port}", daemon=True)
         self._thread.start()
         return self
 
