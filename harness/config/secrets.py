@@ -38,7 +38,7 @@ class HarnessConfig(Protocol):
 
     def get(self, key: str) -> Any: ...
 
-URL_KEYS = ("url", "ingress_url", "kfp_url")
+URL_KEYS = ("url", "ingress_url", "kfp_url", "candidate_url")
 #: header names whose values are credentials, besides :data:`harness.redact.SENSITIVE_HEADERS`
 _CREDENTIAL_NAME = re.compile(r"(?i)key|token|secret|auth|session|passw|credential|signature|cookie")
 
@@ -107,9 +107,10 @@ def register_config_secrets(cfg: HarnessConfig) -> None:
         url = cfg.get(key)
         if url:
             register_secrets(v for v in split_url(url).secrets() if not unsafe_secret(v))
-    if cfg.endpoint.cookie:
-        register_cookie(str(cfg.endpoint.cookie))
-    for name, value in cfg.endpoint.header:
+    for cookie in (cfg.endpoint.cookie, cfg.get("candidate_cookie")):
+        if cookie:
+            register_cookie(str(cookie))
+    for name, value in (*cfg.endpoint.header, *(cfg.get("candidate_header") or ())):
         if name.lower() in ("cookie", "set-cookie"):
             register_cookie(value)
         elif name.lower() in ("authorization", "proxy-authorization"):
