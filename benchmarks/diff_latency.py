@@ -38,7 +38,8 @@ from tests.helpers.fault_server import FaultServer
 
 def paired_run(live: InferenceClient, candidate: InferenceClient, rows: list[tuple[float, ...]], args: argparse.Namespace) -> tuple[bool, float, float, float]:
     live_s, cand_s = interleaved(live, candidate, rows, "v1", windows=args.windows, window_s=args.window)
-    result = compare_latency(live_s.latencies_ms, cand_s.latencies_ms, max_increase=args.max_increase, alpha=args.alpha)
+    result = compare_latency(live_s.latencies_ms, cand_s.latencies_ms, max_increase=args.max_increase, alpha=args.alpha,
+                             live_windows=live_s.windows, candidate_windows=cand_s.windows)
     return result.regressed, result.p_value if result.p_value is not None else 1.0, result.live.p50_ms or 0.0, result.candidate.p50_ms or 0.0
 
 

@@ -5,7 +5,7 @@ change, with its direction, as TensorFlow Model Analysis's change thresholds do:
 ``diff.agreement`` (the fraction of rows answered otherwise, at most ``max_disagreement``),
 ``diff.quality`` (the drop of accuracy, or the rise of a regressor's MAE and RMSE, at most
 ``max_quality_drop``), ``diff.latency`` (a significant Mann-Whitney U test *and* a percentile
-grown by more than ``max_latency_increase``), ``diff.errors`` (the rise of the error rate, at
+grown by more than ``max_latency_increase``, overall and in every window pair), ``diff.errors`` (the rise of the error rate, at
 most ``max_error_rate_increase``). See docs/diff.md.
 """
 
@@ -98,7 +98,8 @@ def latency(ctx: CheckContext) -> CheckResult:
     evidence = {"live_samples": n_live, "candidate_samples": n_cand}
     if lat.regressed:
         return CheckResult("diff.latency", CheckStatus.FAILED,
-                           f"candidate slower: {', '.join(q for q in lat.beyond)} beyond +{lat.max_increase * 100:g} % and significant; "
+                           f"candidate slower: {', '.join(q for q in lat.beyond)} beyond +{lat.max_increase * 100:g} % (overall and in every "
+                           f"window pair) and significant; "
                            f"{'; '.join(parts)}; {test}", 0.0, details)
     verdict = ("no significant difference" if not lat.significant
                else f"significant, but within +{lat.max_increase * 100:g} %")

@@ -31,6 +31,7 @@ class Samples:
     """One side's measured latencies (ms, successful requests) and its errors."""
 
     latencies_ms: list[float] = dataclasses.field(default_factory=list)
+    windows: list[list[float]] = dataclasses.field(default_factory=list)  # the same latencies, window by window
     errors: int = 0
     first_error: str | None = None
 
@@ -52,7 +53,9 @@ def _window(client: InferenceClient, rows: Iterator[tuple[float, ...]], protocol
             into.errors += 1
             into.first_error = into.first_error or str(exc)[:200]
             continue
-        into.latencies_ms.append((time.perf_counter() - started) * 1000.0)
+        elapsed = (time.perf_counter() - started) * 1000.0
+        into.latencies_ms.append(elapsed)
+        into.windows[-1].append(elapsed)
 
 
 def interleaved(live: InferenceClient, candidate: InferenceClient, rows: Sequence[tuple[float, ...]], protocol: str, *,
@@ -73,5 +76,6 @@ def interleaved(live: InferenceClient, candidate: InferenceClient, rows: Sequenc
             if progress is not None:
                 progress(f"diff: latency window {i + 1}/{windows} ({'live' if side == 0 else 'candidate'})")
             # every window starts at the same row: the same requests on both sides
+            into.windows.append([])
             _window(client, itertools.cycle(rows), protocol, window_s, into)
     return samples

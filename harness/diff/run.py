@@ -88,7 +88,8 @@ def run_diff(cfg: HarnessConfig, contract: ModelContract, live: Endpoint, candid
         live_samples, candidate_samples = interleaved(live_client, candidate_client, rows, protocol, windows=d.windows, window_s=d.window,
                                                       progress=progress)
     latency = compare_latency(live_samples.latencies_ms, candidate_samples.latencies_ms, max_increase=d.max_latency_increase,
-                              alpha=d.alpha, live_errors=live_samples.errors, candidate_errors=candidate_samples.errors)
+                              alpha=d.alpha, live_errors=live_samples.errors, candidate_errors=candidate_samples.errors,
+                              live_windows=live_samples.windows, candidate_windows=candidate_samples.windows)
     return _replace(result, agreement=agreement, quality=quality, latency=latency, latency_protocol=protocol, windows=d.windows,
                     window_s=d.window, live_latencies_ms=_kept(live_samples.latencies_ms),
                     candidate_latencies_ms=_kept(candidate_samples.latencies_ms),

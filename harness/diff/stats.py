@@ -8,9 +8,15 @@ every candidate-minus-live difference) and the common-language effect size (the 
 that a candidate request is slower than a live one, ``U / (n1 n2)``).
 
 A regression needs both: the test significant at ``alpha`` *and* a percentile (p50, p95 or
-p99) grown by more than ``max_increase`` relative to the live one. A 2 % wobble over
-thousands of requests may be significant, yet it is no regression; a 40 ms slowdown of a 2 ms
-model is both.
+p99) grown by more than ``max_increase`` relative to the live one, over all requests and in
+every pair of windows (each candidate window against the live window before it). A 2 % wobble
+over thousands of requests may be significant, yet it is no regression; one burst of machine
+noise that fell on one candidate window grows its tail, yet not in every pair; a 40 ms slowdown
+of a 2 ms model is all three.
+
+Why every pair: requests within a window are not independent (noise comes in bursts that last
+longer than a request), so over thousands of requests the rank test calls a burst significant;
+the windows are the independent units, and a slowdown of the candidate shows in each of them.
 
 Example:
     >>> live = [2.0 + 0.01 * (i % 7) for i in range(200)]
@@ -73,8 +79,9 @@ class LatencyComparison:
     relative_shift: float | None = None  # shift_ms / the live median
     common_language: float | None = None  # P(candidate request slower than a live one)
     changes: dict[str, float | None] = dataclasses.field(default_factory=dict)  # p50/p95/p99: candidate / live - 1
+    window_changes: dict[str, list[float | None]] = dataclasses.field(default_factory=dict)  # the same, per window pair
     max_increase: float = 0.2
-    beyond: tuple[str, ...] = ()  # the percentiles grown by more than max_increase
+    beyond: tuple[str, ...] = ()  # the percentiles grown by more than max_increase, overall and in every window pair
 
     @property
     def significant(self) -> bool:
@@ -115,9 +122,20 @@ def hodges_lehmann(live_ms: Sequence[float], candidate_ms: Sequence[float]) -> f
     return float(np.median(np.subtract.outer(b, a)))
 
 
+def _percentile_change(live: Sequence[float], candidate: Sequence[float], q: int) -> float | None:
+    import numpy as np
+
+    if len(live) < 2 or len(candidate) < 2:
+        return None
+    before, after = float(np.percentile(live, q)), float(np.percentile(candidate, q))
+    return round(after / before - 1, 4) if before else None
+
+
 def compare_latency(live_ms: Sequence[float], candidate_ms: Sequence[float], *, max_increase: float, alpha: float,
-                    live_errors: int = 0, candidate_errors: int = 0) -> LatencyComparison:
-    """The two sides' latencies compared (see the module). Fewer than two samples on a side:
+                    live_errors: int = 0, candidate_errors: int = 0, live_windows: Sequence[Sequence[float]] = (),
+                    candidate_windows: Sequence[Sequence[float]] = ()) -> LatencyComparison:
+    """The two sides' latencies compared (see the module). ``*_windows``: the same samples window
+    by window, paired by index (none: all of them one window). Fewer than two samples on a side:
     no test (``p_value`` None), so never a regression; the check says why."""
     from scipy.stats import mannwhitneyu
 
@@ -131,11 +149,15 @@ def compare_latency(live_ms: Sequence[float], candidate_ms: Sequence[float], *, 
     for q in PERCENTILES:
         before, after = getattr(live, f"p{q}_ms"), getattr(candidate, f"p{q}_ms")
         changes[f"p{q}"] = round(after / before - 1, 4) if before else None
-    beyond = tuple(name for name, change in changes.items() if change is not None and change > max_increase)
+    pairs = list(zip(live_windows, candidate_windows, strict=False)) or [(live_ms, candidate_ms)]
+    per_window = {f"p{q}": [_percentile_change(a, b, q) for a, b in pairs] for q in PERCENTILES}
+    beyond = tuple(name for name, change in changes.items()
+                   if change is not None and change > max_increase
+                   and all(c is not None and c > max_increase for c in per_window[name]))
     median = live.p50_ms
     return LatencyComparison(
         live, candidate, u_statistic=u, p_value=float(result.pvalue), alpha=alpha, shift_ms=round(shift, 4),
         relative_shift=round(shift / median, 4) if median else None,
-        common_language=round(u / (len(live_ms) * len(candidate_ms)), 4), changes=changes, max_increase=max_increase,
-        beyond=beyond,
+        common_language=round(u / (len(live_ms) * len(candidate_ms)), 4), changes=changes, window_changes=per_window,
+        max_increase=max_increase, beyond=beyond,
     )
