@@ -190,3 +190,15 @@ def test_the_thresholds_come_from_a_config_table(tmp_path: Path) -> None:
     file, source = read_config_file(None, cwd=tmp_path)
     cfg = load_config(file=file, file_source=source)
     assert (cfg.diff.max_disagreement, cfg.diff.max_latency_increase, cfg.diff.windows) == (0.01, 0.1, 8)
+
+
+def test_the_dry_run_plan_names_both_sides_and_a_clusters_candidate_inference_service() -> None:
+    from harness.cli.diff import plan
+
+    cluster = plan(load_config(cli={"target": "kind", "candidate_artifact": "s3://models/candidate"}))
+    assert "kind: InferenceService" in cluster and "name: sklearn-iris-candidate" in cluster and "storageUri: s3://models/candidate" in cluster
+    assert "unverified without a cluster" in cluster
+    endpoint = plan(load_config(cli={"target": "endpoint", "url": "http://live:8080",
+                                     "candidate_url": "http://user:hunter2-secret@canary:8080"}))
+    assert "live:       the endpoint at http://live:8080" in endpoint and "hunter2-secret" not in endpoint
+    assert "InferenceService" not in endpoint

@@ -19,7 +19,7 @@ from harness.checks.builtin import register_builtins
 from harness.cli.common import add_settings, config_from_args, console, line
 from harness.cli.run import STYLES, print_check
 from harness.config import HarnessConfig
-from harness.errors import ConfigError
+from harness.errors import EXIT_PASSED, ConfigError
 from harness.record import RunRecord
 from harness.run.runner import ValidationRun
 
@@ -30,7 +30,10 @@ GROUPS = ("pipeline", "deploy", "diff")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    add_settings(parser, ("core", "local", "endpoint", "model", "diff"))
+    parser.add_argument("--dry-run", action="store_true",
+                        help="Print the plan: both sides, the rows, the windows, the thresholds (and on a cluster target the "
+                             "candidate's InferenceService); start nothing, send nothing.")
+    add_settings(parser, ("core", "local", "endpoint", "cluster", "model", "diff"))
 
 
 def diff_registry() -> Registry:
@@ -56,6 +59,9 @@ def require_candidate(cfg: HarnessConfig) -> None:
 def main(args: argparse.Namespace) -> int:
     cfg = config_from_args(args, load=False, robustness=False, capacity=False)
     require_candidate(cfg)
+    if args.dry_run:
+        console.print(Text(plan(cfg)), soft_wrap=True)
+        return EXIT_PASSED
     console.print(line(("mlharness diff", "bold"), " target=", (cfg.core.target, "cyan")))
     with console.status("starting", spinner="dots") as spinner:
 
@@ -70,6 +76,56 @@ def main(args: argparse.Namespace) -> int:
         console.print(line(("error:", "bold red"), " ", record.error), soft_wrap=True)
     console.print(Text(f"report: {outcome.report_dir / 'report.json'}"), soft_wrap=True)
     return outcome.exit_code
+
+
+LIVE = {
+    "local": "the model the pipeline trains (kfp.local), served by the local KServe server on 127.0.0.1",
+    "endpoint": "the endpoint at {url}",
+}
+
+
+def plan(cfg: HarnessConfig) -> str:
+    """What ``mlharness diff`` would do, as text; on a cluster target, the candidate's InferenceService."""
+    from harness.config.urls import masked
+    from harness.targets import is_cluster
+
+    d = cfg.diff
+    target = cfg.core.target
+    live = LIVE.get(target, "the InferenceService {model} the pipeline's model is deployed as, in namespace {ns}").format(
+        url=masked(cfg.endpoint.url or "(no --url)"), model=cfg.core.model_name, ns=cfg.cluster.namespace or "(one per run)")
+    name = d.candidate_model_name or cfg.core.model_name
+    if d.candidate_url:
+        candidate = f"{name} at {masked(d.candidate_url)}"
+    elif target == "local":
+        candidate = f"{name} served from {d.candidate_artifact} by a second local KServe server on 127.0.0.1 (its own free ports)"
+    else:
+        candidate = f"{d.candidate_artifact}: not deployed by mlharness on the {target} target (give --candidate-url)"
+    lines = [
+        f"mlharness diff plan (target {target}): nothing is started or sent",
+        f"  live:       {live}",
+        f"  candidate:  {candidate}",
+        "  signatures: both sides' metadata (and artifacts, where known) compared before any request; a contradiction is exit 2",
+        f"  rows:       the contract's labelled rows + {d.rows} generated rows, to both sides over every protocol both speak",
+        f"  latency:    {d.windows} windows x {figures.duration(d.window)} per side, interleaved live/candidate; "
+        f"Mann-Whitney U (one-sided), alpha {d.alpha:g}",
+        f"  thresholds: disagreement <= {figures.percent(d.max_disagreement)}, quality drop <= {d.max_quality_drop:g}, "
+        f"p50/p95/p99 increase <= {figures.change(d.max_latency_increase)}, error rate rise <= {figures.percent(d.max_error_rate_increase)}",
+    ]
+    if is_cluster(target):
+        import yaml
+
+        from harness.cluster.kube.manifests import inference_service
+
+        uri = d.candidate_artifact or "s3://BUCKET/PATH/TO/CANDIDATE/model"
+        manifest = inference_service(f"{name}-candidate" if name == cfg.core.model_name else name,
+                                     cfg.cluster.namespace or "NAMESPACE", uri, None)
+        lines += [
+            "  the candidate on a cluster: a second InferenceService (below; apply it, then pass its URL as --candidate-url),",
+            "  or the canary revision of the live one (KServe canaryTrafficPercent) reached by its own URL.",
+            "  unverified without a cluster: the canary revision's own URL, the ingress routing of a second host, latency through the ingress",
+            *("    " + row for row in yaml.safe_dump(manifest, sort_keys=False).splitlines()),
+        ]
+    return "\n".join(lines)
 
 
 def verdict_table(record: RunRecord) -> Table:
