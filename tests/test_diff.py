@@ -54,8 +54,12 @@ def checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["name"]: c for c in report["checks"]}
 
 
+SECRET = "candidate-only-token-4711"
+
+
 def test_two_instances_of_the_same_model_pass(servers: dict[str, str], tmp_path: Path) -> None:
-    code, report, summary = diff(tmp_path, "--target", "endpoint", "--url", servers["live"], "--candidate-url", servers["twin"])
+    code, report, summary = diff(tmp_path, "--target", "endpoint", "--url", servers["live"], "--candidate-url", servers["twin"],
+                                 "--candidate-token", SECRET)
     found = checks(report)
     assert code == ExitCode.PASSED, {n: (c["status"], c["message"]) for n, c in found.items()}
     assert report["diff"]["agreement"]["agreement"] == 1.0
@@ -68,6 +72,9 @@ def test_two_instances_of_the_same_model_pass(servers: dict[str, str], tmp_path:
     assert report["diff"]["latency"]["p_value"] is not None
     assert "Release diff" in summary and "Mann-Whitney U" in summary
     assert report["schema_version"] == 3
+    assert report["config"]["candidate_token"] == "***"
+    leaked = [p.name for p in (tmp_path / "report").rglob("*") if p.is_file() and SECRET in p.read_text(errors="replace")]
+    assert leaked == []
 
 
 def test_a_candidate_a_tenth_of_rows_off_fails_with_the_rows_listed(servers: dict[str, str], tmp_path: Path) -> None:
@@ -123,6 +130,33 @@ def test_a_candidate_artifact_is_served_beside_the_live_model_on_the_local_targe
     assert report["diff"]["agreement"]["agreement"] < 0.2
     assert report["diff"]["candidate"]["task"] == "classification" and report["diff"]["live"]["classes"] == [0, 1, 2]
     assert found["diff.quality"]["status"] == "failed"
+
+
+def test_the_harness_diff_fixture_and_the_diff_checks_in_a_suite(servers: dict[str, str], pytester: pytest.Pytester,
+                                                                 tmp_path: Path) -> None:
+    """The plugin: ``harness_diff`` is the run's DiffResult; the diff.* checks are test items that fail as the CLI does."""
+    pytester.makepyfile(
+        """
+        import pytest
+        from mlharness_fixtures.plugin import assert_check
+
+        def test_fixture(harness_diff):
+            assert harness_diff.agreement.compared > 0
+            assert 0.85 <= harness_diff.agreement.rate <= 0.96
+
+        @pytest.mark.harness_checks("diff")
+        def test_check(harness_check, harness_check_name):
+            assert_check(harness_check(harness_check_name))
+        """
+    )
+    report = tmp_path / "report"
+    result = pytester.runpytest_subprocess("--harness-target", "endpoint", "--harness-url", servers["live"], "--harness-candidate-url",
+                                           servers["tenth-off"], "--harness-report-dir", str(report), "--harness-diff-windows", "2",
+                                           "--harness-diff-window", "0.3", "--harness-diff-rows", "20",
+                                           "--harness-max-latency-increase", "1000%")  # answers are this test's point, not latency
+    result.assert_outcomes(passed=3, failed=2)  # the fixture, latency, errors; agreement and quality fail
+    checks = {c["name"]: c["status"] for c in json.loads((report / "report.json").read_text())["checks"]}
+    assert (checks["diff.agreement"], checks["diff.quality"], checks["diff.latency"]) == ("failed", "failed", "passed")
 
 
 def test_no_candidate_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -202,3 +202,12 @@ def test_the_dry_run_plan_names_both_sides_and_a_clusters_candidate_inference_se
                                      "candidate_url": "http://user:hunter2-secret@canary:8080"}))
     assert "live:       the endpoint at http://live:8080" in endpoint and "hunter2-secret" not in endpoint
     assert "InferenceService" not in endpoint
+
+
+def test_a_candidate_credential_is_masked_or_refused() -> None:
+    from harness.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="candidate_token: the candidate's token cannot be masked safely"):
+        load_config(cli={"candidate_token": "abc"})
+    cfg = load_config(cli={"candidate_cookie": "session=candidate-cookie-value-1", "candidate_url": "http://u:pw-secret-9@h:1/"})
+    assert cfg.as_dict()["candidate_cookie"] == "***" and cfg.as_dict()["candidate_url"] == "http://***:***@h:1/"

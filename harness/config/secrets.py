@@ -60,17 +60,21 @@ def credentials(cfg: HarnessConfig, token: str | None = None) -> list[tuple[str,
             parts = split_url(url)
             found += [(key, what, value) for what, value in parts.credential_values()]
             found += [(key, f"the URL's query parameter {name!r}", value) for name, value in parts.parameters() if is_credential_header(name)]
-    if cfg.endpoint.cookie:
-        found += [("cookie", "a cookie value", v) for v in _cookie_values(cfg.endpoint.cookie)]
-    for name, value in cfg.endpoint.header:
-        if name.lower() in ("cookie", "set-cookie"):
-            found += [("header", f"a value of the {name} header", v) for v in _cookie_values(value)]
-        elif name.lower() in ("authorization", "proxy-authorization"):
-            found.append(("header", f"the {name} header's credential", value.partition(" ")[2].strip() or value))
-        elif is_credential_header(name):
-            found.append(("header", f"the value of header {name!r}", value))
+    for prefix, cookie, headers in (("", cfg.endpoint.cookie, cfg.endpoint.header),
+                                    ("candidate_", cfg.get("candidate_cookie"), cfg.get("candidate_header") or ())):
+        if cookie:
+            found += [(f"{prefix}cookie", "a cookie value", v) for v in _cookie_values(cookie)]
+        for name, value in headers:
+            if name.lower() in ("cookie", "set-cookie"):
+                found += [(f"{prefix}header", f"a value of the {name} header", v) for v in _cookie_values(value)]
+            elif name.lower() in ("authorization", "proxy-authorization"):
+                found.append((f"{prefix}header", f"the {name} header's credential", value.partition(" ")[2].strip() or value))
+            elif is_credential_header(name):
+                found.append((f"{prefix}header", f"the value of header {name!r}", value))
     if token or cfg.endpoint.token:
         found.append(("token_file" if token else "token", "the token", token or str(cfg.endpoint.token)))
+    if cfg.get("candidate_token"):
+        found.append(("candidate_token", "the candidate's token", str(cfg.get("candidate_token"))))
     return found
 
 
