@@ -13,81 +13,17 @@ answers a request with an error disagrees on each of its rows (its answer is the
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Any
 
 from harness.contract.artifact import within_tolerance
+from harness.diff.records import Agreement, Disagreement, Quality
 from harness.errors import InferenceError
 from harness.inference.client import InferenceClient
 
 MAX_BATCH = 64  # rows per request, as predict.* sends the data set
 ERROR_TEXT = 160  # characters of an error kept as a side's answer
-
-
-@dataclasses.dataclass(frozen=True)
-class Disagreement:
-    """One row on which the two sides answered otherwise."""
-
-    row: int  # index among the compared rows (labelled first, then generated)
-    source: str  # ``labelled`` or ``generated``
-    protocol: str
-    inputs: tuple[float, ...]
-    live: Any
-    candidate: Any
-    label: Any = None  # the label, where the row is labelled
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "inputs": list(self.inputs)}
-
-
-@dataclasses.dataclass(frozen=True)
-class Agreement:
-    """How often the two sides answered the same, over ``protocols``."""
-
-    rows: int = 0  # distinct rows sent (labelled + generated)
-    labelled: int = 0
-    generated: int = 0
-    protocols: tuple[str, ...] = ()
-    compared: int = 0  # rows x protocols
-    disagreeing: int = 0
-    requests: int = 0  # inference requests sent, both sides together
-    errors: int = 0  # of them, answered with an error
-    tolerance: float | None = None  # None: labels, compared exactly
-    shown: tuple[Disagreement, ...] = ()  # the first disagreeing rows
-    classes: tuple[Any, ...] = ()  # the confusion matrix's classes (live answers are rows)
-    confusion: tuple[tuple[int, ...], ...] = ()  # live -> candidate, on the first protocol; empty for a regressor
-
-    @property
-    def rate(self) -> float | None:
-        """The fraction of compared rows the sides agree on."""
-        return (self.compared - self.disagreeing) / self.compared if self.compared else None
-
-    @property
-    def disagreement(self) -> float | None:
-        return self.disagreeing / self.compared if self.compared else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows, "labelled": self.labelled, "generated": self.generated, "protocols": list(self.protocols),
-            "compared": self.compared, "disagreeing": self.disagreeing, "agreement": self.rate,
-            "disagreement": self.disagreement, "requests": self.requests, "errors": self.errors, "tolerance": self.tolerance,
-            "shown": [d.as_dict() for d in self.shown], "classes": list(self.classes), "confusion": [list(r) for r in self.confusion],
-        }
-
-
-@dataclasses.dataclass(frozen=True)
-class Quality:
-    """Both sides' quality on the labelled rows (first protocol), and the change."""
-
-    task: str = "classification"
-    rows: int = 0
-    metrics: dict[str, dict[str, float | None]] = dataclasses.field(default_factory=dict)  # name -> live, candidate, change
-    worse_when: dict[str, str] = dataclasses.field(default_factory=dict)  # name -> "lower" (accuracy) or "higher" (mae)
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 def generated_rows(schema: Any, count: int, seed_rows: int = 16) -> list[tuple[float, ...]]:

@@ -8,12 +8,14 @@ any request, :mod:`harness.diff.sides`); the same rows to both over every protoc
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.config import HarnessConfig
 from harness.contract import ModelContract
+from harness.contract.artifact import load_model
 from harness.diff import DiffResult, Thresholds
 from harness.diff.answers import compare_answers, generated_rows
 from harness.diff.latency import interleaved
@@ -21,7 +23,9 @@ from harness.diff.sides import contradictions, describe_side
 from harness.diff.stats import compare_latency
 from harness.errors import ConfigError
 from harness.inference.client import InferenceClient, client_for
+from harness.inference.outputs import labels_of
 from harness.results import Endpoint
+from harness.robustness.schema import FeatureSchema
 
 #: latency samples kept per side in report.json (evenly spaced, in measured order) for the report's distributions
 KEPT_SAMPLES = 5_000
@@ -36,9 +40,6 @@ def _labels(artifact: Path | None) -> tuple[str, ...]:
     """Class names of an artifact's classifier, where they are names (as the live client reads them)."""
     if artifact is None:
         return ()
-    from harness.contract.artifact import load_model
-    from harness.inference.outputs import labels_of
-
     try:
         return labels_of(load_model(artifact))
     except Exception:  # noqa: BLE001 - an unloadable artifact: its answers are read as they come
@@ -70,8 +71,6 @@ def run_diff(cfg: HarnessConfig, contract: ModelContract, live: Endpoint, candid
     labels = _labels(candidate_artifact) or _labels(live_artifact)
     protocols = [p for p in live.protocols if p in candidate.protocols]
     data = contract.labelled()
-    from harness.robustness.schema import FeatureSchema
-
     generated = generated_rows(FeatureSchema.from_contract(contract), d.rows)
     tolerance = None if contract.is_classifier else cfg.model.parity_tolerance
     result = DiffResult(live_side, candidate_side, thresholds(cfg))
@@ -97,6 +96,4 @@ def run_diff(cfg: HarnessConfig, contract: ModelContract, live: Endpoint, candid
 
 
 def _replace(result: DiffResult, **changes: Any) -> DiffResult:
-    import dataclasses
-
     return dataclasses.replace(result, **changes)

@@ -11,30 +11,12 @@ stops (exit 2) before any request, naming both sides.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
+from harness.contract.artifact import load_model
+from harness.diff.records import Side
 from harness.signature import COLUMNS, Signature
-
-
-@dataclasses.dataclass(frozen=True)
-class Side:
-    """What is known of one side before a request: None where unknown."""
-
-    role: str  # live or candidate
-    where: str  # model name and URL, or the artifact served
-    width: int | None = None
-    feature_names: tuple[str, ...] | None = None
-    task: str | None = None
-    classes: tuple[Any, ...] | None = None
-    sources: dict[str, str] = dataclasses.field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        for key in ("feature_names", "classes"):
-            data[key] = None if data[key] is None else list(data[key])
-        return data
 
 
 def describe_side(role: str, where: str, signature: Signature | None, artifact: Path | None) -> Side:
@@ -52,8 +34,6 @@ def describe_side(role: str, where: str, signature: Signature | None, artifact: 
             width = signature.input.width
             sources["width"] = signature.source("inputs")
     if artifact is not None:
-        from harness.contract.artifact import load_model
-
         model = load_model(artifact)
         where_from = f"the model artifact {artifact}"
         known = getattr(model, "n_features_in_", None)

@@ -13,7 +13,7 @@ from typing import Any
 
 from harness import figures
 from harness.diff import DiffResult
-from harness.diff.answers import Disagreement
+from harness.diff.records import Disagreement
 from harness.record import RunRecord
 from harness.reports import plots
 
