@@ -8,7 +8,7 @@ exactly as ``mlharness diff`` makes it (:func:`harness.diff.latency.interleaved`
   (``tests/helpers/fault_server.py``, fault ``none``, the same model file); every regression
   called is a false alarm. ``--runs`` paired runs (at least 20 for the docs' figure).
 - **Injected slowdowns**: the candidate is the fault server ``slow`` sleeping ``--delays`` ms
-  (0, 2, 5, 10, 20, 40) per request; ``--delay-runs`` paired runs each. The smallest delay
+  (0, 0.25, 0.5, 1, 2, 5, 10, 20, 40) per request; ``--delay-runs`` paired runs each. The smallest delay
   detected in every run is the figure the docs quote.
 
 Prints one line per configuration (regressions called / runs, median p-value, median p50 of
@@ -61,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="A/A paired runs")
     parser.add_argument("--delay-runs", type=int, default=5, help="paired runs per injected delay")
-    parser.add_argument("--delays", default="0,2,5,10,20,40", help="injected delays (ms), comma-separated")
+    parser.add_argument("--delays", default="0,0.25,0.5,1,2,5,10,20,40", help="injected delays (ms), comma-separated")
     parser.add_argument("--windows", type=int, default=5)
     parser.add_argument("--window", type=float, default=1.0)
     parser.add_argument("--alpha", type=float, default=0.01)

@@ -54,7 +54,7 @@ def checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["name"]: c for c in report["checks"]}
 
 
-SECRET = "candidate-only-token-4711"
+SECRET = "Zq7-diff-token-4711"  # a secret is masked wherever a piece of it ends a text: none of the report's words
 
 
 def test_two_instances_of_the_same_model_pass(servers: dict[str, str], tmp_path: Path) -> None:

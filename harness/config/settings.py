@@ -363,7 +363,7 @@ class DiffSettings:
         non_negative(parse_int), key="diff_rows",
     )
     shown: int = _setting(20, "Disagreeing rows listed in the report.", positive(parse_int), key="diff_shown")
-    windows: int = _setting(5, "Latency windows per side, interleaved live, candidate, live, ...", positive(parse_int), key="diff_windows")
+    windows: int = _setting(5, "Latency windows per side, interleaved in pairs of alternating order: live, candidate, candidate, live, ...", positive(parse_int), key="diff_windows")
     window: float = _setting(1.0, "Length of one latency window.", positive(parse_duration), key="diff_window")
     alpha: float = _setting(
         0.01, "Significance level of the one-sided Mann-Whitney U test on latency.", parse_fraction, key="diff_alpha",

@@ -1,9 +1,11 @@
 """Latency of both sides, measured fairly on a noisy machine: interleaved windows of equal length.
 
-live, candidate, live, candidate, ... each window ``window_s`` long, the same rows in the same
-order from one generator, one request at a time (closed loop, one row per request). Machine
-noise (another process, a CPU frequency step) falls on both sides alike, and the two samples
-are judged by a rank test (:mod:`harness.diff.stats`).
+live, candidate, candidate, live, live, candidate, ... (pairs in alternating order, so that
+whatever follows a switch of server falls on both sides alike), each window ``window_s`` long,
+the same rows in the same order from one generator, one request at a time (closed loop, one row
+per request). Machine noise (another process, a CPU frequency step) falls on both sides alike,
+and the two samples are judged by a rank test (:mod:`harness.diff.stats`); window ``i`` of one
+side is paired with window ``i`` of the other.
 
 Why not locust (:mod:`harness.load`): a locust window costs about a second of start-up (its
 import, its workers), so ten interleaved windows would cost ten seconds of start-up on top and
@@ -72,7 +74,9 @@ def interleaved(live: InferenceClient, candidate: InferenceClient, rows: Sequenc
             except InferenceError:
                 break
     for i in range(windows):
-        for side, (client, into) in enumerate(zip(sides, samples, strict=True)):
+        order = (0, 1) if i % 2 == 0 else (1, 0)  # live first, then candidate first: what follows a switch falls on both
+        for side in order:
+            client, into = sides[side], samples[side]
             if progress is not None:
                 progress(f"diff: latency window {i + 1}/{windows} ({'live' if side == 0 else 'candidate'})")
             # every window starts at the same row: the same requests on both sides

@@ -9,7 +9,7 @@ that a candidate request is slower than a live one, ``U / (n1 n2)``).
 
 A regression needs both: the test significant at ``alpha`` *and* a percentile (p50, p95 or
 p99) grown by more than ``max_increase`` relative to the live one, over all requests and in
-every pair of windows (each candidate window against the live window before it). A 2 % wobble
+every pair of windows (each candidate window against the live window it is paired with). A 2 % wobble
 over thousands of requests may be significant, yet it is no regression; one burst of machine
 noise that fell on one candidate window grows its tail, yet not in every pair; a 40 ms slowdown
 of a 2 ms model is all three.
