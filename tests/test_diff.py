@@ -132,6 +132,24 @@ def test_a_candidate_artifact_is_served_beside_the_live_model_on_the_local_targe
     assert found["diff.quality"]["status"] == "failed"
 
 
+def test_a_candidate_artifact_of_other_classes_is_exit_2_naming_both_sides(tmp_path: Path) -> None:
+    """Local target: the live model's classes are 0, 1, 2; the candidate's are names: exit 2 before any inference request."""
+    import joblib
+    from sklearn.datasets import load_iris
+    from sklearn.tree import DecisionTreeClassifier
+
+    data = load_iris()
+    other = tmp_path / "other"
+    other.mkdir()
+    joblib.dump(DecisionTreeClassifier(random_state=0).fit(data.data, [str(data.target_names[v]) for v in data.target]),
+                other / "model.joblib")
+    code, report, _ = diff(tmp_path, "--candidate-artifact", str(other))
+    assert code == ExitCode.USAGE
+    error = report["error"]
+    assert "signatures contradict" in error and "classes: live" in error and "candidate" in error and "setosa" in error
+    assert report.get("diff") is None and report["checks"] and "diff.agreement" not in {c["name"] for c in report["checks"] if c["status"] != "skipped"}
+
+
 def test_the_harness_diff_fixture_and_the_diff_checks_in_a_suite(servers: dict[str, str], pytester: pytest.Pytester,
                                                                  tmp_path: Path) -> None:
     """The plugin: ``harness_diff`` is the run's DiffResult; the diff.* checks are test items that fail as the CLI does."""
