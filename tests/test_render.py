@@ -313,12 +313,12 @@ def test_sample_reports_decode_completely() -> None:
         assert RunRecord.from_dict(report).as_dict() == report
 
 
-def test_schema_1_renders_like_schema_2() -> None:
+def test_schema_1_renders_like_schema_3() -> None:
     """A report from a schema-1 writer (its ``slo`` list, ``cleanup`` null) renders the same page."""
     new, old = failing_report(), as_schema_1(failing_report())
     old["cleanup"] = new["cleanup"]  # schema 1 had it too, at the end
     html_new, html_old = render_html(new), render_html(old)
-    assert html_old.replace("(schema 1)", "(schema 2)") == html_new
+    assert html_old.replace("(schema 1)", "(schema 3)") == html_new
     assert "(schema 1)" in html_old
     assert render_summary(old) == render_summary(new)
 
@@ -464,9 +464,12 @@ def test_render_all_reads_what_the_writer_writes(tmp_path: Path) -> None:
     assert "⏳ mlharness INCOMPLETE on local" in files[1].read_text()
 
 
-@pytest.mark.parametrize("schema", [1, 2])
+@pytest.mark.parametrize("schema", [1, 2, 3])
 def test_report_command_rerenders_and_prints_the_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str], schema: int) -> None:
-    _write(tmp_path, failing_report() if schema == 2 else as_schema_1(failing_report()))
+    report = failing_report() if schema > 1 else as_schema_1(failing_report())
+    if schema == 2:  # a schema-2 writer: no diff section
+        report = {k: v for k, v in report.items() if k != "diff"} | {"schema_version": 2}
+    _write(tmp_path, report)
     assert cli.main(["report", str(tmp_path)]) == 0
     out = capsys.readouterr().out.split()
     assert out == [str(tmp_path / n) for n in ("report.html", "summary.md", "junit.xml")]

@@ -1,6 +1,6 @@
 """Report dicts for the rendering tests: a passing run, a failing run with load, an early stop.
 
-Shaped like ``report.json`` schema 2 (``RunRecord.as_dict()``); :func:`as_schema_1` turns one
+Shaped like ``report.json`` schema 3 (``RunRecord.as_dict()``); :func:`as_schema_1` turns one
 into what a schema-1 writer wrote (the ``slo`` list, ``cleanup`` null). No tests here; the
 render tests import these.
 """
@@ -33,8 +33,9 @@ def _check(name: str, status: str, message: str, duration: float = 0.1, **detail
 
 def _base(status: str, exit_code: int | None, error: str | None = None) -> dict[str, Any]:
     return {
-        "schema_version": 2,
+        "schema_version": 3,
         "tool": "mlharness",
+        "diff": None,  # the release diff (issue 21): null without a candidate
         "status": status,
         "exit_code": exit_code,
         "target": "local",

@@ -29,7 +29,12 @@ SAMPLE = REPO / "tests" / "golden" / "report-default-run.json"
 #: section path (fnmatch pattern) -> keys report.json gained after the sample, deliberately
 ADDED_SINCE_SAMPLE: dict[str, frozenset[str]] = {
     # issue 24: refuse a baseline of another model or URL unless told; issue 20: the signature's settings
-    "config": frozenset({"baseline_allow_different", "input_name", "input_datatype", "model_version", "input_codec"}),
+    "config": frozenset({"baseline_allow_different", "input_name", "input_datatype", "model_version", "input_codec",
+                         # issue 21: the release diff's settings
+                         "candidate_url", "candidate_model_name", "candidate_artifact", "candidate_host_header", "candidate_header",
+                         "candidate_cookie", "candidate_token", "candidate_ca_cert", "max_disagreement", "max_quality_drop",
+                         "max_latency_increase", "max_error_rate_increase", "diff_rows", "diff_shown", "diff_windows", "diff_window",
+                         "diff_alpha"}),
     # issue 20: the model's signature, and where each part of it came from
     "endpoint": frozenset({"signature"}),
     "checks[[]deploy.ready[]].details": frozenset({"signature"}),
@@ -45,6 +50,14 @@ ADDED_SINCE_SAMPLE: dict[str, frozenset[str]] = {
     "checks[[]slo.error_rate[]].details": frozenset({"achieved_rps", "answered", "offered_rps", "problems", "rate_tolerance", "stalls",
                                                      "unfinished", "unfinished_failed"}),
 }
+
+
+#: top-level sections report.json gained after the sample (null in a default run), each with its issue
+ADDED_SECTIONS = {"diff": "issue 21: the release diff"}
+#: schema versions since the sample's, each with what it added
+SCHEMA_SINCE_SAMPLE = {3: "issue 21: the diff section"}
+#: checks added since the sample, skipped in a default run (no candidate), each with its issue
+ADDED_CHECKS = {name: "issue 21: the release diff" for name in ("deploy.candidate", "diff.agreement", "diff.quality", "diff.latency", "diff.errors")}
 
 
 def _added(path: str) -> frozenset[str]:
@@ -99,13 +112,16 @@ def _merged(objects: list[dict[str, Any]]) -> dict[str, Any]:
 def report_differences(sample: dict[str, Any], got: dict[str, Any]) -> list[str]:
     """Every way ``got`` (a report.json) departs from the sample, one line each; [] when none."""
     out = []
-    if got.get("schema_version") != sample["schema_version"]:
+    if got.get("schema_version") != sample["schema_version"] and got.get("schema_version") not in SCHEMA_SINCE_SAMPLE:
         out.append(f"schema_version: {sample['schema_version']} in the sample, {got.get('schema_version')} here")
-    missing, new = sorted(sample.keys() - got.keys()), sorted(got.keys() - sample.keys())
+    missing, new = sorted(sample.keys() - got.keys()), sorted(got.keys() - sample.keys() - ADDED_SECTIONS.keys())
     if missing or new:
         out.append(f"top-level keys: missing {missing}, not in the sample {new}")
+    out += [f"{key}: null in a default run, here {_kind(got[key])}" for key in ADDED_SECTIONS if got.get(key) is not None]
     expected = [(c["name"], c["status"]) for c in sample["checks"]]
-    checks = [(c.get("name"), c.get("status")) for c in got.get("checks", [])]
+    checks = [(c.get("name"), c.get("status")) for c in got.get("checks", []) if c.get("name") not in ADDED_CHECKS]
+    out += [f"checks[{c.get('name')}]: {c.get('status')} in a default run, not skipped" for c in got.get("checks", [])
+            if c.get("name") in ADDED_CHECKS and c.get("status") != "skipped"]
     if checks != expected:
         width = max(len(f"{n} {s}") for n, s in expected)
         rows = [
@@ -149,7 +165,7 @@ def test_the_sample_matches_itself_in_any_task_order(sample: dict[str, Any]) -> 
         (lambda r: r["checks"][5].update(name="predict.golden_cases"), "checks (sample | here)"),
         (lambda r: r["checks"][12].update(status="failed"), "checks (sample | here)"),
         (lambda r: r["checks"].pop(), "checks (sample | here)"),
-        (lambda r: r.update(schema_version=3), "schema_version: 2 in the sample, 3 here"),
+        (lambda r: r.update(schema_version=4), "schema_version: 2 in the sample, 4 here"),
         (lambda r: r.pop("resources"), "top-level keys: missing ['resources']"),
         (lambda r: r.update(slo=[]), "not in the sample ['slo']"),
         (lambda r: r["load"]["latency_ms"].pop("p999"), "load.latency_ms: keys missing: ['p999']"),
@@ -158,11 +174,13 @@ def test_the_sample_matches_itself_in_any_task_order(sample: dict[str, Any]) -> 
         (lambda r: r["checks"][5]["details"].update(samples=1), "checks[predict.golden].details: keys not in the sample: ['samples']"),
         (lambda r: r.update(baseline={"tolerance": 0.2}), "baseline: a value in the sample, an object here"),
         (lambda r: r.update(load=None), "load: an object in the sample, a value here"),
+        (lambda r: r.update(diff={"agreement": {}}), "diff: null in a default run, here an object"),
+        (lambda r: r["checks"].append({"name": "diff.latency", "status": "passed", "details": {}}), "checks[diff.latency]: passed in a default run"),
         (lambda r: r["checks"][6]["details"].pop("thresholds"), "checks[predict.quality].details: keys missing"),
     ],
     ids=["check renamed", "status changed", "check dropped", "schema version", "section dropped", "section added",
          "nested key dropped", "setting dropped", "list element key added", "unlisted detail key added", "null became object",
-         "object became null",
+         "object became null", "added section filled", "added check not skipped",
          "evidence key dropped"],
 )
 def test_a_departure_from_the_sample_is_found(sample: dict[str, Any], change: Any, expected: str) -> None:

@@ -94,7 +94,7 @@ def test_report_is_valid_json_while_running(tmp_path: Path) -> None:
     config = load_config(cli={"load": False}, env={})
     run = ValidationRun(config, tmp_path)
     data = json.loads((tmp_path / "report.json").read_text())
-    assert data["status"] == "running" and data["schema_version"] == 2 and data["finished_at"] is None
+    assert data["status"] == "running" and data["schema_version"] == 3 and data["finished_at"] is None
     run.target.teardown()
 
 

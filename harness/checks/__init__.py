@@ -50,9 +50,10 @@ if TYPE_CHECKING:
     from harness.contract.golden import GoldenCase
 
 #: what a check may need; the run produces each on first use (see harness.run.runner)
-NEEDS = ("package", "pipeline", "endpoint", "client", "artifact", "load", "baseline", "comparison", "capacity", "resources")
+NEEDS = ("package", "pipeline", "endpoint", "client", "artifact", "load", "baseline", "comparison", "capacity", "resources",
+         "candidate", "diff")
 #: built-in groups in run order; a check's group is the part of its name before the first dot
-GROUPS = ("pipeline", "deploy", "predict", "robustness", "slo", "baseline")
+GROUPS = ("pipeline", "deploy", "predict", "robustness", "slo", "baseline", "diff")
 ENTRY_POINT_GROUP = "mlharness.checks"
 #: the key of a skipped result's ``details`` that names the failed steps it could not run without
 BLOCKED_BY = "blocked_by"

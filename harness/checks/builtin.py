@@ -23,6 +23,7 @@ def _steps() -> list[Check]:
         Check("pipeline.run", None, ("pipeline",), "every task of the run succeeded", evidence=("tasks",)),
         Check("deploy.compat", None, ("endpoint",), "the server can load what the pipeline trained", evidence=("versions",)),
         Check("deploy.ready", None, ("endpoint",), "the model answers ready, over the protocols it speaks", evidence=("protocols",)),
+        Check("deploy.candidate", None, ("candidate",), "the release diff's candidate answers ready (mlharness diff)", evidence=("protocols",)),
     ]
 
 
@@ -200,6 +201,22 @@ CAPACITY_EVIDENCE: dict[str, tuple[tuple[str, ...], Counts, bool]] = {
 }
 
 
+def _diff_checks() -> list[Check]:
+    """The release diff's checks (:mod:`harness.checks.diff`), skipped when no candidate is given."""
+    from harness.checks import diff
+
+    return [
+        Check("diff.agreement", diff.agreement, ("diff",), "the candidate answers the same rows as the live model",
+              diff.no_candidate, evidence=("rows", "comparisons")),
+        Check("diff.quality", diff.quality, ("diff",), "the candidate's quality on the labelled data drops no more than allowed",
+              diff.no_candidate, evidence=("rows",)),
+        Check("diff.latency", diff.latency, ("diff",), "the candidate is not significantly slower (Mann-Whitney U) beyond the allowed increase",
+              diff.no_candidate, evidence=("live_samples", "candidate_samples")),
+        Check("diff.errors", diff.errors, ("diff",), "the candidate's error rate rises no more than allowed",
+              diff.no_candidate, evidence=("requests",)),
+    ]
+
+
 def register_builtins() -> None:
     """Put the built-in checks into :data:`~harness.checks.REGISTRY` (once)."""
     if "predict.golden" in REGISTRY:
@@ -222,6 +239,7 @@ def register_builtins() -> None:
                 evidence=("requests",) if gate == "error_rate" else ("samples",)) for gate in SLO_SETTINGS),
         *(Check(f"baseline.{m}", _baseline(m), ("comparison",), f"{m} no worse than the baseline's", _baseline_skip,
                 evidence=("samples",) if m in LATENCY else ("requests",)) for m in ("p95", "p99", "error_rate")),
+        *_diff_checks(),
     ]:
         REGISTRY.add(check)
     from harness.checks import capacity

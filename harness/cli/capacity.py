@@ -25,6 +25,8 @@ HELP = "Find the capacity at SLO: constant-rate steps, a coarse ramp then a bise
 #: the checks ``mlharness capacity`` runs: the model's way up, then the capacity gates
 GROUPS = ("pipeline", "deploy")
 CHECKS = ("slo.capacity_rps", "baseline.capacity_rps")
+#: of those groups, the release diff's candidate is not brought up here (mlharness diff does)
+NOT_HERE = ("deploy.candidate",)
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +38,7 @@ def capacity_registry() -> Registry:
     register_builtins()
     registry = Registry()
     for check in REGISTRY.ordered():
-        if check.group in GROUPS or check.name in CHECKS:
+        if (check.group in GROUPS or check.name in CHECKS) and check.name not in NOT_HERE:
             registry.add(check)
     return registry
 

@@ -25,7 +25,7 @@ from harness.procs.origin import shadow_problem
 from harness.reports.writer import path_error
 
 # sub-command modules under harness.cli, in the order --help lists them
-COMMANDS = ("run", "capacity", "serve", "compile", "report", "up", "down", "compare")
+COMMANDS = ("run", "capacity", "diff", "serve", "compile", "report", "up", "down", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -49,6 +49,7 @@ from harness.config.settings import (
     CapacitySettings,
     ClusterSettings,
     CoreSettings,
+    DiffSettings,
     EndpointSettings,
     LoadSettings,
     LocalSettings,
@@ -86,6 +87,7 @@ class HarnessConfig:
     model: ModelSettings = dataclasses.field(default_factory=ModelSettings)
     capacity: CapacitySettings = dataclasses.field(default_factory=CapacitySettings)
     resources: ResourceSettings = dataclasses.field(default_factory=ResourceSettings)
+    diff: DiffSettings = dataclasses.field(default_factory=DiffSettings)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> HarnessConfig:

@@ -38,7 +38,7 @@ class HarnessConfig(Protocol):
 
     def get(self, key: str) -> Any: ...
 
-URL_KEYS = ("url", "ingress_url", "kfp_url")
+URL_KEYS = ("url", "ingress_url", "kfp_url", "candidate_url")
 #: header names whose values are credentials, besides :data:`harness.redact.SENSITIVE_HEADERS`
 _CREDENTIAL_NAME = re.compile(r"(?i)key|token|secret|auth|session|passw|credential|signature|cookie")
 
@@ -60,17 +60,21 @@ def credentials(cfg: HarnessConfig, token: str | None = None) -> list[tuple[str,
             parts = split_url(url)
             found += [(key, what, value) for what, value in parts.credential_values()]
             found += [(key, f"the URL's query parameter {name!r}", value) for name, value in parts.parameters() if is_credential_header(name)]
-    if cfg.endpoint.cookie:
-        found += [("cookie", "a cookie value", v) for v in _cookie_values(cfg.endpoint.cookie)]
-    for name, value in cfg.endpoint.header:
-        if name.lower() in ("cookie", "set-cookie"):
-            found += [("header", f"a value of the {name} header", v) for v in _cookie_values(value)]
-        elif name.lower() in ("authorization", "proxy-authorization"):
-            found.append(("header", f"the {name} header's credential", value.partition(" ")[2].strip() or value))
-        elif is_credential_header(name):
-            found.append(("header", f"the value of header {name!r}", value))
+    for prefix, cookie, headers in (("", cfg.endpoint.cookie, cfg.endpoint.header),
+                                    ("candidate_", cfg.get("candidate_cookie"), cfg.get("candidate_header") or ())):
+        if cookie:
+            found += [(f"{prefix}cookie", "a cookie value", v) for v in _cookie_values(cookie)]
+        for name, value in headers:
+            if name.lower() in ("cookie", "set-cookie"):
+                found += [(f"{prefix}header", f"a value of the {name} header", v) for v in _cookie_values(value)]
+            elif name.lower() in ("authorization", "proxy-authorization"):
+                found.append((f"{prefix}header", f"the {name} header's credential", value.partition(" ")[2].strip() or value))
+            elif is_credential_header(name):
+                found.append((f"{prefix}header", f"the value of header {name!r}", value))
     if token or cfg.endpoint.token:
         found.append(("token_file" if token else "token", "the token", token or str(cfg.endpoint.token)))
+    if cfg.get("candidate_token"):
+        found.append(("candidate_token", "the candidate's token", str(cfg.get("candidate_token"))))
     return found
 
 
@@ -107,9 +111,10 @@ def register_config_secrets(cfg: HarnessConfig) -> None:
         url = cfg.get(key)
         if url:
             register_secrets(v for v in split_url(url).secrets() if not unsafe_secret(v))
-    if cfg.endpoint.cookie:
-        register_cookie(str(cfg.endpoint.cookie))
-    for name, value in cfg.endpoint.header:
+    for cookie in (cfg.endpoint.cookie, cfg.get("candidate_cookie")):
+        if cookie:
+            register_cookie(str(cookie))
+    for name, value in (*cfg.endpoint.header, *(cfg.get("candidate_header") or ())):
         if name.lower() in ("cookie", "set-cookie"):
             register_cookie(value)
         elif name.lower() in ("authorization", "proxy-authorization"):

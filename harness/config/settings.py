@@ -330,6 +330,53 @@ class ResourceSettings:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class DiffSettings:
+    """The release diff (``mlharness diff``): the candidate beside the live model, and the change
+    thresholds it is judged by (each with its direction, as TensorFlow Model Analysis's change
+    thresholds). The live side is the run's endpoint; an endpoint setting the candidate does not
+    override applies to both sides. See docs/diff.md."""
+
+    candidate_url: str | None = _setting(None, "Base URL of the candidate endpoint (the endpoint target's live side is --url).")
+    candidate_model_name: str | None = _setting(None, "Name the candidate is served under. Default: the live model's (model_name).")
+    candidate_artifact: str | None = _setting(
+        None, "Local target: a model directory or model.joblib served as the candidate by a second local model server.",
+    )
+    candidate_host_header: str | None = _setting(None, "Host header of the candidate's requests. Default: host_header.", parse_header_value)
+    candidate_header: tuple[tuple[str, str], ...] = _setting(
+        (), "Extra header NAME:VALUE of the candidate's requests (repeatable). Default: header.", parse_headers, secret=True,
+    )
+    candidate_cookie: str | None = _setting(None, "Cookie of the candidate's requests. Default: cookie.", parse_header_value, secret=True)
+    candidate_token: str | None = _setting(None, "Bearer token of the candidate's requests. Default: token.", parse_header_value, secret=True)
+    candidate_ca_cert: str | None = _setting(None, "CA bundle (PEM) that verifies an https candidate. Default: ca_cert.")
+    max_disagreement: float = _setting(
+        0.0, "Highest fraction of compared rows on which the candidate may answer otherwise than the live model (0 or 0%).",
+        parse_fraction,
+    )
+    max_quality_drop: float = _setting(
+        0.01, "Largest drop of quality on the labelled data: accuracy (absolute, 0.01), or a regressor's MAE and RMSE increase "
+        "(absolute, in the label's unit).", non_negative(parse_float),
+    )
+    max_latency_increase: float = _setting(
+        0.2, "Largest relative increase of p50, p95 and p99 latency (20%); a regression also needs a significant "
+        "Mann-Whitney U test.", parse_percent,
+    )
+    max_error_rate_increase: float = _setting(
+        0.001, "Largest increase of the error rate in the latency windows (a fraction or a percentage: 0.001 or 0.1%).",
+        parse_fraction,
+    )
+    rows: int = _setting(
+        200, "Generated rows (hypothesis, within the feature schema) sent to both sides beside the labelled data.",
+        non_negative(parse_int), key="diff_rows",
+    )
+    shown: int = _setting(20, "Disagreeing rows listed in the report.", positive(parse_int), key="diff_shown")
+    windows: int = _setting(5, "Latency windows per side, interleaved in pairs of alternating order: live, candidate, candidate, live, ...", positive(parse_int), key="diff_windows")
+    window: float = _setting(1.0, "Length of one latency window.", positive(parse_duration), key="diff_window")
+    alpha: float = _setting(
+        0.01, "Significance level of the one-sided Mann-Whitney U test on latency.", parse_fraction, key="diff_alpha",
+    )
+
+
 #: the concerns, in the order --help and the docs list them: (attribute of HarnessConfig, class)
 CONCERNS: tuple[tuple[str, type], ...] = (
     ("core", CoreSettings),
@@ -342,6 +389,7 @@ CONCERNS: tuple[tuple[str, type], ...] = (
     ("model", ModelSettings),
     ("capacity", CapacitySettings),
     ("resources", ResourceSettings),
+    ("diff", DiffSettings),
 )
 
 CONCERN_CLASSES: dict[str, Any] = dict(CONCERNS)
@@ -384,7 +432,7 @@ class Setting:
 
     @property
     def repeatable(self) -> bool:
-        return self.key == "header"
+        return self.key in ("header", "candidate_header")
 
 
 SETTINGS: tuple[Setting, ...] = tuple(

@@ -8,7 +8,8 @@ that stopped anywhere, came from an older writer or was edited by hand still bec
 complete record, see :mod:`harness.record.decode`).
 
 Schema versions: 1 had a top-level ``slo`` list, a copy of the ``slo.*`` checks; 2 drops it
-(the checks are the truth). Readers accept both.
+(the checks are the truth); 3 adds the ``diff`` section (the release diff, ``mlharness diff``:
+null in any other run). Readers accept all three.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from harness.config import SETTINGS, cli_flag, pytest_flag
 from harness.config.secrets import URL_KEYS
 from harness.config.urls import masked
 from harness.contract import ContractSummary
+from harness.diff import DiffResult
 from harness.load.baseline import BaselineComparison
 from harness.load.capacity import CapacityResult
 from harness.load.resources import Series
@@ -39,8 +41,8 @@ from harness.record.decode import decode
 from harness.redact import redact
 from harness.results import CheckResult, CheckStatus, Endpoint, PipelineRun, RunStatus, _plain
 
-SCHEMA_VERSION = 2
-READABLE_SCHEMAS = (1, 2)
+SCHEMA_VERSION = 3
+READABLE_SCHEMAS = (1, 2, 3)
 VERSIONED_PACKAGES = ("kfp", "kserve", "scikit-learn", "locust", "kubernetes", "numpy")
 
 
@@ -138,6 +140,7 @@ class Measured:
     resources: Series | None = None
     capacity: CapacityResult | None = None
     baseline: BaselineComparison | None = None
+    diff: DiffResult | None = None
 
 
 @dataclasses.dataclass
@@ -165,6 +168,7 @@ class RunRecord:
     baseline: BaselineComparison | None = None
     capacity: CapacityResult | None = None  # the capacity search (mlharness capacity, --capacity)
     resources: Series | None = None  # the server's CPU and RSS during the load window
+    diff: DiffResult | None = None  # the release diff: candidate against live (mlharness diff, issue 21)
     cleanup: dict[str, str] = dataclasses.field(default_factory=dict)
     artifacts: dict[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -199,7 +203,7 @@ class RunRecord:
         """File what a step measured into its sections."""
         if measured.lint is not None:
             self.lint = list(measured.lint)
-        for name in ("pipeline", "endpoint", "load", "resources", "capacity", "baseline"):
+        for name in ("pipeline", "endpoint", "load", "resources", "capacity", "baseline", "diff"):
             value = getattr(measured, name)
             if value is not None:
                 setattr(self, name, value)
@@ -230,7 +234,7 @@ class RunRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
-        """A record from ``report.json`` data (schema 1 or 2); what does not fit gets its default.
+        """A record from ``report.json`` data (schema 1, 2 or 3); what does not fit gets its default.
 
         Raises:
             ValueError: not a report, or a schema newer than this mlharness reads.

@@ -23,6 +23,7 @@ from harness.pipelines.lint import Finding, Severity
 from harness.record import VERSIONED_PACKAGES, RunRecord
 from harness.reports import plots
 from harness.reports.capacity_view import capacity_view, resources_view
+from harness.reports.diff_view import diff_view
 from harness.results import CheckResult, CheckStatus, RunStatus
 
 FAILING = (CheckStatus.FAILED, CheckStatus.ERROR)
@@ -356,6 +357,7 @@ def build_view(record: RunRecord, schema_version: int | None = None) -> dict[str
         "load": load_view(record),
         "baseline": baseline_view(record.baseline),
         "capacity": capacity_view(record),
+        "diff": diff_view(record),
         "resources": resources_view(record),
         "phases": phases,
         "phases_total_s": total,

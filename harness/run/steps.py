@@ -314,6 +314,61 @@ def _warm_up_verification() -> None:
     threading.Thread(target=iris_rows, name="mlharness-warm-up", daemon=True).start()
 
 
+def candidate(run: StepRun) -> Produced[Endpoint]:
+    """The release diff's candidate, ready, with its signature: ``deploy.candidate``. Reached by
+    ``candidate_url`` on any target, or served from ``candidate_artifact`` by the target."""
+    from harness.targets.candidate import candidate_endpoint, wait_candidate
+
+    d = run.cfg.diff
+    if not (d.candidate_url or d.candidate_artifact):
+        raise Unavailable("no candidate to diff against (--candidate-url, or --candidate-artifact on the local target)")
+    _endpoint_to("diff", run)  # the live side first: its failure blocks the diff
+    target = run.require("target")
+    with run.phase("deploy"):
+        started = time.perf_counter()
+        try:
+            ready = (wait_candidate(candidate_endpoint(run.cfg), run.cfg) if d.candidate_url
+                     else target.deploy_candidate(Path(d.candidate_artifact or "")))
+        except (WaitTimeout, InfrastructureError) as exc:
+            failed = CheckResult("deploy.candidate", CheckStatus.FAILED, f"the candidate did not get ready: {exc}", _elapsed(started))
+            raise StepFailed("the candidate did not get ready", [failed]) from None
+    ready = _candidate_signature(run, ready)
+    found = ready.readiness or "ready over " + " and ".join(p.upper() for p in ready.protocols)
+    done = CheckResult("deploy.candidate", CheckStatus.PASSED, f"candidate {ready.model_name} at {ready.base_url}: {found}",
+                       _elapsed(started), {"protocols": list(ready.protocols), "description": ready.description,
+                                           "signature": ready.signature.as_dict() if ready.signature is not None else None},
+                       ).with_evidence({"protocols": len(ready.protocols)}, say=True)
+    return Produced(ready, (done,))
+
+
+def _candidate_signature(run: StepRun, ready: Endpoint) -> Endpoint:
+    """The candidate with its signature; a contradiction with the contract is exit 2, naming the candidate."""
+    from harness.contract.signature import Explicit, describe, resolve_signature
+    from harness.errors import ConfigError
+    from harness.inference.client import InferenceClient
+
+    with InferenceClient(ready, run.cfg.core.request_timeout, max_bytes=run.cfg.endpoint.max_response_bytes) as client:
+        try:
+            signature = resolve_signature(run.inputs.contract, client, ready.protocols, Explicit.from_config(run.cfg))
+        except ConfigError as exc:
+            raise ConfigError(f"the candidate ({ready.model_name} at {ready.base_url}): {exc}",
+                              "candidate_url" if run.cfg.diff.candidate_url else "candidate_artifact") from None
+    run.progress(f"candidate signature: {describe(signature)}")
+    return dataclasses.replace(ready, signature=signature)
+
+
+def diff(run: StepRun) -> Produced[Any]:
+    """The release diff (:mod:`harness.diff.run`): the same rows to both sides, then interleaved
+    latency windows; the record's ``diff`` section. Contradicting signatures: exit 2 before any request."""
+    from harness.diff.run import run_diff
+
+    live = _endpoint_to("diff", run)
+    other: Endpoint = run.require("candidate")
+    with run.phase("diff"):
+        result = run_diff(run.cfg, run.inputs.contract, live, other, run.require("client"), run.require("artifact"), run.progress)
+    return Produced(result, measured=Measured(diff=result))
+
+
 PRODUCERS: dict[str, Callable[[StepRun], Produced[Any]]] = {
     "package": package,
     "pipeline": pipeline,
@@ -325,4 +380,6 @@ PRODUCERS: dict[str, Callable[[StepRun], Produced[Any]]] = {
     "comparison": comparison,
     "capacity": capacity,
     "resources": resources,
+    "candidate": candidate,
+    "diff": diff,
 }

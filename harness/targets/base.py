@@ -115,6 +115,10 @@ class Target(Protocol):
     def model_artifact(self) -> Path | None:
         """A local copy of the served model (for parity checks), if the target has one."""
 
+    def deploy_candidate(self, artifact: Path) -> Endpoint:
+        """Serve ``artifact`` beside the live model as the release diff's candidate, once ready
+        (``teardown`` stops it too). ConfigError where the target cannot (give ``candidate_url``)."""
+
     def serving_runtime(self) -> RuntimeVersions | None:
         """What serves the model (scikit-learn, numpy, Python), if the target knows it."""
 

@@ -30,7 +30,7 @@ from harness.cluster.kubeflow.serving import (
 )
 from harness.cluster.provision.install import KFP_NS, KSERVE_NS
 from harness.cluster.provision.session import ClusterSession
-from harness.errors import HarnessError, InfrastructureError
+from harness.errors import ConfigError, HarnessError, InfrastructureError
 from harness.inference.tls import verify_setting
 from harness.load import LoadResult
 from harness.pipelines.arguments import pipeline_arguments
@@ -150,6 +150,12 @@ class ClusterTarget:
     def model_artifact(self) -> Path | None:
         """The model stays in the cluster's object store: no local copy (parity is skipped)."""
         return None
+
+    def deploy_candidate(self, artifact: Path) -> Endpoint:
+        """Not here: on a cluster the candidate is a second InferenceService (or the canary
+        revision's URL) that is reached by ``candidate_url`` (docs/diff.md)."""
+        raise ConfigError("on a cluster target the candidate is a second InferenceService or the canary revision: "
+                          "give its URL with --candidate-url (and --candidate-model-name)", "candidate_artifact")
 
     def serving_runtime(self) -> RuntimeVersions | None:
         """What serves the model: the pinned KServe release's sklearn server (None on an existing

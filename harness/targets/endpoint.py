@@ -119,6 +119,11 @@ class EndpointTarget:
         artifact = self.ctx.config.endpoint.model_artifact
         return Path(artifact) if artifact else None
 
+    def deploy_candidate(self, artifact: Path) -> Endpoint:
+        """Nothing is served here: the candidate is another endpoint (``candidate_url``)."""
+        raise ConfigError("the endpoint target serves no model: give the candidate's URL (--candidate-url), "
+                          "or serve the artifact with --target local", "candidate_artifact")
+
     def serving_runtime(self) -> RuntimeVersions | None:
         """Someone else's server: what it runs is not known here."""
         return None

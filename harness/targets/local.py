@@ -7,6 +7,7 @@ process on 127.0.0.1 (:mod:`harness.serving.local`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 import shutil
@@ -18,7 +19,7 @@ from harness.config import HarnessConfig
 
 if TYPE_CHECKING:
     from harness.load.resources import Sampler
-from harness.errors import InfrastructureError
+from harness.errors import ConfigError, InfrastructureError
 from harness.pipelines.arguments import pipeline_arguments
 from harness.pipelines.local_run import LocalPipelineRunner
 from harness.results import Endpoint, PipelineRun
@@ -38,6 +39,7 @@ class LocalTarget:
     def __init__(self, ctx: TargetContext) -> None:
         self.ctx = ctx
         self.server: LocalModelServer | None = None
+        self.candidate: LocalModelServer | None = None  # the release diff's candidate, beside the live model
         self.pipeline_runner: LocalPipelineRunner | None = None
         self._model_dir: Path | None = None
 
@@ -99,6 +101,20 @@ class LocalTarget:
     def model_artifact(self) -> Path | None:
         return self._model_dir
 
+    def deploy_candidate(self, artifact: Path) -> Endpoint:
+        """A second local model server on its own free ports, serving ``artifact`` (a model
+        directory, or a model file: its directory) under ``candidate_model_name``."""
+        cfg = self.ctx.config
+        if not artifact.exists():
+            raise ConfigError(f"{artifact} does not exist", "candidate_artifact")
+        model_dir = artifact if artifact.is_dir() else artifact.parent
+        self.candidate = LocalModelServer(model_dir, cfg.diff.candidate_model_name or cfg.core.model_name,
+                                          self.ctx.work_dir / "candidate-server.log", workers=cfg.local.server_workers,
+                                          log_requests=cfg.local.server_log_requests, grpc=cfg.local.server_grpc)
+        self.ctx.progress(f"starting the candidate's model server on {self.candidate.url}")
+        endpoint = self.candidate.start(cfg.core.ready_timeout)
+        return dataclasses.replace(with_protocols(endpoint, cfg), description=f"candidate: local KServe model server serving {artifact}")
+
     def serving_runtime(self) -> RuntimeVersions | None:
         """The model server runs this interpreter, with its scikit-learn and numpy."""
         return local_runtime()
@@ -125,9 +141,10 @@ class LocalTarget:
         if self.pipeline_runner is not None:
             self.pipeline_runner.stop()
             self.pipeline_runner = None
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
+        for server in (self.server, self.candidate):
+            if server is not None:
+                server.stop()
+        self.server = self.candidate = None
         shutil.rmtree(self.ctx.work_dir / "pipeline-root" / ".workspace", ignore_errors=True)
 
 

@@ -29,6 +29,8 @@ and as MLServer 1.7.1 does.
 ``input-name``      V2 only, like Triton: an input tensor not named ``float_input`` answers 400 for its
                     name alone; with that name, NaN and Infinity are read as 0 and answered 200
 ``off-contract``    about 6 % of rows answer ``null`` or class ``7`` (not one of the classes 0, 1, 2)
+``tenth-off``       about 10 % of rows (chosen by their values, the same over V1 and V2) answer the next class
+``slow``            every prediction request takes ``--delay-ms`` (default 40) ms more
 ==================  ===========================================================================
 
 Run: ``python -m tests.helpers.fault_server --model-dir DIR --port N --fault crash`` (binds 127.0.0.1).
@@ -56,7 +58,7 @@ HOST = "127.0.0.1"
 FAULTS = (
     "none", "wrong-predictions", "error-500", "crash", "hang", "never-ready",
     "v2-disagree", "v1-only", "v2-only", "slow-tail", "flaky-5xx", "echo-headers", "large-batch-wrong",
-    "reject-all", "input-name", "off-contract",
+    "reject-all", "input-name", "off-contract", "tenth-off", "slow",
 )
 INPUT_NAME = "float_input"  # input-name: the only input tensor name served
 MAX_BODY = 64 * 1024 * 1024
@@ -78,8 +80,9 @@ class Reject(Exception):
 
 class FaultyModelServer(QuietServer):
 
-    def __init__(self, port: int, model: Any, name: str, fault: str) -> None:
+    def __init__(self, port: int, model: Any, name: str, fault: str, delay_ms: float = 40.0) -> None:
         super().__init__((HOST, port), Handler)
+        self.delay_s = delay_ms / 1000.0
         self.model = model
         self.model_name = name
         self.fault = fault
@@ -218,12 +221,19 @@ class Handler(JsonHandler):
         count = srv.next_count()
         if srv.fault == "slow-tail" and count % 10 == 0:
             time.sleep(0.4)
+        if srv.fault == "slow" and srv.delay_s > 0:
+            time.sleep(srv.delay_s)
         if srv.fault == "flaky-5xx" and count % 20 == 0:
             raise Reject(503, "injected intermittent failure")
         outputs = [int(v) for v in srv.model.predict(np.asarray(rows, dtype=np.float64))]
         large = srv.fault == "large-batch-wrong" and len(rows) > LARGE_BATCH
         if large or srv.fault == "wrong-predictions" or (srv.fault == "v2-disagree" and protocol == "v2"):
             outputs = [(v + 1) % 3 for v in outputs]
+        if srv.fault == "tenth-off":  # by the row's values (rounded: FP32 and FP64 requests pick the same rows)
+            import zlib
+
+            return [(v + 1) % 3 if zlib.crc32(repr([round(x, 2) for x in row]).encode()) % 10 == 0 else v
+                    for v, row in zip(outputs, rows, strict=True)]
         if srv.fault == "off-contract":  # 2 rows in 32: null, or a class the model does not have
             off: dict[int, Any] = {7: None, 23: 7} if protocol == "v1" else {7: 7, 23: None}
             return [off.get(i % 32, v) for i, v in enumerate(outputs)]
@@ -242,18 +252,19 @@ class FaultServer(ChildServer):
         model_name: the served model's name.
     """
 
-    def __init__(self, model_dir: Path, fault: str, log_path: Path, model_name: str = "sklearn-iris") -> None:
+    def __init__(self, model_dir: Path, fault: str, log_path: Path, model_name: str = "sklearn-iris", delay_ms: float = 40.0) -> None:
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; choose one of {FAULTS}")
         super().__init__(log_path)
         self.model_dir = model_dir
         self.fault = fault
         self.model_name = model_name
+        self.delay_ms = delay_ms
         self.what = f"the fault server ({fault})"
 
     def argv(self) -> list[str]:
         return [sys.executable, "-m", "tests.helpers.fault_server", "--model-dir", str(self.model_dir), "--port", str(self.port),
-                "--fault", self.fault, "--model-name", self.model_name]
+                "--fault", self.fault, "--model-name", self.model_name, "--delay-ms", str(self.delay_ms)]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -262,13 +273,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model-name", default="sklearn-iris")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--fault", default="none", choices=FAULTS)
+    parser.add_argument("--delay-ms", type=float, default=40.0, help="slow: the delay added to every prediction request")
     args = parser.parse_args(argv)
     import joblib
 
     from harness.contract.artifact import find_model_file
 
     model = joblib.load(find_model_file(args.model_dir))
-    FaultyModelServer(args.port, model, args.model_name, args.fault).serve()
+    FaultyModelServer(args.port, model, args.model_name, args.fault, args.delay_ms).serve()
 
 
 if __name__ == "__main__":

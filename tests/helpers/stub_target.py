@@ -25,6 +25,11 @@ class StubTargetBase:
     def model_artifact(self) -> Path | None:
         return None
 
+    def deploy_candidate(self, artifact: Path) -> Endpoint:
+        from harness.errors import ConfigError
+
+        raise ConfigError("a stub target serves no candidate", "candidate_artifact")
+
     def resource_monitor(self) -> None:
         """No server process of its own to sample."""
         return None
