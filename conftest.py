@@ -56,7 +56,7 @@ MODULE_TIERS = {
                      "test_no_pass_without_evidence.py", "test_evidence.py"), "integration"),
 }
 #: fixtures that start a child process: a test of a unit module that uses one is ``integration``
-INTEGRATION_FIXTURES = ("served", "child_servers", "stub", "fault_server", "no_leaked_children")
+INTEGRATION_FIXTURES = ("served", "grpc_served", "child_servers", "stub", "fault_server", "no_leaked_children")
 
 
 def tier_of(item: pytest.Item) -> list[str]:
