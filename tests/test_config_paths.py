@@ -117,3 +117,12 @@ def test_pytest_from_a_subdirectory_reads_the_project_config(project: Path, pyte
     monkeypatch.chdir(project / "tests" / "unit")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", str(test))
     result.assert_outcomes(passed=1)
+
+
+def test_the_candidates_paths_are_the_files_and_the_builtin_pipeline_is_a_name(tmp_path: Path) -> None:
+    (tmp_path / "harness.toml").write_text('pipeline = "builtin:iris"\n[diff]\ncandidate_pipeline = "next/train.py:digits"\n'
+                                           'candidate_artifact = "next/model"\ncandidate_ca_cert = "ca.pem"\n')
+    values, _ = read_config_file(cwd=tmp_path)
+    assert values["pipeline"] == "builtin:iris"
+    assert values["candidate_pipeline"] == f"{tmp_path / 'next' / 'train.py'}:digits"
+    assert (values["candidate_artifact"], values["candidate_ca_cert"]) == (str(tmp_path / "next" / "model"), str(tmp_path / "ca.pem"))

@@ -185,3 +185,24 @@ def test_no_candidate_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     code = cli.main(["diff", "--target", "endpoint", "--url", "http://127.0.0.1:9", "--report-dir", str(tmp_path / "r")])
     assert code == ExitCode.USAGE
     assert "needs a candidate" in capsys.readouterr().err
+
+
+def test_a_candidate_pipeline_is_trained_apart_and_served_beside_the_live_model(tmp_path: Path) -> None:
+    """--candidate-pipeline: compiled and run with kfp.local in its own directories; the built-in
+    pipeline again trains the same model (its split and seed are fixed): every answer agrees."""
+    code, report, _ = diff(tmp_path, "--candidate-pipeline", "builtin:iris", "--diff-rows", "20", "--max-latency-increase", "100%")
+    found = checks(report)
+    assert found["deploy.candidate"]["status"] == "passed", found["deploy.candidate"]["message"]
+    assert found["diff.agreement"]["status"] == "passed" and report["diff"]["agreement"]["agreement"] == 1.0, found["diff.agreement"]
+    assert report["diff"]["candidate"]["classes"] == [0, 1, 2]  # read from the model the candidate's pipeline trained
+    assert code in (ExitCode.PASSED, ExitCode.FAILED) and found["diff.quality"]["status"] == "passed"
+
+
+def test_a_candidate_pipeline_that_does_not_compile_fails_deploy_candidate(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("import os\nos._exit(3)\n\ndef pipe():\n    pass\n")
+    code, report, _ = diff(tmp_path, "--candidate-pipeline", f"{broken}:pipe")
+    found = checks(report)
+    assert code == ExitCode.FAILED and found["deploy.candidate"]["status"] == "failed"
+    assert found["deploy.candidate"]["message"].startswith(f"the candidate's pipeline {broken}:pipe: did not compile"), found["deploy.candidate"]
+    assert report.get("diff") is None

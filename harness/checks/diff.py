@@ -24,9 +24,9 @@ NAMES = {"v1": "V1", "v2": "V2", "grpc": "V2 gRPC"}
 
 def no_candidate(cfg: HarnessConfig) -> str | None:
     """Why the diff checks are skipped: no candidate was given."""
-    if cfg.diff.candidate_url or cfg.diff.candidate_artifact:
+    if cfg.diff.candidate_url or cfg.diff.candidate_artifact or cfg.diff.candidate_pipeline:
         return None
-    return "no candidate to diff against (--candidate-url, or --candidate-artifact on the local target)"
+    return "no candidate to diff against (--candidate-url, or --candidate-artifact / --candidate-pipeline on the local target)"
 
 
 def _pct(value: float | None) -> str:

@@ -21,6 +21,7 @@ from harness.cli.run import STYLES, print_check
 from harness.config import HarnessConfig
 from harness.errors import EXIT_PASSED, ConfigError
 from harness.record import RunRecord
+from harness.run.preflight import check_candidate
 from harness.run.runner import ValidationRun
 
 NAME = "diff"
@@ -49,11 +50,10 @@ def diff_registry() -> Registry:
 def require_candidate(cfg: HarnessConfig) -> None:
     """One line, exit 2, when there is nothing to diff against."""
     d = cfg.diff
-    if not (d.candidate_url or d.candidate_artifact):
-        raise ConfigError("mlharness diff needs a candidate: --candidate-url URL, or --candidate-artifact PATH on the local target",
-                          "candidate_url")
-    if d.candidate_url and d.candidate_artifact:
-        raise ConfigError("give the candidate once: --candidate-url or --candidate-artifact, not both", "candidate_artifact")
+    if not (d.candidate_url or d.candidate_artifact or d.candidate_pipeline):
+        raise ConfigError("mlharness diff needs a candidate: --candidate-url URL, or --candidate-artifact PATH or "
+                          "--candidate-pipeline FILE[:FUNC] on the local target", "candidate_url")
+    check_candidate(cfg)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -96,10 +96,13 @@ def plan(cfg: HarnessConfig) -> str:
     name = d.candidate_model_name or cfg.core.model_name
     if d.candidate_url:
         candidate = f"{name} at {masked(d.candidate_url)}"
+    elif target == "local" and d.candidate_pipeline:
+        candidate = (f"{name}: the model of {d.candidate_pipeline}, compiled and run with kfp.local apart from the live pipeline, "
+                     "served by a second local KServe server on 127.0.0.1 (its own free ports)")
     elif target == "local":
         candidate = f"{name} served from {d.candidate_artifact} by a second local KServe server on 127.0.0.1 (its own free ports)"
     else:
-        candidate = f"{d.candidate_artifact}: not deployed by mlharness on the {target} target (give --candidate-url)"
+        candidate = f"{d.candidate_artifact or d.candidate_pipeline}: not deployed by mlharness on the {target} target (give --candidate-url)"
     lines = [
         f"mlharness diff plan (target {target}): nothing is started or sent",
         f"  live:       {live}",

@@ -342,6 +342,10 @@ class DiffSettings:
     candidate_artifact: str | None = _setting(
         None, "Local target: a model directory or model.joblib served as the candidate by a second local model server.",
     )
+    candidate_pipeline: str | None = _setting(
+        None, "Local target: a pipeline FILE.py[:FUNC] (or a compiled package) trained with kfp.local; its model is the candidate, "
+        "served as candidate_artifact is.",
+    )
     candidate_host_header: str | None = _setting(None, "Host header of the candidate's requests. Default: host_header.", parse_header_value)
     candidate_header: tuple[tuple[str, str], ...] = _setting(
         (), "Extra header NAME:VALUE of the candidate's requests (repeatable). Default: header.", parse_headers, secret=True,

@@ -65,8 +65,10 @@ def unknown_key(key: str, source: str) -> ConfigError:
 # settings whose values are paths: a relative one in a config file is relative to that file
 PATH_KEYS = frozenset({
     "report_dir", "golden_file", "state_dir", "baseline", "accepted_findings", "token_file", "model_artifact",
-    "ca_cert", "kubeconfig", "contract", "data",
+    "ca_cert", "kubeconfig", "contract", "data", "candidate_artifact", "candidate_ca_cert",
 })
+#: settings whose values are pipeline sources (``FILE.py[:FUNC]``, a compiled package, or the built-in ``builtin:iris``)
+PIPELINE_KEYS = frozenset({"pipeline", "candidate_pipeline"})
 # where the search for a config file stops going up: the root of a project or a repository
 PROJECT_MARKERS = ("pyproject.toml", ".git")
 
@@ -118,8 +120,8 @@ def _config_in(base: Path) -> tuple[dict[str, Any], str] | None:
 def resolve_paths(values: Mapping[str, Any], base: Path) -> dict[str, Any]:
     """``values`` with each relative path made relative to ``base``, the config file's directory.
 
-    Paths are the values of :data:`PATH_KEYS`, the file part of ``pipeline`` (``FILE.py:FUNC``
-    or a YAML file) and the entries of ``checks`` that are files (``*.py`` or with a ``/``;
+    Paths are the values of :data:`PATH_KEYS`, the file part of ``pipeline`` and
+    ``candidate_pipeline`` (``FILE.py:FUNC`` or a YAML file; not the built-in ``builtin:iris``) and the entries of ``checks`` that are files (``*.py`` or with a ``/``;
     the others are module names). ``~`` is expanded. Values that are not strings are left for
     the setting's own parser to reject.
     """
@@ -134,7 +136,7 @@ def resolve_paths(values: Mapping[str, Any], base: Path) -> dict[str, Any]:
     for key, value in values.items():
         if key in PATH_KEYS and isinstance(value, str) and value:
             resolved[key] = under(value)
-        elif key == "pipeline" and isinstance(value, str) and value:
+        elif key in PIPELINE_KEYS and isinstance(value, str) and value and not value.startswith("builtin:"):
             file, colon, func = value.rpartition(":")
             resolved[key] = f"{under(file)}:{func}" if colon and file.endswith(".py") else under(value)
         elif key == "checks" and isinstance(value, list | tuple):

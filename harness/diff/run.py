@@ -54,20 +54,22 @@ def _kept(values: Sequence[float]) -> tuple[float, ...]:
 
 
 def run_diff(cfg: HarnessConfig, contract: ModelContract, live: Endpoint, candidate: Endpoint, live_client: InferenceClient,
-             live_artifact: Path | None, progress: Callable[[str], None]) -> DiffResult:
-    """The whole diff (see the module).
+             live_artifact: Path | None, progress: Callable[[str], None], *, candidate_artifact: Path | None = None) -> DiffResult:
+    """The whole diff (see the module). ``candidate_artifact``: the candidate's model files where
+    known (default: the ``candidate_artifact`` setting).
 
     Raises:
         ConfigError: the two sides' signatures contradict each other (exit 2; no request was sent).
     """
     d = cfg.diff
-    candidate_artifact = Path(d.candidate_artifact) if d.candidate_artifact else None
+    if candidate_artifact is None and d.candidate_artifact:
+        candidate_artifact = Path(d.candidate_artifact)
     live_side = describe_side("live", f"{live.model_name} at {live.base_url}", live.signature, live_artifact)
     candidate_side = describe_side("candidate", f"{candidate.model_name} at {candidate.base_url}", candidate.signature, candidate_artifact)
     contradicting = contradictions(live_side, candidate_side)
     if contradicting:
         raise ConfigError("the two models' signatures contradict each other: " + "; ".join(contradicting),
-                          "candidate_url" if d.candidate_url else "candidate_artifact")
+                          "candidate_url" if d.candidate_url else "candidate_pipeline" if d.candidate_pipeline else "candidate_artifact")
     labels = _labels(candidate_artifact) or _labels(live_artifact)
     protocols = [p for p in live.protocols if p in candidate.protocols]
     data = contract.labelled()

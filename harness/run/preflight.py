@@ -22,6 +22,24 @@ from harness.pipelines.compile import precheck_source
 from harness.reports.writer import load_baseline
 
 
+def check_candidate(cfg: HarnessConfig) -> None:
+    """The release diff's candidate is given once, and served by the harness only on the local target.
+
+    Raises:
+        ConfigError: two candidates, or ``candidate_artifact`` / ``candidate_pipeline`` on another target.
+    """
+    d = cfg.diff
+    given = [key for key, value in (("candidate_url", d.candidate_url), ("candidate_artifact", d.candidate_artifact),
+                                    ("candidate_pipeline", d.candidate_pipeline)) if value]
+    if len(given) > 1:
+        flags = " and ".join("--" + key.replace("_", "-") for key in given)
+        raise ConfigError(f"give the candidate once, not {flags}", given[-1])
+    served = next((key for key in given if key != "candidate_url"), None)
+    if served and cfg.core.target != "local":
+        raise ConfigError(f"--{served.replace('_', '-')} is served by the local target only; on the {cfg.core.target} target "
+                          "give the candidate's URL (--candidate-url)", served)
+
+
 def read_inputs(cfg: HarnessConfig) -> RunInputs:
     """Parse ``golden_file`` and ``baseline`` (when set) and resolve the model contract
     (:func:`harness.contract.resolve.resolve_contract`, held against ``model_artifact`` if given);
@@ -47,6 +65,12 @@ def read_inputs(cfg: HarnessConfig) -> RunInputs:
             raise ConfigError(str(exc) if isinstance(exc, ValueError) else f"cannot read {Path(cfg.slo.baseline)}: {exc}", "baseline") from None
     if cfg.core.pipeline:
         precheck_source(cfg.core.pipeline)  # exists, parses, binds FUNC: before a report directory is made
+    check_candidate(cfg)
+    if cfg.diff.candidate_pipeline:
+        try:
+            precheck_source(cfg.diff.candidate_pipeline)
+        except ConfigError as exc:  # the same words, under the candidate's key
+            raise ConfigError(str(exc).removeprefix(f"{exc.key}: "), "candidate_pipeline") from None
     contract = read_contract(cfg)
     for case in golden:  # the golden file's rows are as wide as the model's input
         widths = sorted({len(row) for row in case.instances} - {contract.n_features})

@@ -314,21 +314,33 @@ def _warm_up_verification() -> None:
     threading.Thread(target=iris_rows, name="mlharness-warm-up", daemon=True).start()
 
 
-def candidate(run: StepRun) -> Produced[Endpoint]:
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """The release diff's candidate, ready; and its model files where known (``candidate_artifact``,
+    or what ``candidate_pipeline`` trained), for the signature comparison."""
+
+    endpoint: Endpoint
+    artifact: Path | None
+
+
+def candidate(run: StepRun) -> Produced[Candidate]:
     """The release diff's candidate, ready, with its signature: ``deploy.candidate``. Reached by
     ``candidate_url`` on any target, or served from ``candidate_artifact`` by the target."""
     from harness.targets.candidate import candidate_endpoint, wait_candidate
 
     d = run.cfg.diff
-    if not (d.candidate_url or d.candidate_artifact):
-        raise Unavailable("no candidate to diff against (--candidate-url, or --candidate-artifact on the local target)")
+    if not (d.candidate_url or d.candidate_artifact or d.candidate_pipeline):
+        raise Unavailable("no candidate to diff against (--candidate-url, or --candidate-artifact / --candidate-pipeline on the local target)")
     _endpoint_to("diff", run)  # the live side first: its failure blocks the diff
     target = run.require("target")
+    artifact = Path(d.candidate_artifact) if d.candidate_artifact else None
+    if d.candidate_pipeline:
+        artifact = _train_candidate(run, target, d.candidate_pipeline)
     with run.phase("deploy"):
         started = time.perf_counter()
         try:
             ready = (wait_candidate(candidate_endpoint(run.cfg), run.cfg) if d.candidate_url
-                     else target.deploy_candidate(Path(d.candidate_artifact or "")))
+                     else target.deploy_candidate(artifact or Path()))
         except (WaitTimeout, InfrastructureError) as exc:
             failed = CheckResult("deploy.candidate", CheckStatus.FAILED, f"the candidate did not get ready: {exc}", _elapsed(started))
             raise StepFailed("the candidate did not get ready", [failed]) from None
@@ -338,7 +350,37 @@ def candidate(run: StepRun) -> Produced[Endpoint]:
                        _elapsed(started), {"protocols": list(ready.protocols), "description": ready.description,
                                            "signature": ready.signature.as_dict() if ready.signature is not None else None},
                        ).with_evidence({"protocols": len(ready.protocols)}, say=True)
-    return Produced(ready, (done,))
+    return Produced(Candidate(ready, artifact), (done,))
+
+
+def _train_candidate(run: StepRun, target: Any, source: str) -> Path:
+    """``candidate_pipeline``: compiled and run apart from the live pipeline (its own directories);
+    the model it trained. A compile or run that fails fails ``deploy.candidate`` with its message."""
+    from harness.pipelines.compile import PipelineCompileError, compile_pipeline
+
+    started = time.perf_counter()
+
+    def failed(why: str) -> StepFailed:
+        return StepFailed("the candidate's pipeline did not train a model",
+                          [CheckResult("deploy.candidate", CheckStatus.FAILED, f"the candidate's pipeline {source}: {why}", _elapsed(started))])
+
+    with run.phase("compile"):
+        run.progress("compiling the candidate's pipeline")
+        try:
+            compiled = compile_pipeline(source, run.report_dir / "candidate", run.cfg.core.compile_timeout)
+        except PipelineCompileError as exc:
+            raise failed(f"did not compile: {exc}") from None
+    with run.phase("pipeline"):
+        try:
+            result = target.train_candidate(compiled.path)
+        except WaitTimeout as exc:
+            raise failed(f"did not finish: {exc}") from None
+    if not result.succeeded:
+        raise failed(f"{result.message or 'the run failed'} ({', '.join(f'{t.name}={t.state.value}' for t in result.tasks)})")
+    if not result.model_uri or not Path(result.model_uri).exists():
+        raise failed("the run produced no model (no Output[Model] of a succeeded task)")
+    run.progress(f"the candidate's pipeline trained {result.model_uri}")
+    return Path(result.model_uri)
 
 
 def _candidate_signature(run: StepRun, ready: Endpoint) -> Endpoint:
@@ -363,9 +405,10 @@ def diff(run: StepRun) -> Produced[Any]:
     from harness.diff.run import run_diff
 
     live = _endpoint_to("diff", run)
-    other: Endpoint = run.require("candidate")
+    other: Candidate = run.require("candidate")
     with run.phase("diff"):
-        result = run_diff(run.cfg, run.inputs.contract, live, other, run.require("client"), run.require("artifact"), run.progress)
+        result = run_diff(run.cfg, run.inputs.contract, live, other.endpoint, run.require("client"), run.require("artifact"),
+                          run.progress, candidate_artifact=other.artifact)
     return Produced(result, measured=Measured(diff=result))
 
 

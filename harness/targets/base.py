@@ -119,6 +119,11 @@ class Target(Protocol):
         """Serve ``artifact`` beside the live model as the release diff's candidate, once ready
         (``teardown`` stops it too). ConfigError where the target cannot (give ``candidate_url``)."""
 
+    def train_candidate(self, package: Path) -> PipelineRun:
+        """Run the candidate's compiled pipeline ``package`` apart from the live one; its
+        ``model_uri`` is what :meth:`deploy_candidate` serves. ConfigError where the target
+        cannot (give ``candidate_url``)."""
+
     def serving_runtime(self) -> RuntimeVersions | None:
         """What serves the model (scikit-learn, numpy, Python), if the target knows it."""
 

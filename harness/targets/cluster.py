@@ -157,6 +157,12 @@ class ClusterTarget:
         raise ConfigError("on a cluster target the candidate is a second InferenceService or the canary revision: "
                           "give its URL with --candidate-url (and --candidate-model-name)", "candidate_artifact")
 
+    def train_candidate(self, package: Path) -> PipelineRun:
+        """Not here: the candidate's pipeline runs as any pipeline of the team's, and its
+        InferenceService is reached by ``candidate_url`` (docs/diff.md)."""
+        raise ConfigError("on a cluster target the candidate is a second InferenceService or the canary revision: "
+                          "give its URL with --candidate-url (and --candidate-model-name)", "candidate_pipeline")
+
     def serving_runtime(self) -> RuntimeVersions | None:
         """What serves the model: the pinned KServe release's sklearn server (None on an existing
         Kubeflow, whose KServe release mlharness does not know)."""

@@ -124,6 +124,11 @@ class EndpointTarget:
         raise ConfigError("the endpoint target serves no model: give the candidate's URL (--candidate-url), "
                           "or serve the artifact with --target local", "candidate_artifact")
 
+    def train_candidate(self, package: Path) -> PipelineRun:
+        """No pipeline runs here: the candidate is another endpoint (``candidate_url``)."""
+        raise ConfigError("the endpoint target runs no pipeline: give the candidate's URL (--candidate-url), "
+                          "or train it with --target local", "candidate_pipeline")
+
     def serving_runtime(self) -> RuntimeVersions | None:
         """Someone else's server: what it runs is not known here."""
         return None

@@ -115,6 +115,14 @@ class LocalTarget:
         endpoint = self.candidate.start(cfg.core.ready_timeout)
         return dataclasses.replace(with_protocols(endpoint, cfg), description=f"candidate: local KServe model server serving {artifact}")
 
+    def train_candidate(self, package: Path) -> PipelineRun:
+        """The candidate's pipeline through its own kfp.local runner, in ``candidate/`` of the work directory."""
+        cfg = self.ctx.config
+        runner = LocalPipelineRunner(self.ctx.work_dir / "candidate", isolation=cfg.local.pipeline_isolation,
+                                     model_output=cfg.model.model_output)
+        self.ctx.progress("running the candidate's pipeline with kfp.local")
+        return runner.run(package, pipeline_arguments(package, cfg.model.min_accuracy), cfg.core.pipeline_timeout)
+
     def serving_runtime(self) -> RuntimeVersions | None:
         """The model server runs this interpreter, with its scikit-learn and numpy."""
         return local_runtime()
