@@ -206,3 +206,16 @@ def test_a_candidate_pipeline_that_does_not_compile_fails_deploy_candidate(tmp_p
     assert code == ExitCode.FAILED and found["deploy.candidate"]["status"] == "failed"
     assert found["deploy.candidate"]["message"].startswith(f"the candidate's pipeline {broken}:pipe: did not compile"), found["deploy.candidate"]
     assert report.get("diff") is None
+
+
+def test_a_candidate_reached_by_url_is_compared_over_its_grpc_address_too(grpc_served: Any, tmp_path: Path) -> None:
+    """--candidate-grpc-url: the candidate answers ready over V2 gRPC and the rows go over it as well (here the
+    candidate is the live server itself: every answer agrees, over V1, V2 and V2 gRPC)."""
+    server, endpoint = grpc_served
+    code, report, _ = diff(tmp_path, "--target", "endpoint", "--url", endpoint.base_url, "--grpc-url", server.grpc_url,
+                           "--candidate-url", endpoint.base_url, "--candidate-grpc-url", server.grpc_url, "--diff-rows", "10",
+                           "--max-latency-increase", "100%")
+    found = checks(report)
+    assert "V2 gRPC" in found["deploy.candidate"]["message"], found["deploy.candidate"]
+    assert "V2 gRPC" in found["diff.agreement"]["message"] and found["diff.agreement"]["status"] == "passed", found["diff.agreement"]
+    assert code in (ExitCode.PASSED, ExitCode.FAILED) and report["diff"]["agreement"]["agreement"] == 1.0

@@ -31,7 +31,7 @@ ADDED_SINCE_SAMPLE: dict[str, frozenset[str]] = {
     # issue 24: refuse a baseline of another model or URL unless told; issue 20: the signature's settings
     "config": frozenset({"baseline_allow_different", "input_name", "input_datatype", "model_version", "input_codec",
                          # issue 21: the release diff's settings
-                         "candidate_url", "candidate_model_name", "candidate_artifact", "candidate_host_header", "candidate_header",
+                         "candidate_url", "candidate_grpc_url", "candidate_model_name", "candidate_artifact", "candidate_pipeline", "candidate_host_header", "candidate_header",
                          "candidate_cookie", "candidate_token", "candidate_ca_cert", "max_disagreement", "max_quality_drop",
                          "max_latency_increase", "max_error_rate_increase", "diff_rows", "diff_shown", "diff_windows", "diff_window",
                          "diff_alpha"}),

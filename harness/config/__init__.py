@@ -242,6 +242,16 @@ def _grpc_rules(cfg: HarnessConfig) -> None:
         _, tls = parse_grpc_url(endpoint.grpc_url)
         if tls and endpoint.insecure:
             raise ConfigError("gRPC cannot skip certificate verification: give the server's CA with --ca-cert", "insecure")
+    if cfg.diff.candidate_grpc_url:
+        try:
+            _, candidate_tls = parse_grpc_url(cfg.diff.candidate_grpc_url)
+        except ConfigError as exc:  # the same words, under the candidate's key
+            raise ConfigError(str(exc).removeprefix(f"{exc.key}: "), "candidate_grpc_url") from None
+        if candidate_tls and endpoint.insecure:
+            raise ConfigError("gRPC cannot skip certificate verification: give the candidate's CA with --candidate-ca-cert", "insecure")
+        if not cfg.diff.candidate_url:
+            raise ConfigError("a candidate's gRPC address goes with its URL (--candidate-url): readiness and metadata are read over REST",
+                              "candidate_grpc_url")
     if "grpc" in (endpoint.protocol, cfg.load.protocol):
         key = "protocol" if endpoint.protocol == "grpc" else "load_protocol"
         if cfg.core.target == "endpoint" and not endpoint.grpc_url:

@@ -338,6 +338,9 @@ class DiffSettings:
     override applies to both sides. See docs/diff.md."""
 
     candidate_url: str | None = _setting(None, "Base URL of the candidate endpoint (the endpoint target's live side is --url).")
+    candidate_grpc_url: str | None = _setting(
+        None, "V2 gRPC address of the candidate endpoint (as grpc_url); given, it must answer ready and the diff compares over it too.",
+    )
     candidate_model_name: str | None = _setting(None, "Name the candidate is served under. Default: the live model's (model_name).")
     candidate_artifact: str | None = _setting(
         None, "Local target: a model directory or model.joblib served as the candidate by a second local model server.",

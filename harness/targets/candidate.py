@@ -45,7 +45,7 @@ def candidate_endpoint(cfg: HarnessConfig) -> Endpoint:
         headers["Authorization"] = parts.basic_auth
     verify: str | bool = d.candidate_ca_cert or verify_setting(cfg.endpoint)
     return Endpoint(parts.base + (f"?{parts.query}" if parts.query else ""), d.candidate_model_name or cfg.core.model_name, headers,
-                    description=f"candidate endpoint {masked(d.candidate_url)}", tls_verify=verify)
+                    description=f"candidate endpoint {masked(d.candidate_url)}", tls_verify=verify, grpc_url=d.candidate_grpc_url)
 
 
 def wait_candidate(endpoint: Endpoint, cfg: HarnessConfig) -> Endpoint:
