@@ -219,3 +219,29 @@ def test_a_candidate_reached_by_url_is_compared_over_its_grpc_address_too(grpc_s
     assert "V2 gRPC" in found["deploy.candidate"]["message"], found["deploy.candidate"]
     assert "V2 gRPC" in found["diff.agreement"]["message"] and found["diff.agreement"]["status"] == "passed", found["diff.agreement"]
     assert code in (ExitCode.PASSED, ExitCode.FAILED) and report["diff"]["agreement"]["agreement"] == 1.0
+
+
+def test_a_mixed_type_model_is_diffed_per_column_with_its_class_names(tmp_path: Path) -> None:
+    """The penguins Pipeline (text and numeric columns, class names): generated rows keep their
+    strings, labels are read as the answers are; a candidate trained on shuffled labels is caught."""
+    from harness.serving.local import LocalModelServer
+
+    from .helpers.example_models import PENGUINS, train_penguins
+
+    live_dir, shuffled_dir = train_penguins(tmp_path / "live"), train_penguins(tmp_path / "shuffled", shuffled=True)
+    servers = [LocalModelServer(d, "sklearn-iris", tmp_path / f"{d.name}.log") for d in (live_dir, shuffled_dir)]  # SHORT's name
+    try:
+        live, shuffled = (server.start(ready_timeout=90) for server in servers)
+        common = ["--target", "endpoint", "--url", live.base_url, "--model-artifact", str(live_dir), "--contract",
+                  str(PENGUINS / "contract.toml"), "--diff-rows", "30", "--max-latency-increase", "100%"]
+        code, report, _ = diff(tmp_path / "same", *common, "--candidate-url", live.base_url)
+        found = checks(report)
+        assert found["diff.agreement"]["status"] == "passed" and report["diff"]["agreement"]["agreement"] == 1.0, found["diff.agreement"]
+        accuracy = report["diff"]["quality"]["metrics"]["accuracy"]
+        assert accuracy["live"] == accuracy["candidate"] and accuracy["live"] > 0.9, accuracy  # names read as classes: not 0 → 0
+        code, report, _ = diff(tmp_path / "shuffled", *common, "--candidate-url", shuffled.base_url)
+        found = checks(report)
+        assert code == ExitCode.FAILED and found["diff.agreement"]["status"] == "failed" and found["diff.quality"]["status"] == "failed"
+    finally:
+        for server in servers:
+            server.stop()

@@ -26,25 +26,25 @@ MAX_BATCH = 64  # rows per request, as predict.* sends the data set
 ERROR_TEXT = 160  # characters of an error kept as a side's answer
 
 
-def generated_rows(schema: Any, count: int, seed_rows: int = 16) -> list[tuple[float, ...]]:
+def generated_rows(schema: Any, count: int, seed_rows: int = 16) -> list[tuple[Any, ...]]:
     """``count`` distinct rows within ``schema`` (a :class:`harness.robustness.schema.FeatureSchema`),
     drawn by hypothesis as ``robustness.parity`` draws them, derandomized (the same every run);
-    fewer when the draws run out first."""
+    fewer when the draws run out first. Numbers come as floats, a text feature's values as strings."""
     if count <= 0:
         return []
     from hypothesis import HealthCheck, Phase, given, settings
 
     from harness.robustness.parity import valid_batches
 
-    rows: dict[tuple[float, ...], None] = {}  # distinct, in drawn order
+    rows: dict[tuple[Any, ...], None] = {}  # distinct, in drawn order
 
     @settings(derandomize=True, database=None, max_examples=max(10, count), phases=(Phase.generate,), deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(valid_batches(seed_rows, schema))
-    def draw(batch: list[list[float]]) -> None:
+    def draw(batch: list[list[Any]]) -> None:
         for row in batch:
             if len(rows) < count:
-                rows[tuple(float(v) for v in row)] = None
+                rows[tuple(v if isinstance(v, str) else float(v) for v in row)] = None
 
     draw()
     return list(rows)[:count]

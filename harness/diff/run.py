@@ -78,9 +78,11 @@ def run_diff(cfg: HarnessConfig, contract: ModelContract, live: Endpoint, candid
     result = DiffResult(live_side, candidate_side, thresholds(cfg))
     with client_for(candidate, cfg, labels, contract.output, contract) as candidate_client:
         progress(f"diff: {len(data) + len(generated)} rows to both sides over {', '.join(protocols) or 'no common protocol'}")
+        # labels and classes as the answers are read: canonical (a class name that is class 1 is 1), as predict.quality reads them
+        canonical = live_client.reader.canonical if contract.is_classifier else list
         agreement, quality = compare_answers(
-            live_client, candidate_client, data.rows, data.labels, generated, protocols, tolerance=tolerance, shown=d.shown,
-            classes=contract.classes, classifier=contract.is_classifier,
+            live_client, candidate_client, data.rows, canonical(data.labels), generated, protocols, tolerance=tolerance, shown=d.shown,
+            classes=canonical(contract.classes), classifier=contract.is_classifier,
         )
         if not protocols:
             return _replace(result, agreement=agreement, quality=quality)
