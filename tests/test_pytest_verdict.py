@@ -114,8 +114,9 @@ def test_a_failed_pipeline_run_fails_the_selected_tests_that_need_the_model(pyte
 
 
 def test_a_compile_failure_fails_the_selected_tests(pytester: pytest.Pytester, tmp_path: Path) -> None:
-    """The local target, a pipeline file that does not compile: the tests that need the model fail with its message."""
-    pytester.makepyfile(test_mine=SUITE, broken_pipeline="from kfp import dsl\n\n@dsl.pipeline(name='broken')\ndef pipe(:\n    pass\n")
+    """The local target, a pipeline file that does not compile: the tests that need the model fail with its message.
+    (It parses: a file that does not is refused before any work, exit 2, by the pre-check.)"""
+    pytester.makepyfile(test_mine=SUITE, broken_pipeline="from kfp import dsl\n\n@dsl.pipeline(name='broken')\ndef pipe():\n    no_such_component()\n")
     report_dir = tmp_path / "report"
     result = pytester.runpytest_subprocess("-k", "golden", "--harness-pipeline", str(pytester.path / "broken_pipeline.py") + ":pipe",
                                            "--harness-report-dir", str(report_dir), "-p", "no:randomly")

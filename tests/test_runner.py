@@ -108,7 +108,9 @@ def test_cli_run_local_end_to_end(tmp_path: Path) -> None:
     report = load_report(tmp_path)
     assert report["status"] == "passed"
     names = [c["name"] for c in report["checks"]]
-    assert names[:9] == ["pipeline.compile", "pipeline.lint", "pipeline.run", "deploy.compat", "deploy.ready", "predict.golden", "predict.quality", "predict.parity", "predict.protocols"]
+    assert names[:10] == ["pipeline.compile", "pipeline.lint", "pipeline.run", "deploy.compat", "deploy.ready", "deploy.candidate",
+                          "predict.golden", "predict.quality", "predict.parity", "predict.protocols"]
+    assert next(c for c in report["checks"] if c["name"] == "deploy.candidate")["status"] == "skipped"  # no candidate: mlharness diff's
     compat = next(c for c in report["checks"] if c["name"] == "deploy.compat")
     assert compat["status"] == "passed", compat  # trained and served by this interpreter's scikit-learn
     assert "mlharness PASSED on local" in proc.stdout
