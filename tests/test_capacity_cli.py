@@ -57,8 +57,8 @@ def serve(model_dir: Path, tmp_path: Path) -> Iterator[str]:
 def test_capacity_against_serve_reports_the_curve_everywhere(serve: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "capacity"
     started = time.monotonic()
-    code = cli.main(["capacity", "--target", "endpoint", "--url", serve, "--report-dir", str(out), "--capacity-step", "2.5",
-                     "--capacity-probe", "2", "--capacity-budget", "20", "--capacity-max-steps", "8", "--slo-capacity-rps", "1"])
+    code = cli.main(["capacity", "--target", "endpoint", "--url", serve, "--report-dir", str(out), "--capacity-step", "2",
+                     "--capacity-probe", "1.5", "--capacity-budget", "13", "--capacity-max-steps", "8", "--slo-capacity-rps", "1"])
     took = time.monotonic() - started
     console = capsys.readouterr().out
     report = json.loads((out / "report.json").read_text())

@@ -34,7 +34,7 @@ def test_fixture_and_check_share_one_search(pytester: pytest.Pytester, slots_ser
     report = tmp_path / "report"
     result = pytester.runpytest_subprocess(
         "--harness-target", "endpoint", "--harness-url", endpoint.base_url, "--harness-model-name", "slots",
-        "--harness-capacity", "--harness-capacity-step", "2.5", "--harness-capacity-probe", "2", "--harness-capacity-budget", "25",
+        "--harness-capacity", "--harness-capacity-step", "2", "--harness-capacity-probe", "1.5", "--harness-capacity-budget", "15",
         "--harness-slo-capacity-rps", "10", "--harness-slo-p95-ms", "250", "--harness-slo-p99-ms", "400",
         "--harness-load-processes", "1", "--harness-report-dir", str(report),
     )
