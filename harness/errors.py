@@ -59,7 +59,12 @@ class ConfigError(HarnessError):
 
     def __init__(self, message: str, key: str | None = None) -> None:
         self.key = key
+        self.detail = message  # the message without the key in front
         super().__init__(f"{key}: {message}" if key else message)
+
+    def under(self, key: str) -> ConfigError:
+        """The same words under another key (a candidate's setting checked by a shared rule)."""
+        return ConfigError(self.detail, key)
 
 
 class MissingExtraError(ConfigError):

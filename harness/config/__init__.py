@@ -246,7 +246,7 @@ def _grpc_rules(cfg: HarnessConfig) -> None:
         try:
             _, candidate_tls = parse_grpc_url(cfg.diff.candidate_grpc_url)
         except ConfigError as exc:  # the same words, under the candidate's key
-            raise ConfigError(str(exc).removeprefix(f"{exc.key}: "), "candidate_grpc_url") from None
+            raise exc.under("candidate_grpc_url") from None
         if candidate_tls and endpoint.insecure:
             raise ConfigError("gRPC cannot skip certificate verification: give the candidate's CA with --candidate-ca-cert", "insecure")
         if not cfg.diff.candidate_url:

@@ -37,6 +37,16 @@ def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _table(spec: Mapping[str, Any], key: str, example: str, source: str) -> list[tuple[str, Any]]:
+    """The entries of the table ``spec[key]`` (none when absent); a ConfigError when it is not a table."""
+    if key not in spec:
+        return []
+    table = spec[key]
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"expected a table like {example}, got {table!r} (from {source})", key)
+    return list(table.items())
+
+
 def check_spec(spec: Mapping[str, Any], path: str) -> dict[str, Any]:
     """``spec`` with every setting-like value parsed; a ConfigError naming ``path`` and the key."""
     source = f"contract file {path}"
@@ -57,28 +67,16 @@ def check_spec(spec: Mapping[str, Any], path: str) -> dict[str, Any]:
                 raise ConfigError(f"expected names or whole numbers, got {bad[0]!r} (from {source})", key)
             if len({str(v) for v in value}) != len(value):
                 raise ConfigError(f"the {key} must be distinct, got {value!r} (from {source})", key)
-    if "ranges" in spec:
-        ranges = spec["ranges"]
-        if not isinstance(ranges, Mapping):
-            raise ConfigError(f"expected a table like {{ alcohol = [11.0, 14.9] }}, got {ranges!r} (from {source})", "ranges")
-        for name, pair in ranges.items():
-            if not (isinstance(pair, list) and len(pair) == 2 and all(_finite(v) for v in pair)) or pair[0] > pair[1]:
-                raise ConfigError(f"the range of {name!r} must be [low, high], two finite numbers with low <= high, "
-                                  f"got {pair!r} (from {source})", "ranges")
-    if "dtypes" in spec:
-        dtypes = spec["dtypes"]
-        if not isinstance(dtypes, Mapping):
-            raise ConfigError(f"expected a table like {{ island = \"category\", mass = \"float\" }}, got {dtypes!r} (from {source})", "dtypes")
-        for name, dtype in dtypes.items():
-            if dtype not in DTYPES:
-                raise ConfigError(f"the dtype of {name!r} is {dtype!r}, not one of {', '.join(DTYPES)} (from {source})", "dtypes")
-    if "values" in spec:
-        values = spec["values"]
-        if not isinstance(values, Mapping):
-            raise ConfigError(f"expected a table like {{ island = [\"Biscoe\", \"Dream\"] }}, got {values!r} (from {source})", "values")
-        for name, allowed in values.items():
-            if not (isinstance(allowed, list) and allowed and all(isinstance(v, str) for v in allowed)):
-                raise ConfigError(f"the allowed values of {name!r} must be a non-empty array of strings, got {allowed!r} (from {source})", "values")
+    for name, pair in _table(spec, "ranges", "{ alcohol = [11.0, 14.9] }", source):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(_finite(v) for v in pair)) or pair[0] > pair[1]:
+            raise ConfigError(f"the range of {name!r} must be [low, high], two finite numbers with low <= high, "
+                              f"got {pair!r} (from {source})", "ranges")
+    for name, dtype in _table(spec, "dtypes", "{ island = \"category\", mass = \"float\" }", source):
+        if dtype not in DTYPES:
+            raise ConfigError(f"the dtype of {name!r} is {dtype!r}, not one of {', '.join(DTYPES)} (from {source})", "dtypes")
+    for name, allowed in _table(spec, "values", "{ island = [\"Biscoe\", \"Dream\"] }", source):
+        if not (isinstance(allowed, list) and allowed and all(isinstance(v, str) for v in allowed)):
+            raise ConfigError(f"the allowed values of {name!r} must be a non-empty array of strings, got {allowed!r} (from {source})", "values")
     if "codec" in spec and spec["codec"] not in CODECS:
         raise ConfigError(f"codec must be one of {', '.join(CODECS)}, got {spec['codec']!r} (from {source})", "codec")
     if "inputs" in spec:

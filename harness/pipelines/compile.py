@@ -90,17 +90,18 @@ def precheck_source(source: str | None) -> None:
         raise ConfigError(f"pipeline file {str(file)!r} does not parse: line {exc.lineno}: {exc.msg}", "pipeline") from None
     if func is None:
         return
-    bound = _top_level_names(tree)
+    bound = _top_level_names(tree.body)
     if func not in bound and "*" not in bound:
         functions = sorted(n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
         raise ConfigError(f"pipeline file {str(file)!r} has no function {func!r} at its top level"
                           f"{' (its functions: ' + ', '.join(functions) + ')' if functions else ''}", "pipeline")
 
 
-def _top_level_names(tree: ast.Module) -> set[str]:
-    """The names a module binds at its top level (``*`` for a star import: anything)."""
+def _top_level_names(body: list[ast.stmt]) -> set[str]:
+    """The names statements bind at a module's top level, inside ``if``/``try``/``with``/loops too
+    (``*`` for a star import: anything)."""
     names: set[str] = set()
-    for node in tree.body:
+    for node in body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
         elif isinstance(node, ast.Import | ast.ImportFrom):
@@ -109,7 +110,9 @@ def _top_level_names(tree: ast.Module) -> set[str]:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
         elif isinstance(node, ast.If | ast.Try | ast.With | ast.For | ast.While):
-            names.update(_top_level_names(ast.Module(body=list(ast.iter_child_nodes(node)), type_ignores=[])))  # type: ignore[arg-type]
+            for block in (node.body, getattr(node, "orelse", []), getattr(node, "finalbody", []),
+                          *(handler.body for handler in getattr(node, "handlers", []))):
+                names |= _top_level_names(block)
     return names
 
 

@@ -129,7 +129,7 @@ def compile_source(file: Path | None, func_name: str | None, target: Path, label
             stage = "compiling"
             name = compile_func(func, target, label)
     except ConfigError as exc:
-        return {"status": "config", "key": exc.key, "message": str(exc).removeprefix(f"{exc.key}: ")}
+        return {"status": "config", "key": exc.key, "message": exc.detail}
     except PipelineError as exc:
         return {"status": "error", "message": str(exc)}
     except SystemExit as exc:  # its output (argparse's usage line, say) goes with the message

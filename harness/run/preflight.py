@@ -70,7 +70,7 @@ def read_inputs(cfg: HarnessConfig) -> RunInputs:
         try:
             precheck_source(cfg.diff.candidate_pipeline)
         except ConfigError as exc:  # the same words, under the candidate's key
-            raise ConfigError(str(exc).removeprefix(f"{exc.key}: "), "candidate_pipeline") from None
+            raise exc.under("candidate_pipeline") from None
     contract = read_contract(cfg)
     for case in golden:  # the golden file's rows are as wide as the model's input
         widths = sorted({len(row) for row in case.instances} - {contract.n_features})

@@ -128,7 +128,7 @@ def pipeline(run: StepRun) -> Produced[PipelineRun]:
             result = run.target.run_pipeline(compiled)
         except WaitTimeout as exc:
             raise StepFailed("the pipeline run did not finish", [CheckResult("pipeline.run", CheckStatus.FAILED, str(exc), _elapsed(started))]) from None
-        tasks = ", ".join(f"{t.name}={t.state.value}" for t in result.tasks)
+        tasks = _task_states(result)
         details = {"tasks": tasks, "run_id": result.run_id}
         if not result.succeeded:
             failed = CheckResult("pipeline.run", CheckStatus.FAILED, f"{result.message or 'run failed'} ({tasks})", result.duration_s, details)
@@ -138,6 +138,11 @@ def pipeline(run: StepRun) -> Produced[PipelineRun]:
         done = CheckResult("pipeline.run", CheckStatus.PASSED, f"{len(result.tasks)} tasks succeeded in {result.duration_s:.1f}s{extra}",
                            result.duration_s, details).with_evidence({"tasks": len(result.tasks)})
     return Produced(result, (done,), Measured(pipeline=result))
+
+
+def _task_states(result: PipelineRun) -> str:
+    """``train=succeeded, evaluate=failed``: a run's tasks as its messages show them."""
+    return ", ".join(f"{t.name}={t.state.value}" for t in result.tasks)
 
 
 def artifact(run: StepRun) -> Produced[Path | None]:
@@ -376,7 +381,7 @@ def _train_candidate(run: StepRun, target: Any, source: str) -> Path:
         except WaitTimeout as exc:
             raise failed(f"did not finish: {exc}") from None
     if not result.succeeded:
-        raise failed(f"{result.message or 'the run failed'} ({', '.join(f'{t.name}={t.state.value}' for t in result.tasks)})")
+        raise failed(f"{result.message or 'the run failed'} ({_task_states(result)})")
     if not result.model_uri or not Path(result.model_uri).exists():
         raise failed("the run produced no model (no Output[Model] of a succeeded task)")
     run.progress(f"the candidate's pipeline trained {result.model_uri}")
