@@ -198,12 +198,11 @@ def test_a_kubernetes_target_keeps_the_dns_rule_and_says_why() -> None:
 
 # --- batch limits ---------------------------------------------------------------------------
 def test_requests_respect_the_server_s_max_batch_size() -> None:
-    from harness.checks.predict import _batches
-
     small = Endpoint("http://127.0.0.1:9", "m", signature=Signature(SIG.inputs, max_batch_size=8,
                                                                     sources={"max_batch_size": "the server's model configuration"}))
     with InferenceClient(small) as client:
-        assert [len(b) for b in _batches(list(range(20)), client=client)] == [8, 8, 4]
+        assert [len(b) for b in client.batches(list(range(20)))] == [8, 8, 4]
+        assert [len(b) for b in client.batches(list(range(20)), size=6)] == [6, 6, 6, 2]
     with pytest.raises(ConfigError, match=r"load_batch_size 16 is above the 8 rows .*the server's model configuration"):
         LoadPlan.from_config(small, load_config(cli={"batch_size": "16"}))
     assert LoadPlan.from_config(small, load_config(cli={"batch_size": "8"})).batch_size == 8

@@ -16,15 +16,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.contract.artifact import agree, expected_answers, load_model, within_tolerance
+from harness.contract.artifact import (
+    agree,
+    expected_answers,
+    within_tolerance,
+)
 from harness.contract.golden import SEED_CASE, SEED_PREDICTIONS, GoldenCase, iris_rows
 from harness.errors import InferenceError
 from harness.inference.client import InferenceClient
 from harness.inference.discovery import NAMES
-from harness.inference.outputs import labels_of
 from harness.results import CheckResult, CheckStatus
-
-MAX_BATCH = 64  # rows per request when sending the whole data set
 
 
 def _timed(name: str, fn: Any) -> CheckResult:
@@ -34,13 +35,6 @@ def _timed(name: str, fn: Any) -> CheckResult:
     except InferenceError as exc:
         status, message, details = CheckStatus.FAILED, str(exc), {"http_status": exc.status}
     return CheckResult(name, status, message, round(time.perf_counter() - started, 3), details)
-
-
-def _batches(rows: Sequence[Any], size: int = MAX_BATCH, client: InferenceClient | None = None) -> list[Sequence[Any]]:
-    """``rows`` in requests of ``size`` rows at most, and no more than the server's ``max_batch_size``."""
-    largest = client.encoder.signature.max_batch_size if client is not None else None
-    size = min(size, largest) if largest else size
-    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
 def _diff(expected: Sequence[Any], got: Sequence[Any], limit: int = 5) -> str:
@@ -97,9 +91,9 @@ def check_golden(client: InferenceClient, cases: Sequence[GoldenCase], tolerance
 
 
 def served(client: InferenceClient, rows: Sequence[Sequence[float]], protocol: str | None = None) -> list[Any]:
-    """The served model's canonical answers for ``rows``, in batches of :data:`MAX_BATCH`."""
+    """The served model's canonical answers for ``rows``, in batches of :data:`harness.inference.client.MAX_BATCH` (:meth:`~harness.inference.client.InferenceClient.batches`)."""
     answers: list[Any] = []
-    for batch in _batches(rows, client=client):
+    for batch in client.batches(rows):
         try:
             answers.extend(client.classify(batch, protocol).outputs)
         except InferenceError as exc:  # name the data's rows: an error's "row 3" is the batch's
@@ -107,16 +101,6 @@ def served(client: InferenceClient, rows: Sequence[Sequence[float]], protocol: s
             raise InferenceError(f"{exc} (the request held rows {first}-{first + len(batch) - 1} of the data)", exc.status, exc.body,
                                  timed_out=exc.timed_out) from exc
     return answers
-
-
-def artifact_labels(model_path: str | Path | None) -> tuple[str, ...]:
-    """Class names of the artifact's classifier, if its classes are names (else none)."""
-    if model_path is None:
-        return ()
-    try:
-        return labels_of(load_model(model_path))
-    except Exception:  # noqa: BLE001 - an unloadable artifact is predict.parity's failure to report, not this one's
-        return ()
 
 
 def check_parity(client: InferenceClient, model_path: Path | None, rows: Sequence[Sequence[float]] | None = None,
@@ -158,7 +142,7 @@ def check_protocols(client: InferenceClient, rows: Sequence[Sequence[float]] | N
         data = rows if rows is not None else iris_rows()[0]
         reference, others = protocols[0], protocols[1:]
         mismatches: dict[str, list[str]] = {}
-        for batch in _batches(data, client=client):
+        for batch in client.batches(data):
             expected = list(client.classify(batch, reference).outputs)
             for other in others:
                 got = list(client.classify(batch, other).outputs)

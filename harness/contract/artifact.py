@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import require_extra
+from harness.inference.outputs import labels_of
 
 if TYPE_CHECKING:
     from harness.inference.client import InferenceClient
@@ -41,6 +42,17 @@ def load_model(path: str | Path) -> Any:
 
     require_extra("local", "loading a model artifact", modules=("sklearn",))  # what unpickling it imports
     return joblib.load(find_model_file(str(path)))
+
+
+def artifact_labels(model_path: str | Path | None) -> tuple[str, ...]:
+    """Class names of the artifact's classifier, if its classes are names (else none, also for
+    an artifact that does not load: that is ``predict.parity``'s failure to report, not this one's)."""
+    if model_path is None:
+        return ()
+    try:
+        return labels_of(load_model(model_path))
+    except Exception:  # noqa: BLE001 - see above
+        return ()
 
 
 def expected_answers(client: InferenceClient, model_path: Path, rows: Sequence[Sequence[Any]]) -> list[Any]:

@@ -22,7 +22,6 @@ from harness.diff.records import Agreement, Disagreement, Quality
 from harness.errors import InferenceError
 from harness.inference.client import InferenceClient
 
-MAX_BATCH = 64  # rows per request, as predict.* sends the data set
 ERROR_TEXT = 160  # characters of an error kept as a side's answer
 
 
@@ -52,14 +51,9 @@ def generated_rows(schema: Any, count: int, seed_rows: int = 16) -> list[tuple[A
 
 def _answers(client: InferenceClient, rows: Sequence[tuple[float, ...]], protocol: str) -> tuple[list[Any], int, int]:
     """One side's answers to ``rows`` over ``protocol``, in batches; an error answers each row of its batch."""
-    size = MAX_BATCH
-    largest = client.encoder.signature.max_batch_size
-    if largest:
-        size = min(size, largest)
     answers: list[Any] = []
     requests = errors = 0
-    for start in range(0, len(rows), size):
-        batch = rows[start : start + size]
+    for batch in client.batches(rows):
         requests += 1
         try:
             answers.extend(client.classify(batch, protocol).outputs)

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.config import HarnessConfig
 from harness.contract import ModelContract
-from harness.contract.artifact import load_model
+from harness.contract.artifact import artifact_labels
 from harness.diff import DiffResult, Thresholds
 from harness.diff.answers import compare_answers, generated_rows
 from harness.diff.latency import interleaved
@@ -23,7 +23,6 @@ from harness.diff.sides import contradictions, describe_side
 from harness.diff.stats import compare_latency
 from harness.errors import ConfigError
 from harness.inference.client import InferenceClient, client_for
-from harness.inference.outputs import labels_of
 from harness.results import Endpoint
 from harness.robustness.schema import FeatureSchema
 
@@ -34,16 +33,6 @@ KEPT_SAMPLES = 5_000
 def thresholds(cfg: HarnessConfig) -> Thresholds:
     d = cfg.diff
     return Thresholds(d.max_disagreement, d.max_quality_drop, d.max_latency_increase, d.max_error_rate_increase)
-
-
-def _labels(artifact: Path | None) -> tuple[str, ...]:
-    """Class names of an artifact's classifier, where they are names (as the live client reads them)."""
-    if artifact is None:
-        return ()
-    try:
-        return labels_of(load_model(artifact))
-    except Exception:  # noqa: BLE001 - an unloadable artifact: its answers are read as they come
-        return ()
 
 
 def _kept(values: Sequence[float]) -> tuple[float, ...]:
@@ -70,7 +59,7 @@ def run_diff(cfg: HarnessConfig, contract: ModelContract, live: Endpoint, candid
     if contradicting:
         raise ConfigError("the two models' signatures contradict each other: " + "; ".join(contradicting),
                           "candidate_url" if d.candidate_url else "candidate_pipeline" if d.candidate_pipeline else "candidate_artifact")
-    labels = _labels(candidate_artifact) or _labels(live_artifact)
+    labels = artifact_labels(candidate_artifact) or artifact_labels(live_artifact)
     protocols = [p for p in live.protocols if p in candidate.protocols]
     data = contract.labelled()
     generated = generated_rows(FeatureSchema.from_contract(contract), d.rows)

@@ -37,6 +37,8 @@ Rows = Sequence[Sequence[float]]
 BODY_LIMIT = 2000  # characters of a body quoted in a message (after redaction)
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 LOGIN_HINTS = ("/dex/", "/oauth2/", "/oauth/", "/auth", "login", "signin", "sign_in")
+#: rows per request when a whole data set is sent (predict.*, the release diff)
+MAX_BATCH = 64
 REST_PROTOCOLS = ("v1", "v2")  # what this client sends over HTTP; "grpc" goes through :attr:`InferenceClient.grpc`
 
 
@@ -275,6 +277,12 @@ class InferenceClient:
         answer = self._check(self.request("POST", self.v2_infer_path, json_body=body), "V2 infer")
         outputs = self._decode(answer, lambda data: self.reader.v2(data, len(rows)))
         return Prediction("v2", _rows(rows), tuple(outputs), answer.status_code, answer.elapsed_ms)
+
+    def batches(self, rows: Sequence[Any], size: int = MAX_BATCH) -> list[Sequence[Any]]:
+        """``rows`` in requests of ``size`` rows at most, and no more than the server's ``max_batch_size``."""
+        largest = self.encoder.signature.max_batch_size
+        size = min(size, largest) if largest else size
+        return [rows[i : i + size] for i in range(0, len(rows), size)]
 
     def classify(self, rows: Rows, protocol: str | None = None) -> Prediction:
         """Predictions over ``protocol`` (default: the endpoint's first, V1 where spoken)."""

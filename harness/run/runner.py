@@ -34,9 +34,9 @@ from harness.checks import (
     vouch,
 )
 from harness.checks.builtin import register_builtins
-from harness.checks.predict import artifact_labels
 from harness.config import HarnessConfig
 from harness.config.secrets import register_config_secrets
+from harness.contract.artifact import artifact_labels
 from harness.errors import (
     EXIT_FAILED,
     EXIT_INFRA,
