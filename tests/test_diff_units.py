@@ -211,3 +211,15 @@ def test_a_candidate_credential_is_masked_or_refused() -> None:
         load_config(cli={"candidate_token": "abc"})
     cfg = load_config(cli={"candidate_cookie": "session=candidate-cookie-value-1", "candidate_url": "http://u:pw-secret-9@h:1/"})
     assert cfg.as_dict()["candidate_cookie"] == "***" and cfg.as_dict()["candidate_url"] == "http://***:***@h:1/"
+
+
+def test_quality_of_both_sides_uses_predict_qualitys_figures() -> None:
+    from harness.diff.answers import _quality
+
+    classes = _quality([0, 1, 1, 2], [0, 1, 1, 2], [0, 1, 0, 2], classifier=True)
+    assert classes.metrics["accuracy"] == {"live": 1.0, "candidate": 0.75, "change": -0.25}
+    numbers = _quality([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1.0, 2.0, 6.0], classifier=False)
+    assert numbers.metrics["mae"] == {"live": 0.0, "candidate": 1.0, "change": 1.0}
+    assert numbers.metrics["rmse"] == {"live": 0.0, "candidate": pytest.approx(1.732051), "change": pytest.approx(1.732051)}
+    errored = _quality([1.0, 2.0], [1.0, 2.0], [1.0, "error: HTTP 500"], classifier=False)  # no number, no figure
+    assert errored.metrics["mae"] == {"live": 0.0, "candidate": None, "change": None}

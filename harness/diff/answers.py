@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.contract.artifact import within_tolerance
+from harness.contract.metrics import classification_figures, regression_figures
 from harness.diff.records import Agreement, Disagreement, Quality
 from harness.errors import InferenceError
 from harness.inference.client import InferenceClient
@@ -121,22 +122,15 @@ def _quality(labels: Sequence[Any], live: Sequence[Any], candidate: Sequence[Any
     if not labels or not live:
         return Quality("classification" if classifier else "regression")
     metrics: dict[str, dict[str, float | None]] = {}
-    if classifier:
-        def accuracy(answers: Sequence[Any]) -> float:
-            return round(sum(int(a == y) for a, y in zip(answers, labels, strict=True)) / len(labels), 4)
-
-        a, b = accuracy(live), accuracy(candidate)
+    if classifier:  # the figures predict.quality computes (harness.contract.metrics)
+        a, b = (classification_figures(labels, answers, ())["accuracy"] for answers in (live, candidate))
         metrics["accuracy"] = {"live": a, "candidate": b, "change": round(b - a, 4)}
         return Quality("classification", len(labels), metrics, {"accuracy": "lower"})
+    # a side with an answer that is no number (an error, say) has no MAE or RMSE
+    sides = [regression_figures([float(y) for y in labels], answers) if all(_number(x) is not None for x in answers) else None
+             for answers in (live, candidate)]
     for name in ("mae", "rmse"):
-        values: list[float | None] = []
-        for answers in (live, candidate):
-            pairs = [(_number(x), float(y)) for x, y in zip(answers, labels, strict=True)]
-            if any(x is None for x, _ in pairs):
-                values.append(None)
-                continue
-            diffs = [abs(float(x) - y) for x, y in pairs if x is not None]
-            values.append(round(sum(diffs) / len(diffs), 6) if name == "mae" else round(math.sqrt(sum(d * d for d in diffs) / len(diffs)), 6))
+        values = [None if side is None else side[name] for side in sides]
         change = None if None in values else round(float(values[1] or 0) - float(values[0] or 0), 6)
         metrics[name] = {"live": values[0], "candidate": values[1], "change": change}
     return Quality("regression", len(labels), metrics, {"mae": "higher", "rmse": "higher"})
